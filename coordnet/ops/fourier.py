@@ -1,0 +1,152 @@
+"""Fused Fourier features: ``[a sin(scale x Bᵀ), a cos(scale x Bᵀ)]`` in one pass.
+
+:func:`fourier_features` is the public entry point; it picks the compiled CPU or
+CUDA kernel or the pure-PyTorch reference (:mod:`coordnet.ops.fourier_reference`)
+through :func:`coordnet.ops.backend`. The compiled op gets its fake kernel (for
+``torch.compile``) and autograd formula here. Second derivatives (eikonal losses,
+normals) go through the reference formula of the backward, which is
+differentiable; first derivatives use the fused backward kernel.
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import torch
+from torch import Tensor
+
+from coordnet.ops import _extension
+from coordnet.ops.backend import backend
+from coordnet.ops.fourier_reference import (
+    INPUT_FIRST,
+    INPUT_LAST,
+    INPUT_NONE,
+    fourier_features_backward_reference,
+    fourier_features_reference,
+)
+
+INPUT_MODES = {None: INPUT_NONE, "none": INPUT_NONE, "first": INPUT_FIRST, "last": INPUT_LAST}
+
+# Below this many (row, frequency) pairs the op's fixed overhead outweighs the fused
+# kernel's savings and the reference is used (see scripts/bench_encoders.py).
+SMALL_PROBLEM_PAIRS = 2048
+
+
+def _register_compiled() -> None:
+    """Fake kernels and autograd formula of ``torch.ops.coordnet.fourier_features*``."""
+
+    @torch.library.register_fake("coordnet::fourier_features")
+    def _fake_forward(x, B, amplitude, turns, group, input_mode):
+        columns = 2 * B.shape[0] + (x.shape[1] if input_mode != INPUT_NONE else 0)
+        return x.new_empty((x.shape[0], columns))
+
+    @torch.library.register_fake("coordnet::fourier_features_backward")
+    def _fake_backward(grad_out, x, B, amplitude, turns, group, input_mode, need_grad_x, need_grad_B):
+        return (
+            x.new_empty((x.shape[0] if need_grad_x else 0, x.shape[1])),
+            B.new_empty((B.shape[0] if need_grad_B else 0, B.shape[1])),
+        )
+
+    def setup_context(ctx, inputs, output):
+        x, B, amplitude, turns, group, input_mode = inputs
+        ctx.save_for_backward(x, B, amplitude)
+        ctx.turns, ctx.group, ctx.input_mode = turns, group, input_mode
+
+    def backward(ctx, grad_out):
+        x, B, amplitude = ctx.saved_tensors
+        need_x, need_B, need_amplitude = ctx.needs_input_grad[:3]
+        grad_x = grad_B = grad_amplitude = None
+        if torch.is_grad_enabled() or need_amplitude:
+            # Higher-order derivatives requested (create_graph=True), or a trainable
+            # amplitude: use the differentiable formula.
+            grad_x, grad_B, grad_amplitude = fourier_features_backward_reference(
+                grad_out, x, B, amplitude, 2 * math.pi * ctx.turns, ctx.group, ctx.input_mode
+            )
+        else:
+            grad_x, grad_B = torch.ops.coordnet.fourier_features_backward(
+                grad_out.contiguous(), x, B, amplitude, ctx.turns, ctx.group, ctx.input_mode, need_x, need_B
+            )
+        return (
+            grad_x if need_x else None,
+            grad_B if need_B else None,
+            grad_amplitude if need_amplitude else None,
+            None,
+            None,
+            None,
+        )
+
+    torch.library.register_autograd("coordnet::fourier_features", backward, setup_context=setup_context)
+
+
+if _extension.available():
+    _register_compiled()
+
+
+def _validate(x: Tensor, B: Tensor, amplitude: Optional[Tensor], group: int) -> None:
+    if not isinstance(x, Tensor) or not isinstance(B, Tensor):
+        raise TypeError("fourier_features: x and B must be tensors")
+    if x.dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"fourier_features: x must be float32 or float64, got dtype {x.dtype}")
+    if B.dtype != x.dtype:
+        raise TypeError(f"fourier_features: B has dtype {B.dtype} but x has {x.dtype}")
+    if B.dim() != 2:
+        raise ValueError(f"fourier_features: B must have shape (M, d), got {tuple(B.shape)}")
+    if x.dim() < 1 or x.shape[-1] != B.shape[1]:
+        raise ValueError(f"fourier_features: x must have shape (..., {B.shape[1]}), got {tuple(x.shape)}")
+    if group < 1 or B.shape[0] % group != 0:
+        raise ValueError(f"fourier_features: group={group} must be positive and divide M={B.shape[0]}")
+    if amplitude is not None and (amplitude.shape != (B.shape[0],) or amplitude.dtype != x.dtype):
+        raise ValueError(
+            f"fourier_features: amplitude must be a {x.dtype} tensor of shape ({B.shape[0]},), "
+            f"got {amplitude.dtype} {tuple(amplitude.shape)}"
+        )
+
+
+def fourier_features(
+    x: Tensor,
+    B: Tensor,
+    amplitude: Optional[Tensor] = None,
+    *,
+    scale: float = 2 * math.pi,
+    group: Optional[int] = None,
+    include_input: Optional[str] = None,
+) -> Tensor:
+    """Fourier features ``a ⊙ sin(scale · x Bᵀ)`` and ``a ⊙ cos(scale · x Bᵀ)``.
+
+    Args:
+        x: ``(..., d)`` coordinates, float32 or float64.
+        B: ``(M, d)`` frequency matrix (same dtype and device as ``x``).
+        amplitude: optional ``(M,)`` per-frequency weight ``a``.
+        scale: factor between ``x Bᵀ`` and the phase in radians (2π: Tancik/nerfstudio,
+            π: tiny-cuda-nn/mip-NeRF, 1: nerf-pytorch).
+        group: output layout; each row is ``M/group`` groups of ``[sin of g phases, cos of the
+            same g phases]``. ``None`` (= M): ``[sin block, cos block]``; 1: sin/cos interleaved.
+        include_input: ``None``, ``"first"`` or ``"last"``: copy ``x`` before or after the features.
+
+    Returns:
+        ``(..., 2M)``, or ``(..., 2M + d)`` with ``include_input``. NaN or infinite inputs give NaN
+        features (as ``torch.sin`` does).
+    """
+    m = B.shape[0] if isinstance(B, Tensor) and B.dim() == 2 else 0
+    group = m if group is None else int(group)
+    if group == 0 and m == 0:
+        group = 1
+    _validate(x, B, amplitude, group)
+    if include_input not in INPUT_MODES:
+        raise ValueError(f"fourier_features: include_input must be None, 'first' or 'last', got {include_input!r}")
+    input_mode = INPUT_MODES[include_input]
+    batch_shape = x.shape[:-1]
+    rows = x.reshape(-1, x.shape[-1])
+    which = backend(x.device)
+    if which == "reference" or rows.shape[0] * m < SMALL_PROBLEM_PAIRS or m == 0:
+        out = fourier_features_reference(rows, B, amplitude, scale, group, input_mode)
+    else:
+        out = torch.ops.coordnet.fourier_features(
+            rows.contiguous(),
+            B.contiguous(),
+            None if amplitude is None else amplitude.contiguous(),
+            scale / (2 * math.pi),
+            group,
+            input_mode,
+        )
+    return out.reshape(*batch_shape, out.shape[-1])

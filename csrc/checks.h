@@ -1,0 +1,46 @@
+// Argument checks shared by the CPU and CUDA registrations of the ops.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <c10/util/Exception.h>
+
+#include <optional>
+
+namespace coordnet {
+
+inline void check_fourier_inputs(const at::Tensor& x, const at::Tensor& B, const std::optional<at::Tensor>& amplitude,
+                                 int64_t group, int64_t input_mode, c10::DeviceType device) {
+  TORCH_CHECK(x.dim() == 2, "fourier_features: x must have shape (N, d), got ", x.sizes());
+  TORCH_CHECK(B.dim() == 2, "fourier_features: B must have shape (M, d), got ", B.sizes());
+  TORCH_CHECK(B.size(1) == x.size(1), "fourier_features: B has ", B.size(1), " columns but x has d = ", x.size(1));
+  TORCH_CHECK(x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble,
+              "fourier_features: x must be float32 or float64, got ", x.scalar_type());
+  TORCH_CHECK(B.scalar_type() == x.scalar_type(), "fourier_features: B dtype ", B.scalar_type(),
+              " differs from x dtype ", x.scalar_type());
+  TORCH_CHECK(x.device().type() == device && B.device() == x.device(), "fourier_features: x and B must be on ",
+              device, ", got ", x.device(), " and ", B.device());
+  TORCH_CHECK(x.is_contiguous() && B.is_contiguous(), "fourier_features: x and B must be contiguous");
+  TORCH_CHECK(group >= 1 && B.size(0) % group == 0, "fourier_features: group = ", group,
+              " must be positive and divide M = ", B.size(0));
+  TORCH_CHECK(input_mode >= 0 && input_mode <= 2, "fourier_features: input_mode must be 0 (none), 1 (first) or 2 (last), got ",
+              input_mode);
+  if (amplitude.has_value()) {
+    const at::Tensor& a = *amplitude;
+    TORCH_CHECK(a.dim() == 1 && a.size(0) == B.size(0), "fourier_features: amplitude must have shape (M,) = (",
+                B.size(0), ",), got ", a.sizes());
+    TORCH_CHECK(a.scalar_type() == x.scalar_type() && a.device() == x.device() && a.is_contiguous(),
+                "fourier_features: amplitude must be a contiguous ", x.scalar_type(), " tensor on ", x.device());
+  }
+}
+
+inline void check_fourier_grad(const at::Tensor& grad_out, const at::Tensor& x, int64_t out_columns) {
+  TORCH_CHECK(grad_out.dim() == 2 && grad_out.size(0) == x.size(0) && grad_out.size(1) == out_columns,
+              "fourier_features_backward: grad_out must have shape (", x.size(0), ", ", out_columns, "), got ",
+              grad_out.sizes());
+  TORCH_CHECK(grad_out.scalar_type() == x.scalar_type() && grad_out.device() == x.device() &&
+                  grad_out.is_contiguous(),
+              "fourier_features_backward: grad_out must be a contiguous ", x.scalar_type(), " tensor on ",
+              x.device());
+}
+
+}  // namespace coordnet

@@ -1,0 +1,36 @@
+// Schemas of coordnet's ops and their CPU registrations.
+// CUDA registrations live in cuda/ops_cuda.cpp; fake kernels and autograd formulas
+// are registered from Python (coordnet/ops/).
+#include <Python.h>
+#include <torch/library.h>
+
+#include "cpu/kernels.h"
+
+extern "C" {
+// An empty module, so that `import coordnet._C` loads this library and runs the
+// registrations below.
+PyObject* PyInit__C(void) {
+  static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_C", "coordnet compiled ops", -1, nullptr};
+  PyObject* module = PyModule_Create(&module_def);
+#ifdef COORDNET_WITH_CUDA
+  PyModule_AddIntConstant(module, "WITH_CUDA", 1);
+#else
+  PyModule_AddIntConstant(module, "WITH_CUDA", 0);
+#endif
+  return module;
+}
+}
+
+TORCH_LIBRARY(coordnet, m) {
+  m.def(
+      "fourier_features(Tensor x, Tensor B, Tensor? amplitude, float turns, int group, int input_mode) "
+      "-> Tensor");
+  m.def(
+      "fourier_features_backward(Tensor grad_out, Tensor x, Tensor B, Tensor? amplitude, float turns, int group, "
+      "int input_mode, bool need_grad_x, bool need_grad_B) -> (Tensor, Tensor)");
+}
+
+TORCH_LIBRARY_IMPL(coordnet, CPU, m) {
+  m.impl("fourier_features", &coordnet::fourier_features_cpu);
+  m.impl("fourier_features_backward", &coordnet::fourier_features_backward_cpu);
+}
