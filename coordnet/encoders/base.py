@@ -1,0 +1,61 @@
+"""Base class of coordnet's input encodings."""
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import torch
+from torch import Tensor, nn
+
+LOW_PRECISION = (torch.float16, torch.bfloat16)
+
+
+class Encoder(nn.Module):
+    """An input encoding: ``forward(x: (..., in_dim)) -> (..., out_dim)``.
+
+    Attributes:
+        in_dim: size of the last input dimension.
+        out_dim: size of the last output dimension.
+        input_domain: the per-coordinate interval the encoding is designed for
+            (``None``: any real value). Inputs outside it are still valid; each encoder
+            documents what happens there.
+    """
+
+    in_dim: int
+    out_dim: int
+    input_domain: Optional[Tuple[float, float]] = None
+
+    def __init__(self, in_dim: int) -> None:
+        super().__init__()
+        if isinstance(in_dim, bool) or not isinstance(in_dim, int) or in_dim < 1:
+            raise ValueError(f"in_dim must be a positive integer, got {in_dim!r}")
+        self.in_dim = in_dim
+
+    def get_out_dim(self) -> int:
+        """``out_dim``, under the name nerfstudio's encodings use."""
+        return self.out_dim
+
+    def check_input(self, x: Tensor, name: str = "x") -> Tensor:
+        """Validate ``x`` (..., in_dim) and return it in float32 or float64.
+
+        float16/bfloat16 inputs are promoted to float32: phases of high frequencies in
+        half precision are wrong by whole radians.
+        """
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{type(self).__name__}: {name} must be a torch.Tensor, got {type(x).__name__}")
+        if not x.is_floating_point():
+            raise TypeError(f"{type(self).__name__}: {name} must be a floating-point tensor, got dtype {x.dtype}")
+        if x.dim() == 0 or x.shape[-1] != self.in_dim:
+            raise ValueError(
+                f"{type(self).__name__}: {name} must have shape (..., {self.in_dim}), got {tuple(x.shape)}"
+            )
+        if x.dtype in LOW_PRECISION:
+            x = x.float()
+        return x
+
+    def extra_repr(self) -> str:
+        return f"in_dim={self.in_dim}, out_dim={self.out_dim}"
+
+
+def no_autocast(device: torch.device):
+    """Context in which autocast is off for ``device`` (encoders compute in full precision)."""
+    return torch.autocast(device_type=device.type, enabled=False)

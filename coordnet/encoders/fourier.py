@@ -1,0 +1,233 @@
+"""Sinusoidal encodings: Fourier features, basic, positional and Gaussian (Tancik et al. 2020).
+
+Every encoder here maps ``x (..., d)`` to ``a ⊙ sin(scale · x Bᵀ)`` and ``a ⊙ cos(scale · x Bᵀ)``
+for a frequency matrix ``B (M, d)``, through the fused op :func:`coordnet.ops.fourier_features`.
+The encodings are periodic, so any finite input gives finite features; their nominal
+domain is ``[0, 1]`` per coordinate (the signal domain of coordnet), and NaN/inf inputs
+give NaN features.
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional, Union
+
+import torch
+from torch import Tensor, nn
+
+from coordnet.encoders.annealing import cosine_window
+from coordnet.encoders.base import Encoder, no_autocast
+from coordnet.ops import fourier_features
+
+TWO_PI = 2.0 * math.pi
+LAYOUTS = ("blocks", "nerf-pytorch", "tcnn")
+IncludeInput = Union[bool, str]
+
+
+def _input_position(include_input: IncludeInput, default: str) -> Optional[str]:
+    if include_input is True:
+        return default
+    if include_input is False or include_input is None:
+        return None
+    if include_input in ("first", "last"):
+        return include_input
+    raise ValueError(f"include_input must be a bool, 'first' or 'last', got {include_input!r}")
+
+
+def _positive(name: str, value: float) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+def _count(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+class FourierFeatures(Encoder):
+    """Fourier features for any frequency matrix: ``[a sin(scale x Bᵀ), a cos(scale x Bᵀ)]``.
+
+    Args:
+        B: ``(M, d)`` frequency matrix.
+        learnable: make ``B`` a trained ``nn.Parameter`` (else a buffer saved in ``state_dict``).
+        scale: phase factor (2π: Tancik/nerfstudio; π: tiny-cuda-nn, mip-NeRF; 1: nerf-pytorch).
+        include_input: also output ``x``: ``True``/``"first"`` before the features, ``"last"`` after.
+        group: output layout, see :func:`coordnet.ops.fourier_features` (default ``[sin block, cos block]``).
+
+    Shapes: ``x (..., d) -> (..., 2M)``, plus ``d`` with ``include_input``.
+    """
+
+    input_domain = (0.0, 1.0)
+
+    def __init__(
+        self,
+        B: Tensor,
+        *,
+        learnable: bool = False,
+        scale: float = TWO_PI,
+        include_input: IncludeInput = False,
+        group: Optional[int] = None,
+    ) -> None:
+        if not isinstance(B, Tensor) or B.dim() != 2 or B.shape[0] < 1 or B.shape[1] < 1:
+            shape = tuple(B.shape) if isinstance(B, Tensor) else type(B).__name__
+            raise ValueError(f"B must be a (num_frequencies, in_dim) tensor with both sizes >= 1, got {shape}")
+        if not B.is_floating_point():
+            raise TypeError(f"B must be a floating-point tensor, got dtype {B.dtype}")
+        super().__init__(int(B.shape[1]))
+        B = B.detach().clone()
+        if learnable:
+            self.B = nn.Parameter(B)
+        else:
+            self.register_buffer("B", B)
+        self.scale = _positive("scale", scale)
+        self.input_position = _input_position(include_input, "first")
+        num = int(B.shape[0])
+        self.group = num if group is None else int(group)
+        if self.group < 1 or num % self.group:
+            raise ValueError(f"group must be a positive divisor of num_frequencies={num}, got {group!r}")
+        self.num_frequencies = num
+        self.out_dim = 2 * num + (self.in_dim if self.input_position else 0)
+
+    def amplitude(self) -> Optional[Tensor]:
+        """Per-row weight ``a`` of ``B`` ``(M,)``, or ``None`` for all ones."""
+        return None
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``x (..., in_dim) -> (..., out_dim)``, computed in float32 (or float64) even under autocast."""
+        x = self.check_input(x)
+        with no_autocast(x.device):
+            B = self.B.to(x.dtype)
+            amplitude = self.amplitude()
+            if amplitude is not None:
+                amplitude = amplitude.to(device=x.device, dtype=x.dtype)
+            return fourier_features(
+                x, B, amplitude, scale=self.scale, group=self.group, include_input=self.input_position
+            )
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, num_frequencies={self.num_frequencies}, scale={self.scale:.6g}"
+
+
+class BasicFourier(FourierFeatures):
+    """Tancik et al.'s basic mapping ``[sin 2πx, cos 2πx]`` (``B = I``): ``(..., d) -> (..., 2d)``."""
+
+    def __init__(self, in_dim: int, *, include_input: IncludeInput = False) -> None:
+        _count("in_dim", in_dim)
+        super().__init__(torch.eye(in_dim), include_input=include_input)
+
+
+class GaussianFourierFeatures(FourierFeatures):
+    """Random Fourier features (Tancik et al. 2020): ``B ~ N(0, scale²)`` of shape ``(M, d)``.
+
+    Output ``[sin(2π x Bᵀ), cos(2π x Bᵀ)]``, ``out_dim = 2 M``. ``B`` is drawn once, from
+    ``generator`` or from a fresh generator seeded with ``seed`` (default 0: reproducible),
+    and is saved in ``state_dict``.
+
+    Args:
+        in_dim: ``d``.
+        num_frequencies: ``M`` (Tancik et al. use 256).
+        scale: standard deviation σ of the entries of ``B`` (10 for natural images in the paper).
+    """
+
+    def __init__(
+        self,
+        in_dim: int,
+        num_frequencies: int = 256,
+        scale: float = 10.0,
+        *,
+        seed: Optional[int] = 0,
+        generator: Optional[torch.Generator] = None,
+        learnable: bool = False,
+        include_input: IncludeInput = False,
+    ) -> None:
+        _count("in_dim", in_dim)
+        _count("num_frequencies", num_frequencies)
+        sigma = _positive("scale", scale)
+        if generator is None:
+            generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
+        B = torch.randn(num_frequencies, in_dim, generator=generator) * sigma
+        super().__init__(B, learnable=learnable, include_input=include_input)
+        self.sigma = sigma
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, sigma={self.sigma:g}"
+
+
+class PositionalEncoding(FourierFeatures):
+    """Axis-aligned sinusoids at ``L`` frequencies per coordinate (NeRF's positional encoding).
+
+    Frequencies ``f_l`` (``l = 0..L-1``): ``2**linspace(min_log2, max_log2, L)`` for
+    ``spacing="log"``, ``linspace(2**min_log2, 2**max_log2, L)`` for ``"linear"``; ``max_log2``
+    defaults to ``L - 1``. Each coordinate ``x_j`` gives ``sin(factor f_l x_j)`` and ``cos(...)``.
+
+    Args:
+        factor: 1 (nerf-pytorch), π (tiny-cuda-nn ``Frequency``, mip-NeRF) or 2π (nerfstudio, Tancik).
+        layout: order of the output columns, matching the codebases users come from:
+            ``"blocks"``: ``[sin of all (j, l), cos of all (j, l)]`` with ``j`` major (nerfstudio);
+            ``"nerf-pytorch"``: per frequency ``[sin(f_l x), cos(f_l x)]`` (nerf-pytorch's ``Embedder``);
+            ``"tcnn"``: per coordinate, per frequency, ``sin, cos`` (tiny-cuda-nn's ``Frequency``).
+        include_input: ``True`` puts ``x`` where the layout's codebase does (last for ``"blocks"``,
+            first otherwise); ``"first"``/``"last"`` choose explicitly.
+
+    Shapes: ``x (..., d) -> (..., 2 d L)`` plus ``d`` with ``include_input``.
+
+    Coarse-to-fine annealing: :meth:`set_window` applies the Nerfies/BARF cosine window to
+    the ``L`` bands (the window of a band multiplies both its sin and cos features).
+    """
+
+    def __init__(
+        self,
+        in_dim: int,
+        num_frequencies: int = 10,
+        *,
+        min_log2_freq: float = 0.0,
+        max_log2_freq: Optional[float] = None,
+        spacing: str = "log",
+        factor: float = TWO_PI,
+        layout: str = "blocks",
+        include_input: IncludeInput = False,
+    ) -> None:
+        _count("in_dim", in_dim)
+        _count("num_frequencies", num_frequencies)
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+        if spacing not in ("log", "linear"):
+            raise ValueError(f"spacing must be 'log' or 'linear', got {spacing!r}")
+        high = float(num_frequencies - 1 if max_log2_freq is None else max_log2_freq)
+        low = float(min_log2_freq)
+        if not (math.isfinite(low) and math.isfinite(high)) or high < low:
+            raise ValueError(f"need finite min_log2_freq <= max_log2_freq, got {low} and {high}")
+        if spacing == "log":
+            freqs = 2.0 ** torch.linspace(low, high, num_frequencies, dtype=torch.float64)
+        else:
+            freqs = torch.linspace(2.0**low, 2.0**high, num_frequencies, dtype=torch.float64)
+        eye = torch.eye(in_dim, dtype=torch.float64)
+        if layout == "nerf-pytorch":  # rows (l, j): frequency-major
+            B = (freqs[:, None, None] * eye[None]).reshape(-1, in_dim)
+            group = in_dim
+        else:  # rows (j, l): coordinate-major
+            B = (eye[:, None, :] * freqs[None, :, None]).reshape(-1, in_dim)
+            group = B.shape[0] if layout == "blocks" else 1
+        position = _input_position(include_input, "last" if layout == "blocks" else "first")
+        super().__init__(B.float(), scale=_positive("factor", factor), include_input=position or False, group=group)
+        self.layout = layout
+        self.bands = num_frequencies
+        self.register_buffer("frequencies", freqs.float(), persistent=False)
+        self.window_alpha: Optional[float] = None
+
+    def set_window(self, alpha: Optional[float]) -> None:
+        """Coarse-to-fine window position (``None``: no window, all bands on); see
+        :func:`coordnet.encoders.annealing.cosine_window`."""
+        self.window_alpha = None if alpha is None else float(alpha)
+
+    def amplitude(self) -> Optional[Tensor]:
+        if self.window_alpha is None:
+            return None
+        window = cosine_window(self.bands, self.window_alpha)
+        if self.layout == "nerf-pytorch":
+            return window.repeat_interleave(self.in_dim)
+        return window.repeat(self.in_dim)
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, layout={self.layout!r}"
