@@ -1,0 +1,42 @@
+# Set-up, demo and tests. Every target creates the virtual environment it needs.
+#   make demo    set up, then fit the bundled default image (coordnet demo)
+#   make test    set up, then run the test suite
+#   make bench   set up, then run the encoder benchmark
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The CPU build of torch; a bare `torch` requirement would pull a multi-GB CUDA build.
+TORCH_SPEC ?= torch==2.13.0
+SOURCES := setup.py pyproject.toml $(shell find csrc -type f 2>/dev/null)
+
+.PHONY: setup demo test test-all bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.venv-created:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)" "setuptools>=64" wheel ninja
+	touch $@
+
+# --no-build-isolation: build against the torch installed above, never fetch another.
+$(VENV)/.installed: $(VENV)/.venv-created $(SOURCES)
+	$(BIN)/python -m pip install --quiet --no-build-isolation -e ".[test]"
+	touch $@
+
+demo: setup
+	$(BIN)/coordnet doctor
+	$(BIN)/coordnet demo --out out/demo
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-all: setup
+	$(BIN)/python -m pytest -q -m "slow or not slow"
+
+bench: setup
+	$(BIN)/python scripts/bench_encoders.py
+
+clean:
+	rm -rf build *.egg-info coordnet/_C*.so out .pytest_cache

@@ -1,0 +1,3 @@
+from coordnet.cli.main import main
+
+main()

@@ -1,0 +1,67 @@
+"""``coordnet doctor``: what coordnet will run on, and why."""
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+from typing import Dict, List
+
+import torch
+
+import coordnet
+from coordnet import ops
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def tinycudann_status() -> str:
+    """Whether tiny-cuda-nn imports (it raises EnvironmentError, not only ImportError, without CUDA)."""
+    try:
+        import tinycudann  # noqa: F401
+    except (ImportError, OSError, EnvironmentError) as error:
+        return f"unavailable ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
+    except Exception as error:  # a broken install can raise anything at import
+        return f"unavailable ({type(error).__name__}: {error})"
+    return f"available ({_version('tinycudann')})"
+
+
+def diagnostics() -> Dict[str, object]:
+    """Everything ``coordnet doctor`` prints, as a dict."""
+    devices: List[str] = ["cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    backends = {}
+    for device in devices:
+        try:
+            backends[device] = ops.backend(device)
+        except RuntimeError as error:
+            backends[device] = f"error: {error}"
+    return {
+        "coordnet": coordnet.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "torch": torch.__version__,
+        "numpy": _version("numpy"),
+        "torch threads": torch.get_num_threads(),
+        "backend mode": ops.get_backend_mode(),
+        "compiled extension": "loaded" if ops.extension_available() else f"not loaded ({ops.extension_load_error})",
+        "extension CUDA kernels": "yes" if ops.has_cuda_kernels() else "no",
+        "torch CUDA build": torch.version.cuda or "no (CPU build)",
+        "CUDA devices": ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())) or "none",
+        "CPU capability": torch.backends.cpu.get_cpu_capability(),
+        "tiny-cuda-nn": tinycudann_status(),
+        "backends": backends,
+    }
+
+
+def report() -> str:
+    """Human-readable diagnostics, one ``key: value`` per line."""
+    lines = []
+    for key, value in diagnostics().items():
+        if isinstance(value, dict):
+            lines += [f"backend on {device}: {name}" for device, name in value.items()]
+        else:
+            lines.append(f"{key}: {value}")
+    return "\n".join(lines)

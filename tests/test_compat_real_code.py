@@ -1,0 +1,288 @@
+"""coordnet's drop-in encoders against the real code of the projects they replace.
+
+* nerfstudio: the installed package's ``NeRFEncoding`` (torch implementation) and ``RFFEncoding``.
+  Skipped unless nerfstudio and the light dependencies its encodings module imports are
+  installed; the set-up (torch stays as it is) is::
+
+      pip install --no-deps nerfstudio==1.1.5 viser==0.2.7 jaxtyping==0.3.11 wadler_lindig==0.1.8 \\
+          rich==15.0.0 markdown-it-py==4.3.0 mdurl==0.1.2 msgspec==0.22.0 websockets==17.4
+
+* nerf-pytorch (not on PyPI): a transcription of its ``Embedder`` / ``get_embedder``.
+* tiny-cuda-nn's ``Frequency`` encoding (CUDA only): a transcription of its documented formula.
+
+Tolerance (see ``conftest.phase_tolerance``): eight roundings of the largest phase argument
+``|2π f x|`` of the dtype, plus a few ulps of the unit-size results. In float64 both sides run
+in float64: our modules are cast with ``.double()``, nerfstudio's buffers likewise, and the
+originals that build their frequencies with ``torch.linspace`` at call time run under a float64
+default dtype, which is what those codebases compute when used in float64.
+"""
+import contextlib
+import math
+import warnings
+
+import pytest
+import torch
+from torch import nn
+
+from conftest import phase_tolerance
+from coordnet.encoders import compat
+
+BATCHES = [(7,), (2, 5), (0,), (64,)]
+DTYPES = [torch.float32, torch.float64]
+
+
+@pytest.fixture(params=["compiled_path", "reference_path"])
+def path(request):
+    """Run coordnet through the compiled kernel (every size) and through the reference."""
+    request.getfixturevalue(request.param)
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def ns():
+    """nerfstudio's encodings module (real import), or skip with the missing module's name."""
+    try:
+        with warnings.catch_warnings():  # viser 0.2.7 imports deprecated websockets modules
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import nerfstudio.field_components.encodings as encodings
+    except ModuleNotFoundError as exc:
+        pytest.skip(f"nerfstudio's encodings are not importable ({exc}); see this file's docstring for the pip set-up")
+    return encodings
+
+
+@contextlib.contextmanager
+def default_dtype(dtype):
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(previous)
+
+
+def uniform(batch, in_dim, dtype, seed=0, low=0.0, high=1.0):
+    generator = torch.Generator().manual_seed(seed)
+    return (low + (high - low) * torch.rand(*batch, in_dim, generator=generator, dtype=torch.float64)).to(dtype)
+
+
+def max_abs(t):
+    return t.abs().max().item() if t.numel() else 0.0
+
+
+def float32_exact(freqs):
+    """Whether every float64 frequency survives a round trip through float32."""
+    return bool(torch.equal(freqs.float().double(), freqs))
+
+
+# Known coordnet discrepancy: coordnet stores the frequencies of its positional encodings as
+# float32 buffers (``PositionalEncoding.__init__``: ``B.float()``, ``freqs.float()``), so after
+# ``.double()`` a frequency that float32 cannot represent (``2**(8/9)``, ``linspace(1, 512, 10)[1]``)
+# is off by up to 2**-24 relative, and the float64 output misses the float64 tolerance by ~1e7.
+# Such cases must still agree to that float32 frequency rounding, and are then reported as xfail
+# (they pass once the frequencies are kept in float64).
+FLOAT32_FREQUENCY_ROUNDING = 2.0**-24
+
+
+def assert_phase_close(got, want, max_phase, dtype, what, freqs=None):
+    """``|got - want| <= phase_tolerance``; ``freqs`` (float64) flags the known discrepancy above."""
+    assert got.dtype == want.dtype == dtype
+    assert got.shape == want.shape, f"{what}: shape {tuple(got.shape)} != original's {tuple(want.shape)}"
+    diff, tol = max_abs(got - want), phase_tolerance(max_phase, dtype)
+    message = f"{what}: max |Δ| = {diff:.3g} > {{:.3g}} (max |phase| {max_phase:.4g}, {dtype})"
+    if diff > tol and dtype == torch.float64 and freqs is not None and not float32_exact(freqs):
+        loose = tol + 2 * FLOAT32_FREQUENCY_ROUNDING * max_phase
+        assert diff <= loose, message.format(loose)
+        pytest.xfail(f"coordnet keeps float32-rounded frequencies in float64: {message.format(tol)}")
+    assert diff <= tol, message.format(tol)
+
+
+# ----------------------------------------------------------------------------- nerfstudio
+
+# (in_dim, num_frequencies, min_freq_exp, max_freq_exp): nerfstudio's vanilla NeRF position and
+# direction encodings, mip-NeRF's, and dyadic ones (exact in float32).
+NERFSTUDIO_CONFIGS = [(3, 10, 0.0, 8.0), (3, 4, 0.0, 4.0), (3, 16, 0.0, 16.0), (3, 6, 0.0, 5.0), (2, 5, -2.0, 2.0)]
+
+
+def original_or_empty(call, batch, out_dim, dtype):
+    """The original's output; for an empty batch nerfstudio raises (``view(..., -1)`` of 0
+    elements is ambiguous), and the expected result is then the empty ``(*batch, out_dim)``."""
+    try:
+        return call()
+    except RuntimeError:
+        if math.prod(batch):
+            raise
+        return torch.empty(*batch, out_dim, dtype=dtype)
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+@pytest.mark.parametrize("include_input", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("config", NERFSTUDIO_CONFIGS, ids=str)
+@pytest.mark.parametrize("with_covs", [False, True], ids=["plain", "covs"])
+def test_nerfstudio_nerf_encoding(ns, path, config, dtype, include_input, batch, with_covs):
+    in_dim, num, low, high = config
+    with default_dtype(dtype):
+        original = ns.NeRFEncoding(in_dim, num, low, high, include_input=include_input, implementation="torch")
+    ours = compat.NeRFEncoding(in_dim, num, low, high, include_input=include_input).to(dtype)
+    assert ours.get_out_dim() == original.get_out_dim()
+    x = uniform(batch, in_dim, dtype)
+    covs = None
+    if with_covs:  # SPD covariances whose damped variances cov_jj f² reach O(1) at the top frequency
+        a = uniform(batch + (in_dim,), in_dim, dtype, seed=1, low=-1.0, high=1.0) * 2.0 ** -high
+        covs = a @ a.transpose(-1, -2)
+    with default_dtype(dtype):
+        want = original_or_empty(lambda: original(x, covs=covs), batch, original.get_out_dim(), dtype)
+    got = ours(x, covs=covs)
+    max_phase = 2 * math.pi * 2.0**high * max_abs(x)
+    freqs = 2.0 ** torch.linspace(low, high, num, dtype=torch.float64)
+    assert_phase_close(got, want, max_phase, dtype, f"NeRFEncoding{config} include_input={include_input}", freqs)
+    if include_input:
+        assert torch.equal(got[..., -in_dim:], x)
+
+
+# (in_dim, num_frequencies, scale)
+RFF_CONFIGS = [(3, 8, 10.0), (3, 32, 1.0), (2, 5, 25.0)]
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+@pytest.mark.parametrize("include_input", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("config", RFF_CONFIGS, ids=str)
+def test_nerfstudio_rff_encoding(ns, path, config, dtype, include_input, batch):
+    in_dim, num, scale = config
+    with torch.random.fork_rng(devices=[]):  # nerfstudio draws b_matrix from the global RNG
+        torch.manual_seed(sum(map(int, config)))
+        original = ns.RFFEncoding(in_dim, num, scale, include_input=include_input)
+    ours = compat.RFFEncoding(in_dim, num, scale, include_input=include_input)
+    ours.load_state_dict(original.state_dict())  # strict: same buffer names and shapes
+    original, ours = original.to(dtype), ours.to(dtype)
+    assert torch.equal(ours.b_matrix, original.b_matrix)
+    assert ours.get_out_dim() == original.get_out_dim()
+    x = uniform(batch, in_dim, dtype)
+    with default_dtype(dtype):
+        want = original_or_empty(lambda: original(x), batch, original.get_out_dim(), dtype)
+    got = ours(x)
+    max_phase = 2 * math.pi * max_abs(x.abs() @ original.b_matrix.abs())
+    assert_phase_close(got, want, max_phase, dtype, f"RFFEncoding{config} include_input={include_input}")
+    if include_input:
+        assert torch.equal(got[..., -in_dim:], x)
+
+
+# ---------------------------------------------------------------------------- nerf-pytorch
+
+
+class NerfPytorchEmbedderOriginal:
+    """nerf-pytorch's ``Embedder`` (yenchenlin/nerf-pytorch, ``run_nerf_helpers.py``), transcribed
+    line for line; its kwargs are include_input, input_dims, max_freq_log2, num_freqs,
+    log_sampling, periodic_fns."""
+
+    def __init__(self, **kwargs):
+        self.kwargs = kwargs
+        embed_fns, d, out_dim = [], kwargs["input_dims"], 0
+        if kwargs["include_input"]:
+            embed_fns.append(lambda x: x)
+            out_dim += d
+        max_freq, N_freqs = kwargs["max_freq_log2"], kwargs["num_freqs"]
+        if kwargs["log_sampling"]:
+            freq_bands = 2.0 ** torch.linspace(0.0, max_freq, steps=N_freqs)
+        else:
+            freq_bands = torch.linspace(2.0**0.0, 2.0**max_freq, steps=N_freqs)
+        for freq in freq_bands:
+            for p_fn in kwargs["periodic_fns"]:
+                embed_fns.append(lambda x, p_fn=p_fn, freq=freq: p_fn(x * freq))
+                out_dim += d
+        self.embed_fns, self.out_dim = embed_fns, out_dim
+
+    def embed(self, inputs):
+        return torch.cat([fn(inputs) for fn in self.embed_fns], -1)
+
+
+def nerf_pytorch_get_embedder(multires, i=0):
+    """nerf-pytorch's ``get_embedder`` (same file)."""
+    if i == -1:
+        return nn.Identity(), 3
+    embed_kwargs = {"include_input": True, "input_dims": 3, "max_freq_log2": multires - 1, "num_freqs": multires,
+                    "log_sampling": True, "periodic_fns": [torch.sin, torch.cos]}  # fmt: skip
+    embedder_obj = NerfPytorchEmbedderOriginal(**embed_kwargs)
+    return (lambda x, eo=embedder_obj: eo.embed(x)), embedder_obj.out_dim
+
+
+# (multires, input_dims, log_sampling): nerf-pytorch's position (10) and direction (4) encodings.
+NERF_PYTORCH_CONFIGS = [(10, 3, True), (4, 3, True), (10, 3, False), (4, 3, False), (5, 2, False), (1, 1, True)]
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+@pytest.mark.parametrize("include_input", [True, False])
+@pytest.mark.parametrize("span", [(0.0, 1.0), (-4.0, 4.0)], ids=["unit", "scene"])  # any range is valid
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("config", NERF_PYTORCH_CONFIGS, ids=str)
+def test_nerf_pytorch_embedder(path, config, dtype, span, include_input, batch):
+    multires, input_dims, log_sampling = config
+    if log_sampling:
+        freqs = 2.0 ** torch.linspace(0, multires - 1, multires, dtype=torch.float64)
+    else:
+        freqs = torch.linspace(1, 2.0 ** (multires - 1), multires, dtype=torch.float64)
+    with default_dtype(dtype):
+        original = NerfPytorchEmbedderOriginal(
+            include_input=include_input, input_dims=input_dims, max_freq_log2=multires - 1, num_freqs=multires,
+            log_sampling=log_sampling, periodic_fns=[torch.sin, torch.cos],
+        )  # fmt: skip
+    ours = compat.NerfPytorchEmbedder(multires, input_dims, include_input, log_sampling).to(dtype)
+    assert ours.out_dim == original.out_dim
+    x = uniform(batch, input_dims, dtype, low=span[0], high=span[1])
+    want, got = original.embed(x), ours.embed(x)
+    assert torch.equal(ours(x), got)
+    max_phase = 2.0 ** (multires - 1) * max_abs(x)
+    assert_phase_close(
+        got, want, max_phase, dtype, f"NerfPytorchEmbedder{config} include_input={include_input}", freqs
+    )
+    if include_input:
+        assert torch.equal(got[..., :input_dims], x)
+
+
+@pytest.mark.parametrize("multires", [10, 4])
+def test_nerf_pytorch_get_embedder(path, multires):
+    embed, out_dim = compat.get_embedder(multires)
+    embed_original, out_dim_original = nerf_pytorch_get_embedder(multires)
+    assert out_dim == out_dim_original
+    x = uniform((5, 4), 3, torch.float32, low=-2.0, high=2.0)
+    max_phase = 2.0 ** (multires - 1) * max_abs(x)
+    assert_phase_close(embed(x), embed_original(x), max_phase, torch.float32, f"get_embedder({multires})")
+
+
+def test_nerf_pytorch_get_embedder_identity():
+    embed, out_dim = compat.get_embedder(10, -1)
+    embed_original, out_dim_original = nerf_pytorch_get_embedder(10, -1)
+    assert out_dim == out_dim_original
+    x = uniform((4,), 3, torch.float32)
+    assert torch.equal(embed(x), embed_original(x))
+
+
+# --------------------------------------------------------------------- tiny-cuda-nn Frequency
+
+
+def tcnn_frequency_documented(x, n_frequencies):
+    """tiny-cuda-nn's DOCUMENTATION.md, "Frequency": output ``i`` has ``dim = i // (2L)``,
+    ``l = (i // 2) % L`` and value ``sin(2^l π x[dim] + (i % 2) π/2)``."""
+    L = n_frequencies
+    columns = [
+        torch.sin(2.0 ** ((i // 2) % L) * math.pi * x[..., i // (2 * L)] + (i % 2) * math.pi / 2)
+        for i in range(2 * L * x.shape[-1])
+    ]
+    return torch.stack(columns, dim=-1)
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("n_input_dims, n_frequencies", [(3, 12), (3, 4), (2, 6), (1, 1)])
+def test_tcnn_frequency(path, n_input_dims, n_frequencies, dtype, batch):
+    ours = compat.tcnn_frequency(n_input_dims, n_frequencies).to(dtype)
+    x = uniform(batch, n_input_dims, dtype)
+    want, got = tcnn_frequency_documented(x, n_frequencies), ours(x)
+    assert ours.out_dim == 2 * n_input_dims * n_frequencies
+    max_phase = 2.0 ** (n_frequencies - 1) * math.pi * max_abs(x) + math.pi / 2
+    assert_phase_close(got, want, max_phase, dtype, f"tcnn_frequency({n_input_dims}, {n_frequencies})")
+
+
+def test_tcnn_frequency_default_is_twelve_frequencies():
+    assert compat.tcnn_frequency(3).out_dim == 2 * 3 * 12
