@@ -25,14 +25,21 @@ $(VENV)/.installed: $(VENV)/.venv-created $(SOURCES)
 	$(BIN)/python -m pip install --quiet --no-build-isolation -e ".[test]"
 	touch $@
 
+# Real code of other projects, for the equivalence tests (pure Python, no torch pulled).
+TEST_EXTRAS := nerfstudio==1.1.5 viser==0.2.7 jaxtyping==0.3.11 rich==15.0.0 msgspec==0.22.0 websockets==17.4
+
+$(VENV)/.test-extras: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --no-deps $(TEST_EXTRAS)
+	touch $@
+
 demo: setup
 	$(BIN)/coordnet doctor
 	$(BIN)/coordnet demo --out out/demo
 
-test: setup
+test: setup $(VENV)/.test-extras
 	$(BIN)/python -m pytest -q
 
-test-all: setup
+test-all: setup $(VENV)/.test-extras
 	$(BIN)/python -m pytest -q -m "slow or not slow"
 
 bench: setup

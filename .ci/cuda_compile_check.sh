@@ -100,8 +100,11 @@ else
     python3 -m venv "$VENV" || die "python3 -m venv $VENV failed"
   fi
   echo "    installing torch==$TORCH_VERSION numpy setuptools wheel ninja (several GB, takes a few minutes)"
+  # (pip's notes about index folders of this machine's pip config that do not exist are dropped)
   "$VENV/bin/python" -m pip install --no-input --progress-bar off -q \
-    "torch==$TORCH_VERSION" numpy setuptools wheel ninja || die "pip install into $VENV failed"
+    "torch==$TORCH_VERSION" numpy setuptools wheel ninja 2>&1 |
+    { grep -v "^WARNING: Location '.*' is ignored: it is neither a file nor a directory" || true; } ||
+    die "pip install into $VENV failed"
   venv_ok || die "$VENV does not hold a CUDA build of torch $TORCH_VERSION after the install"
 fi
 PY="$VENV/bin/python"

@@ -76,9 +76,9 @@ def test_positional_encoding_tcnn_layout():
 
 def test_positional_encoding_linear_spacing_and_range():
     encoder = PositionalEncoding(1, 4, min_log2_freq=1.0, max_log2_freq=4.0, spacing="linear")
-    torch.testing.assert_close(encoder.frequencies, torch.linspace(2.0, 16.0, 4))
+    torch.testing.assert_close(encoder.frequencies, torch.linspace(2.0, 16.0, 4, dtype=torch.float64))
     encoder = PositionalEncoding(1, 4, min_log2_freq=1.0, max_log2_freq=4.0)
-    torch.testing.assert_close(encoder.frequencies, 2.0 ** torch.linspace(1.0, 4.0, 4))
+    torch.testing.assert_close(encoder.frequencies, 2.0 ** torch.linspace(1.0, 4.0, 4, dtype=torch.float64))
 
 
 def test_basic_fourier():

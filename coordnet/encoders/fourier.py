@@ -210,10 +210,11 @@ class PositionalEncoding(FourierFeatures):
             B = (eye[:, None, :] * freqs[None, :, None]).reshape(-1, in_dim)
             group = B.shape[0] if layout == "blocks" else 1
         position = _input_position(include_input, "last" if layout == "blocks" else "first")
-        super().__init__(B.float(), scale=_positive("factor", factor), include_input=position or False, group=group)
+        # Kept in float64 so that float64 inputs see exact frequencies; cast per call otherwise.
+        super().__init__(B, scale=_positive("factor", factor), include_input=position or False, group=group)
         self.layout = layout
         self.bands = num_frequencies
-        self.register_buffer("frequencies", freqs.float(), persistent=False)
+        self.register_buffer("frequencies", freqs, persistent=False)
         self.window_alpha: Optional[float] = None
 
     def set_window(self, alpha: Optional[float]) -> None:

@@ -1,0 +1,41 @@
+"""Atomic file writes: a temporary file in the destination folder, then ``os.replace``."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from typing import Callable, Iterator
+
+
+@contextlib.contextmanager
+def atomic_path(path: str) -> Iterator[str]:
+    """Yield a temporary path next to ``path``; on success it replaces ``path`` atomically,
+    on failure it is removed and ``path`` is left as it was."""
+    directory = os.path.dirname(os.path.abspath(path)) or "."
+    os.makedirs(directory, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.splitext(path)[1])
+    os.close(fd)
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def write_atomically(path: str, write: Callable[[str], None]) -> None:
+    """Call ``write(temporary_path)`` and move the result to ``path`` atomically."""
+    with atomic_path(path) as temporary:
+        write(temporary)
+
+
+def write_json(path: str, payload: object) -> None:
+    """JSON with indentation, written atomically."""
+
+    def write(temporary: str) -> None:
+        with open(temporary, "w") as handle:
+            json.dump(payload, handle, indent=2, allow_nan=False, default=str)
+            handle.write("\n")
+
+    write_atomically(path, write)

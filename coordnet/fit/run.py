@@ -1,0 +1,146 @@
+"""One fit from signal to output folder: what ``coordnet fit`` and ``coordnet compare`` run."""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Any, Dict, Optional, Union
+
+import numpy as np
+import torch
+
+import coordnet
+from coordnet.fit.atomic import write_json
+from coordnet.fit.callbacks import CheckpointCallback, ProgressBar, TensorBoardLogger
+from coordnet.fit.checkpoint import CheckpointError, load_checkpoint
+from coordnet.fit.metrics import psnr, ssim
+from coordnet.fit.trainer import FitResult, Samples, TrainConfig, Trainer, predict
+from coordnet.nets import ModelSpec, build_model, parse_spec
+from coordnet.signals import Signal, split_signal
+
+CHECKPOINT = "checkpoint.pt"
+METRICS = "metrics.json"
+
+
+@dataclass
+class FitOutcome:
+    """What a fit produced: its metrics (as written to metrics.json) and the full-grid prediction."""
+
+    metrics: Dict[str, Any]
+    prediction: np.ndarray  # (*grid_shape, C)
+    history: Dict[str, list]
+
+
+def _finite_or_none(value: Optional[float]) -> Optional[float]:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def output_activation_for(signal: Signal) -> str:
+    """Images live in [0, 1]: a sigmoid output keeps predictions there."""
+    return "sigmoid" if signal.kind == "image" else "none"
+
+
+def run_fit(
+    signal: Signal,
+    spec: Union[str, dict, ModelSpec],
+    config: TrainConfig,
+    out_dir: str,
+    split: str = "tancik",
+    resume: bool = False,
+    progress: bool = True,
+    checkpoint_every: int = 500,
+    tensorboard: bool = False,
+    device: str = "cpu",
+    write_outputs: bool = True,
+) -> FitOutcome:
+    """Fit ``spec`` to ``signal`` and write the outputs into ``out_dir``.
+
+    Writes ``checkpoint.pt`` (every ``checkpoint_every`` steps and at the end),
+    ``metrics.json``, and for images ``reconstruction.png``, ``error.png``, ``curves.png``.
+    With ``resume`` an existing checkpoint in ``out_dir`` is continued (it must come from the
+    same spec, signal and settings); without it an existing checkpoint is an error, so that
+    nothing is overwritten by accident.
+    """
+    from coordnet import plots
+    from coordnet.signals import save_image
+
+    model_spec = spec if isinstance(spec, ModelSpec) else parse_spec(spec)
+    os.makedirs(out_dir, exist_ok=True)
+    checkpoint_path = os.path.join(out_dir, CHECKPOINT)
+    parts = split_signal(signal, split, seed=config.seed)
+    samples = Samples(parts.train_coords, parts.train_values, parts.test_coords, parts.test_values)
+    model_config = {
+        "in_dim": signal.dim,
+        "out_dim": signal.channels,
+        "output_activation": output_activation_for(signal),
+        "signal_domain": [list(interval) for interval in signal.domain],
+    }
+    run_config = {
+        "model_spec": model_spec.to_dict(),
+        "model_config": model_config,
+        "train_config": config.to_dict(),
+        "signal": {"name": signal.name, "kind": signal.kind, "shape": list(signal.values.shape), "split": split},
+    }
+    torch.manual_seed(config.seed)
+    model = build_model(
+        model_spec,
+        in_dim=signal.dim,
+        out_dim=signal.channels,
+        output_activation=model_config["output_activation"],
+        signal_domain=tuple(tuple(interval) for interval in signal.domain),
+    )
+
+    def payload(trainer: Trainer) -> Dict[str, Any]:
+        return {**run_config, "coordnet_version": coordnet.__version__, "trainer": trainer.state_dict()}
+
+    grid_coords = signal.coordinates().reshape(-1, signal.dim)
+
+    def render(trainer: Trainer) -> np.ndarray:
+        prediction = predict(trainer.model, grid_coords, config.eval_chunk, config.bf16)
+        return prediction.reshape(signal.values.shape).clamp(0, 1).numpy()
+
+    callbacks = [ProgressBar(model_spec.label, enabled=progress)]
+    callbacks.append(CheckpointCallback(checkpoint_path, checkpoint_every, payload))
+    if tensorboard:
+        callbacks.append(TensorBoardLogger(os.path.join(out_dir, "tensorboard"), render if signal.kind == "image" else None))
+    trainer = Trainer(model, samples, config, callbacks, device=device)
+
+    if os.path.exists(checkpoint_path):
+        if not resume:
+            raise FileExistsError(
+                f"{checkpoint_path} exists: pass --resume to continue it, or choose another --out"
+            )
+        document = load_checkpoint(checkpoint_path)
+        for key in ("model_spec", "model_config", "train_config", "signal"):
+            if document.get(key) != run_config[key]:
+                raise CheckpointError(
+                    f"cannot resume {checkpoint_path}: its {key} differs from this run's "
+                    f"({document.get(key)!r} vs {run_config[key]!r})"
+                )
+        trainer.load_state_dict(document["trainer"])
+
+    result: FitResult = trainer.fit()
+    prediction_tensor = predict(trainer.model, grid_coords, config.eval_chunk, config.bf16)
+    prediction = prediction_tensor.reshape(signal.values.shape).numpy()
+    target = signal.values.numpy()
+    metrics: Dict[str, Any] = {
+        "model": model_spec.label,
+        "train_psnr": _finite_or_none(result.train_psnr),
+        "test_psnr": _finite_or_none(result.test_psnr),
+        "full_psnr": _finite_or_none(psnr(prediction_tensor.reshape(signal.values.shape), signal.values)),
+        "ssim": ssim(np.clip(prediction, 0, 1), target) if signal.kind == "image" else None,
+        "steps": result.steps,
+        "seconds": round(result.seconds, 3),
+        "params": sum(p.numel() for p in trainer.model.parameters()),
+        "config": run_config,
+        "coordnet_version": coordnet.__version__,
+    }
+    if write_outputs:
+        if signal.kind == "image":
+            save_image(os.path.join(out_dir, "reconstruction.png"), np.clip(prediction, 0, 1))
+            plots.save_error_map(os.path.join(out_dir, "error.png"), np.clip(prediction, 0, 1), target)
+        elif signal.kind in ("audio", "1d"):
+            plots.save_series(os.path.join(out_dir, "reconstruction.png"), target, prediction, model_spec.label)
+        plots.save_curves(os.path.join(out_dir, "curves.png"), {model_spec.label: result.history.to_dict()})
+        write_json(os.path.join(out_dir, METRICS), {**metrics, "history": result.history.to_dict()})
+    return FitOutcome(metrics, prediction, result.history.to_dict())

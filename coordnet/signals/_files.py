@@ -1,0 +1,57 @@
+"""File helpers shared by the loaders: path checks and ``.npy`` reading."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+
+from coordnet.signals.errors import SignalError
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def existing_file(path: PathLike, what: str) -> Path:
+    """``path`` as a ``Path`` after checking it names an existing, non-empty regular file.
+
+    Raises:
+        SignalError: naming ``path`` when it is missing, a folder, or empty (0 bytes).
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise SignalError(f"{what} path must be a str or os.PathLike, got {type(path).__name__}")
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise SignalError(f"{what} file not found: {str(p)!r}")
+    if not p.is_file():
+        raise SignalError(f"{what} path is not a regular file: {str(p)!r}")
+    if p.stat().st_size == 0:
+        raise SignalError(f"{what} file is empty (0 bytes): {str(p)!r}")
+    return p
+
+
+def read_npy(path: PathLike) -> np.ndarray:
+    """Read a numeric ``.npy`` array (no pickles), as stored.
+
+    Raises:
+        SignalError: naming ``path`` when it is missing, unreadable or not numeric.
+    """
+    p = existing_file(path, ".npy")
+    try:
+        array = np.load(p, allow_pickle=False)
+    except Exception as exc:  # corrupt header, pickled object arrays, .npz, ...
+        raise SignalError(f"cannot read .npy file {str(p)!r}: {exc}") from exc
+    if not isinstance(array, np.ndarray):
+        raise SignalError(f"{str(p)!r} does not hold a single array (got {type(array).__name__})")
+    if not (array.dtype == np.bool_ or np.issubdtype(array.dtype, np.number)) or np.iscomplexobj(array):
+        raise SignalError(f"{str(p)!r}: array dtype must be real numeric or bool, got {array.dtype}")
+    return array
+
+
+def finite_float32(array: np.ndarray, source: str) -> np.ndarray:
+    """``array`` as float32, checking every value is finite (``source`` names it in errors)."""
+    out = np.asarray(array, dtype=np.float32)
+    if not np.isfinite(out).all():
+        bad = int((~np.isfinite(out)).sum())
+        raise SignalError(f"{source}: {bad} value(s) are NaN or infinite (or overflow float32)")
+    return out
