@@ -1,9 +1,15 @@
 """Entry point of the ``coordnet`` command."""
 from __future__ import annotations
 
+import os
 import sys
+from typing import Optional, Tuple
 
 import click
+
+from coordnet.cli.errors import friendly_errors
+
+DEFAULT_COMPARE = ("none", "pe", "gauss", "siren")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,6 +24,115 @@ def doctor() -> None:
     from coordnet.cli.doctor import report
 
     click.echo(report())
+
+
+def training_options(command):
+    """Options shared by ``fit`` and ``compare``."""
+    options = [
+        click.option("--steps", default=2000, show_default=True, type=click.IntRange(min=1), help="Optimiser steps."),
+        click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Adam learning rate [default: per model family, see `coordnet fit --help`]."),
+        click.option("--schedule", type=click.Choice(["constant", "cosine", "exponential"]), default="constant",
+                     show_default=True, help="Learning-rate schedule."),
+        click.option("--batch-size", type=click.IntRange(min=1), default=None,
+                     help="Random mini-batches of this size [default: full batch]."),
+        click.option("--split", default="tancik", show_default=True,
+                     help="full | tancik (train even pixels, test odd) | holdout:FRACTION."),
+        click.option("--size", type=click.IntRange(min=2), default=None, help="Resize images to SIZE x SIZE on load."),
+        click.option("--seed", default=0, show_default=True, type=int, help="Random seed."),
+        click.option("--bf16", is_flag=True, help="bfloat16 autocast for the MLP (encoders stay float32)."),
+        click.option("--eval-every", default=100, show_default=True, type=click.IntRange(min=1),
+                     help="Steps between evaluations."),
+        click.option("--resume", is_flag=True, help="Continue the checkpoint in --out."),
+        click.option("--quiet", is_flag=True, help="No progress bar."),
+        click.option("--device", default="cpu", show_default=True, help="cpu or cuda[:N]."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _config(steps, lr, schedule, batch_size, seed, bf16, eval_every):
+    from coordnet.fit import TrainConfig
+
+    return TrainConfig(steps=steps, lr=lr or 1e-3, schedule=schedule, batch_size=batch_size, seed=seed, bf16=bf16,
+                       eval_every=min(eval_every, steps))
+
+
+@cli.command()
+@click.argument("signal", required=False)
+@click.option("-m", "--model", "spec", default="gauss", show_default=True,
+              help="Model spec, e.g. none, pe:num_frequencies=10, gauss:scale=10, siren:omega=30, or a TOML file.")
+@click.option("--out", "out_dir", default=None, help="Output folder [default: out/fit-<signal>-<model>].")
+@click.option("--checkpoint-every", default=500, show_default=True, type=click.IntRange(min=1))
+@click.option("--tensorboard", is_flag=True, help="Log scalars and reconstructions to OUT/tensorboard.")
+@training_options
+@friendly_errors
+def fit(signal: Optional[str], spec: str, out_dir: Optional[str], checkpoint_every: int, tensorboard: bool,
+        steps, lr, schedule, batch_size, split, size, seed, bf16, eval_every, resume, quiet, device) -> None:
+    """Fit one model to SIGNAL (an image, .wav, .npy, .csv, or a bundled name; default: camera).
+
+    Writes reconstruction.png, error.png, curves.png, metrics.json and checkpoint.pt.
+    Default learning rates: 1e-2 for raw/basic inputs, 1e-4 for SIREN/FINER, 1e-3 otherwise.
+    """
+    from coordnet.fit.learning_rates import default_lr
+    from coordnet.fit.run import run_fit
+    from coordnet.nets import load_spec_argument
+    from coordnet.signals import load_signal
+
+    model_spec = load_spec_argument(spec)
+    loaded = load_signal(signal, size=size)
+    config = _config(steps, lr or default_lr(model_spec), schedule, batch_size, seed, bf16, eval_every)
+    out_dir = out_dir or os.path.join("out", f"fit-{loaded.name}-{model_spec.slug}")
+    outcome = run_fit(loaded, model_spec, config, out_dir, split=split, resume=resume, progress=not quiet,
+                      checkpoint_every=checkpoint_every, tensorboard=tensorboard, device=device)
+    metrics = outcome.metrics
+    test = metrics["test_psnr"]
+    click.echo(f"{metrics['model']}: train {metrics['train_psnr']:.2f} dB, "
+               f"test {'-' if test is None else f'{test:.2f} dB'}"
+               + (f", SSIM {metrics['ssim']:.4f}" if metrics.get("ssim") is not None else "")
+               + f", {metrics['steps']} steps in {metrics['seconds']:.1f} s -> {out_dir}")
+
+
+@cli.command()
+@click.argument("signal", required=False)
+@click.option("-m", "--model", "specs", multiple=True,
+              help=f"Model spec (repeatable) [default: {' '.join(DEFAULT_COMPARE)}].")
+@click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1), help="Runs per model.")
+@click.option("--out", "out_dir", default=None, help="Output folder [default: out/compare-<signal>].")
+@training_options
+@friendly_errors
+def compare(signal: Optional[str], specs: Tuple[str, ...], seeds: int, out_dir: Optional[str],
+            steps, lr, schedule, batch_size, split, size, seed, bf16, eval_every, resume, quiet, device) -> None:
+    """Fit several models to SIGNAL and tabulate PSNR/SSIM (results.csv, comparison.png, curves.png)."""
+    from coordnet.fit.compare import compare as run_compare
+    from coordnet.fit.compare import write_report
+    from coordnet.fit.learning_rates import default_lr
+    from coordnet.nets import load_spec_argument
+    from coordnet.signals import load_signal
+
+    model_specs = [load_spec_argument(spec) for spec in (specs or DEFAULT_COMPARE)]
+    loaded = load_signal(signal, size=size)
+    out_dir = out_dir or os.path.join("out", f"compare-{loaded.name}")
+    config = _config(steps, lr, schedule, batch_size, seed, bf16, eval_every)
+    results = run_compare(loaded, model_specs, config, out_dir, seeds=seeds, split=split, resume=resume,
+                          progress=not quiet, lr_for=None if lr else default_lr, announce=click.echo)
+    click.echo(write_report(out_dir, loaded, results, seeds))
+    click.echo(f"wrote {out_dir}/results.csv, comparison.png, curves.png")
+
+
+@cli.command()
+@click.argument("checkpoint")
+@click.option("--size", "size", default=None, help="WxH in pixels [default: the fitted signal's size].")
+@click.option("--out", "out_file", required=True, help="Output PNG.")
+@click.option("--chunk", default=65536, show_default=True, type=click.IntRange(min=1), help="Pixels per batch.")
+@friendly_errors
+def render(checkpoint: str, size: Optional[str], out_file: str, chunk: int) -> None:
+    """Render a fitted image model at any resolution."""
+    from coordnet.fit.render import render_checkpoint
+
+    shape = render_checkpoint(checkpoint, out_file, size=size, chunk=chunk)
+    click.echo(f"rendered {shape[1]}x{shape[0]} -> {out_file}")
 
 
 @cli.command()

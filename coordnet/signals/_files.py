@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 import numpy as np
 
@@ -46,6 +46,14 @@ def read_npy(path: PathLike) -> np.ndarray:
     if not (array.dtype == np.bool_ or np.issubdtype(array.dtype, np.number)) or np.iscomplexobj(array):
         raise SignalError(f"{str(p)!r}: array dtype must be real numeric or bool, got {array.dtype}")
     return array
+
+
+def check_max_samples(max_samples: Optional[int]) -> None:
+    """Validate a ``max_samples`` argument: ``None`` or a positive int."""
+    if max_samples is None:
+        return
+    if isinstance(max_samples, bool) or not isinstance(max_samples, int) or max_samples < 1:
+        raise SignalError(f"max_samples must be a positive int or None, got {max_samples!r}")
 
 
 def finite_float32(array: np.ndarray, source: str) -> np.ndarray:

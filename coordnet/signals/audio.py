@@ -12,7 +12,7 @@ from typing import Optional, Tuple
 import numpy as np
 import torch
 
-from coordnet.signals._files import PathLike, existing_file, finite_float32
+from coordnet.signals._files import PathLike, check_max_samples, existing_file, finite_float32
 from coordnet.signals.errors import SignalError
 from coordnet.signals.signal import Signal
 
@@ -78,8 +78,7 @@ def load_audio(path: PathLike, max_samples: Optional[int] = None) -> Signal:
     Raises:
         SignalError: naming ``path``: missing, empty, corrupt/unsupported encoding, no samples.
     """
-    if max_samples is not None and (isinstance(max_samples, bool) or not isinstance(max_samples, int) or max_samples < 1):
-        raise SignalError(f"max_samples must be a positive int or None, got {max_samples!r}")
+    check_max_samples(max_samples)
     p = existing_file(path, "audio")
     try:
         data, rate = _read_wave(p)
@@ -91,7 +90,9 @@ def load_audio(path: PathLike, max_samples: Optional[int] = None) -> Signal:
                 f"cannot read audio {str(p)!r}: {exc} (only PCM WAV is read without scipy)"
             ) from exc
         except Exception as exc2:
-            raise SignalError(f"cannot read audio {str(p)!r} (corrupt or unsupported WAV): {exc}; scipy: {exc2}") from exc2
+            raise SignalError(
+                f"cannot read audio {str(p)!r} (corrupt or unsupported WAV): {exc}; scipy: {exc2}"
+            ) from exc2
     if data.shape[0] == 0 or data.shape[1] == 0:
         raise SignalError(f"audio {str(p)!r} contains no samples")
     if rate <= 0:

@@ -29,6 +29,8 @@ from coordnet.signals.errors import SignalError
 from coordnet.signals.signal import Signal
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+# imageio plugin per extension: the extension picks the decoder (no trial of every plugin).
+PLUGINS = {".png": "pillow", ".jpg": "pillow", ".jpeg": "pillow", ".tif": "tifffile", ".tiff": "tifffile"}
 IMAGE_CHANNELS = (1, 3, 4)
 Size = Union[int, Tuple[int, int]]
 
@@ -58,7 +60,8 @@ def image_to_float(array: np.ndarray, source: str) -> np.ndarray:
     if array.ndim == 2:
         array = array[:, :, None]
     if array.ndim != 3 or array.shape[2] not in IMAGE_CHANNELS:
-        hint = " (gray+alpha is not supported: convert to gray or RGBA)" if array.ndim == 3 and array.shape[2] == 2 else ""
+        gray_alpha = array.ndim == 3 and array.shape[2] == 2
+        hint = " (gray+alpha is not supported: convert to gray or RGBA)" if gray_alpha else ""
         raise SignalError(
             f"{source}: unsupported image shape {tuple(array.shape)}; expected (H, W), (H, W, 1), "
             f"(H, W, 3) or (H, W, 4){hint}"
@@ -97,6 +100,19 @@ def _png_is_16bit_color(path: Path) -> bool:
     return head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR" and head[24] == 16 and head[25] in (2, 6)
 
 
+def _tiff_pages(path: Path) -> int:
+    """Number of pages of a TIFF file (1 when tifffile, imageio's TIFF reader, is absent)."""
+    try:
+        import tifffile
+    except ImportError:
+        return 1
+    try:
+        with tifffile.TiffFile(path) as tiff:
+            return len(tiff.pages)
+    except Exception as exc:
+        raise SignalError(f"cannot read image {str(path)!r} (corrupt or not a TIFF): {exc}") from exc
+
+
 def image_signal(array: np.ndarray, name: str = "image", size: Optional[Size] = None, source: str = "image") -> Signal:
     """A :class:`Signal` of kind ``"image"`` from an ``(H, W)`` / ``(H, W, C)`` array (see :func:`image_to_float`)."""
     size = check_size(size)
@@ -110,7 +126,8 @@ def load_image(path: PathLike, size: Optional[Size] = None) -> Signal:
     """Load a PNG, JPEG or TIFF image as a :class:`Signal` with values ``(H, W, C)`` in ``[0, 1]``.
 
     Args:
-        path: the image file (read with ``imageio.v3.imread``).
+        path: the image file, read with ``imageio.v3.imread`` (Pillow for PNG/JPEG, tifffile
+            for TIFF; other extensions let imageio choose).
         size: ``None`` keeps the stored size; ``n`` resizes to ``n x n`` (aspect ratio not kept);
             ``(H, W)`` resizes to ``H x W``.
 
@@ -120,14 +137,20 @@ def load_image(path: PathLike, size: Optional[Size] = None) -> Signal:
 
     Raises:
         SignalError: naming ``path``: missing, empty, unreadable/corrupt, unsupported shape
-        (gray+alpha, multi-page, ...) or dtype.
+        (gray+alpha, multi-page TIFF, ...) or dtype.
     """
     import imageio.v3 as iio
 
     size = check_size(size)
     p = existing_file(path, "image")
+    if p.suffix.lower() in (".tif", ".tiff"):
+        pages = _tiff_pages(p)
+        if pages > 1:
+            raise SignalError(
+                f"image {str(p)!r} is a multi-page TIFF ({pages} pages); only single images are supported"
+            )
     try:
-        array = iio.imread(p)
+        array = iio.imread(p, plugin=PLUGINS.get(p.suffix.lower()))
     except Exception as exc:  # imageio/Pillow raise many types for bad files
         raise SignalError(f"cannot read image {str(p)!r} (corrupt or not an image): {exc}") from exc
     if array.dtype == np.uint8 and p.suffix.lower() == ".png" and _png_is_16bit_color(p):

@@ -11,23 +11,18 @@ from typing import List, Optional
 import numpy as np
 import torch
 
-from coordnet.signals._files import PathLike, existing_file, finite_float32, read_npy
+from coordnet.signals._files import PathLike, check_max_samples, existing_file, finite_float32, read_npy
 from coordnet.signals.errors import SignalError
 from coordnet.signals.signal import Signal
 
 SERIES_EXTENSIONS = (".npy", ".csv")
 
 
-def _check_max_samples(max_samples: Optional[int]) -> None:
-    if max_samples is not None and (isinstance(max_samples, bool) or not isinstance(max_samples, int) or max_samples < 1):
-        raise SignalError(f"max_samples must be a positive int or None, got {max_samples!r}")
-
-
 def series_from_array(
     array: np.ndarray, name: str = "series", max_samples: Optional[int] = None, source: str = "series"
 ) -> Signal:
     """A :class:`Signal` of kind ``"1d"`` from ``(N,)`` or ``(N, C)`` numbers (``source`` names it in errors)."""
-    _check_max_samples(max_samples)
+    check_max_samples(max_samples)
     array = np.asarray(array)
     if array.ndim == 1:
         array = array[:, None]
@@ -73,7 +68,7 @@ def load_csv_series(path: PathLike, max_samples: Optional[int] = None) -> Signal
     and lines starting with ``#`` are skipped. The first row is a header when any of its
     cells is not a number. Every later row must have the same number of numeric cells.
     """
-    _check_max_samples(max_samples)
+    check_max_samples(max_samples)
     p = existing_file(path, "CSV")
     try:
         rows = _read_csv_rows(p)
@@ -99,7 +94,8 @@ def load_csv_series(path: PathLike, max_samples: Optional[int] = None) -> Signal
             data.append(parse(row))
         except ValueError:
             raise SignalError(f"CSV {str(p)!r} line {row[0]}: non-numeric value in {row[1:]!r}") from None
-    return series_from_array(np.array(data, dtype=np.float64), name=p.stem, max_samples=max_samples, source=f"CSV {str(p)!r}")
+    array = np.array(data, dtype=np.float64)
+    return series_from_array(array, name=p.stem, max_samples=max_samples, source=f"CSV {str(p)!r}")
 
 
 def load_npy_series(path: PathLike, max_samples: Optional[int] = None) -> Signal:
