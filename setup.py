@@ -32,7 +32,8 @@ def _extension():
         return [], {}
 
     sources = ["csrc/ops.cpp"] + sorted(glob.glob("csrc/cpu/*.cpp"))
-    cxx = ["-O3", "-fopenmp", "-std=c++17"]
+    # No -std: torch's build helpers pick the standard its headers need (C++17 or C++20).
+    cxx = ["-O3", "-fopenmp"]
     macros = []
     with_cuda = (
         os.environ.get("COORDNET_NO_CUDA") != "1"

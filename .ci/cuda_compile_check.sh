@@ -15,6 +15,7 @@
 #   COORDNET_CUDA_VENV   venv for the CUDA torch (default <repo>/.venv-cuda)
 #   COORDNET_CUDA_TORCH  torch version to build against (default 2.14.1, a CUDA 13.0 build)
 #   KEEP_CUDA_BUILD=1    keep the temporary build directory and print its path
+#   MAX_JOBS             parallel compile jobs of the extension build (default: nproc)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -124,57 +125,18 @@ shopt -u nullglob
 NV_CPATH="$(IFS=:; echo "${NV_INCLUDES[*]}")"
 echo "    CPATH += ${NV_CPATH//$ROOT\//}"
 BUILD_LOG="$WORK/build.log"
-# torch >= 2.14's headers need C++20 (they use `requires` clauses), but setup.py passes
-# -std=c++17 to the host compiler, and that wins over torch's own default of -std=c++20.
-# Until setup.py stops pinning it, setup.py runs with that one flag of the C++ compiler
-# raised to -std=c++20 (nvcc's flags and the sources are untouched), and a warning says so.
-# COORDNET_CUDA_CHECK_KEEP_STD=1 runs setup.py exactly as it is.
-cat >"$WORK/setup_cxx20.py" <<'PYEOF'
-import os
-import runpy
-import sys
-
-import torch
-from torch.utils import cpp_extension
-
-
-def _raise_cxx_std(name):
-    original = getattr(cpp_extension, name)
-
-    def extension(*args, **kwargs):
-        flags = kwargs.get("extra_compile_args")
-        if isinstance(flags, dict) and "-std=c++17" in flags.get("cxx", []):
-            flags["cxx"] = ["-std=c++20" if f == "-std=c++17" else f for f in flags["cxx"]]
-            print(f"coordnet-ci: WARNING: setup.py passes -std=c++17 to the C++ compiler, which torch "
-                  f"{torch.__version__}'s headers reject; building with -std=c++20 instead", file=sys.stderr)
-        return original(*args, **kwargs)
-
-    setattr(cpp_extension, name, extension)
-
-
-for _name in ("CppExtension", "CUDAExtension"):
-    _raise_cxx_std(_name)
-sys.argv = ["setup.py"] + sys.argv[1:]
-runpy.run_path(os.path.join(os.getcwd(), "setup.py"), run_name="__main__")
-PYEOF
 if ! (
   export PATH="$VENV/bin:$PATH"  # ninja for torch's BuildExtension
   export CPATH="${CPATH:+$CPATH:}$NV_CPATH"
   export TORCH_CUDA_ARCH_LIST="8.0;9.0"
   export MAX_JOBS="${MAX_JOBS:-$(nproc)}"
   unset COORDNET_NO_CUDA COORDNET_NO_EXTENSION
-  if [[ "${COORDNET_CUDA_CHECK_KEEP_STD:-0}" == "1" ]]; then
-    "$PY" setup.py build_ext --build-temp "$WORK/temp" --build-lib "$WORK/lib"
-  else
-    "$PY" "$WORK/setup_cxx20.py" build_ext --build-temp "$WORK/temp" --build-lib "$WORK/lib"
-  fi
+  "$PY" setup.py build_ext --build-temp "$WORK/temp" --build-lib "$WORK/lib"
 ) >"$BUILD_LOG" 2>&1; then
   echo "---- last 150 lines of the build log ----" >&2
   tail -n 150 "$BUILD_LOG" >&2
-  grep -h "^coordnet-ci: WARNING" "$BUILD_LOG" | sed 's/^coordnet-ci: /    /' >&2 || true
   die "setup.py build_ext with CUDA failed"
 fi
-grep -h "^coordnet-ci: WARNING" "$BUILD_LOG" | sed 's/^coordnet-ci: /    /' || true
 grep -E "^\[[0-9]+/[0-9]+\]" "$BUILD_LOG" | sed -E 's/^(\[[0-9]+\/[0-9]+\] [^ ]+).* -c ([^ ]+).*/\1 ... \2/; s/^(.{160}).*/\1.../; s/^/    /' || true
 step_done
 

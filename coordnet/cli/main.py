@@ -75,15 +75,16 @@ def fit(signal: Optional[str], spec: str, out_dir: Optional[str], checkpoint_eve
     Writes reconstruction.png, error.png, curves.png, metrics.json and checkpoint.pt.
     Default learning rates: 1e-2 for raw/basic inputs, 1e-4 for SIREN/FINER, 1e-3 otherwise.
     """
+    from coordnet.fit.compare import safe_name
     from coordnet.fit.learning_rates import default_lr
     from coordnet.fit.run import run_fit
-    from coordnet.nets import load_spec_argument
+    from coordnet.nets import parse_spec
     from coordnet.signals import load_signal
 
-    model_spec = load_spec_argument(spec)
+    model_spec = parse_spec(spec)
     loaded = load_signal(signal, size=size)
     config = _config(steps, lr or default_lr(model_spec), schedule, batch_size, seed, bf16, eval_every)
-    out_dir = out_dir or os.path.join("out", f"fit-{loaded.name}-{model_spec.slug}")
+    out_dir = out_dir or os.path.join("out", f"fit-{safe_name(loaded.name)}-{safe_name(model_spec.label)}")
     outcome = run_fit(loaded, model_spec, config, out_dir, split=split, resume=resume, progress=not quiet,
                       checkpoint_every=checkpoint_every, tensorboard=tensorboard, device=device)
     metrics = outcome.metrics
@@ -106,14 +107,14 @@ def compare(signal: Optional[str], specs: Tuple[str, ...], seeds: int, out_dir: 
             steps, lr, schedule, batch_size, split, size, seed, bf16, eval_every, resume, quiet, device) -> None:
     """Fit several models to SIGNAL and tabulate PSNR/SSIM (results.csv, comparison.png, curves.png)."""
     from coordnet.fit.compare import compare as run_compare
-    from coordnet.fit.compare import write_report
+    from coordnet.fit.compare import safe_name, write_report
     from coordnet.fit.learning_rates import default_lr
-    from coordnet.nets import load_spec_argument
+    from coordnet.nets import parse_spec
     from coordnet.signals import load_signal
 
-    model_specs = [load_spec_argument(spec) for spec in (specs or DEFAULT_COMPARE)]
+    model_specs = [parse_spec(spec) for spec in (specs or DEFAULT_COMPARE)]
     loaded = load_signal(signal, size=size)
-    out_dir = out_dir or os.path.join("out", f"compare-{loaded.name}")
+    out_dir = out_dir or os.path.join("out", f"compare-{safe_name(loaded.name)}")
     config = _config(steps, lr, schedule, batch_size, seed, bf16, eval_every)
     results = run_compare(loaded, model_specs, config, out_dir, seeds=seeds, split=split, resume=resume,
                           progress=not quiet, lr_for=None if lr else default_lr, announce=click.echo)

@@ -40,9 +40,13 @@ class ModelRuns:
         return statistics.stdev(values) if len(values) > 1 else (0.0 if values else None)
 
 
+def safe_name(label: str) -> str:
+    """A file-system-safe version of a model label or signal name."""
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", label).strip("_") or "model"
+
+
 def run_directory(out_dir: str, label: str, seed: int) -> str:
-    safe = re.sub(r"[^A-Za-z0-9_.=-]+", "_", label).strip("_") or "model"
-    return os.path.join(out_dir, safe, f"seed{seed}")
+    return os.path.join(out_dir, safe_name(label), f"seed{seed}")
 
 
 def compare(

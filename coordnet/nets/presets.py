@@ -1,0 +1,187 @@
+"""The named encoders and nets a model spec can use, with their keys and short aliases.
+
+Encoders (``in_dim`` is filled in by :func:`~coordnet.nets.spec.build_model`):
+
+- ``none``: no encoding (with keys ``scale``, ``offset``: :class:`~coordnet.encoders.Identity`);
+- ``basic``: :class:`~coordnet.encoders.BasicFourier`; ``include_input``;
+- ``pe``: :class:`~coordnet.encoders.PositionalEncoding`; ``num_frequencies`` (``L``, ``n``,
+  ``freqs``), ``min_log2_freq``, ``max_log2_freq``, ``spacing``, ``factor``, ``layout``, ``include_input``;
+- ``gauss``: :class:`~coordnet.encoders.GaussianFourierFeatures`; ``num_frequencies`` (``L``, ``n``,
+  ``freqs``, ``m``), ``scale`` (``sigma``, ``s``), ``seed``, ``learnable``, ``include_input``.
+
+Nets (``in_dim``, ``out_dim`` and ``output_activation`` are filled in); all take ``width``
+(``w``) and ``depth`` (``d``, ``layers``):
+
+- ``relu``: :class:`~coordnet.nets.ReluMLP`; ``bias``;
+- ``siren``: :class:`~coordnet.nets.Siren`; ``first_omega``, ``hidden_omega`` (``omega`` sets both);
+- ``gauss-act``: :class:`~coordnet.nets.GaussianMLP`; ``sigma`` (``s``, ``a``), ``bias``;
+- ``finer``: :class:`~coordnet.nets.FinerMLP`; ``first_omega``, ``hidden_omega`` (``omega``),
+  ``first_bias_scale`` (``k``), ``scale_grad``;
+- ``wire``: :class:`~coordnet.nets.WireMLP`; ``omega`` (``omega0``), ``s`` (``s0``, ``scale``, ``sigma``).
+
+Keys are the constructors' argument names.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Mapping, Optional, Tuple
+
+from torch import nn
+
+from coordnet.encoders import BasicFourier, GaussianFourierFeatures, Identity, PositionalEncoding
+from coordnet.nets.finer import FinerMLP
+from coordnet.nets.gaussian import GaussianMLP
+from coordnet.nets.mlp import ReluMLP
+from coordnet.nets.siren import Siren
+from coordnet.nets.wire import WireMLP
+
+#: Value kinds a key can take: ``"int"``, ``"float"`` (ints accepted), ``"bool"``
+#: (``true``/``false``), ``"str"``, or ``"bool|str"`` (``true``/``false`` or a word).
+KINDS = ("int", "float", "bool", "str", "bool|str")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One constructor argument a preset accepts: its ``name`` and value ``kind`` (see :data:`KINDS`)."""
+
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named encoder or net: ``build(in_dim, [out_dim,] **args) -> nn.Module``.
+
+    Attributes:
+        name: the name used in specs (``"gauss"``).
+        role: ``"encoder"`` or ``"net"``.
+        build: the class (or factory) to call.
+        params: the keys it accepts, in the constructor's order.
+        aliases: short key -> the canonical keys it sets (``omega`` sets both SIREN omegas).
+        summary: one line for help texts.
+    """
+
+    name: str
+    role: str
+    build: Callable[..., nn.Module]
+    params: Tuple[Param, ...]
+    aliases: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
+    summary: str = ""
+
+    def param(self, name: str) -> Optional[Param]:
+        """The :class:`Param` called ``name`` (canonical names only), or ``None``."""
+        return next((p for p in self.params if p.name == name), None)
+
+    def resolve(self, key: str) -> Optional[Tuple[str, ...]]:
+        """Canonical keys set by ``key`` (itself or an alias), or ``None`` if unknown."""
+        if self.param(key) is not None:
+            return (key,)
+        return self.aliases.get(key)
+
+    def describe_keys(self) -> str:
+        """``"num_frequencies (L, n, freqs), scale (sigma, s)"``: the valid keys, for messages."""
+        if not self.params:
+            return "(none)"
+        parts = []
+        for p in self.params:
+            short = [alias for alias, targets in self.aliases.items() if p.name in targets]
+            parts.append(f"{p.name} ({', '.join(short)})" if short else p.name)
+        return ", ".join(parts)
+
+
+_WIDTH_DEPTH = (Param("width", "int"), Param("depth", "int"))
+_SHAPE_ALIASES = {"w": ("width",), "d": ("depth",), "layers": ("depth",)}
+_FREQ_ALIASES = {"L": ("num_frequencies",), "n": ("num_frequencies",), "freqs": ("num_frequencies",)}
+_OMEGAS = (Param("first_omega", "float"), Param("hidden_omega", "float"))
+_OMEGA_ALIASES = {"omega": ("first_omega", "hidden_omega")}
+
+ENCODER_PRESETS: Dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(
+            "none",
+            "encoder",
+            Identity,
+            (Param("scale", "float"), Param("offset", "float")),
+            summary="no encoding: raw (domain-mapped) coordinates; with keys, Identity scale*x+offset",
+        ),
+        Preset("basic", "encoder", BasicFourier, (Param("include_input", "bool|str"),), summary="[sin 2πx, cos 2πx]"),
+        Preset(
+            "pe",
+            "encoder",
+            PositionalEncoding,
+            (
+                Param("num_frequencies", "int"),
+                Param("min_log2_freq", "float"),
+                Param("max_log2_freq", "float"),
+                Param("spacing", "str"),
+                Param("factor", "float"),
+                Param("layout", "str"),
+                Param("include_input", "bool|str"),
+            ),
+            _FREQ_ALIASES,
+            summary="NeRF positional encoding, frequencies 2^0..2^(L-1)",
+        ),
+        Preset(
+            "gauss",
+            "encoder",
+            GaussianFourierFeatures,
+            (
+                Param("num_frequencies", "int"),
+                Param("scale", "float"),
+                Param("seed", "int"),
+                Param("learnable", "bool"),
+                Param("include_input", "bool|str"),
+            ),
+            {**_FREQ_ALIASES, "m": ("num_frequencies",), "sigma": ("scale",), "s": ("scale",)},
+            summary="Gaussian random Fourier features, B ~ N(0, scale²)",
+        ),
+    )
+}
+
+NET_PRESETS: Dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(
+            "relu",
+            "net",
+            ReluMLP,
+            (*_WIDTH_DEPTH, Param("bias", "bool")),
+            _SHAPE_ALIASES,
+            summary="ReLU MLP (default: width 256, depth 3)",
+        ),
+        Preset("siren", "net", Siren, (*_WIDTH_DEPTH, *_OMEGAS), {**_SHAPE_ALIASES, **_OMEGA_ALIASES}, summary="SIREN"),
+        Preset(
+            "gauss-act",
+            "net",
+            GaussianMLP,
+            (*_WIDTH_DEPTH, Param("sigma", "float"), Param("bias", "bool")),
+            {**_SHAPE_ALIASES, "s": ("sigma",), "a": ("sigma",)},
+            summary="MLP with Gaussian activations exp(-z²/2σ²)",
+        ),
+        Preset(
+            "finer",
+            "net",
+            FinerMLP,
+            (*_WIDTH_DEPTH, *_OMEGAS, Param("first_bias_scale", "float"), Param("scale_grad", "bool")),
+            {**_SHAPE_ALIASES, **_OMEGA_ALIASES, "k": ("first_bias_scale",)},
+            summary="FINER, sin(omega (|z|+1) z)",
+        ),
+        Preset(
+            "wire",
+            "net",
+            WireMLP,
+            (*_WIDTH_DEPTH, Param("omega", "float"), Param("s", "float")),
+            {**_SHAPE_ALIASES, "omega0": ("omega",), "s0": ("s",), "scale": ("s",), "sigma": ("s",)},
+            summary="WIRE, real Gabor wavelet cos(omega z) exp(-(s z)²)",
+        ),
+    )
+}
+
+
+def preset_names(role: str) -> Tuple[str, ...]:
+    """Names of the ``"encoder"`` or ``"net"`` presets, in table order."""
+    table = {"encoder": ENCODER_PRESETS, "net": NET_PRESETS}.get(role)
+    if table is None:
+        raise ValueError(f"role must be 'encoder' or 'net', got {role!r}")
+    return tuple(table)

@@ -1,0 +1,389 @@
+"""Model specs: ``"gauss:scale=10+relu:width=128"`` -> :class:`ModelSpec` -> :class:`CoordinateNet`.
+
+A string spec is ``PART`` or ``ENCODER+NET``, each ``PART = NAME[:key=value,key=value...]``
+with ``NAME`` one of the presets of :mod:`coordnet.nets.presets`. An encoder alone gets the
+default net (``relu``: width 256, depth 3); a net alone gets no encoding (``none``), so
+``relu`` is the same model as ``none``. Values are read as the key's kind needs: integers,
+numbers (``10``, ``0.5``, ``1e+3``), ``true``/``false``, or words. Examples::
+
+    none    basic    pe:num_frequencies=10    gauss:scale=10,num_frequencies=256
+    siren:omega=30    relu:width=128,depth=3    gauss:scale=10+relu:width=128,depth=2    pe+siren
+
+A dict spec (also the form of :meth:`ModelSpec.to_dict` and of TOML spec files)::
+
+    {"encoder": {"type": "gauss", "scale": 10}, "net": {"type": "relu", "width": 128}}
+
+Either section may be left out (defaults ``none`` and ``relu``) or given as a bare name.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterable, List, Mapping, NoReturn, Optional, Tuple, Union
+
+from coordnet.nets.coordinate_net import CoordinateNet, Domain
+from coordnet.nets.presets import ENCODER_PRESETS, NET_PRESETS, Param, Preset
+
+try:
+    import tomllib  # Python >= 3.11
+except ModuleNotFoundError:  # pragma: no cover - Python < 3.11
+    try:
+        import tomli as tomllib  # type: ignore[no-redef]
+    except ModuleNotFoundError:
+        tomllib = None  # type: ignore[assignment]
+
+DEFAULT_ENCODER = "none"
+DEFAULT_NET = "relu"
+SpecLike = Union[str, Mapping[str, Any], "ModelSpec", "os.PathLike[str]"]
+
+# '+' separates parts, except inside a number's exponent ("1e+3").
+_PART_SEPARATOR = re.compile(r"(?<![0-9.][eE])\+")
+_TRUE, _FALSE = ("true",), ("false",)
+
+
+def _valid_names() -> str:
+    return f"valid encoders: {', '.join(ENCODER_PRESETS)}; valid nets: {', '.join(NET_PRESETS)}"
+
+
+def _article(role: str) -> str:
+    return f"an {role}" if role == "encoder" else f"a {role}"
+
+
+def _message(spec: str, part: str, problem: str) -> str:
+    return f"model spec {spec}: part {part!r}: {problem}"
+
+
+def _fail(spec: str, part: str, problem: str) -> NoReturn:
+    raise ValueError(_message(spec, part, problem))
+
+
+def _coerce(value: Any, param: Param, key: str, fail: Callable[[str], NoReturn]) -> Any:
+    """``value`` (a string from a spec string, or a typed value from a dict) as ``param.kind``."""
+    kind = param.kind
+    text = isinstance(value, str)
+    word = value.strip().lower() if text else None
+    if kind == "int":
+        if text:
+            try:
+                return int(value.strip())
+            except ValueError:
+                pass
+        elif isinstance(value, int) and not isinstance(value, bool):
+            return value
+        fail(f"key {key!r} needs an integer, got {value!r}")
+    if kind == "float":
+        number: Optional[float] = None
+        if text:
+            try:
+                number = float(value.strip())
+            except ValueError:
+                pass
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            number = float(value)
+        if number is None or not math.isfinite(number):
+            fail(f"key {key!r} needs a finite number, got {value!r}")
+        return number
+    if kind in ("bool", "bool|str"):
+        if isinstance(value, bool):
+            return value
+        if word in _TRUE + _FALSE:
+            return word in _TRUE
+        if kind == "bool":
+            fail(f"key {key!r} needs true or false, got {value!r}")
+    if text and value.strip():
+        return value.strip()
+    fail(f"key {key!r} needs a {'word' if kind == 'str' else 'word or true/false'}, got {value!r}")
+
+
+def _canonical_args(
+    preset: Preset, items: Iterable[Tuple[str, Any]], fail: Callable[[str], NoReturn]
+) -> Dict[str, Any]:
+    """Resolve aliases, check kinds and duplicates; keys in the constructor's order."""
+    args: Dict[str, Any] = {}
+    given_as: Dict[str, str] = {}
+    for key, value in items:
+        targets = preset.resolve(key)
+        if targets is None:
+            fail(f"unknown key {key!r} for {preset.role} {preset.name!r}; valid keys: {preset.describe_keys()}")
+        for target in targets:
+            if target in args:
+                fail(f"key {target!r} given twice (as {given_as[target]!r} and {key!r})")
+            args[target] = _coerce(value, preset.param(target), key, fail)
+            given_as[target] = key
+    return {p.name: args[p.name] for p in preset.params if p.name in args}
+
+
+def _preset(name: Any, fail: Callable[[str], NoReturn]) -> Preset:
+    if not isinstance(name, str) or not name.strip():
+        fail(f"expected a preset name, got {name!r}; {_valid_names()}")
+    key = name.strip().lower()
+    preset = ENCODER_PRESETS.get(key) or NET_PRESETS.get(key)
+    if preset is None:
+        fail(f"unknown preset {name.strip()!r}; {_valid_names()}")
+    return preset
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
+    return str(value)
+
+
+def _format_part(preset: Preset, args: Mapping[str, Any]) -> str:
+    if not args:
+        return preset.name
+    items: List[Tuple[str, Any]] = list(args.items())
+    for alias, targets in preset.aliases.items():  # omega=30 rather than first_omega=30,hidden_omega=30
+        values = [args.get(t, None) for t in targets]
+        if len(targets) > 1 and all(t in args for t in targets) and all(v == values[0] for v in values):
+            first = next(i for i, (k, _) in enumerate(items) if k in targets)
+            items = [item for item in items if item[0] not in targets]
+            items.insert(first, (alias, values[0]))
+    return preset.name + ":" + ",".join(f"{k}={_format_value(v)}" for k, v in items)
+
+
+@dataclass
+class ModelSpec:
+    """Which encoder and net to build, with which constructor arguments.
+
+    ``encoder``/``net`` are preset names (:data:`~coordnet.nets.presets.ENCODER_PRESETS`,
+    :data:`~coordnet.nets.presets.NET_PRESETS`); the argument dicts hold canonical keys
+    only (aliases resolved, values of the right kind). Validated on construction.
+
+    Attributes:
+        label: canonical one-line spec (``"gauss:scale=10"``); ``parse_spec(label)`` gives
+            back an equal spec. Defaults are left out: ``"none"`` for ``none+relu``.
+    """
+
+    encoder: str = DEFAULT_ENCODER
+    encoder_args: Dict[str, Any] = field(default_factory=dict)
+    net: str = DEFAULT_NET
+    net_args: Dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        where = f"ModelSpec(encoder={self.encoder!r}, net={self.net!r})"
+        for role, name_attr, args_attr in (("encoder", "encoder", "encoder_args"), ("net", "net", "net_args")):
+            name, args = getattr(self, name_attr), getattr(self, args_attr)
+
+            def fail(problem: str, _part: str = role) -> NoReturn:
+                _fail(where, _part, problem)
+
+            preset = _preset(name, fail)
+            if preset.role != role:
+                fail(f"{preset.name!r} is {_article(preset.role)}, not {_article(role)}; {_valid_names()}")
+            if not isinstance(args, Mapping):
+                fail(f"{args_attr} must be a dict, got {type(args).__name__}")
+            setattr(self, name_attr, preset.name)
+            setattr(self, args_attr, _canonical_args(preset, args.items(), fail))
+
+    @property
+    def encoder_preset(self) -> Preset:
+        return ENCODER_PRESETS[self.encoder]
+
+    @property
+    def net_preset(self) -> Preset:
+        return NET_PRESETS[self.net]
+
+    @property
+    def label(self) -> str:
+        encoder = _format_part(self.encoder_preset, self.encoder_args)
+        net = _format_part(self.net_preset, self.net_args)
+        default_encoder = self.encoder == DEFAULT_ENCODER and not self.encoder_args
+        default_net = self.net == DEFAULT_NET and not self.net_args
+        if default_net:
+            return encoder
+        if default_encoder:
+            return net
+        return f"{encoder}+{net}"
+
+    def __str__(self) -> str:
+        return self.label
+
+    def to_dict(self) -> Dict[str, Dict[str, Any]]:
+        """``{"encoder": {"type": ..., **encoder_args}, "net": {"type": ..., **net_args}}`` (JSON/TOML-ready)."""
+        return {
+            "encoder": {"type": self.encoder, **self.encoder_args},
+            "net": {"type": self.net, **self.net_args},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ModelSpec":
+        """Inverse of :meth:`to_dict`; accepts any dict spec (see the module docstring)."""
+        return _from_mapping(data, repr(data))
+
+
+def _from_mapping(data: Any, source: str) -> ModelSpec:
+    if not isinstance(data, Mapping):
+        raise ValueError(
+            f"model spec {source}: expected a table with sections 'encoder' and 'net', got {type(data).__name__}"
+        )
+    unknown = [k for k in data if k not in ("encoder", "net")]
+    if unknown:
+        raise ValueError(
+            f"model spec {source}: unknown section(s) {', '.join(map(repr, unknown))}; valid sections: encoder, net"
+        )
+    parsed: Dict[str, Tuple[str, Dict[str, Any]]] = {}
+    for role, default in (("encoder", DEFAULT_ENCODER), ("net", DEFAULT_NET)):
+
+        def fail(problem: str, _role: str = role) -> NoReturn:
+            _fail(source, _role, problem)
+
+        section = data.get(role, default)
+        if isinstance(section, str):
+            section = {"type": section}
+        if not isinstance(section, Mapping):
+            fail(f"expected a preset name or a table with 'type', got {section!r}")
+        if "type" not in section:
+            fail(f"missing 'type' (the preset name); {_valid_names()}")
+        preset = _preset(section["type"], fail)
+        if preset.role != role:
+            fail(f"{preset.name!r} is {_article(preset.role)}, not {_article(role)}; {_valid_names()}")
+        items = [(str(k), v) for k, v in section.items() if k != "type"]
+        parsed[role] = (preset.name, _canonical_args(preset, items, fail))
+    return ModelSpec(parsed["encoder"][0], parsed["encoder"][1], parsed["net"][0], parsed["net"][1])
+
+
+def _parse_part(text: str, spec: str) -> Tuple[Preset, Dict[str, Any]]:
+    part = text.strip()
+
+    def fail(problem: str) -> NoReturn:
+        _fail(spec, part, problem)
+
+    if not part:
+        fail(f"empty part; a spec is ENCODER, NET or ENCODER+NET, each NAME[:key=value,...]; {_valid_names()}")
+    name, colon, rest = part.partition(":")
+    preset = _preset(name, fail)
+    items: List[Tuple[str, str]] = []
+    if colon:
+        for item in rest.split(","):
+            key, equals, value = item.partition("=")
+            key = key.strip()
+            if not equals or not key or not value.strip():
+                fail(
+                    f"{item.strip()!r} is not key=value; write {preset.name}:key=value,key=value "
+                    f"with keys {preset.describe_keys()}"
+                )
+            items.append((key, value))
+    return preset, _canonical_args(preset, items, fail)
+
+
+def _parse_string(text: str) -> ModelSpec:
+    spec = repr(text)
+    parts = _PART_SEPARATOR.split(text)
+    if len(parts) > 2:
+        _fail(spec, text.strip(), f"{len(parts)} parts; a spec is ENCODER, NET or ENCODER+NET; {_valid_names()}")
+    parsed = [_parse_part(p, spec) for p in parts]
+    encoder, encoder_args = ENCODER_PRESETS[DEFAULT_ENCODER], {}
+    net, net_args = NET_PRESETS[DEFAULT_NET], {}
+    if len(parsed) == 1:
+        preset, args = parsed[0]
+        if preset.role == "encoder":
+            encoder, encoder_args = preset, args
+        else:
+            net, net_args = preset, args
+    else:
+        (first, first_args), (second, second_args) = parsed
+        names = f"{first.name!r} and {second.name!r}"
+        if first.role == second.role == "encoder":
+            problem = f"two encoders ({names}); the second part must be a net: {', '.join(NET_PRESETS)}"
+            _fail(spec, parts[1].strip(), problem)
+        if first.role == second.role == "net":
+            problem = f"two nets ({names}); the first part must be an encoder: {', '.join(ENCODER_PRESETS)}"
+            _fail(spec, parts[0].strip(), problem)
+        if first.role == "net":
+            problem = f"net before encoder ({names}); write ENCODER+NET, e.g. '{second.name}+{first.name}'"
+            _fail(spec, parts[0].strip(), problem)
+        encoder, encoder_args, net, net_args = first, first_args, second, second_args
+    return ModelSpec(encoder.name, encoder_args, net.name, net_args)
+
+
+def parse_spec(spec: SpecLike) -> ModelSpec:
+    """A string spec, a dict spec, a TOML file (a path, or a string ending in ``.toml``) or a
+    :class:`ModelSpec` -> :class:`ModelSpec` (a copy).
+
+    Raises ``ValueError`` naming the spec, the part and the problem (unknown preset or key,
+    malformed ``key=value``, a value of the wrong kind, two encoders or two nets), with the
+    valid names or keys.
+    """
+    if isinstance(spec, ModelSpec):
+        return ModelSpec(spec.encoder, dict(spec.encoder_args), spec.net, dict(spec.net_args))
+    if isinstance(spec, str):
+        if spec.strip().lower().endswith(".toml"):
+            return load_spec_file(spec.strip())
+        return _parse_string(spec)
+    if isinstance(spec, os.PathLike):
+        return load_spec_file(spec)
+    if isinstance(spec, Mapping):
+        return _from_mapping(spec, repr(spec))
+    raise TypeError(f"spec must be a string, a dict, a path or a ModelSpec, got {type(spec).__name__}")
+
+
+def load_spec_file(path: Union[str, "os.PathLike[str]"]) -> ModelSpec:
+    """Read a TOML spec file with ``[encoder]`` and ``[net]`` tables (``type = "gauss"``, keys as in a dict spec).
+
+    A missing or unreadable file, invalid TOML, or an invalid spec raise ``ValueError``
+    naming the file.
+    """
+    name = os.fspath(path)
+    if tomllib is None:  # pragma: no cover - Python < 3.11 without tomli
+        raise ModuleNotFoundError(f"reading the spec file {name!r} needs the 'tomli' package on Python < 3.11")
+    try:
+        with open(name, "rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as error:
+        raise ValueError(f"spec file {name!r}: cannot read it: {error.strerror or error}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"spec file {name!r}: not valid TOML: {error}") from error
+    return _from_mapping(data, f"file {name!r}")
+
+
+def _check_dim(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+def build_model(
+    spec: SpecLike,
+    in_dim: int,
+    out_dim: int,
+    output_activation: str = "none",
+    signal_domain: Domain = (0.0, 1.0),
+) -> CoordinateNet:
+    """Build the :class:`CoordinateNet` a spec describes: ``(..., in_dim) -> (..., out_dim)``.
+
+    The encoder is called as ``Encoder(in_dim, **encoder_args)`` (``none`` without keys
+    builds no encoder at all, so the net's own ``input_domain`` decides the coordinate
+    mapping: raw coordinates for ``relu``, ``[-1, 1]`` for ``siren``); the net as
+    ``Net(encoder_out_dim, out_dim, output_activation=output_activation, **net_args)``.
+    The parsed spec is kept as ``model.spec``. Invalid argument values raise ``ValueError``
+    naming the spec and the part.
+    """
+    model_spec = parse_spec(spec)
+    in_dim = _check_dim("in_dim", in_dim)
+    out_dim = _check_dim("out_dim", out_dim)
+    label = repr(model_spec.label)
+    encoder = None
+    if model_spec.encoder != DEFAULT_ENCODER or model_spec.encoder_args:
+        preset = model_spec.encoder_preset
+        try:
+            encoder = preset.build(in_dim, **model_spec.encoder_args)
+        except (ValueError, TypeError) as error:
+            raise ValueError(_message(label, _format_part(preset, model_spec.encoder_args), str(error))) from error
+    net_in = in_dim if encoder is None else int(encoder.out_dim)
+    preset = model_spec.net_preset
+    try:
+        net = preset.build(net_in, out_dim, output_activation=output_activation, **model_spec.net_args)
+    except (ValueError, TypeError) as error:
+        raise ValueError(_message(label, _format_part(preset, model_spec.net_args), str(error))) from error
+    model = CoordinateNet(encoder, net, signal_domain=signal_domain)
+    model.spec = model_spec
+    return model
+
+
+__all__ = ["ModelSpec", "build_model", "load_spec_file", "parse_spec"]
