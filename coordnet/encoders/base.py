@@ -1,6 +1,7 @@
 """Base class of coordnet's input encodings."""
 from __future__ import annotations
 
+import contextlib
 from typing import Optional, Tuple
 
 import torch
@@ -58,4 +59,6 @@ class Encoder(nn.Module):
 
 def no_autocast(device: torch.device):
     """Context in which autocast is off for ``device`` (encoders compute in full precision)."""
+    if not torch.is_autocast_enabled(device.type):
+        return contextlib.nullcontext()
     return torch.autocast(device_type=device.type, enabled=False)

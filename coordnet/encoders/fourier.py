@@ -97,7 +97,7 @@ class FourierFeatures(Encoder):
         """``x (..., in_dim) -> (..., out_dim)``, computed in float32 (or float64) even under autocast."""
         x = self.check_input(x)
         with no_autocast(x.device):
-            B = self.B.to(x.dtype)
+            B = self.B if self.B.dtype == x.dtype else self.B.to(x.dtype)
             amplitude = self.amplitude()
             if amplitude is not None:
                 amplitude = amplitude.to(device=x.device, dtype=x.dtype)

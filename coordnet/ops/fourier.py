@@ -136,7 +136,7 @@ def fourier_features(
         raise ValueError(f"fourier_features: include_input must be None, 'first' or 'last', got {include_input!r}")
     input_mode = INPUT_MODES[include_input]
     batch_shape = x.shape[:-1]
-    rows = x.reshape(-1, x.shape[-1])
+    rows = x if x.dim() == 2 else x.reshape(-1, x.shape[-1])
     which = backend(x.device)
     if which == "reference" or rows.shape[0] * m < SMALL_PROBLEM_PAIRS or m == 0:
         out = fourier_features_reference(rows, B, amplitude, scale, group, input_mode)
@@ -149,4 +149,4 @@ def fourier_features(
             group,
             input_mode,
         )
-    return out.reshape(*batch_shape, out.shape[-1])
+    return out if x.dim() == 2 else out.reshape(*batch_shape, out.shape[-1])

@@ -21,6 +21,8 @@ INPUT_NONE, INPUT_FIRST, INPUT_LAST = 0, 1, 2
 def _interleave(sin: Tensor, cos: Tensor, group: int) -> Tensor:
     """(N, M) sin and cos -> (N, 2M) in the grouped layout."""
     n, m = sin.shape
+    if group == m:
+        return torch.cat((sin, cos), dim=-1)
     return torch.stack((sin.reshape(n, m // group, group), cos.reshape(n, m // group, group)), dim=2).reshape(n, 2 * m)
 
 
@@ -49,7 +51,7 @@ def fourier_features_reference(
 ) -> Tensor:
     """Fourier features of ``x`` (N, d) for ``B`` (M, d) -> (N, 2M [+ d]), differentiable to any order."""
     m = B.shape[0]
-    phases = (x @ B.transpose(0, 1)) * scale
+    phases = torch.matmul(x, B.t()).mul_(scale) if not torch.is_grad_enabled() else (x @ B.t()) * scale
     sin, cos = torch.sin(phases), torch.cos(phases)
     if amplitude is not None:
         sin, cos = sin * amplitude, cos * amplitude
