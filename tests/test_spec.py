@@ -252,7 +252,7 @@ def test_build_errors_name_spec_and_part():
         build_model("relu:w=0", 2, 1)
     with pytest.raises(ValueError, match=re.escape("part 'pe:layout=diagonal': layout must be one of")):
         build_model("pe:layout=diagonal", 2, 1)
-    with pytest.raises(ValueError, match="in_dim must be a positive integer, got 0"):
+    with pytest.raises(ValueError, match="in_dim must be an integer >= 1, got 0"):
         build_model("none", 0, 1)
     with pytest.raises(TypeError, match="spec must be a string, a dict, a path or a ModelSpec, got int"):
         parse_spec(3)

@@ -1,9 +1,10 @@
 """One-line errors with a non-zero exit; tracebacks only with ``--debug``."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
-from typing import Callable
+from typing import Callable, Iterator
 
 import click
 
@@ -28,3 +29,32 @@ def friendly_errors(command: Callable) -> Callable:
             sys.exit(1)
 
     return click.option("--debug", is_flag=True, help="Show tracebacks.")(wrapper)
+
+
+@contextlib.contextmanager
+def one_line_usage_errors() -> Iterator[None]:
+    """Let click's usage errors (unknown option, bad value, ...) print as one ``error: ...`` line
+    (exit status 2, as click does) instead of the usage block."""
+    try:
+        yield
+    except click.UsageError as error:
+        if not isinstance(error, click.exceptions.NoArgsIsHelpError):  # bare `coordnet`: keep the help
+
+            def show(file=None, error: click.UsageError = error) -> None:
+                where = error.ctx.command_path if error.ctx is not None else "coordnet"
+                click.echo(f"error: {error.format_message()} (see '{where} --help')", err=True)
+
+            error.show = show  # what click's standalone mode calls to report the error
+        raise
+
+
+class OneLineErrorsGroup(click.Group):
+    """A click group whose parsing errors, its own and its commands', are one line."""
+
+    def make_context(self, *args, **kwargs):
+        with one_line_usage_errors():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):
+        with one_line_usage_errors():
+            return super().invoke(ctx)

@@ -7,12 +7,12 @@ from typing import Optional, Tuple
 
 import click
 
-from coordnet.cli.errors import friendly_errors
+from coordnet.cli.errors import OneLineErrorsGroup, friendly_errors
 
 DEFAULT_COMPARE = ("none", "pe", "gauss", "siren")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineErrorsGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="coordnet")
 def cli() -> None:
     """coordnet: coordinate MLPs and the input encodings that overcome spectral bias."""

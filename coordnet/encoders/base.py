@@ -7,6 +7,8 @@ from typing import Optional, Tuple
 import torch
 from torch import Tensor, nn
 
+from coordnet.validation import check_count
+
 LOW_PRECISION = (torch.float16, torch.bfloat16)
 
 
@@ -27,9 +29,7 @@ class Encoder(nn.Module):
 
     def __init__(self, in_dim: int) -> None:
         super().__init__()
-        if isinstance(in_dim, bool) or not isinstance(in_dim, int) or in_dim < 1:
-            raise ValueError(f"in_dim must be a positive integer, got {in_dim!r}")
-        self.in_dim = in_dim
+        self.in_dim = check_count("in_dim", in_dim)
 
     def get_out_dim(self) -> int:
         """``out_dim``, under the name nerfstudio's encodings use."""

@@ -26,7 +26,8 @@ import torch
 from torch import Tensor, nn
 
 from coordnet.encoders.base import Encoder, no_autocast
-from coordnet.encoders.fourier import PositionalEncoding, _count, _positive
+from coordnet.encoders.fourier import PositionalEncoding
+from coordnet.validation import check_count, check_positive
 from coordnet.ops import fourier_features
 
 
@@ -128,11 +129,11 @@ class RFFEncoding(Encoder):
         self, in_dim: int, num_frequencies: int, scale: float, include_input: bool = False, seed: int = 0
     ) -> None:
         super().__init__(in_dim)
-        _count("num_frequencies", num_frequencies)
+        check_count("num_frequencies", num_frequencies)
         if not scale > 0:
             raise ValueError(f"RFFEncoding: scale must be greater than zero, got {scale!r}")
         generator = torch.Generator().manual_seed(int(seed))
-        self.register_buffer("b_matrix", torch.randn(in_dim, num_frequencies, generator=generator) * _positive("scale", scale))
+        self.register_buffer("b_matrix", torch.randn(in_dim, num_frequencies, generator=generator) * check_positive("scale", scale))
         self.num_frequencies = num_frequencies
         self.include_input = bool(include_input)
         self.out_dim = 2 * num_frequencies + (in_dim if include_input else 0)

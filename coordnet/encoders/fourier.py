@@ -17,6 +17,7 @@ from torch import Tensor, nn
 from coordnet.encoders.annealing import cosine_window
 from coordnet.encoders.base import Encoder, no_autocast
 from coordnet.ops import fourier_features
+from coordnet.validation import check_count, check_positive
 
 TWO_PI = 2.0 * math.pi
 LAYOUTS = ("blocks", "nerf-pytorch", "tcnn")
@@ -31,18 +32,6 @@ def _input_position(include_input: IncludeInput, default: str) -> Optional[str]:
     if include_input in ("first", "last"):
         return include_input
     raise ValueError(f"include_input must be a bool, 'first' or 'last', got {include_input!r}")
-
-
-def _positive(name: str, value: float) -> float:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
-
-
-def _count(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
 
 
 class FourierFeatures(Encoder):
@@ -80,7 +69,7 @@ class FourierFeatures(Encoder):
             self.B = nn.Parameter(B)
         else:
             self.register_buffer("B", B)
-        self.scale = _positive("scale", scale)
+        self.scale = check_positive("scale", scale)
         self.input_position = _input_position(include_input, "first")
         num = int(B.shape[0])
         self.group = num if group is None else int(group)
@@ -113,7 +102,7 @@ class BasicFourier(FourierFeatures):
     """Tancik et al.'s basic mapping ``[sin 2πx, cos 2πx]`` (``B = I``): ``(..., d) -> (..., 2d)``."""
 
     def __init__(self, in_dim: int, *, include_input: IncludeInput = False) -> None:
-        _count("in_dim", in_dim)
+        check_count("in_dim", in_dim)
         super().__init__(torch.eye(in_dim), include_input=include_input)
 
 
@@ -141,9 +130,9 @@ class GaussianFourierFeatures(FourierFeatures):
         learnable: bool = False,
         include_input: IncludeInput = False,
     ) -> None:
-        _count("in_dim", in_dim)
-        _count("num_frequencies", num_frequencies)
-        sigma = _positive("scale", scale)
+        check_count("in_dim", in_dim)
+        check_count("num_frequencies", num_frequencies)
+        sigma = check_positive("scale", scale)
         if generator is None:
             generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
         B = torch.randn(num_frequencies, in_dim, generator=generator) * sigma
@@ -188,8 +177,8 @@ class PositionalEncoding(FourierFeatures):
         layout: str = "blocks",
         include_input: IncludeInput = False,
     ) -> None:
-        _count("in_dim", in_dim)
-        _count("num_frequencies", num_frequencies)
+        check_count("in_dim", in_dim)
+        check_count("num_frequencies", num_frequencies)
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
         if spacing not in ("log", "linear"):
@@ -211,7 +200,7 @@ class PositionalEncoding(FourierFeatures):
             group = B.shape[0] if layout == "blocks" else 1
         position = _input_position(include_input, "last" if layout == "blocks" else "first")
         # Kept in float64 so that float64 inputs see exact frequencies; cast per call otherwise.
-        super().__init__(B, scale=_positive("factor", factor), include_input=position or False, group=group)
+        super().__init__(B, scale=check_positive("factor", factor), include_input=position or False, group=group)
         self.layout = layout
         self.bands = num_frequencies
         self.register_buffer("frequencies", freqs, persistent=False)

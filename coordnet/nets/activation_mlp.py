@@ -6,10 +6,11 @@ holds the stacking, the shape checks and the argument validation they have in co
 """
 from __future__ import annotations
 
-import math
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from torch import Tensor, nn
+
+from coordnet.validation import check_choice, check_count
 
 OUTPUT_ACTIVATIONS = ("none", "sigmoid")
 
@@ -19,27 +20,6 @@ ActivationFactory = Callable[[str], nn.Module]
 #: ``init(linear, role)`` initialises one layer in place; ``role`` is ``"first"``,
 #: ``"hidden"`` or ``"last"`` (the output layer, which has no activation after it).
 LayerInit = Callable[[nn.Linear, str], None]
-
-
-def check_count(name: str, value: int, minimum: int = 1) -> int:
-    """``value`` if it is an integer ``>= minimum``, else ``ValueError`` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
-
-
-def check_positive(name: str, value: float) -> float:
-    """``float(value)`` if it is a positive finite number, else ``ValueError`` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
-
-
-def check_choice(name: str, value: str, choices: Sequence[str]) -> str:
-    """``value`` if it is one of ``choices``, else ``ValueError`` naming ``name`` and the choices."""
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-    return value
 
 
 class ActivationMLP(nn.Module):

@@ -6,7 +6,8 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
-from coordnet.nets.activation_mlp import ActivationMLP, LayerInit, check_positive
+from coordnet.nets.activation_mlp import ActivationMLP, LayerInit
+from coordnet.validation import check_positive
 from coordnet.nets.siren import siren_init
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from coordnet.nets.activation_mlp import ActivationMLP, check_positive
+from coordnet.nets.activation_mlp import ActivationMLP
+from coordnet.validation import check_positive
 
 
 class GaussianActivation(nn.Module):

@@ -6,7 +6,8 @@ import math
 import torch
 from torch import Tensor, nn
 
-from coordnet.nets.activation_mlp import ActivationMLP, LayerInit, check_positive
+from coordnet.nets.activation_mlp import ActivationMLP, LayerInit
+from coordnet.validation import check_positive
 
 
 class Sine(nn.Module):

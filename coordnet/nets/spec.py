@@ -25,6 +25,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, NoReturn, Optio
 
 from coordnet.nets.coordinate_net import CoordinateNet, Domain
 from coordnet.nets.presets import ENCODER_PRESETS, NET_PRESETS, Param, Preset
+from coordnet.validation import check_count
 
 try:
     import tomllib  # Python >= 3.11
@@ -343,9 +344,7 @@ def load_spec_file(path: Union[str, "os.PathLike[str]"]) -> ModelSpec:
 
 
 def _check_dim(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
+    return check_count(name, value)
 
 
 def build_model(
