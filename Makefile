@@ -1,5 +1,5 @@
 # Set-up, demo and tests. Every target creates the virtual environment it needs.
-#   make demo    set up, then fit the bundled default image (coordnet demo)
+#   make demo    set up, then compare three input mappings on the bundled default image
 #   make test    set up, then run the test suite
 #   make bench   set up, then run the encoder benchmark
 
@@ -34,7 +34,8 @@ $(VENV)/.test-extras: $(VENV)/.installed
 
 demo: setup
 	$(BIN)/coordnet doctor
-	$(BIN)/coordnet demo --out out/demo
+	$(BIN)/coordnet compare --size 128 --steps 300 --quiet --out out/demo \
+		-m none -m pe:num_frequencies=5,max_log2_freq=4 -m gauss
 
 test: setup $(VENV)/.test-extras
 	$(BIN)/python -m pytest -q

@@ -136,22 +136,6 @@ def render(checkpoint: str, size: Optional[str], out_file: str, chunk: int) -> N
     click.echo(f"rendered {shape[1]}x{shape[0]} -> {out_file}")
 
 
-@cli.command()
-@click.option("--out", "out_dir", default="out/demo", show_default=True, help="Output folder.")
-@click.option("--size", default=128, show_default=True, help="Image side in pixels (even).")
-@click.option("--steps", default=300, show_default=True, help="Adam steps per mapping.")
-@click.option("-m", "--mapping", "mappings", multiple=True, help="Subset of none, pe, gauss (repeatable).")
-def demo(out_dir: str, size: int, steps: int, mappings: tuple) -> None:
-    """Fit scikit-image's camera with no mapping, positional encoding and Gaussian Fourier features."""
-    from coordnet.cli.demo import run_demo
-
-    try:
-        run_demo(out_dir, size=size, steps=steps, mappings=list(mappings) or None, progress=click.echo)
-    except ValueError as error:
-        raise click.UsageError(str(error)) from error
-    click.echo(f"wrote {out_dir}/comparison.png and {out_dir}/metrics.json")
-
-
 def main() -> None:
     cli(prog_name="coordnet")
 
