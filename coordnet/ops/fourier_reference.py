@@ -10,12 +10,23 @@ Notation (shared with ``csrc/include/coordnet/fourier.h``): for rows ``x`` of sh
 """
 from __future__ import annotations
 
+import functools
 from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
 
 INPUT_NONE, INPUT_FIRST, INPUT_LAST = 0, 1, 2
+
+
+@functools.lru_cache(maxsize=None)
+def _zero(dtype: torch.dtype, device: torch.device) -> Tensor:
+    return torch.zeros((), dtype=dtype, device=device)
+
+
+def _phases(x: Tensor, B: Tensor, scale: float) -> Tensor:
+    """``scale * x @ B.T`` -> (N, M) in one fused call (``addmm`` with ``beta = 0`` ignores its input)."""
+    return torch.addmm(_zero(x.dtype, x.device), x, B.t(), beta=0, alpha=scale)
 
 
 def _interleave(sin: Tensor, cos: Tensor, group: int) -> Tensor:
@@ -51,7 +62,7 @@ def fourier_features_reference(
 ) -> Tensor:
     """Fourier features of ``x`` (N, d) for ``B`` (M, d) -> (N, 2M [+ d]), differentiable to any order."""
     m = B.shape[0]
-    phases = torch.matmul(x, B.t()).mul_(scale) if not torch.is_grad_enabled() else (x @ B.t()) * scale
+    phases = _phases(x, B, scale)
     sin, cos = torch.sin(phases), torch.cos(phases)
     if amplitude is not None:
         sin, cos = sin * amplitude, cos * amplitude
@@ -80,7 +91,7 @@ def fourier_features_backward_reference(
     else:
         grad_input, grad_features = None, grad_out
     grad_sin, grad_cos = _split(grad_features, m, group or max(m, 1))
-    phases = (x @ B.transpose(0, 1)) * scale
+    phases = _phases(x, B, scale)
     sin, cos = torch.sin(phases), torch.cos(phases)
     grad_amplitude = None
     if amplitude is not None:
