@@ -17,7 +17,7 @@ setup: $(VENV)/.installed
 $(VENV)/.venv-created:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)" "setuptools>=64" wheel ninja
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)" "setuptools>=77" wheel ninja
 	touch $@
 
 # --no-build-isolation: build against the torch installed above, never fetch another.

@@ -11,6 +11,8 @@ class ExtensionWarning(UserWarning):
 
 
 def _load() -> "tuple[Optional[ModuleType], Optional[str]]":
+    import torch  # noqa: F401  (loads libc10/libtorch, which _C links against)
+
     try:
         from coordnet import _C  # registers torch.ops.coordnet.*
     except Exception as error:  # any failure (missing file, ABI mismatch) means: no extension
