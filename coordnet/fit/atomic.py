@@ -8,6 +8,12 @@ import tempfile
 from typing import Callable, Iterator
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str) -> Iterator[str]:
     """Yield a temporary path next to ``path``; on success it replaces ``path`` atomically,
@@ -17,6 +23,7 @@ def atomic_path(path: str) -> Iterator[str]:
     fd, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.splitext(path)[1])
     os.close(fd)
     try:
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 would make the outputs private to their owner
         yield temporary
         os.replace(temporary, path)
     finally:

@@ -135,7 +135,11 @@ def write_report(out_dir: str, signal: Signal, results: Sequence[ModelRuns], see
     rows = table_rows(results, seeds)
     write_csv(os.path.join(out_dir, "results.csv"), rows)
     table = markdown_table(rows)
-    write_atomically(os.path.join(out_dir, "results.md"), lambda tmp: open(tmp, "w").write(table + "\n"))
+    def write_markdown(temporary: str) -> None:
+        with open(temporary, "w") as handle:
+            handle.write(table + "\n")
+
+    write_atomically(os.path.join(out_dir, "results.md"), write_markdown)
     first_seed = {runs.label: runs.outcomes[0] for runs in results}
     if signal.kind == "image":
         captions = {}

@@ -65,9 +65,9 @@ def run_fit(
     from coordnet.signals import save_image
 
     model_spec = spec if isinstance(spec, ModelSpec) else parse_spec(spec)
+    parts = split_signal(signal, split, seed=config.seed)  # a bad split fails before anything is written
     os.makedirs(out_dir, exist_ok=True)
     checkpoint_path = os.path.join(out_dir, CHECKPOINT)
-    parts = split_signal(signal, split, seed=config.seed)
     samples = Samples(parts.train_coords, parts.train_values, parts.test_coords, parts.test_values)
     model_config = {
         "in_dim": signal.dim,

@@ -18,7 +18,7 @@ class NonFiniteLossError(RuntimeError):
     """The training loss became NaN or infinite."""
 
     def __init__(self, step: int, loss: float) -> None:
-        super().__init__(f"loss became {loss} at step {step}; stopped (the last checkpoint is kept)")
+        super().__init__(f"loss became {loss} at step {step}; stopped (earlier checkpoints, if any, are kept)")
         self.step = step
         self.loss = loss
 
