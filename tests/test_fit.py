@@ -584,3 +584,22 @@ def test_compare_rejects_duplicates_and_bad_specs_before_training(camera, tmp_pa
     with pytest.raises(ValueError, match="seeds"):
         compare(camera, [SPEC], config, str(tmp_path), seeds=0, progress=False)
     assert os.listdir(tmp_path) == []
+
+
+def test_callbacks_hear_about_an_abort():
+    from coordnet.fit import Callback, NonFiniteLossError, Samples, TrainConfig, Trainer
+
+    class Recorder(Callback):
+        def __init__(self):
+            self.aborted = None
+
+        def on_abort(self, trainer, error):
+            self.aborted = error
+
+    model = torch.nn.Linear(1, 1)
+    samples = Samples(torch.rand(8, 1), torch.full((8, 1), float("nan")))
+    recorder = Recorder()
+    trainer = Trainer(model, samples, TrainConfig(steps=5, eval_every=5), [recorder])
+    with pytest.raises(NonFiniteLossError):
+        trainer.fit()
+    assert isinstance(recorder.aborted, NonFiniteLossError) and recorder.aborted.step == 1

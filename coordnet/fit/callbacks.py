@@ -39,6 +39,10 @@ class ProgressBar(Callback):
     def on_end(self, trainer: Trainer, result: FitResult) -> None:
         self.bar.close()
 
+    def on_abort(self, trainer: Trainer, error: BaseException) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
 
 class CheckpointCallback(Callback):
     """Saves the trainer's full state every ``every`` steps and at the end (atomically)."""
@@ -85,4 +89,7 @@ class TensorBoardLogger(Callback):
             self.writer.add_image("reconstruction", self.render(trainer), step, dataformats="HWC")
 
     def on_end(self, trainer: Trainer, result: FitResult) -> None:
+        self.writer.close()
+
+    def on_abort(self, trainer: Trainer, error: BaseException) -> None:
         self.writer.close()

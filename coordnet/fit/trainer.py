@@ -112,6 +112,9 @@ class Callback:
 
     def on_end(self, trainer: "Trainer", result: FitResult) -> None: ...
 
+    def on_abort(self, trainer: "Trainer", error: BaseException) -> None:
+        """Training stopped by an exception (divergence, Ctrl-C); release resources here."""
+
 
 @torch.no_grad()
 def predict(model: nn.Module, coords: Tensor, chunk: int = 65536, bf16: bool = False) -> Tensor:
@@ -228,19 +231,12 @@ class Trainer:
         self.model.train()
         for callback in self.callbacks:
             callback.on_start(self)
-        while self.step < self.config.steps:
-            started = time.perf_counter()
-            loss = self.train_step()
-            self.seconds += time.perf_counter() - started
-            step = self.step + 1
-            if not math.isfinite(loss):
-                raise NonFiniteLossError(step, loss)
-            self.step = step
-            self.last_loss = loss
+        try:
+            self._train_to_end()
+        except BaseException as error:
             for callback in self.callbacks:
-                callback.on_step(self, step, loss)
-            if step % self.config.eval_every == 0 or step == self.config.steps:
-                self._record(step, loss)
+                callback.on_abort(self, error)
+            raise
         self.model.eval()
         final = self.history
         result = FitResult(
@@ -254,6 +250,21 @@ class Trainer:
         for callback in self.callbacks:
             callback.on_end(self, result)
         return result
+
+    def _train_to_end(self) -> None:
+        while self.step < self.config.steps:
+            started = time.perf_counter()
+            loss = self.train_step()
+            self.seconds += time.perf_counter() - started
+            step = self.step + 1
+            if not math.isfinite(loss):
+                raise NonFiniteLossError(step, loss)
+            self.step = step
+            self.last_loss = loss
+            for callback in self.callbacks:
+                callback.on_step(self, step, loss)
+            if step % self.config.eval_every == 0 or step == self.config.steps:
+                self._record(step, loss)
 
     def state_dict(self) -> Dict[str, Any]:
         return {
