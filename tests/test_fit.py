@@ -603,3 +603,15 @@ def test_callbacks_hear_about_an_abort():
     with pytest.raises(NonFiniteLossError):
         trainer.fit()
     assert isinstance(recorder.aborted, NonFiniteLossError) and recorder.aborted.step == 1
+
+
+def test_volume_fit_reports_iou(tmp_path):
+    from coordnet.signals import iou
+
+    volume = load_signal("sphere", size=12)
+    config = TrainConfig(steps=150, lr=1e-2, eval_every=150)
+    outcome = run_fit(volume, "none+relu:width=32,depth=2", config, str(tmp_path / "v"), split="full", progress=False)
+    metrics = json.load(open(tmp_path / "v" / "metrics.json"))
+    assert metrics["ssim"] is None
+    assert metrics["iou"] == pytest.approx(iou(outcome.prediction, volume.values.numpy()))
+    assert metrics["iou"] > 0.5  # a sphere is smooth: even raw coordinates capture most of it

@@ -16,7 +16,7 @@ from coordnet.fit.checkpoint import CheckpointError, load_checkpoint
 from coordnet.fit.metrics import psnr, ssim
 from coordnet.fit.trainer import FitResult, Samples, TrainConfig, Trainer, predict
 from coordnet.nets import ModelSpec, build_model, parse_spec
-from coordnet.signals import Signal, split_signal
+from coordnet.signals import Signal, iou, split_signal
 
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.json"
@@ -129,6 +129,7 @@ def run_fit(
         "test_psnr": _finite_or_none(result.test_psnr),
         "full_psnr": _finite_or_none(psnr(prediction_tensor.reshape(signal.values.shape), signal.values)),
         "ssim": ssim(np.clip(prediction, 0, 1), target) if signal.kind == "image" else None,
+        "iou": iou(prediction, target) if signal.kind == "volume" else None,
         "steps": result.steps,
         "seconds": round(result.seconds, 3),
         "params": sum(p.numel() for p in trainer.model.parameters()),
