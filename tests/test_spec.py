@@ -182,7 +182,7 @@ def test_toml_spec_file_errors(tmp_path):
         load_spec_file(wrong)
 
 
-VALID_NAMES = "valid encoders: none, basic, pe, gauss; valid nets: relu, siren, gauss-act, finer, wire"
+VALID_NAMES = "valid encoders: none, basic, pe, gauss; valid nets: relu, tcnn, siren, gauss-act, finer, wire"
 
 
 @pytest.mark.parametrize(
@@ -208,7 +208,7 @@ VALID_NAMES = "valid encoders: none, basic, pe, gauss; valid nets: relu, siren, 
         (
             "pe+gauss",
             "model spec 'pe+gauss': part 'gauss': two encoders ('pe' and 'gauss'); the second part must be a net: "
-            "relu, siren, gauss-act, finer, wire",
+            "relu, tcnn, siren, gauss-act, finer, wire",
         ),
         (
             "relu+siren",

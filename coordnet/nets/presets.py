@@ -13,6 +13,8 @@ Nets (``in_dim``, ``out_dim`` and ``output_activation`` are filled in); all take
 (``w``) and ``depth`` (``d``, ``layers``):
 
 - ``relu``: :class:`~coordnet.nets.ReluMLP`; ``bias``;
+- ``tcnn``: tiny-cuda-nn's ``FullyFusedMLP`` where it runs, else :class:`~coordnet.nets.ReluMLP`
+  without biases (:func:`~coordnet.nets.fully_fused.fully_fused_mlp`); ``width`` in 16..128;
 - ``siren``: :class:`~coordnet.nets.Siren`; ``first_omega``, ``hidden_omega`` (``omega`` sets both);
 - ``gauss-act``: :class:`~coordnet.nets.GaussianMLP`; ``sigma`` (``s``, ``a``), ``bias``;
 - ``finer``: :class:`~coordnet.nets.FinerMLP`; ``first_omega``, ``hidden_omega`` (``omega``),
@@ -30,6 +32,7 @@ from torch import nn
 
 from coordnet.encoders import BasicFourier, GaussianFourierFeatures, Identity, PositionalEncoding
 from coordnet.nets.finer import FinerMLP
+from coordnet.nets.fully_fused import fully_fused_mlp
 from coordnet.nets.gaussian import GaussianMLP
 from coordnet.nets.mlp import ReluMLP
 from coordnet.nets.siren import Siren
@@ -149,6 +152,14 @@ NET_PRESETS: Dict[str, Preset] = {
             (*_WIDTH_DEPTH, Param("bias", "bool")),
             _SHAPE_ALIASES,
             summary="ReLU MLP (default: width 256, depth 3)",
+        ),
+        Preset(
+            "tcnn",
+            "net",
+            fully_fused_mlp,
+            _WIDTH_DEPTH,
+            _SHAPE_ALIASES,
+            summary="tiny-cuda-nn FullyFusedMLP (no biases; widths 16-128; torch fallback)",
         ),
         Preset("siren", "net", Siren, (*_WIDTH_DEPTH, *_OMEGAS), {**_SHAPE_ALIASES, **_OMEGA_ALIASES}, summary="SIREN"),
         Preset(
