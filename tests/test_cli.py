@@ -247,3 +247,14 @@ def test_real_process_exit_status_and_stderr(tmp_path):
     (stdout, stderr), code = outputs["flag"]
     assert code == 2
     assert stderr.count("\n") == 1 and stderr.startswith("error: No such option '--bogus'")
+
+
+def test_tensorboard_without_the_package_is_a_clear_error(tmp_path):
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("tensorboard is installed")
+    result = invoke("fit", "--size", 16, "--steps", 2, "--quiet", "--tensorboard", "--out", tmp_path / "tb")
+    assert_one_line_error(result, "--tensorboard needs the tensorboard package")
