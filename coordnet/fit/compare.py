@@ -7,6 +7,7 @@ import math
 import os
 import re
 import statistics
+import textwrap
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -85,6 +86,11 @@ def compare(
     return results
 
 
+def _wrap(label: str, width: int = 26) -> str:
+    """A model label broken into figure-title lines at its ``+`` and ``,`` separators."""
+    return "\n".join(textwrap.wrap(label.replace("+", " +").replace(",", ", "), width)).replace(", ", ",")
+
+
 def _format(value: Optional[float], key: str) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
@@ -145,7 +151,7 @@ def write_report(out_dir: str, signal: Signal, results: Sequence[ModelRuns], see
         captions = {}
         for runs in results:
             test = runs.mean("test_psnr")
-            captions[runs.label] = f"{runs.label}\n{_format(test if test is not None else runs.mean('train_psnr'), 'test_psnr')} dB"
+            captions[runs.label] = f"{_wrap(runs.label)}\n{_format(test if test is not None else runs.mean('train_psnr'), 'test_psnr')} dB"
         plots.save_comparison(
             os.path.join(out_dir, "comparison.png"),
             signal.values.numpy(),
