@@ -258,3 +258,20 @@ def test_tensorboard_without_the_package_is_a_clear_error(tmp_path):
         pytest.skip("tensorboard is installed")
     result = invoke("fit", "--size", 16, "--steps", 2, "--quiet", "--tensorboard", "--out", tmp_path / "tb")
     assert_one_line_error(result, "--tensorboard needs the tensorboard package")
+
+
+def test_tensorboard_logs_scalars_and_reconstructions(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out = tmp_path / "tb"
+    result = invoke("fit", "--size", 16, "--steps", 20, "--eval-every", 10, "--quiet", "--tensorboard", "--out", out,
+                    "-m", "gauss:num_frequencies=16+relu:width=16,depth=1")
+    assert result.exit_code == 0, result.output
+    events = EventAccumulator(str(out / "tensorboard"), size_guidance={"images": 0, "scalars": 0})
+    events.Reload()
+    tags = events.Tags()
+    assert {"loss", "lr", "train_psnr", "test_psnr"} <= set(tags["scalars"])
+    assert [e.step for e in events.Scalars("train_psnr")] == [10, 20]
+    assert "reconstruction" in tags["images"]
+    assert len(events.Images("reconstruction")) == 2
