@@ -5,7 +5,7 @@ from typing import Dict
 
 import numpy as np
 
-from coordnet.fit.atomic import write_atomically
+from coordnet.atomic import write_atomically
 
 
 def _pyplot():

@@ -62,7 +62,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -72,6 +71,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from coordnet.atomic import write_json as _write_json
 from coordnet.encoders import BasicFourier, FourierFeatures, GaussianFourierFeatures
 from coordnet.fit import Samples, TrainConfig, Trainer
 from coordnet.fit.metrics import psnr
@@ -221,9 +221,7 @@ def run_settings(settings: dict) -> dict:
 
 
 def write_json(path: Path, data) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, allow_nan=True))
-    os.replace(tmp, path)
+    _write_json(str(path), data, allow_nan=True)  # a diverged run's NaN PSNR is kept, not refused
 
 
 def load_run(path: Path, settings: dict) -> Optional[dict]:

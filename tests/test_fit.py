@@ -30,7 +30,7 @@ from coordnet.fit import (
     ssim,
 )
 from coordnet.fit import run as run_module
-from coordnet.fit.atomic import write_atomically, write_json
+from coordnet.atomic import write_atomically, write_json
 from coordnet.fit.callbacks import CheckpointCallback, ProgressBar
 from coordnet.fit.checkpoint import FORMAT, VERSION
 from coordnet.fit.compare import compare, table_rows, write_report

@@ -6,7 +6,7 @@ from typing import Any, Dict
 
 import torch
 
-from coordnet.fit.atomic import write_atomically
+from coordnet.atomic import write_atomically
 
 FORMAT = "coordnet-checkpoint"
 VERSION = 1

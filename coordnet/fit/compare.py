@@ -13,7 +13,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from coordnet.fit.atomic import write_atomically
+from coordnet.atomic import write_atomically
 from coordnet.fit.run import FitOutcome, run_fit
 from coordnet.fit.trainer import TrainConfig
 from coordnet.nets import parse_spec

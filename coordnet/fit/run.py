@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 import coordnet
-from coordnet.fit.atomic import write_json
+from coordnet.atomic import write_json
 from coordnet.fit.callbacks import CheckpointCallback, ProgressBar, TensorBoardLogger
 from coordnet.fit.checkpoint import CheckpointError, load_checkpoint
 from coordnet.fit.metrics import psnr, ssim

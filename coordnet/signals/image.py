@@ -15,7 +15,6 @@ Decisions:
 from __future__ import annotations
 
 import os
-import secrets
 import warnings
 from pathlib import Path
 from typing import Optional, Tuple, Union
@@ -24,6 +23,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from coordnet.atomic import atomic_path
 from coordnet.signals._files import PathLike, existing_file, finite_float32
 from coordnet.signals.errors import SignalError
 from coordnet.signals.signal import Signal
@@ -206,18 +206,7 @@ def save_image(path: PathLike, array: Union[np.ndarray, Tensor]) -> Path:
     if not folder.is_dir():
         raise SignalError(f"save_image: folder {str(folder)!r} of {str(target)!r} does not exist")
     encoded = iio.imwrite("<bytes>", _as_uint8(array), extension=".png")
-    tmp = folder / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # honours the umask
-        with os.fdopen(fd, "wb") as f:
-            f.write(encoded)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_path(str(target)) as temporary:
+        with open(temporary, "wb") as handle:
+            handle.write(encoded)
     return target

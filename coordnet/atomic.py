@@ -25,6 +25,8 @@ def atomic_path(path: str) -> Iterator[str]:
     try:
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 would make the outputs private to their owner
         yield temporary
+        with open(temporary, "rb") as handle:  # the data reaches the disk before the rename
+            os.fsync(handle.fileno())
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
@@ -37,12 +39,12 @@ def write_atomically(path: str, write: Callable[[str], None]) -> None:
         write(temporary)
 
 
-def write_json(path: str, payload: object) -> None:
-    """JSON with indentation, written atomically."""
+def write_json(path: str, payload: object, allow_nan: bool = False) -> None:
+    """JSON with indentation, written atomically (NaN/inf refused unless ``allow_nan``)."""
 
     def write(temporary: str) -> None:
         with open(temporary, "w") as handle:
-            json.dump(payload, handle, indent=2, allow_nan=False, default=str)
+            json.dump(payload, handle, indent=2, allow_nan=allow_nan, default=str)
             handle.write("\n")
 
     write_atomically(path, write)
