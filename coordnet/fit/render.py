@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from coordnet.fit.checkpoint import load, load_checkpoint
+from coordnet.signals import grid_axis
 
 
 def parse_size(text: str) -> Tuple[int, int]:
@@ -26,8 +27,8 @@ def render_image(model: torch.nn.Module, shape: Tuple[int, int], domain, chunk: 
     """
     height, width = shape
     (y0, y1), (x0, x1) = domain
-    ys = torch.linspace(y0, y1, height + 1)[:-1]
-    xs = torch.linspace(x0, x1, width + 1)[:-1]
+    ys = grid_axis(y0, y1, height)  # the same half-open pixel grid as the fitted signal
+    xs = grid_axis(x0, x1, width)
     rows_per_chunk = max(1, chunk // width)
     out = None
     with torch.no_grad():
