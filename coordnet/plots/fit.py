@@ -1,34 +1,13 @@
-"""Figures (matplotlib, Agg backend). Computing lives elsewhere; these only draw."""
+"""Figures of fits and comparisons: error maps, curves, side-by-side reconstructions."""
 from __future__ import annotations
 
 from typing import Dict
 
 import numpy as np
 
-from coordnet.atomic import write_atomically
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: str, dpi: int = 100) -> None:
-    write_atomically(path, lambda temporary: fig.savefig(temporary, dpi=dpi, format="png", bbox_inches="tight"))
-    _pyplot().close(fig)
-
-
-def _show_image(ax, image: np.ndarray, title: str) -> None:
-    """An image with values in [0, 1]: ``(H, W)``, ``(H, W, 1)``, RGB or RGBA."""
-    if image.ndim == 3 and image.shape[-1] == 1:
-        image = image[..., 0]
-    ax.imshow(np.clip(image, 0, 1), cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=1)
-    ax.set_title(title, fontsize=9)
-    ax.axis("off")
+from coordnet.plots.figure import pyplot as _pyplot
+from coordnet.plots.figure import save_figure as _save
+from coordnet.plots.figure import show_image as _show_image
 
 
 def error_map(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
