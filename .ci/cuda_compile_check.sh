@@ -6,7 +6,9 @@
 #      holds the right torch), and setup.py builds coordnet._C with CUDA against it.
 #   3. The built library is checked: ops_cuda.cpp's object exists, the .so carries sm_80 and
 #      sm_90 code, and, loaded into the CUDA torch (no GPU needed for that), it has CPU and CUDA
-#      kernels for coordnet::fourier_features; the CPU kernel is run once against torch math.
+#      kernels for coordnet::fourier_features, ::pack_signs_relu_, ::hash_patterns and ::hashgrid_* (and a CPU
+#      kernel for ::unique_patterns, whose CUDA path is device-side torch ops in coordnet/ops/regions.py);
+#      the CPU kernels are run once against torch math.
 #
 # Usage: bash .ci/cuda_compile_check.sh   (from anywhere; works on the repo it lives in)
 # Environment:
@@ -147,11 +149,11 @@ SO_FILES=("$WORK"/lib/coordnet/_C*.so)
 shopt -u nullglob
 ((${#SO_FILES[@]} == 1)) || die "expected one coordnet/_C*.so under $WORK/lib, found ${#SO_FILES[@]}"
 SO="${SO_FILES[0]}"
-for obj in ops_cuda.o fourier_cuda.o; do
+for obj in ops_cuda.o fourier_cuda.o regions_cuda.o hashgrid_cuda.o; do
   [[ -n "$(find "$WORK/temp" -path "*/csrc/cuda/$obj" -size +0 -print -quit)" ]] ||
     die "no csrc/cuda/$obj in $WORK/temp: the extension was not built with CUDA"
 done
-echo "    built $(basename "$SO") ($(du -k "$SO" | cut -f1) KiB) with objects for ops_cuda.cpp and fourier_cuda.cu"
+echo "    built $(basename "$SO") ($(du -k "$SO" | cut -f1) KiB) with objects for ops_cuda.cpp, fourier_cuda.cu, regions_cuda.cu and hashgrid_cuda.cu"
 # cuobjdump: the toolkit's if it has one (this machine's does not), else the one triton ships.
 CUOBJDUMP=""
 for c in "$CUDA_HOME/bin/cuobjdump" "$SITE/triton/backends/nvidia/bin/cuobjdump" "$(command -v cuobjdump || true)"; do
@@ -177,10 +179,13 @@ import torch
 so = sys.argv[1]
 torch.ops.load_library(so)
 has = torch._C._dispatch_has_kernel_for_dispatch_key
-for op in ("coordnet::fourier_features", "coordnet::fourier_features_backward"):
+for op in ("coordnet::fourier_features", "coordnet::fourier_features_backward", "coordnet::pack_signs_relu_",
+           "coordnet::hash_patterns", "coordnet::hashgrid_forward", "coordnet::hashgrid_backward"):
     for key in ("CPU", "CUDA"):
         assert has(op, key), f"{op} has no {key} kernel"
         print(f"    {op}: {key} kernel registered")
+assert has("coordnet::unique_patterns", "CPU"), "coordnet::unique_patterns has no CPU kernel"
+print("    coordnet::unique_patterns: CPU kernel registered")
 
 # The module itself reports that it was built with CUDA (loaded apart from the repo's
 # coordnet package, whose import is not needed for this).
@@ -200,6 +205,27 @@ ref = torch.cat([torch.sin(angle), torch.cos(angle)], dim=1)
 torch.testing.assert_close(out, ref, rtol=1e-9, atol=1e-9)
 print(f"    CPU kernel of this build matches torch (max err {(out - ref).abs().max().item():.1e});"
       f" torch.cuda.is_available() = {torch.cuda.is_available()}")
+
+# Activation patterns: sign bits of a layer of 70 units (two words) against plain torch.
+pre = torch.randn(5, 70, generator=g)
+packed = torch.zeros(5, 2, dtype=torch.int64)
+torch.ops.coordnet.pack_signs_relu_(pre, packed, 0, True)
+bits = torch.stack([(packed[:, j // 64] >> (j % 64)) & 1 for j in range(70)], dim=1)
+assert torch.equal(bits.bool(), pre > 0) and bool((pre >= 0).all()), "pack_signs_relu_ disagrees with torch"
+inverse, first = torch.ops.coordnet.unique_patterns(torch.cat([packed, packed]), -1)
+assert torch.equal(inverse, torch.arange(5).repeat(2)) and torch.equal(first, torch.arange(5)), (inverse, first)
+print("    CPU pattern kernels of this build match torch")
+
+# Hash grid: one dense 1D level of resolution 5 (scale 4, no shift), linear interpolation
+# between the two table rows around 4x, against plain torch.
+xs = torch.rand(9, 1, generator=g, dtype=torch.float64)
+table = torch.randn(8, 2, generator=g, dtype=torch.float64)
+out = torch.ops.coordnet.hashgrid_forward(xs, table, [4.0], [0, 8, 5, 0], 1, 0.0, False)
+pos = 4 * xs[:, 0]
+low = pos.floor().long()
+t = (pos - low)[:, None]
+torch.testing.assert_close(out, table[low] * (1 - t) + table[low + 1] * t, rtol=1e-12, atol=1e-12)
+print("    CPU hash-grid kernel of this build matches torch")
 EOF
 step_done
 

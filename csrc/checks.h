@@ -43,4 +43,34 @@ inline void check_fourier_grad(const at::Tensor& grad_out, const at::Tensor& x, 
               x.device());
 }
 
+// pack_signs_relu_: preact (n, w) float, packed (n, words) int64, the layer's words in range.
+inline void check_pack_inputs(const at::Tensor& preact, const at::Tensor& packed, int64_t word_offset,
+                              c10::DeviceType device) {
+  TORCH_CHECK(preact.dim() == 2, "pack_signs_relu_: preact must have shape (n, w), got ", preact.sizes());
+  TORCH_CHECK(packed.dim() == 2, "pack_signs_relu_: packed must have shape (n, words), got ", packed.sizes());
+  TORCH_CHECK(preact.scalar_type() == at::kFloat || preact.scalar_type() == at::kDouble,
+              "pack_signs_relu_: preact must be float32 or float64, got ", preact.scalar_type());
+  TORCH_CHECK(packed.scalar_type() == at::kLong, "pack_signs_relu_: packed must be int64, got ",
+              packed.scalar_type());
+  TORCH_CHECK(preact.device().type() == device && packed.device() == preact.device(),
+              "pack_signs_relu_: preact and packed must be on ", device, ", got ", preact.device(), " and ",
+              packed.device());
+  TORCH_CHECK(preact.is_contiguous() && packed.is_contiguous(),
+              "pack_signs_relu_: preact and packed must be contiguous");
+  TORCH_CHECK(packed.size(0) == preact.size(0), "pack_signs_relu_: packed has ", packed.size(0),
+              " rows but preact has ", preact.size(0));
+  const int64_t words = (preact.size(1) + 63) / 64;
+  TORCH_CHECK(word_offset >= 0 && word_offset + words <= packed.size(1), "pack_signs_relu_: word_offset = ",
+              word_offset, " out of range: a layer of ", preact.size(1), " units takes ", words,
+              " word(s) and packed has ", packed.size(1));
+}
+
+// hash_patterns / unique_patterns: packed (n, words) int64, contiguous.
+inline void check_packed_patterns(const char* op, const at::Tensor& packed, c10::DeviceType device) {
+  TORCH_CHECK(packed.dim() == 2, op, ": packed must have shape (n, words), got ", packed.sizes());
+  TORCH_CHECK(packed.scalar_type() == at::kLong, op, ": packed must be int64, got ", packed.scalar_type());
+  TORCH_CHECK(packed.device().type() == device, op, ": packed must be on ", device, ", got ", packed.device());
+  TORCH_CHECK(packed.is_contiguous(), op, ": packed must be contiguous");
+}
+
 }  // namespace coordnet

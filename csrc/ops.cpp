@@ -28,9 +28,23 @@ TORCH_LIBRARY(coordnet, m) {
   m.def(
       "fourier_features_backward(Tensor grad_out, Tensor x, Tensor B, Tensor? amplitude, float turns, int group, "
       "int input_mode, bool need_grad_x, bool need_grad_B) -> (Tensor, Tensor)");
+  m.def("pack_signs_relu_(Tensor(a!) preact, Tensor(b!) packed, int word_offset, bool relu) -> ()");
+  m.def("hash_patterns(Tensor packed, int hash_mask) -> Tensor");
+  m.def("unique_patterns(Tensor packed, int hash_mask) -> (Tensor, Tensor)");
+  m.def(
+      "hashgrid_forward(Tensor x, Tensor table, float[] scales, int[] levels, int interpolation, float shift, "
+      "bool ceil_corner) -> Tensor");
+  m.def(
+      "hashgrid_backward(Tensor grad_out, Tensor x, Tensor table, float[] scales, int[] levels, int interpolation, "
+      "float shift, bool ceil_corner, bool need_grad_x, bool need_grad_table) -> (Tensor, Tensor)");
 }
 
 TORCH_LIBRARY_IMPL(coordnet, CPU, m) {
   m.impl("fourier_features", &coordnet::fourier_features_cpu);
   m.impl("fourier_features_backward", &coordnet::fourier_features_backward_cpu);
+  m.impl("pack_signs_relu_", &coordnet::pack_signs_relu_cpu);
+  m.impl("hash_patterns", &coordnet::hash_patterns_cpu);
+  m.impl("unique_patterns", &coordnet::unique_patterns_cpu);
+  m.impl("hashgrid_forward", &coordnet::hashgrid_forward_cpu);
+  m.impl("hashgrid_backward", &coordnet::hashgrid_backward_cpu);
 }

@@ -1,0 +1,72 @@
+"""A trainer callback recording the number of activation regions during training."""
+from __future__ import annotations
+
+from typing import Dict, List, Optional
+
+from torch import Tensor
+
+from coordnet.fit.trainer import Callback, FitResult, Trainer
+from coordnet.regions.count import count_regions
+from coordnet.regions.network import relu_network
+from coordnet.validation import check_count
+
+
+class RegionCountCallback(Callback):
+    """Counts the distinct activation patterns among fixed ``points`` every ``every`` steps.
+
+    ``steps[i]`` is the optimiser step after which ``counts[i]`` was measured (0: before
+    training). Counting runs under ``torch.no_grad`` and leaves the model and the optimiser
+    untouched, so training follows the same path with or without this callback.
+
+    Args:
+        points: ``(N, d)`` input points (e.g. a pixel grid, ``Signal.flat()[0]``).
+        every: count after every step that is a multiple of ``every``.
+        at_start: also count before the first step of a fresh run (step 0).
+        at_end: also count after the last step if it is not a multiple of ``every``.
+        chunk, max_memory: as :func:`~coordnet.regions.count_regions`.
+    """
+
+    def __init__(
+        self,
+        points: Tensor,
+        every: int,
+        *,
+        at_start: bool = True,
+        at_end: bool = True,
+        chunk: Optional[int] = None,
+        max_memory: Optional[int] = None,
+    ) -> None:
+        if not isinstance(points, Tensor) or not points.is_floating_point() or points.dim() != 2:
+            raise ValueError(f"points must be a floating-point tensor of shape (N, d), got {points!r:.80}")
+        self.points = points
+        self.every = check_count("every", every)
+        self.at_start = bool(at_start)
+        self.at_end = bool(at_end)
+        self.chunk = chunk
+        self.max_memory = max_memory
+        self.steps: List[int] = []
+        self.counts: List[int] = []
+
+    def count(self, trainer: Trainer) -> int:
+        """Count now and record it at ``trainer.step``."""
+        value = count_regions(trainer.model, self.points, chunk=self.chunk, max_memory=self.max_memory)
+        self.steps.append(int(trainer.step))
+        self.counts.append(int(value))
+        return value
+
+    def on_start(self, trainer: Trainer) -> None:
+        relu_network(trainer.model)  # fail before training if the model has no ReLU structure
+        if self.at_start and trainer.step == 0 and 0 not in self.steps:
+            self.count(trainer)
+
+    def on_step(self, trainer: Trainer, step: int, loss: float) -> None:
+        if step % self.every == 0:
+            self.count(trainer)
+
+    def on_end(self, trainer: Trainer, result: FitResult) -> None:
+        if self.at_end and (not self.steps or self.steps[-1] != trainer.step):
+            self.count(trainer)
+
+    def to_dict(self) -> Dict[str, List[int]]:
+        """``{"steps": [...], "counts": [...]}``."""
+        return {"steps": list(self.steps), "counts": list(self.counts)}
