@@ -9,12 +9,19 @@ For N points in d dimensions and M frequencies, in one run:
 "forward+backward" asks for the gradient with respect to x (the encoder has no trainable
 parameters, so that is the only backward an encoder does). Ratios > 1 mean coordnet is faster.
 
+Hash grid section (instant-NGP's encoding, tiny-cuda-nn's defaults: 16 levels x 2 features,
+2^19-entry tables, base resolution 16, per-level scale 2, d = 3), on the same three paths:
+  (a) eager reference:   coordnet.ops.hashgrid_reference (pure PyTorch)
+  (b) (a) under torch.compile (inductor)
+  (c) coordnet:          coordnet.ops.hashgrid_encode (what HashGrid calls)
+"forward+backward" there asks for the gradient with respect to the table (the trained parameters).
+
 Usage: python scripts/bench_encoders.py [--sizes 1,256,4096,65536,262144] [--no-compile] [--json out.json]
+       python scripts/bench_encoders.py --section hashgrid [--hash-sizes 262144]
 """
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from typing import Callable, Dict, List
@@ -23,8 +30,9 @@ import torch
 import torch.utils.benchmark as benchmark
 
 from coordnet import ops
-from coordnet.ops import fourier_features
-from coordnet.encoders import GaussianFourierFeatures
+from coordnet.atomic import write_json
+from coordnet.ops import fourier_features, hashgrid_encode, hashgrid_reference
+from coordnet.encoders import GaussianFourierFeatures, HashGrid
 
 
 def reference_encoding(x: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
@@ -75,6 +83,44 @@ def bench_case(n: int, d: int, m: int, use_compile: bool, min_run_time: float) -
     return row
 
 
+def bench_hashgrid_case(n: int, use_compile: bool, min_run_time: float) -> Dict[str, float]:
+    grid = HashGrid(3, n_levels=16, n_features_per_level=2, log2_hashmap_size=19, base_resolution=16,
+                    per_level_scale=2.0)
+    levels = grid.levels
+    table = grid.table.detach().clone().requires_grad_()
+    x = torch.rand(n, 3)
+    grad = torch.randn(n, grid.out_dim)
+    row: Dict[str, float] = {"section": "hashgrid", "n": n, "d": 3, "levels": levels.n_levels,
+                             "features": levels.n_features_per_level, "params": levels.n_params}
+    candidates = {
+        "reference": lambda t: hashgrid_reference(x, t, levels, "linear"),
+        "coordnet": lambda t: hashgrid_encode(x, t, levels, "linear"),
+    }
+    if use_compile:
+        torch._dynamo.reset()
+        candidates["compiled"] = torch.compile(lambda t: hashgrid_reference(x, t, levels, "linear"), dynamic=False)
+        training = torch.compile(lambda t: hashgrid_reference(x, t, levels, "linear"), dynamic=False)
+    for name, encode in candidates.items():
+        row[f"{name}_fwd"] = seconds(forward(encode, table), min_run_time)
+        train = training if name == "compiled" else encode
+        row[f"{name}_fwdbwd"] = seconds(forward_backward(train, table, grad), min_run_time)
+    return row
+
+
+def print_hashgrid_row(row: Dict[str, float], use_compile: bool) -> None:
+    for phase in ("fwd", "fwdbwd"):
+        ours = row[f"coordnet_{phase}"]
+        text = (
+            f"hashgrid N={row['n']:>7} d=3 L={row['levels']} F={row['features']} {phase:>6}: "
+            f"ref {row['reference_' + phase] * 1e3:9.1f} ms  coordnet {ours * 1e3:8.1f} ms  "
+            f"ref/coordnet {row[f'reference_{phase}'] / ours:6.2f}x"
+        )
+        if use_compile:
+            text += (f"  compiled {row['compiled_' + phase] * 1e3:9.1f} ms  "
+                     f"compiled/coordnet {row[f'compiled_{phase}'] / ours:6.2f}x")
+        print(text, flush=True)
+
+
 def print_row(row: Dict[str, float], use_compile: bool) -> None:
     def ms(key: str) -> str:
         return f"{row[key] * 1e3:9.3f}"
@@ -100,19 +146,27 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--frequencies", type=int, default=256, help="M")
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile reference (b)")
     parser.add_argument("--min-run-time", type=float, default=1.0, help="seconds of timing per measurement")
+    parser.add_argument("--section", choices=("all", "fourier", "hashgrid"), default="all",
+                        help="which encoders to time")
+    parser.add_argument("--hash-sizes", default="262144", help="comma-separated N of the hash grid section")
     parser.add_argument("--json", help="also write the rows to this JSON file")
     args = parser.parse_args(argv)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, backend {ops.backend('cpu')}, "
           f"CPU capability {torch.backends.cpu.get_cpu_capability()}", flush=True)
     rows = []
-    for d in (int(v) for v in args.dims.split(",")):
-        for n in (int(v) for v in args.sizes.split(",")):
-            row = bench_case(n, d, args.frequencies, not args.no_compile, args.min_run_time)
-            print_row(row, not args.no_compile)
+    if args.section in ("all", "fourier"):
+        for d in (int(v) for v in args.dims.split(",")):
+            for n in (int(v) for v in args.sizes.split(",")):
+                row = bench_case(n, d, args.frequencies, not args.no_compile, args.min_run_time)
+                print_row(row, not args.no_compile)
+                rows.append(row)
+    if args.section in ("all", "hashgrid"):
+        for n in (int(v) for v in args.hash_sizes.split(",")):
+            row = bench_hashgrid_case(n, not args.no_compile, args.min_run_time)
+            print_hashgrid_row(row, not args.no_compile)
             rows.append(row)
     if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(rows, handle, indent=2)
+        write_json(args.json, rows)
     return 0
 
 

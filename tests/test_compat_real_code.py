@@ -1,6 +1,7 @@
 """coordnet's drop-in encoders against the real code of the projects they replace.
 
-* nerfstudio: the installed package's ``NeRFEncoding`` (torch implementation) and ``RFFEncoding``.
+* nerfstudio: the installed package's ``NeRFEncoding`` (torch implementation), ``RFFEncoding``,
+  ``SHEncoding`` (and ``components_from_spherical_harmonics``) and ``HashEncoding`` (torch path).
   Skipped unless nerfstudio and the light modules its encodings module imports are installed;
   the set-up (``--no-deps``: torch stays as it is) is::
 
@@ -25,7 +26,7 @@ import torch
 from torch import nn
 
 from conftest import phase_tolerance
-from coordnet.encoders import compat
+from coordnet.encoders import SphericalHarmonics, compat
 
 BATCHES = [(7,), (2, 5), (0,), (64,)]
 DTYPES = [torch.float32, torch.float64]
@@ -263,3 +264,143 @@ def test_tcnn_frequency(path, n_input_dims, n_frequencies, dtype, batch):
 
 def test_tcnn_frequency_default_is_twelve_frequencies():
     assert compat.tcnn_frequency(3).out_dim == 2 * 3 * 12
+
+
+# ------------------------------------------------------------------ nerfstudio SHEncoding
+
+SH_SPANS = {"unit": None, "cube": (-1.0, 1.0), "unit-cube": (0.0, 1.0)}  # nerfacto feeds (d + 1) / 2
+
+
+def sh_inputs(batch, dtype, span, seed=0):
+    if SH_SPANS[span] is None:
+        v = uniform(batch, 3, torch.float64, seed=seed, low=-1.0, high=1.0)
+        return (v / v.norm(dim=-1, keepdim=True).clamp(min=1e-3)).to(dtype)
+    return uniform(batch, 3, dtype, seed=seed, low=SH_SPANS[span][0], high=SH_SPANS[span][1])
+
+
+def assert_polynomials_close(got, want, dtype, what):
+    """``|got - want| <= 64 eps max(1, max|want|)``: roundings of degree-≤4 polynomials with
+    coefficients below 3, evaluated in different orders."""
+    assert got.dtype == want.dtype == dtype, what
+    assert got.shape == want.shape, f"{what}: shape {tuple(got.shape)} != original's {tuple(want.shape)}"
+    diff, tol = max_abs(got - want), 64 * torch.finfo(dtype).eps * max(1.0, max_abs(want))
+    assert diff <= tol, f"{what}: max |Δ| = {diff:.3g} > {tol:.3g} ({dtype})"
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+@pytest.mark.parametrize("span", list(SH_SPANS))
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("levels", [1, 2, 3, 4])
+def test_nerfstudio_sh_encoding(ns, levels, dtype, span, batch):
+    original = ns.SHEncoding(levels, implementation="torch")
+    ours = compat.SHEncoding(levels)
+    assert ours.get_out_dim() == original.get_out_dim() == levels**2
+    assert ours.get_tcnn_encoding_config(levels) == original.get_tcnn_encoding_config(levels)
+    x = sh_inputs(batch, dtype, span)
+    with default_dtype(dtype):  # nerfstudio allocates its output in the default dtype
+        want = original_or_empty(lambda: original(x), batch, levels**2, dtype)
+    assert_polynomials_close(ours(x), want, dtype, f"SHEncoding({levels}) on {span} inputs")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+def test_nerfstudio_components_from_spherical_harmonics_level_5(dtype):
+    from nerfstudio.utils.math import components_from_spherical_harmonics
+
+    x = sh_inputs((200,), dtype, "cube", seed=3)
+    with default_dtype(dtype):
+        want = components_from_spherical_harmonics(5, x)
+    got = SphericalHarmonics(3, 5, convention="nerfstudio").to(dtype)(x)
+    assert_polynomials_close(got, want, dtype, "components_from_spherical_harmonics(5)")
+
+
+def test_nerfstudio_sh_encoding_rejects_the_same_levels(ns):
+    for levels in (0, 5):
+        with pytest.raises(ValueError) as original:
+            ns.SHEncoding(levels)
+        with pytest.raises(ValueError) as ours:
+            compat.SHEncoding(levels)
+        assert str(ours.value) == str(original.value)
+
+
+def test_nerfstudio_sh_encoding_tcnn_request_falls_back_like_nerfstudio():
+    if torch.cuda.is_available():
+        pytest.skip("CUDA present: the tcnn path may run")
+    with pytest.warns(UserWarning, match="SHEncoding: tiny-cuda-nn is unavailable \\(no CUDA device\\)"):
+        encoding = compat.SHEncoding(3, implementation="tcnn")
+    x = sh_inputs((5,), torch.float32, "unit")
+    assert encoding.tcnn_encoding is None and torch.equal(encoding(x), compat.SHEncoding(3)(x))
+
+
+# ---------------------------------------------------------------- nerfstudio HashEncoding
+
+# (num_levels, min_res, max_res, log2_hashmap_size, features_per_level): small tables (fast), one
+# nerfacto-like schedule, a single level (growth factor 1), and 4 features per level.
+HASH_CONFIGS = [(8, 16, 512, 12, 2), (16, 16, 2048, 13, 2), (1, 16, 16, 10, 2), (4, 4, 64, 10, 4)]
+
+
+@pytest.fixture(scope="module")
+def hash_pairs(ns):
+    """(original, ours) per config, ours loaded from the original's state dict."""
+    pairs = {}
+    for config in HASH_CONFIGS:
+        with torch.random.fork_rng(devices=[]):  # nerfstudio draws its table from the global RNG
+            torch.manual_seed(sum(config))
+            original = ns.HashEncoding(*config, implementation="torch")
+        ours = compat.HashEncoding(*config, implementation="torch")
+        ours.load_state_dict(original.state_dict())  # strict: same key and shape
+        pairs[config] = (original, ours)
+    return pairs
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("config", HASH_CONFIGS, ids=str)
+def test_nerfstudio_hash_encoding(hash_pairs, path, config, dtype, batch):
+    original, ours = hash_pairs[config]
+    assert ours.get_out_dim() == original.get_out_dim()
+    assert torch.equal(ours.scalings, original.scalings) and ours.growth_factor == original.growth_factor
+    assert torch.equal(ours.hash_offset, original.hash_offset) and ours.hash_table_size == original.hash_table_size
+    original, ours = original.to(dtype), ours.to(dtype)
+    x = uniform(batch, 3, dtype, seed=7)
+    with default_dtype(dtype):
+        want = original_or_empty(lambda: original(x), batch, original.get_out_dim(), dtype)
+    got = ours(x)
+    assert got.dtype == want.dtype == dtype and got.shape == want.shape
+    # Features are convex combinations of table entries: a few roundings of the table's scale.
+    tol = 16 * torch.finfo(dtype).eps * max_abs(original.hash_table.detach())
+    assert max_abs(got - want) <= tol, f"HashEncoding{config}: max |Δ| = {max_abs(got - want):.3g} > {tol:.3g}"
+
+
+@pytest.mark.parametrize("config", HASH_CONFIGS[:2], ids=str)
+def test_nerfstudio_hash_encoding_table_gradient(hash_pairs, path, config):
+    original, ours = hash_pairs[config]
+    x = uniform((300,), 3, torch.float32, seed=9)
+    weights = uniform((300,), original.get_out_dim(), torch.float32, seed=10, low=-1.0, high=1.0)
+    original.zero_grad(), ours.zero_grad()
+    (original(x) * weights).sum().backward()
+    (ours(x) * weights).sum().backward()
+    want = original.hash_table.grad
+    got = ours.params.grad.view_as(want)
+    assert max_abs(got - want) <= 64 * torch.finfo(torch.float32).eps * max(1.0, max_abs(want))
+
+
+def test_nerfstudio_hash_encoding_state_dicts_and_seed(ns):
+    config = HASH_CONFIGS[0]
+    ours = compat.HashEncoding(*config, implementation="torch", seed=11)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(11)
+        original = ns.HashEncoding(*config, implementation="torch")
+    assert torch.equal(ours.hash_table, original.hash_table.data)  # same draw from the same seed
+    state = ours.state_dict()
+    assert list(state) == ["hash_table"] and state["hash_table"].shape == original.hash_table.shape
+    original.load_state_dict({"hash_table": torch.zeros_like(original.hash_table)})
+    original.load_state_dict(state)  # ours loads into nerfstudio, strict
+    x = uniform((50,), 3, torch.float32)
+    assert max_abs(original(x) - ours(x)) <= 16 * torch.finfo(torch.float32).eps * 1e-3
+
+
+def test_nerfstudio_hash_encoding_interpolation_needs_tcnn(ns):
+    with pytest.raises(AssertionError):
+        ns.HashEncoding(4, 16, 64, 10, implementation="torch", interpolation="Smoothstep")
+    with pytest.raises(ValueError, match="interpolation 'Smoothstep' is not supported for torch encoding backend"):
+        compat.HashEncoding(4, 16, 64, 10, implementation="torch", interpolation="Smoothstep")

@@ -615,3 +615,14 @@ def test_volume_fit_reports_iou(tmp_path):
     assert metrics["ssim"] is None
     assert metrics["iou"] == pytest.approx(iou(outcome.prediction, volume.values.numpy()))
     assert metrics["iou"] > 0.5  # a sphere is smooth: even raw coordinates capture most of it
+
+
+@pytest.mark.parametrize(
+    "spec, expected",
+    [("siren", 1e-4), ("none+relu", 1e-2), ("basic+relu", 1e-2), ("hash+relu", 1e-2), ("gauss+relu", 1e-3)],
+)
+def test_default_learning_rates_follow_the_model_family(spec, expected):
+    from coordnet.fit.learning_rates import default_lr
+    from coordnet.nets import parse_spec
+
+    assert default_lr(parse_spec(spec)) == expected

@@ -182,7 +182,7 @@ def test_toml_spec_file_errors(tmp_path):
         load_spec_file(wrong)
 
 
-VALID_NAMES = "valid encoders: none, basic, pe, gauss; valid nets: relu, tcnn, siren, gauss-act, finer, wire"
+VALID_NAMES = "valid encoders: none, basic, pe, gauss, hash, sh, oneblob, triwave; valid nets: relu, tcnn, siren, gauss-act, finer, wire"
 
 
 @pytest.mark.parametrize(

@@ -11,22 +11,30 @@ nerf-pytorch ``get_embedder(multires, i)``      :func:`get_embedder`
 nerf-pytorch ``Embedder(**kwargs)``             :class:`NerfPytorchEmbedder`
 nerfstudio ``NeRFEncoding`` (torch path)        :class:`NeRFEncoding`
 nerfstudio ``RFFEncoding``                      :class:`RFFEncoding`
+nerfstudio ``SHEncoding`` (torch path)          :class:`SHEncoding`
+nerfstudio ``HashEncoding`` (torch path)        :class:`HashEncoding`
 tiny-cuda-nn ``{"otype": "Frequency"}``         :func:`tcnn_frequency`
 ==============================================  =============================================
 
 Outputs agree with the originals within float32 rounding of the phase (nerfstudio computes
 ``cos`` as ``sin(z + π/2)``; coordnet reduces phases exactly), and to float64 rounding in float64.
+``SHEncoding`` and ``HashEncoding`` agree within float32 rounding of their polynomials and
+interpolation weights. Other tiny-cuda-nn encodings: :func:`coordnet.encoders.from_config`.
 """
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional, Tuple
+import warnings
+from typing import Any, Callable, Optional, Tuple
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
 from coordnet.encoders.base import Encoder, no_autocast
 from coordnet.encoders.fourier import PositionalEncoding
+from coordnet.encoders.hashgrid import HashGrid
+from coordnet.encoders.spherical import SphericalHarmonics
 from coordnet.validation import check_count, check_positive
 from coordnet.ops import fourier_features
 
@@ -149,3 +157,166 @@ def tcnn_frequency(n_input_dims: int, n_frequencies: int = 12) -> PositionalEnco
     """tiny-cuda-nn's ``Frequency`` encoding: per coordinate, per ``l < n_frequencies``,
     ``sin(2^l π x), cos(2^l π x)`` interleaved. ``(..., d) -> (..., 2 d n_frequencies)``."""
     return PositionalEncoding(n_input_dims, n_frequencies, factor=math.pi, layout="tcnn")
+
+
+def _tinycudann(owner: str, implementation: str) -> Any:
+    """The ``tinycudann`` module when ``implementation == "tcnn"`` and it runs here; otherwise
+    ``None`` (with a warning for ``"tcnn"``, as nerfstudio falls back to its torch path)."""
+    if implementation not in ("torch", "tcnn"):
+        raise ValueError(f"implementation must be 'torch' or 'tcnn', got {implementation!r}")
+    if implementation == "torch":
+        return None
+    reason = None
+    if not torch.cuda.is_available():
+        reason = "no CUDA device"
+    else:
+        try:
+            import tinycudann
+
+            return tinycudann
+        except (ImportError, OSError) as error:  # tinycudann raises EnvironmentError without CUDA
+            reason = f"tinycudann does not import ({type(error).__name__}: {error})"
+    warnings.warn(f"{owner}: tiny-cuda-nn is unavailable ({reason}); using the torch implementation", stacklevel=3)
+    return None
+
+
+class SHEncoding(SphericalHarmonics):
+    """nerfstudio's ``SHEncoding(levels, implementation)``: ``(..., 3) -> (..., levels²)``.
+
+    The torch path is nerfstudio's ``components_from_spherical_harmonics(levels, directions)``:
+    raw directions, no Condon–Shortley signs (:class:`~coordnet.encoders.SphericalHarmonics`
+    with ``convention="nerfstudio"``). Like nerfstudio, ``levels`` is 1–4 (the function behind it
+    goes to 5: use ``SphericalHarmonics(3, 5, convention="nerfstudio")``), and
+    ``implementation="tcnn"`` runs tiny-cuda-nn where it is importable and the torch path
+    otherwise. Differences: gradients flow (nerfstudio's torch path runs under ``no_grad``), and
+    the output has the input's dtype (nerfstudio's has the default dtype).
+
+    Note that the two paths differ in nerfstudio itself: tiny-cuda-nn maps ``[0, 1]`` inputs to
+    ``[-1, 1]`` and flips the sign of odd ``m``; ``SphericalHarmonics(convention="tcnn")`` gives
+    tiny-cuda-nn's numbers without tiny-cuda-nn.
+    """
+
+    def __init__(self, levels: int = 4, implementation: str = "torch") -> None:
+        if isinstance(levels, bool) or not isinstance(levels, int) or levels <= 0 or levels > 4:
+            raise ValueError(f"Spherical harmonic encoding only supports 1 to 4 levels, requested {levels!r}")
+        super().__init__(3, levels, convention="nerfstudio")
+        self.levels = levels
+        tcnn = _tinycudann("SHEncoding", implementation)
+        self.tcnn_encoding = None
+        if tcnn is not None:
+            self.tcnn_encoding = tcnn.Encoding(n_input_dims=3, encoding_config=self.get_tcnn_encoding_config(levels))
+
+    @classmethod
+    def get_tcnn_encoding_config(cls, levels: int) -> dict:
+        """nerfstudio's tiny-cuda-nn config: ``{"otype": "SphericalHarmonics", "degree": levels}``."""
+        return {"otype": "SphericalHarmonics", "degree": levels}
+
+    def pytorch_fwd(self, in_tensor: Tensor) -> Tensor:
+        """The torch path: ``(..., 3) -> (..., levels²)``."""
+        return super().forward(in_tensor)
+
+    def forward(self, in_tensor: Tensor) -> Tensor:
+        """``in_tensor (..., 3) -> (..., levels²)``."""
+        if self.tcnn_encoding is not None:
+            return self.tcnn_encoding(in_tensor)
+        return self.pytorch_fwd(in_tensor)
+
+
+class HashEncoding(HashGrid):
+    """nerfstudio's ``HashEncoding`` (3D; same arguments): :class:`~coordnet.encoders.HashGrid`
+    with ``convention="nerfstudio"``.
+
+    Resolutions ``floor(min_res · b^l)`` with ``b = exp((ln max_res - ln min_res) / (num_levels - 1))``,
+    every level hashed into its own ``2^log2_hashmap_size`` rows of ``hash_table``
+    ``(num_levels · 2^log2_hashmap_size, features_per_level)``, initialised
+    ``U(-hash_init_scale, hash_init_scale)``. The state dict holds ``hash_table`` in nerfstudio's
+    shape, so nerfstudio checkpoints load (and ours load into nerfstudio); ``hash_table`` is a view
+    of the flat trainable :attr:`params`. The nerfstudio attributes ``scalings``, ``hash_offset``,
+    ``growth_factor``, ``hash_table_size`` are kept.
+
+    ``implementation="tcnn"`` (nerfstudio's default) runs tiny-cuda-nn's ``HashGrid`` where it is
+    importable, else (with a warning, as nerfstudio) the torch path; ``interpolation`` other than
+    ``None``/``"Linear"`` needs tiny-cuda-nn, as in nerfstudio. ``seed`` seeds the table (nerfstudio
+    draws it from the global RNG: ``seed=s`` gives its table after ``torch.manual_seed(s)``).
+    """
+
+    def __init__(
+        self,
+        num_levels: int = 16,
+        min_res: int = 16,
+        max_res: int = 1024,
+        log2_hashmap_size: int = 19,
+        features_per_level: int = 2,
+        hash_init_scale: float = 0.001,
+        implementation: str = "tcnn",
+        interpolation: Optional[str] = None,
+        *,
+        seed: Optional[int] = 0,
+    ) -> None:
+        growth = np.exp((np.log(max_res) - np.log(min_res)) / (num_levels - 1)) if num_levels > 1 else 1
+        super().__init__(
+            3, num_levels, features_per_level, log2_hashmap_size, min_res, float(growth),
+            convention="nerfstudio", init_scale=hash_init_scale, seed=seed,
+        )  # fmt: skip
+        self.num_levels = num_levels
+        self.min_res = min_res
+        self.features_per_level = features_per_level
+        self.hash_init_scale = hash_init_scale
+        self.hash_table_size = 2**log2_hashmap_size
+        self.growth_factor = growth
+        levels = torch.arange(num_levels)
+        self.scalings = torch.floor(min_res * growth**levels)
+        self.hash_offset = levels * self.hash_table_size
+        tcnn = _tinycudann("HashEncoding", implementation)
+        self.tcnn_encoding = None
+        if tcnn is not None:
+            config = self.get_tcnn_encoding_config(
+                num_levels, features_per_level, log2_hashmap_size, min_res, growth, interpolation
+            )
+            self.tcnn_encoding = tcnn.Encoding(n_input_dims=3, encoding_config=config)
+        elif interpolation is not None and interpolation != "Linear":
+            raise ValueError(f"interpolation {interpolation!r} is not supported for torch encoding backend")
+        self.register_state_dict_post_hook(_params_to_hash_table)
+        self.register_load_state_dict_pre_hook(_hash_table_to_params)
+
+    @classmethod
+    def get_tcnn_encoding_config(
+        cls, num_levels, features_per_level, log2_hashmap_size, min_res, growth_factor, interpolation=None
+    ) -> dict:
+        """nerfstudio's tiny-cuda-nn ``HashGrid`` config."""
+        config = {
+            "otype": "HashGrid",
+            "n_levels": num_levels,
+            "n_features_per_level": features_per_level,
+            "log2_hashmap_size": log2_hashmap_size,
+            "base_resolution": min_res,
+            "per_level_scale": growth_factor,
+        }
+        if interpolation is not None:
+            config["interpolation"] = interpolation
+        return config
+
+    @property
+    def hash_table(self) -> Tensor:
+        """``(num_levels · 2^log2_hashmap_size, features_per_level)`` view of :attr:`params`."""
+        return self.table
+
+    def pytorch_fwd(self, in_tensor: Tensor) -> Tensor:
+        """The torch path: ``(..., 3) -> (..., num_levels · features_per_level)``."""
+        return super().forward(in_tensor)
+
+    def forward(self, in_tensor: Tensor) -> Tensor:
+        """``in_tensor (..., 3)`` in ``[0, 1]`` -> ``(..., num_levels · features_per_level)``."""
+        if self.tcnn_encoding is not None:
+            return self.tcnn_encoding(in_tensor)
+        return self.pytorch_fwd(in_tensor)
+
+
+def _params_to_hash_table(module: HashEncoding, state_dict: dict, prefix: str, local_metadata: dict) -> None:
+    if prefix + "params" in state_dict:
+        state_dict[prefix + "hash_table"] = state_dict.pop(prefix + "params").view(-1, module.features_per_level)
+
+
+def _hash_table_to_params(module: HashEncoding, state_dict: dict, prefix: str, *args: Any) -> None:
+    if prefix + "hash_table" in state_dict:
+        state_dict[prefix + "params"] = state_dict.pop(prefix + "hash_table").reshape(-1)

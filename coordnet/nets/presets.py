@@ -7,7 +7,14 @@ Encoders (``in_dim`` is filled in by :func:`~coordnet.nets.spec.build_model`):
 - ``pe``: :class:`~coordnet.encoders.PositionalEncoding`; ``num_frequencies`` (``L``, ``n``,
   ``freqs``), ``min_log2_freq``, ``max_log2_freq``, ``spacing``, ``factor``, ``layout``, ``include_input``;
 - ``gauss``: :class:`~coordnet.encoders.GaussianFourierFeatures`; ``num_frequencies`` (``L``, ``n``,
-  ``freqs``, ``m``), ``scale`` (``sigma``, ``s``), ``seed``, ``learnable``, ``include_input``.
+  ``freqs``, ``m``), ``scale`` (``sigma``, ``s``), ``seed``, ``learnable``, ``include_input``;
+- ``hash``: :class:`~coordnet.encoders.HashGrid`; ``n_levels`` (``L``, ``levels``),
+  ``n_features_per_level`` (``F``), ``log2_hashmap_size`` (``T``), ``base_resolution`` (``base``,
+  ``N_min``), ``per_level_scale`` (``b``), ``interpolation``, ``convention``, ``grid_type`` (``type``),
+  ``init_scale``, ``seed``;
+- ``sh``: :class:`~coordnet.encoders.SphericalHarmonics` (3D inputs); ``degree``, ``convention``;
+- ``oneblob``: :class:`~coordnet.encoders.OneBlob`; ``n_bins`` (``bins``);
+- ``triwave``: :class:`~coordnet.encoders.TriangleWave`; ``n_frequencies`` (``L``, ``n``, ``freqs``).
 
 Nets (``in_dim``, ``out_dim`` and ``output_activation`` are filled in); all take ``width``
 (``w``) and ``depth`` (``d``, ``layers``):
@@ -30,7 +37,16 @@ from typing import Callable, Dict, Mapping, Optional, Tuple
 
 from torch import nn
 
-from coordnet.encoders import BasicFourier, GaussianFourierFeatures, Identity, PositionalEncoding
+from coordnet.encoders import (
+    BasicFourier,
+    GaussianFourierFeatures,
+    HashGrid,
+    Identity,
+    OneBlob,
+    PositionalEncoding,
+    SphericalHarmonics,
+    TriangleWave,
+)
 from coordnet.nets.finer import FinerMLP
 from coordnet.nets.fully_fused import fully_fused_mlp
 from coordnet.nets.gaussian import GaussianMLP
@@ -95,6 +111,7 @@ class Preset:
 _WIDTH_DEPTH = (Param("width", "int"), Param("depth", "int"))
 _SHAPE_ALIASES = {"w": ("width",), "d": ("depth",), "layers": ("depth",)}
 _FREQ_ALIASES = {"L": ("num_frequencies",), "n": ("num_frequencies",), "freqs": ("num_frequencies",)}
+_FREQ_ALIASES_TCNN = {"L": ("n_frequencies",), "n": ("n_frequencies",), "freqs": ("n_frequencies",)}
 _OMEGAS = (Param("first_omega", "float"), Param("hidden_omega", "float"))
 _OMEGA_ALIASES = {"omega": ("first_omega", "hidden_omega")}
 
@@ -138,6 +155,57 @@ ENCODER_PRESETS: Dict[str, Preset] = {
             ),
             {**_FREQ_ALIASES, "m": ("num_frequencies",), "sigma": ("scale",), "s": ("scale",)},
             summary="Gaussian random Fourier features, B ~ N(0, scale²)",
+        ),
+        Preset(
+            "hash",
+            "encoder",
+            HashGrid,
+            (
+                Param("n_levels", "int"),
+                Param("n_features_per_level", "int"),
+                Param("log2_hashmap_size", "int"),
+                Param("base_resolution", "int"),
+                Param("per_level_scale", "float"),
+                Param("interpolation", "str"),
+                Param("convention", "str"),
+                Param("grid_type", "str"),
+                Param("init_scale", "float"),
+                Param("seed", "int"),
+            ),
+            {
+                "L": ("n_levels",),
+                "levels": ("n_levels",),
+                "F": ("n_features_per_level",),
+                "T": ("log2_hashmap_size",),
+                "base": ("base_resolution",),
+                "N_min": ("base_resolution",),
+                "b": ("per_level_scale",),
+                "type": ("grid_type",),
+            },
+            summary="instant-NGP multiresolution hash grid (tiny-cuda-nn semantics)",
+        ),
+        Preset(
+            "sh",
+            "encoder",
+            SphericalHarmonics,
+            (Param("degree", "int"), Param("convention", "str")),
+            summary="spherical harmonics of 3D directions, degree² features",
+        ),
+        Preset(
+            "oneblob",
+            "encoder",
+            OneBlob,
+            (Param("n_bins", "int"),),
+            {"bins": ("n_bins",)},
+            summary="tiny-cuda-nn OneBlob, n_bins quartic-kernel bins per coordinate",
+        ),
+        Preset(
+            "triwave",
+            "encoder",
+            TriangleWave,
+            (Param("n_frequencies", "int"),),
+            _FREQ_ALIASES_TCNN,
+            summary="tiny-cuda-nn TriangleWave, n_frequencies triangle waves per coordinate",
         ),
     )
 }

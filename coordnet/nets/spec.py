@@ -8,6 +8,8 @@ numbers (``10``, ``0.5``, ``1e+3``), ``true``/``false``, or words. Examples::
 
     none    basic    pe:num_frequencies=10    gauss:scale=10,num_frequencies=256
     siren:omega=30    relu:width=128,depth=3    gauss:scale=10+relu:width=128,depth=2    pe+siren
+    hash:n_levels=8,log2_hashmap_size=15+relu:width=64,depth=2    hash:L=8,F=2,T=15,base=16,b=1.5
+    sh:degree=4    oneblob:n_bins=16    triwave:n_frequencies=8
 
 A dict spec (also the form of :meth:`ModelSpec.to_dict` and of TOML spec files)::
 

@@ -1,0 +1,196 @@
+"""instant-NGP's multiresolution hash encoding (Müller et al. 2022) as an ``nn.Module``.
+
+:class:`HashGrid` reproduces tiny-cuda-nn's ``HashGrid``/``Grid`` encoding (default,
+``convention="tcnn"``) or nerfstudio's torch ``HashEncoding`` (``convention="nerfstudio"``);
+the geometry of both is described in :mod:`coordnet.ops.hashgrid_reference`.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from coordnet.encoders.base import Encoder, no_autocast
+from coordnet.ops.hashgrid import hashgrid_encode
+from coordnet.ops.hashgrid_reference import (
+    CONVENTIONS,
+    GRID_TYPES,
+    INTERPOLATIONS,
+    MAX_DIMS,
+    MAX_ENTRIES,
+    nerfstudio_levels,
+    tcnn_levels,
+)
+from coordnet.validation import check_choice, check_count, check_positive
+
+DEFAULT_INIT_SCALE = {"tcnn": 1e-4, "nerfstudio": 1e-3}
+
+
+def _lower(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+    return value.strip().lower()
+
+
+class HashGrid(Encoder):
+    """Multiresolution grid of trainable features, hashed where a level is too fine to store densely.
+
+    Each of ``n_levels`` levels maps ``x`` to a grid of growing resolution and interpolates the
+    ``n_features_per_level`` features stored at the surrounding ``2^d`` vertices; the output
+    concatenates the levels (level-major).
+
+    Args:
+        in_dim: ``d``, 1 to 4.
+        n_levels: ``L``.
+        n_features_per_level: ``F`` (tiny-cuda-nn supports 1, 2, 4, 8; any ``F >= 1`` works here).
+        log2_hashmap_size: at most ``2^log2_hashmap_size`` entries per hashed level.
+        base_resolution: ``N_min``.
+        per_level_scale: growth factor ``b`` between levels.
+        interpolation: ``"linear"``, ``"nearest"`` or ``"smoothstep"`` (case-insensitive).
+        convention: ``"tcnn"``: tiny-cuda-nn's exact semantics (scale ``N_min b^l - 1`` in float32,
+            resolution ``ceil(scale) + 1``, the half-cell offset, dense levels where ``R^d`` entries
+            (rounded up to a multiple of 8) fit, its prime hash, flat parameter layout and
+            initialisation ``U(-1e-4, 1e-4)``): a parameter vector trained with tiny-cuda-nn gives
+            the same features here. ``"nerfstudio"``: nerfstudio's torch ``HashEncoding`` (scales
+            ``floor(N_min b^l)``, no offset, every level hashed into its own table, init
+            ``U(-1e-3, 1e-3)``, linear interpolation only).
+        grid_type: ``"hash"``, ``"dense"`` or ``"tiled"`` (tiny-cuda-nn's ``Grid`` types; tcnn only).
+        init_scale: the table is drawn from ``U(-init_scale, init_scale)`` (default per convention).
+        seed, generator: randomness of the initial table (``generator`` wins; default seed 0).
+            With ``convention="nerfstudio"``, ``seed=s`` gives the table nerfstudio draws after
+            ``torch.manual_seed(s)``.
+
+    Attributes:
+        params: ``(n_params,)`` flat trainable parameter vector (tiny-cuda-nn's layout).
+        levels: the :class:`~coordnet.ops.hashgrid_reference.GridLevels` geometry.
+
+    Shapes: ``x (..., d) -> (..., L·F)``. The nominal domain is ``[0, 1]^d``; outside it hashed
+    levels hash the vertex and dense levels wrap around, so any finite input gives finite features.
+    """
+
+    input_domain = (0.0, 1.0)
+
+    def __init__(
+        self,
+        in_dim: int,
+        n_levels: int = 16,
+        n_features_per_level: int = 2,
+        log2_hashmap_size: int = 19,
+        base_resolution: int = 16,
+        per_level_scale: float = 2.0,
+        interpolation: str = "linear",
+        convention: str = "tcnn",
+        grid_type: str = "hash",
+        *,
+        init_scale: Optional[float] = None,
+        seed: Optional[int] = 0,
+        generator: Optional[torch.Generator] = None,
+    ) -> None:
+        check_count("in_dim", in_dim)
+        if in_dim > MAX_DIMS:
+            raise ValueError(f"in_dim must be between 1 and {MAX_DIMS}, got {in_dim}")
+        super().__init__(in_dim)
+        check_count("n_levels", n_levels)
+        check_count("n_features_per_level", n_features_per_level)
+        check_count("log2_hashmap_size", log2_hashmap_size)
+        if log2_hashmap_size > 30:
+            raise ValueError(f"log2_hashmap_size must be at most 30, got {log2_hashmap_size}")
+        check_count("base_resolution", base_resolution)
+        per_level_scale = check_positive("per_level_scale", per_level_scale)
+        interpolation = check_choice("interpolation", _lower("interpolation", interpolation), INTERPOLATIONS)
+        convention = check_choice("convention", _lower("convention", convention), CONVENTIONS)
+        grid_type = check_choice("grid_type", _lower("grid_type", grid_type), GRID_TYPES)
+        if convention == "nerfstudio":
+            if grid_type != "hash":
+                raise ValueError(
+                    f"convention='nerfstudio' hashes every level: grid_type must be 'hash', got {grid_type!r}"
+                )
+            if interpolation != "linear":
+                raise ValueError(
+                    "convention='nerfstudio' supports only linear interpolation (as nerfstudio's torch "
+                    f"HashEncoding), got interpolation={interpolation!r}"
+                )
+            levels = nerfstudio_levels(
+                in_dim, n_levels, n_features_per_level, log2_hashmap_size, base_resolution, per_level_scale
+            )
+        else:
+            levels = tcnn_levels(
+                in_dim, n_levels, n_features_per_level, log2_hashmap_size, base_resolution, per_level_scale,
+                grid_type,
+            )
+        if levels.n_params > MAX_ENTRIES:
+            raise ValueError(
+                f"the {grid_type} grid needs {levels.n_params} parameters (more than 2^31); "
+                "use grid_type='hash', fewer levels or a smaller per_level_scale"
+            )
+        init_scale = DEFAULT_INIT_SCALE[convention] if init_scale is None else check_positive("init_scale", init_scale)
+        if generator is None:
+            generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
+        if convention == "nerfstudio":  # nerfstudio draws (P, F) with torch.rand * 2 - 1, then scales
+            table = (torch.rand((levels.n_entries, n_features_per_level), generator=generator) * 2 - 1) * init_scale
+        else:
+            table = (torch.rand(levels.n_params, generator=generator) * 2 - 1) * init_scale
+        self.params = nn.Parameter(table.reshape(-1))
+        self.levels = levels
+        self.n_levels = n_levels
+        self.n_features_per_level = n_features_per_level
+        self.log2_hashmap_size = log2_hashmap_size
+        self.base_resolution = base_resolution
+        self.per_level_scale = per_level_scale
+        self.interpolation = interpolation
+        self.convention = convention
+        self.grid_type = grid_type
+        self.init_scale = init_scale
+        self.out_dim = levels.out_dim
+
+    @classmethod
+    def from_nerfstudio(
+        cls,
+        num_levels: int = 16,
+        min_res: int = 16,
+        max_res: int = 1024,
+        log2_hashmap_size: int = 19,
+        features_per_level: int = 2,
+        hash_init_scale: float = 0.001,
+        *,
+        in_dim: int = 3,
+        seed: Optional[int] = 0,
+        generator: Optional[torch.Generator] = None,
+    ) -> "HashGrid":
+        """The grid of nerfstudio's ``HashEncoding(num_levels, min_res, max_res, log2_hashmap_size,
+        features_per_level, hash_init_scale, implementation="torch")``: same arguments, same growth
+        factor ``exp((ln max_res - ln min_res) / (num_levels - 1))``, same features for the same table."""
+        check_count("num_levels", num_levels)
+        check_count("min_res", min_res)
+        check_count("max_res", max_res)
+        growth = float(np.exp((np.log(max_res) - np.log(min_res)) / (num_levels - 1))) if num_levels > 1 else 1.0
+        return cls(
+            in_dim, num_levels, features_per_level, log2_hashmap_size, min_res, growth,
+            convention="nerfstudio", init_scale=hash_init_scale, seed=seed, generator=generator,
+        )
+
+    @property
+    def table(self) -> Tensor:
+        """``(n_entries, F)`` view of :attr:`params` (nerfstudio's ``hash_table`` layout)."""
+        return self.params.view(-1, self.n_features_per_level)
+
+    @property
+    def n_params(self) -> int:
+        return self.levels.n_params
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``x (..., in_dim) -> (..., n_levels · n_features_per_level)`` in float32 (or float64)."""
+        x = self.check_input(x)
+        with no_autocast(x.device):
+            table = self.table if self.params.dtype == x.dtype else self.table.to(x.dtype)
+            return hashgrid_encode(x, table, self.levels, self.interpolation)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{super().extra_repr()}, n_levels={self.n_levels}, n_features_per_level={self.n_features_per_level}, "
+            f"log2_hashmap_size={self.log2_hashmap_size}, base_resolution={self.base_resolution}, "
+            f"per_level_scale={self.per_level_scale:g}, interpolation={self.interpolation!r}, "
+            f"convention={self.convention!r}, grid_type={self.grid_type!r}, n_params={self.n_params}"
+        )
