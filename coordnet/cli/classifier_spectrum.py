@@ -1,0 +1,139 @@
+"""``coordnet classifier-spectrum MODEL DATA_DIR``: function frequency of a saved image classifier.
+
+``MODEL`` is a TorchScript file (``torch.jit.save``) or a full pickled ``nn.Module``
+(``torch.save(model, path)``); ``DATA_DIR`` has one subfolder per class holding that class's
+images, all of one size and channel count. Writes ``OUT/classifier_spectrum.json``
+(:meth:`ClassifierSpectrum.to_dict` plus the class names) and ``OUT/classifier_spectrum.png``
+(mean spectra) and prints the between- and within-class centroids.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+import click
+
+from coordnet.cli.errors import friendly_errors
+
+RESULTS = "classifier_spectrum.json"
+FIGURE = "classifier_spectrum.png"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+LAYOUTS = ("chw", "hwc", "flat")
+
+
+def load_classifier(path: str):
+    """A TorchScript module, else a full pickled ``nn.Module`` (``torch.load(weights_only=False)``), on the CPU."""
+    import torch
+    from torch import nn
+
+    if not os.path.isfile(path):
+        raise ValueError(f"MODEL {path!r} does not exist or is not a file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit is deprecated, still the saved-model format
+            return torch.jit.load(path, map_location="cpu")
+    except Exception:  # not a TorchScript archive: try a pickled module
+        pass
+    try:
+        # weights_only=False unpickles arbitrary objects (needed for a full nn.Module):
+        # it runs code from the file, so only load models you trust.
+        model = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as error:
+        raise ValueError(f"MODEL {path!r} is neither a TorchScript file nor a torch.save'd module: {error}") from error
+    if isinstance(model, dict):
+        raise ValueError(f"MODEL {path!r} holds a dict (a state_dict?), not a module: save the full module with "
+                         "torch.save(model, path) or torch.jit.save(torch.jit.script(model), path)")
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"MODEL {path!r} holds a {type(model).__name__}, not an nn.Module")
+    return model
+
+
+def load_image_folder(data_dir: str, layout: str = "chw") -> Tuple["torch.Tensor", "torch.Tensor", List[str]]:
+    """Images of ``DATA_DIR/<class>/*`` as ``(N, C, H, W)`` (``chw``), ``(N, H, W, C)`` (``hwc``) or
+    ``(N, H·W·C)`` (``flat``) float32 in [0, 1], labels ``(N,)`` (index of the sorted class names), names."""
+    import torch
+
+    from coordnet.signals import load_image
+
+    root = Path(data_dir)
+    if not root.is_dir():
+        raise ValueError(f"DATA_DIR {data_dir!r} does not exist or is not a folder")
+    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not classes:
+        raise ValueError(f"DATA_DIR {data_dir!r} has no class subfolders (expected DATA_DIR/<class>/<image>)")
+    images, labels, first = [], [], None
+    for index, name in enumerate(classes):
+        files = sorted(p for p in (root / name).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise ValueError(f"class folder {str(root / name)!r} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+        for file in files:
+            values = load_image(file).values
+            if first is None:
+                first = (file, tuple(values.shape))
+            elif tuple(values.shape) != first[1]:
+                raise ValueError(f"image {str(file)!r} has shape {tuple(values.shape)} (H, W, C) but "
+                                 f"{str(first[0])!r} has {first[1]}: all images must have one size and channel count")
+            images.append(values)
+            labels.append(index)
+    if len(classes) < 2:
+        raise ValueError(f"DATA_DIR {data_dir!r} has a single class ({classes[0]!r}): between-class paths need two or more")
+    x = torch.stack(images).float()
+    if layout == "chw":
+        x = x.permute(0, 3, 1, 2).contiguous()
+    elif layout == "flat":
+        x = x.reshape(len(x), -1)
+    return x, torch.tensor(labels, dtype=torch.long), classes
+
+
+@click.command("classifier-spectrum")
+@click.argument("model_path", metavar="MODEL")
+@click.argument("data_dir")
+@click.option("--pairs", default=100, show_default=True, type=click.IntRange(min=1), help="Paths of each kind.")
+@click.option("--samples", default=64, show_default=True, type=click.IntRange(min=2),
+              help="Samples per path (ignored with --step).")
+@click.option("--step", default=None, type=click.FloatRange(min=0, min_open=True),
+              help="Fixed step in input space instead of a fixed number of samples.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the pair sampling.")
+@click.option("--layout", type=click.Choice(LAYOUTS), default="chw", show_default=True,
+              help="Input layout the model expects: (N, C, H, W), (N, H, W, C) or flattened (N, H*W*C).")
+@click.option("--window", type=click.Choice(["hann", "none"]), default="hann", show_default=True,
+              help="Taper of each path signal after mean removal (none: untapered).")
+@click.option("--chunk", default=8192, show_default=True, type=click.IntRange(min=1), help="Path points per forward.")
+@click.option("--out", "out_dir", default=None, help="Output folder [default: out/classifier-spectrum-<model>].")
+@friendly_errors
+def classifier_spectrum(model_path: str, data_dir: str, pairs: int, samples: int, step: Optional[float], seed: int,
+                        layout: str, window: str, chunk: int, out_dir: Optional[str]) -> None:
+    """Function frequency of the classifier MODEL along paths between the images of DATA_DIR.
+
+    MODEL: a TorchScript file (torch.jit.save) or a full pickled nn.Module (torch.save(model));
+    a pickled module is loaded with torch.load(weights_only=False), which runs code from the
+    file: load only models you trust. It must map a batch of images to logits (B, C).
+    DATA_DIR: one subfolder per class (e.g. DATA_DIR/cat/*.png), images of one size (no
+    resizing), values in [0, 1].
+
+    Pairs of images of different classes (between-class) and of one class (within-class) are
+    drawn (--seed); softmax outputs p(t) are evaluated along the straight path between them at
+    t = j/n (--samples n, or --step); the power spectrum of ||p(t) - p(0)|| (mean removed, Hann
+    window unless --window none) is in cycles per path. Prints the spectral centroid of the mean spectrum of each kind (the
+    function-frequency score) and writes classifier_spectrum.json and classifier_spectrum.png.
+    """
+    from coordnet.atomic import write_json
+    from coordnet.plots.classifiers import plot_mean_spectra
+    from coordnet.spectral.classifiers import classifier_spectrum as measure
+
+    model = load_classifier(model_path)
+    inputs, labels, classes = load_image_folder(data_dir, layout)
+    result = measure(model, inputs, labels, num_pairs=pairs, samples=None if step else samples, step=step,
+                     seed=seed, window=window, chunk=chunk)
+    out_dir = out_dir or os.path.join("out", f"classifier-spectrum-{Path(model_path).stem}")
+    payload = {**result.to_dict(), "model": model_path, "data_dir": data_dir, "classes": classes, "layout": layout}
+    write_json(os.path.join(out_dir, RESULTS), payload)
+    summary = result.to_dict()
+    plot_mean_spectra(os.path.join(out_dir, FIGURE), summary["between"], summary["within"],
+                      title=f"{Path(model_path).name} on {Path(data_dir).name} ({len(classes)} classes)")
+    click.echo(f"between-class centroid {result.between.centroid:.3f} cycles/path "
+               f"(high share {result.between.high_share:.3f}), within-class centroid {result.within.centroid:.3f} "
+               f"(high share {result.within.high_share:.3f})")
+    click.echo(f"wrote {os.path.join(out_dir, RESULTS)}, {FIGURE}")

@@ -1,0 +1,1 @@
+"""Spectral-bias measurement: frequency-resolved learning, convergence rates, NTK spectra."""
