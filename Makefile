@@ -26,8 +26,8 @@ $(VENV)/.installed: $(VENV)/.venv-created $(SOURCES)
 	touch $@
 
 # Real code of other projects, for the equivalence tests (pure Python, no torch pulled),
-# and tensorboard for the logging test (its dependencies do not include torch).
-TEST_EXTRAS_DEPS := tensorboard==2.21.0
+# and tensorboard and ray for the logging and sweep tests (their dependencies do not include torch).
+TEST_EXTRAS_DEPS := tensorboard==2.21.0 ray==2.60.0
 TEST_EXTRAS := nerfstudio==1.1.5 viser==0.2.7 jaxtyping==0.3.11 rich==15.0.0 msgspec==0.22.0 websockets==17.4
 
 $(VENV)/.test-extras: $(VENV)/.installed
