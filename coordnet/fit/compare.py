@@ -20,6 +20,8 @@ from coordnet.nets import parse_spec
 from coordnet.signals import Signal
 
 COLUMNS = ("train_psnr", "test_psnr", "ssim", "seconds", "params")
+# Shown when the runs measured them (``--probe spectrum``): the index and how many bands were learned.
+PROBE_COLUMNS = ("spectral_bias_index", "spectral_learned")
 
 
 @dataclass
@@ -61,8 +63,13 @@ def compare(
     progress: bool = True,
     lr_for: Optional[Callable[[str], float]] = None,
     announce: Callable[[str], None] = lambda line: None,
+    probe: Optional[str] = None,
+    probe_every: Optional[int] = None,
 ) -> List[ModelRuns]:
-    """Fit every spec with ``seeds`` seeds (``config.seed``, ``config.seed + 1``, ...)."""
+    """Fit every spec with ``seeds`` seeds (``config.seed``, ``config.seed + 1``, ...).
+
+    ``probe``/``probe_every`` are passed to :func:`run_fit` (``"spectrum"``: each run also
+    reports its spectral-bias index)."""
     if seeds < 1:
         raise ValueError(f"seeds must be positive, got {seeds}")
     parsed = [parse_spec(spec) for spec in specs]  # fail on a bad spec before training anything
@@ -77,11 +84,15 @@ def compare(
             if lr_for is not None:
                 run_config.lr = lr_for(spec)
             outcome = run_fit(signal, spec, run_config, run_directory(out_dir, spec.label, run_config.seed),
-                              split=split, resume=resume, progress=progress)
+                              split=split, resume=resume, progress=progress, probe=probe, probe_every=probe_every)
             runs.outcomes.append(outcome)
             test = outcome.metrics["test_psnr"]
+            index = outcome.metrics.get("spectral_bias_index")
             announce(f"{spec.label:>28} seed {run_config.seed}: train {outcome.metrics['train_psnr']:.2f} dB, "
-                     f"test {'-' if test is None else f'{test:.2f} dB'}, {outcome.metrics['seconds']:.1f} s")
+                     f"test {'-' if test is None else f'{test:.2f} dB'}, {outcome.metrics['seconds']:.1f} s"
+                     + ("" if "spectral_bias_index" not in outcome.metrics else
+                        f", spectral-bias index {'-' if index is None else f'{index:.3f}'} "
+                        f"({outcome.metrics['spectral_learned']} learned)"))
         results.append(runs)
     return results
 
@@ -98,14 +109,19 @@ def _format(value: Optional[float], key: str) -> str:
         return f"{value:.0f}"
     if key == "ssim":
         return f"{value:.4f}"
+    if key == "spectral_bias_index":
+        return f"{value:.3f}"
+    if key == "spectral_learned":
+        return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
     return f"{value:.2f}"
 
 
 def table_rows(results: Sequence[ModelRuns], seeds: int) -> List[Dict[str, str]]:
     rows = []
+    measured = [key for key in PROBE_COLUMNS if any(key in o.metrics for runs in results for o in runs.outcomes)]
     for runs in results:
         row = {"model": runs.label}
-        for key in COLUMNS:
+        for key in (*COLUMNS, *measured):
             row[key] = _format(runs.mean(key), key)
             if seeds > 1 and key != "params":
                 row[f"{key}_std"] = _format(runs.std(key), key)

@@ -20,6 +20,8 @@ from coordnet.signals import Signal, iou, split_signal
 
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.json"
+SPECTRUM = "spectrum.json"
+PROBES = ("spectrum",)
 
 
 @dataclass
@@ -40,6 +42,30 @@ def output_activation_for(signal: Signal) -> str:
     return "sigmoid" if signal.kind == "image" else "none"
 
 
+def default_probe_every(steps: int) -> int:
+    """Spectrum records every ``steps / 100`` steps (at least every step): about 100 records a run."""
+    return max(1, steps // 100)
+
+
+def spectrum_probe_for(parts, every: int):
+    """A :class:`~coordnet.spectral.probe.SpectrumProbe` on the training points when they form a
+    regular grid (splits ``full`` and ``tancik``), else on the signal's full grid."""
+    from coordnet.spectral.probe import SpectrumProbe
+
+    signal = parts.signal
+    if signal.dim not in (1, 2):
+        raise ValueError(f"--probe spectrum measures 1D and 2D signals; {signal.name!r} is a {signal.kind} "
+                         f"with grid {signal.grid_shape}")
+    if parts.train_grid_shape is not None:
+        grid, where = parts.train_grid_shape, "train"
+        coords = parts.train_coords.reshape(*grid, signal.dim)
+        values = parts.train_values.reshape(*grid, signal.channels)
+    else:
+        grid, where = signal.grid_shape, "full"
+        coords, values = signal.coordinates(), signal.values
+    return SpectrumProbe(coords, values, every), {"grid": where, "grid_shape": list(grid)}
+
+
 def run_fit(
     signal: Signal,
     spec: Union[str, dict, ModelSpec],
@@ -52,6 +78,8 @@ def run_fit(
     tensorboard: bool = False,
     device: str = "cpu",
     write_outputs: bool = True,
+    probe: Optional[str] = None,
+    probe_every: Optional[int] = None,
 ) -> FitOutcome:
     """Fit ``spec`` to ``signal`` and write the outputs into ``out_dir``.
 
@@ -60,12 +88,24 @@ def run_fit(
     With ``resume`` an existing checkpoint in ``out_dir`` is continued (it must come from the
     same spec, signal and settings); without it an existing checkpoint is an error, so that
     nothing is overwritten by accident.
+
+    ``probe="spectrum"`` records the spectrum every ``probe_every`` steps (default
+    :func:`default_probe_every`) on the training grid (:func:`spectrum_probe_for`), writes
+    ``spectrum.json`` (the curves, learning steps, order and spectral-bias index of
+    :mod:`coordnet.spectral.curves`) and ``spectrum.png``, and adds ``spectral_bias_index``
+    and ``spectral_learned`` (how many bands or frequencies were learned) to the metrics.
     """
     from coordnet import plots
     from coordnet.signals import save_image
 
     model_spec = spec if isinstance(spec, ModelSpec) else parse_spec(spec)
+    if probe is not None and probe not in PROBES:
+        raise ValueError(f"probe must be one of {', '.join(PROBES)}, got {probe!r}")
     parts = split_signal(signal, split, seed=config.seed)  # a bad split fails before anything is written
+    spectrum_probe, probe_grid = None, None
+    if probe == "spectrum":  # an unsupported signal fails before anything is written
+        every = default_probe_every(config.steps) if probe_every is None else probe_every
+        spectrum_probe, probe_grid = spectrum_probe_for(parts, every)
     os.makedirs(out_dir, exist_ok=True)
     checkpoint_path = os.path.join(out_dir, CHECKPOINT)
     samples = Samples(parts.train_coords, parts.train_values, parts.test_coords, parts.test_values)
@@ -91,7 +131,10 @@ def run_fit(
     )
 
     def payload(trainer: Trainer) -> Dict[str, Any]:
-        return {**run_config, "coordnet_version": coordnet.__version__, "trainer": trainer.state_dict()}
+        document = {**run_config, "coordnet_version": coordnet.__version__, "trainer": trainer.state_dict()}
+        if spectrum_probe is not None:
+            document["spectrum_probe"] = spectrum_probe.state_dict()
+        return document
 
     grid_coords = signal.coordinates().reshape(-1, signal.dim)
 
@@ -100,6 +143,8 @@ def run_fit(
         return prediction.reshape(signal.values.shape).clamp(0, 1).numpy()
 
     callbacks = [ProgressBar(model_spec.label, enabled=progress)]
+    if spectrum_probe is not None:  # before the checkpoint callback: a checkpoint holds the newest record
+        callbacks.append(spectrum_probe)
     callbacks.append(CheckpointCallback(checkpoint_path, checkpoint_every, payload))
     if tensorboard:
         callbacks.append(TensorBoardLogger(os.path.join(out_dir, "tensorboard"), render if signal.kind == "image" else None))
@@ -118,6 +163,11 @@ def run_fit(
                     f"({document.get(key)!r} vs {run_config[key]!r})"
                 )
         trainer.load_state_dict(document["trainer"])
+        if spectrum_probe is not None:
+            if "spectrum_probe" not in document:
+                raise CheckpointError(f"cannot resume {checkpoint_path} with --probe spectrum: it was written without "
+                                      "the probe, so the spectrum of the steps already trained is missing")
+            spectrum_probe.load_state_dict(document["spectrum_probe"])
 
     result: FitResult = trainer.fit()
     prediction_tensor = predict(trainer.model, grid_coords, config.eval_chunk, config.bf16)
@@ -136,6 +186,11 @@ def run_fit(
         "config": run_config,
         "coordnet_version": coordnet.__version__,
     }
+    spectrum = None
+    if spectrum_probe is not None:
+        spectrum = {**spectrum_probe.curves().to_dict(), **probe_grid, "every": spectrum_probe.every}
+        metrics["spectral_bias_index"] = spectrum["spectral_bias_index"]
+        metrics["spectral_learned"] = sum(step is not None for step in spectrum["learned_steps"])
     if write_outputs:
         if signal.kind == "image":
             save_image(os.path.join(out_dir, "reconstruction.png"), np.clip(prediction, 0, 1))
@@ -143,5 +198,10 @@ def run_fit(
         elif signal.kind in ("audio", "1d"):
             plots.save_series(os.path.join(out_dir, "reconstruction.png"), target, prediction, model_spec.label)
         plots.save_curves(os.path.join(out_dir, "curves.png"), {model_spec.label: result.history.to_dict()})
+        if spectrum is not None:
+            from coordnet.plots.spectral import save_spectrum
+
+            write_json(os.path.join(out_dir, SPECTRUM), {"model": model_spec.label, **spectrum})
+            save_spectrum(os.path.join(out_dir, "spectrum.png"), spectrum, f"{signal.name}: {model_spec.label}")
         write_json(os.path.join(out_dir, METRICS), {**metrics, "history": result.history.to_dict()})
     return FitOutcome(metrics, prediction, result.history.to_dict())
