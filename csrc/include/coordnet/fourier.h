@@ -18,11 +18,7 @@
 #include <cmath>
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define COORDNET_HD __host__ __device__ __forceinline__
-#else
-#define COORDNET_HD inline
-#endif
+#include "coordnet/host_device.h"
 
 namespace coordnet {
 namespace fourier {

@@ -16,13 +16,7 @@
 
 #include <cstdint>
 
-#ifndef COORDNET_HD
-#if defined(__CUDACC__)
-#define COORDNET_HD __host__ __device__ __forceinline__
-#else
-#define COORDNET_HD inline
-#endif
-#endif
+#include "coordnet/host_device.h"
 
 namespace coordnet {
 namespace regions {
