@@ -7,7 +7,11 @@ from typing import Optional, Tuple
 
 import click
 
+from coordnet.cli.classifier_spectrum import classifier_spectrum as classifier_spectrum_command
+from coordnet.cli.devices import device_option
 from coordnet.cli.errors import OneLineErrorsGroup, friendly_errors
+from coordnet.cli.regions import regions as regions_command
+from coordnet.cli.sweep import sweep as sweep_command
 
 DEFAULT_COMPARE = ("none", "pe", "gauss", "siren")
 
@@ -45,7 +49,7 @@ def training_options(command):
                      help="Steps between evaluations."),
         click.option("--resume", is_flag=True, help="Continue the checkpoint in --out."),
         click.option("--quiet", is_flag=True, help="No progress bar."),
-        click.option("--device", default="cpu", show_default=True, help="cpu or cuda[:N]."),
+        device_option(),
     ]
     for option in reversed(options):
         command = option(command)
@@ -66,13 +70,20 @@ def _config(steps, lr, schedule, batch_size, seed, bf16, eval_every):
 @click.option("--out", "out_dir", default=None, help="Output folder [default: out/fit-<signal>-<model>].")
 @click.option("--checkpoint-every", default=500, show_default=True, type=click.IntRange(min=1))
 @click.option("--tensorboard", is_flag=True, help="Log scalars and reconstructions to OUT/tensorboard.")
+@click.option("--probe", type=click.Choice(["spectrum"]), default=None,
+              help="Record the spectrum during training: spectrum.json, spectrum.png, spectral-bias index.")
+@click.option("--probe-every", type=click.IntRange(min=1), default=None,
+              help="Steps between probe records [default: steps/100].")
 @training_options
 @friendly_errors
 def fit(signal: Optional[str], spec: str, out_dir: Optional[str], checkpoint_every: int, tensorboard: bool,
+        probe: Optional[str], probe_every: Optional[int],
         steps, lr, schedule, batch_size, split, size, seed, bf16, eval_every, resume, quiet, device) -> None:
     """Fit one model to SIGNAL (an image, .wav, .npy, .csv, or a bundled name; default: camera).
 
-    Writes reconstruction.png, error.png, curves.png, metrics.json and checkpoint.pt.
+    Writes reconstruction.png, error.png, curves.png, metrics.json and checkpoint.pt; with
+    --probe spectrum also spectrum.json and spectrum.png (the error energy per radial band of
+    the 2D FFT over training, or the amplitudes of a 1D signal's strongest frequencies).
     Default learning rates: 1e-2 for raw/basic inputs, 1e-4 for SIREN/FINER, 1e-3 otherwise.
     """
     from coordnet.fit.compare import safe_name
@@ -86,13 +97,18 @@ def fit(signal: Optional[str], spec: str, out_dir: Optional[str], checkpoint_eve
     config = _config(steps, lr or default_lr(model_spec), schedule, batch_size, seed, bf16, eval_every)
     out_dir = out_dir or os.path.join("out", f"fit-{safe_name(loaded.name)}-{safe_name(model_spec.label)}")
     outcome = run_fit(loaded, model_spec, config, out_dir, split=split, resume=resume, progress=not quiet,
-                      checkpoint_every=checkpoint_every, tensorboard=tensorboard, device=device)
+                      checkpoint_every=checkpoint_every, tensorboard=tensorboard, device=device,
+                      probe=probe, probe_every=probe_every)
     metrics = outcome.metrics
     test = metrics["test_psnr"]
     click.echo(f"{metrics['model']}: train {metrics['train_psnr']:.2f} dB, "
                f"test {'-' if test is None else f'{test:.2f} dB'}"
                + (f", SSIM {metrics['ssim']:.4f}" if metrics.get("ssim") is not None else "")
                + f", {metrics['steps']} steps in {metrics['seconds']:.1f} s -> {out_dir}")
+    if probe == "spectrum":
+        index = metrics.get("spectral_bias_index")
+        click.echo(f"spectral-bias index {'-' if index is None else f'{index:.3f}'} -> "
+                   f"{os.path.join(out_dir, 'spectrum.json')}, spectrum.png")
 
 
 @cli.command()
@@ -101,11 +117,21 @@ def fit(signal: Optional[str], spec: str, out_dir: Optional[str], checkpoint_eve
               help=f"Model spec (repeatable) [default: {' '.join(DEFAULT_COMPARE)}].")
 @click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1), help="Runs per model.")
 @click.option("--out", "out_dir", default=None, help="Output folder [default: out/compare-<signal>].")
+@click.option("--probe", type=click.Choice(["spectrum"]), default=None,
+              help="Record each run's spectrum and add a spectral-bias index column.")
+@click.option("--probe-every", type=click.IntRange(min=1), default=None,
+              help="Steps between probe records [default: steps/100].")
 @training_options
 @friendly_errors
 def compare(signal: Optional[str], specs: Tuple[str, ...], seeds: int, out_dir: Optional[str],
+            probe: Optional[str], probe_every: Optional[int],
             steps, lr, schedule, batch_size, split, size, seed, bf16, eval_every, resume, quiet, device) -> None:
-    """Fit several models to SIGNAL and tabulate PSNR/SSIM (results.csv, comparison.png, curves.png)."""
+    """Fit several models to SIGNAL and tabulate PSNR/SSIM (results.csv, comparison.png, curves.png).
+
+    With --probe spectrum the table gains spectral_bias_index, Spearman's rank correlation of
+    the step each radial frequency band is learned with its frequency (1: strictly low to high;
+    bands never learned count as the last step), and spectral_learned, how many bands were learned.
+    """
     from coordnet.fit.compare import compare as run_compare
     from coordnet.fit.compare import safe_name, write_report
     from coordnet.fit.learning_rates import default_lr
@@ -117,7 +143,8 @@ def compare(signal: Optional[str], specs: Tuple[str, ...], seeds: int, out_dir: 
     out_dir = out_dir or os.path.join("out", f"compare-{safe_name(loaded.name)}")
     config = _config(steps, lr, schedule, batch_size, seed, bf16, eval_every)
     results = run_compare(loaded, model_specs, config, out_dir, seeds=seeds, split=split, resume=resume,
-                          progress=not quiet, lr_for=None if lr else default_lr, announce=click.echo)
+                          progress=not quiet, lr_for=None if lr else default_lr, announce=click.echo,
+                          probe=probe, probe_every=probe_every)
     click.echo(write_report(out_dir, loaded, results, seeds))
     click.echo(f"wrote {out_dir}/results.csv, comparison.png, curves.png")
 
@@ -134,6 +161,11 @@ def render(checkpoint: str, size: Optional[str], out_file: str, chunk: int) -> N
 
     shape = render_checkpoint(checkpoint, out_file, size=size, chunk=chunk)
     click.echo(f"rendered {shape[1]}x{shape[0]} -> {out_file}")
+
+
+cli.add_command(regions_command, name="regions")
+cli.add_command(sweep_command, name="sweep")
+cli.add_command(classifier_spectrum_command, name="classifier-spectrum")
 
 
 def main() -> None:
