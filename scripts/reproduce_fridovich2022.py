@@ -51,7 +51,8 @@ images: one image is 0.0017).
 
 Outputs in ``OUT``: ``results.json`` (settings, per-seed and mean numbers, the claims beside
 what we measured), ``frequency.png`` (centroids per experiment with test accuracy),
-``spectra.png`` (mean spectra of the final medium MLP), ``label_noise.png``, and a printout.
+``spectra.png`` (mean spectra of the final medium MLP), ``label_noise.png``, and a printout;
+``runs/seed-<n>.pt`` keeps each finished seed, so a rerun with the same settings resumes.
 """
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from coordnet.atomic import write_json
+from coordnet.atomic import write_atomically, write_json
 from coordnet.plots.classifiers import plot_centroid_panels, plot_mean_spectra, plot_noise_fitting
 from coordnet.spectral.classifiers import path_spectra, sample_pairs, spectra_of_signals, summarize
 from coordnet.spectral.label_noise import fitted_fraction, noise_pattern
@@ -261,6 +262,21 @@ def run_seed(seed: int, settings: dict, log: Callable[[str], None] = print) -> d
     return result
 
 
+def cached_run_seed(out: Path, seed: int, settings: dict) -> dict:
+    """:func:`run_seed`, reusing ``OUT/runs/seed-<seed>.pt`` when it was made with the same settings,
+    so an interrupted run resumes at the first unfinished seed."""
+    path = out / "runs" / f"seed-{seed}.pt"
+    if path.exists():
+        cached = torch.load(path, weights_only=False)
+        if cached.get("settings") == settings:
+            print(f"  seed {seed}: reusing {path}", flush=True)
+            return cached["result"]
+    result = run_seed(seed, settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(str(path), lambda temporary: torch.save({"settings": settings, "result": result}, temporary))
+    return result
+
+
 def _mean(values: Sequence[float]) -> float:
     return float(np.mean(values))
 
@@ -383,7 +399,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"Fridovich-Keil et al. 2022 on digits, budget {label}: {settings}", flush=True)
     started = time.perf_counter()
-    runs = [run_seed(seed, settings) for seed in range(settings["seeds"])]
+    runs = [cached_run_seed(args.out, seed, settings) for seed in range(settings["seeds"])]
     means = aggregate(runs, settings)
     checks = intervention_checks(means)
     checks_untapered = intervention_checks(means, "_untapered")

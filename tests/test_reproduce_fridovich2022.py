@@ -127,6 +127,28 @@ def test_main_writes_results_and_report(script, tmp_path, capsys, monkeypatch):
     assert script.main(["--out", str(out), "--samples", "1"]) == 2
 
 
+def test_a_rerun_reuses_the_seeds_already_run_with_the_same_settings(script, tmp_path, capsys, monkeypatch):
+    calls = []
+    fake = fake_run_seed(script)
+
+    def counting_run_seed(seed, settings, log=print):
+        calls.append(seed)
+        return fake(seed, settings, log)
+
+    monkeypatch.setattr(script, "run_seed", counting_run_seed)
+    out = tmp_path / "out"
+    argv = ["--out", str(out), "--seeds", "2", "--epochs", "3", "--pairs", "2", "--samples", "8",
+            "--noise-frequencies", "1,2"]
+    assert script.main(argv) == 0
+    first = json.loads((out / "results.json").read_text())["means"]
+    (out / "runs" / "seed-1.pt").unlink()  # as if interrupted during seed 1
+    assert script.main(argv) == 0
+    assert calls == [0, 1, 1]
+    assert json.loads((out / "results.json").read_text())["means"] == first
+    assert script.main([*argv[:-1], "1,4"]) == 0  # other settings: nothing reused
+    assert calls == [0, 1, 1, 0, 1]
+
+
 @pytest.mark.slow
 def test_tiny_run_writes_results(script, tmp_path, capsys):
     out = tmp_path / "out"
