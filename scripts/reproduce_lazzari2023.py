@@ -5,7 +5,7 @@ Usage::
 
     python scripts/reproduce_lazzari2023.py --budget cpu|paper --out DIR [--image NAME_OR_PATH]
 
-What the paper does (as summarised in ../shared/design.md and coordnet's issue 4): a ReLU MLP
+What the paper does (from its abstract and published summaries): a ReLU MLP
 fits an image from its pixel coordinates; its activation regions, counted as the distinct
 binary activation patterns of all hidden units over the 512 x 512 pixel grid, are tracked
 during training, for raw coordinates and for positional encodings with few frequencies; a 1D
@@ -134,7 +134,7 @@ BUDGETS = {
 # every check is qualitative (a direction), with our numbers beside it.
 SOURCES = {
     "abstract": "the paper's abstract",
-    "summary": "the paper as summarised in coordnet's issue 4 and design notes",
+    "summary": "published summaries of the paper (its setup and findings)",
     "1d": "the paper's 1D experiment (k = 5...70) and the piecewise-linear count it implies",
 }
 CLAIMS = {
