@@ -70,8 +70,9 @@ def _config(steps, lr, schedule, batch_size, seed, bf16, eval_every):
 @click.option("--out", "out_dir", default=None, help="Output folder [default: out/fit-<signal>-<model>].")
 @click.option("--checkpoint-every", default=500, show_default=True, type=click.IntRange(min=1))
 @click.option("--tensorboard", is_flag=True, help="Log scalars and reconstructions to OUT/tensorboard.")
-@click.option("--probe", type=click.Choice(["spectrum"]), default=None,
-              help="Record the spectrum during training: spectrum.json, spectrum.png, spectral-bias index.")
+@click.option("--probe", type=click.Choice(["spectrum", "regions"]), default=None,
+              help="Record during training: the spectrum (spectrum.json, spectrum.png, spectral-bias index) "
+                   "or the activation-region count of a ReLU model (regions.json, regions.png, region_map.png).")
 @click.option("--probe-every", type=click.IntRange(min=1), default=None,
               help="Steps between probe records [default: steps/100].")
 @training_options
@@ -83,7 +84,9 @@ def fit(signal: Optional[str], spec: str, out_dir: Optional[str], checkpoint_eve
 
     Writes reconstruction.png, error.png, curves.png, metrics.json and checkpoint.pt; with
     --probe spectrum also spectrum.json and spectrum.png (the error energy per radial band of
-    the 2D FFT over training, or the amplitudes of a 1D signal's strongest frequencies).
+    the 2D FFT over training, or the amplitudes of a 1D signal's strongest frequencies); with
+    --probe regions regions.json, regions.png and region_map.png (activation regions among the
+    signal's grid samples over training; ReLU models only).
     Default learning rates: 1e-2 for raw/basic inputs, 1e-4 for SIREN/FINER, 1e-3 otherwise.
     """
     from coordnet.fit.compare import safe_name
@@ -109,6 +112,9 @@ def fit(signal: Optional[str], spec: str, out_dir: Optional[str], checkpoint_eve
         index = metrics.get("spectral_bias_index")
         click.echo(f"spectral-bias index {'-' if index is None else f'{index:.3f}'} -> "
                    f"{os.path.join(out_dir, 'spectrum.json')}, spectrum.png")
+    if probe == "regions":
+        click.echo(f"activation regions {metrics.get('regions')} -> {os.path.join(out_dir, 'regions.json')}, "
+                   "regions.png, region_map.png")
 
 
 @cli.command()

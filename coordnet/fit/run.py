@@ -21,7 +21,8 @@ from coordnet.signals import Signal, iou, split_signal
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.json"
 SPECTRUM = "spectrum.json"
-PROBES = ("spectrum",)
+REGIONS = "regions.json"
+PROBES = ("spectrum", "regions")
 
 
 @dataclass
@@ -66,6 +67,33 @@ def spectrum_probe_for(parts, every: int):
     return SpectrumProbe(coords, values, every), {"grid": where, "grid_shape": list(grid)}
 
 
+def region_probe_for(model, signal: Signal, every: int):
+    """A :class:`~coordnet.regions.RegionCountCallback` counting the activation regions among
+    the signal's grid samples every ``every`` steps; a model that is not a ReLU network raises
+    a ``TypeError`` naming the layer."""
+    from coordnet.regions import RegionCountCallback, relu_network
+
+    relu_network(model)
+    return RegionCountCallback(signal.coordinates().reshape(-1, signal.dim), every)
+
+
+def write_region_probe(out_dir: str, probe, model, signal: Signal, label: str) -> None:
+    """``regions.json`` (steps, counts, grid) and ``regions.png`` (count over training) of a
+    region probe, and ``region_map.png`` (a random colour per region of the trained model) for
+    a 1D or 2D signal."""
+    from coordnet.plots.regions import save_count_curves, save_region_map
+    from coordnet.regions import region_map
+
+    grid = list(signal.grid_shape)
+    write_json(os.path.join(out_dir, REGIONS), {"model": label, "grid_shape": grid, "every": probe.every,
+                                                **probe.to_dict()})
+    save_count_curves(os.path.join(out_dir, "regions.png"), {label: (probe.steps, probe.counts)},
+                      title=f"{signal.name}: activation regions on the {'x'.join(map(str, grid))} grid",
+                      limit=int(np.prod(grid)))
+    if signal.dim in (1, 2):
+        save_region_map(os.path.join(out_dir, "region_map.png"), region_map(model, tuple(grid)).ids.numpy())
+
+
 def run_fit(
     signal: Signal,
     spec: Union[str, dict, ModelSpec],
@@ -106,7 +134,6 @@ def run_fit(
     if probe == "spectrum":  # an unsupported signal fails before anything is written
         every = default_probe_every(config.steps) if probe_every is None else probe_every
         spectrum_probe, probe_grid = spectrum_probe_for(parts, every)
-    os.makedirs(out_dir, exist_ok=True)
     checkpoint_path = os.path.join(out_dir, CHECKPOINT)
     samples = Samples(parts.train_coords, parts.train_values, parts.test_coords, parts.test_values)
     model_config = {
@@ -129,11 +156,18 @@ def run_fit(
         output_activation=model_config["output_activation"],
         signal_domain=tuple(tuple(interval) for interval in signal.domain),
     )
+    region_probe = None
+    if probe == "regions":  # a model without a ReLU structure fails before anything is written
+        region_probe = region_probe_for(model, signal, default_probe_every(config.steps) if probe_every is None
+                                        else probe_every)
+    os.makedirs(out_dir, exist_ok=True)
 
     def payload(trainer: Trainer) -> Dict[str, Any]:
         document = {**run_config, "coordnet_version": coordnet.__version__, "trainer": trainer.state_dict()}
         if spectrum_probe is not None:
             document["spectrum_probe"] = spectrum_probe.state_dict()
+        if region_probe is not None:
+            document["region_probe"] = region_probe.to_dict()
         return document
 
     grid_coords = signal.coordinates().reshape(-1, signal.dim)
@@ -143,8 +177,9 @@ def run_fit(
         return prediction.reshape(signal.values.shape).clamp(0, 1).numpy()
 
     callbacks = [ProgressBar(model_spec.label, enabled=progress)]
-    if spectrum_probe is not None:  # before the checkpoint callback: a checkpoint holds the newest record
-        callbacks.append(spectrum_probe)
+    for recorder in (spectrum_probe, region_probe):  # before the checkpoint: it holds the newest record
+        if recorder is not None:
+            callbacks.append(recorder)
     callbacks.append(CheckpointCallback(checkpoint_path, checkpoint_every, payload))
     if tensorboard:
         callbacks.append(TensorBoardLogger(os.path.join(out_dir, "tensorboard"), render if signal.kind == "image" else None))
@@ -168,6 +203,12 @@ def run_fit(
                 raise CheckpointError(f"cannot resume {checkpoint_path} with --probe spectrum: it was written without "
                                       "the probe, so the spectrum of the steps already trained is missing")
             spectrum_probe.load_state_dict(document["spectrum_probe"])
+        if region_probe is not None:
+            if "region_probe" not in document:
+                raise CheckpointError(f"cannot resume {checkpoint_path} with --probe regions: it was written without "
+                                      "the probe, so the counts of the steps already trained are missing")
+            region_probe.steps = list(document["region_probe"]["steps"])
+            region_probe.counts = list(document["region_probe"]["counts"])
 
     result: FitResult = trainer.fit()
     prediction_tensor = predict(trainer.model, grid_coords, config.eval_chunk, config.bf16)
@@ -191,6 +232,8 @@ def run_fit(
         spectrum = {**spectrum_probe.curves().to_dict(), **probe_grid, "every": spectrum_probe.every}
         metrics["spectral_bias_index"] = spectrum["spectral_bias_index"]
         metrics["spectral_learned"] = sum(step is not None for step in spectrum["learned_steps"])
+    if region_probe is not None:
+        metrics["regions"] = region_probe.counts[-1] if region_probe.counts else None
     if write_outputs:
         if signal.kind == "image":
             save_image(os.path.join(out_dir, "reconstruction.png"), np.clip(prediction, 0, 1))
@@ -203,5 +246,7 @@ def run_fit(
 
             write_json(os.path.join(out_dir, SPECTRUM), {"model": model_spec.label, **spectrum})
             save_spectrum(os.path.join(out_dir, "spectrum.png"), spectrum, f"{signal.name}: {model_spec.label}")
+        if region_probe is not None:
+            write_region_probe(out_dir, region_probe, trainer.model, signal, model_spec.label)
         write_json(os.path.join(out_dir, METRICS), {**metrics, "history": result.history.to_dict()})
     return FitOutcome(metrics, prediction, result.history.to_dict())
