@@ -72,7 +72,7 @@ def _config(steps, lr, schedule, batch_size, seed, bf16, eval_every):
 @click.option("--tensorboard", is_flag=True, help="Log scalars and reconstructions to OUT/tensorboard.")
 @click.option("--probe", type=click.Choice(["spectrum", "regions"]), default=None,
               help="Record during training: the spectrum (spectrum.json, spectrum.png, spectral-bias index) "
-                   "or the activation-region count of a ReLU model (regions.json, regions.png, region_map.png).")
+                   "or the activation-region count of a ReLU model (region_counts.json, region_counts.png, region_map.png).")
 @click.option("--probe-every", type=click.IntRange(min=1), default=None,
               help="Steps between probe records [default: steps/100].")
 @training_options
@@ -85,7 +85,7 @@ def fit(signal: Optional[str], spec: str, out_dir: Optional[str], checkpoint_eve
     Writes reconstruction.png, error.png, curves.png, metrics.json and checkpoint.pt; with
     --probe spectrum also spectrum.json and spectrum.png (the error energy per radial band of
     the 2D FFT over training, or the amplitudes of a 1D signal's strongest frequencies); with
-    --probe regions regions.json, regions.png and region_map.png (activation regions among the
+    --probe regions region_counts.json, region_counts.png and region_map.png (activation regions among the
     signal's grid samples over training; ReLU models only).
     Default learning rates: 1e-2 for raw/basic inputs, 1e-4 for SIREN/FINER, 1e-3 otherwise.
     """
@@ -113,8 +113,8 @@ def fit(signal: Optional[str], spec: str, out_dir: Optional[str], checkpoint_eve
         click.echo(f"spectral-bias index {'-' if index is None else f'{index:.3f}'} -> "
                    f"{os.path.join(out_dir, 'spectrum.json')}, spectrum.png")
     if probe == "regions":
-        click.echo(f"activation regions {metrics.get('regions')} -> {os.path.join(out_dir, 'regions.json')}, "
-                   "regions.png, region_map.png")
+        click.echo(f"activation regions {metrics.get('regions')} -> {os.path.join(out_dir, 'region_counts.json')}, "
+                   "region_counts.png, region_map.png")
 
 
 @cli.command()

@@ -8,6 +8,7 @@ from typing import Any, Dict, Optional, Union
 
 import numpy as np
 import torch
+from torch import Tensor
 
 import coordnet
 from coordnet.atomic import write_json
@@ -21,7 +22,7 @@ from coordnet.signals import Signal, iou, split_signal
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.json"
 SPECTRUM = "spectrum.json"
-REGIONS = "regions.json"
+REGION_COUNTS = "region_counts.json"
 PROBES = ("spectrum", "regions")
 
 
@@ -67,27 +68,27 @@ def spectrum_probe_for(parts, every: int):
     return SpectrumProbe(coords, values, every), {"grid": where, "grid_shape": list(grid)}
 
 
-def region_probe_for(model, signal: Signal, every: int):
+def region_probe_for(model, grid_coords: Tensor, every: int):
     """A :class:`~coordnet.regions.RegionCountCallback` counting the activation regions among
-    the signal's grid samples every ``every`` steps; a model that is not a ReLU network raises
-    a ``TypeError`` naming the layer."""
+    the signal's grid samples ``grid_coords (N, d)`` every ``every`` steps; a model that is not
+    a ReLU network raises a ``TypeError`` naming the layer."""
     from coordnet.regions import RegionCountCallback, relu_network
 
     relu_network(model)
-    return RegionCountCallback(signal.coordinates().reshape(-1, signal.dim), every)
+    return RegionCountCallback(grid_coords, every)
 
 
 def write_region_probe(out_dir: str, probe, model, signal: Signal, label: str) -> None:
-    """``regions.json`` (steps, counts, grid) and ``regions.png`` (count over training) of a
-    region probe, and ``region_map.png`` (a random colour per region of the trained model) for
-    a 1D or 2D signal."""
+    """``region_counts.json`` (steps, counts, grid) and ``region_counts.png`` (count over
+    training) of a region probe, and ``region_map.png`` (a random colour per region of the
+    trained model) for a 1D or 2D signal. The names differ from ``coordnet regions``'s
+    ``regions.json``/``regions.png``, which may be written into the same folder."""
     from coordnet.plots.regions import save_count_curves, save_region_map
     from coordnet.regions import region_map
 
     grid = list(signal.grid_shape)
-    write_json(os.path.join(out_dir, REGIONS), {"model": label, "grid_shape": grid, "every": probe.every,
-                                                **probe.to_dict()})
-    save_count_curves(os.path.join(out_dir, "regions.png"), {label: (probe.steps, probe.counts)},
+    write_json(os.path.join(out_dir, REGION_COUNTS), {"model": label, "grid_shape": grid, **probe.state_dict()})
+    save_count_curves(os.path.join(out_dir, "region_counts.png"), {label: (probe.steps, probe.counts)},
                       title=f"{signal.name}: activation regions on the {'x'.join(map(str, grid))} grid",
                       limit=int(np.prod(grid)))
     if signal.dim in (1, 2):
@@ -122,6 +123,11 @@ def run_fit(
     ``spectrum.json`` (the curves, learning steps, order and spectral-bias index of
     :mod:`coordnet.spectral.curves`) and ``spectrum.png``, and adds ``spectral_bias_index``
     and ``spectral_learned`` (how many bands or frequencies were learned) to the metrics.
+    ``probe="regions"`` counts the activation regions of a ReLU model among the signal's grid
+    samples every ``probe_every`` steps (:func:`region_probe_for`), writes
+    ``region_counts.json``, ``region_counts.png`` and ``region_map.png``
+    (:func:`write_region_probe`), and adds ``regions`` (the last count) to the metrics. A
+    resumed fit continues the probe's records from the checkpoint.
     """
     from coordnet import plots
     from coordnet.signals import save_image
@@ -156,28 +162,27 @@ def run_fit(
         output_activation=model_config["output_activation"],
         signal_domain=tuple(tuple(interval) for interval in signal.domain),
     )
+    grid_coords = signal.coordinates().reshape(-1, signal.dim)
     region_probe = None
     if probe == "regions":  # a model without a ReLU structure fails before anything is written
-        region_probe = region_probe_for(model, signal, default_probe_every(config.steps) if probe_every is None
+        region_probe = region_probe_for(model, grid_coords, default_probe_every(config.steps) if probe_every is None
                                         else probe_every)
+    probes = {"spectrum_probe": spectrum_probe, "region_probe": region_probe}
     os.makedirs(out_dir, exist_ok=True)
 
     def payload(trainer: Trainer) -> Dict[str, Any]:
         document = {**run_config, "coordnet_version": coordnet.__version__, "trainer": trainer.state_dict()}
-        if spectrum_probe is not None:
-            document["spectrum_probe"] = spectrum_probe.state_dict()
-        if region_probe is not None:
-            document["region_probe"] = region_probe.to_dict()
+        for key, recorder in probes.items():
+            if recorder is not None:
+                document[key] = recorder.state_dict()
         return document
-
-    grid_coords = signal.coordinates().reshape(-1, signal.dim)
 
     def render(trainer: Trainer) -> np.ndarray:
         prediction = predict(trainer.model, grid_coords, config.eval_chunk, config.bf16)
         return prediction.reshape(signal.values.shape).clamp(0, 1).numpy()
 
     callbacks = [ProgressBar(model_spec.label, enabled=progress)]
-    for recorder in (spectrum_probe, region_probe):  # before the checkpoint: it holds the newest record
+    for recorder in probes.values():  # before the checkpoint: it holds the newest record
         if recorder is not None:
             callbacks.append(recorder)
     callbacks.append(CheckpointCallback(checkpoint_path, checkpoint_every, payload))
@@ -198,17 +203,13 @@ def run_fit(
                     f"({document.get(key)!r} vs {run_config[key]!r})"
                 )
         trainer.load_state_dict(document["trainer"])
-        if spectrum_probe is not None:
-            if "spectrum_probe" not in document:
-                raise CheckpointError(f"cannot resume {checkpoint_path} with --probe spectrum: it was written without "
-                                      "the probe, so the spectrum of the steps already trained is missing")
-            spectrum_probe.load_state_dict(document["spectrum_probe"])
-        if region_probe is not None:
-            if "region_probe" not in document:
-                raise CheckpointError(f"cannot resume {checkpoint_path} with --probe regions: it was written without "
-                                      "the probe, so the counts of the steps already trained are missing")
-            region_probe.steps = list(document["region_probe"]["steps"])
-            region_probe.counts = list(document["region_probe"]["counts"])
+        for key, recorder in probes.items():
+            if recorder is None:
+                continue
+            if key not in document:
+                raise CheckpointError(f"cannot resume {checkpoint_path} with --probe {probe}: it was written without "
+                                      "the probe, so the records of the steps already trained are missing")
+            recorder.load_state_dict(document[key])
 
     result: FitResult = trainer.fit()
     prediction_tensor = predict(trainer.model, grid_coords, config.eval_chunk, config.bf16)

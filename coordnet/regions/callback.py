@@ -70,3 +70,16 @@ class RegionCountCallback(Callback):
     def to_dict(self) -> Dict[str, List[int]]:
         """``{"steps": [...], "counts": [...]}``."""
         return {"steps": list(self.steps), "counts": list(self.counts)}
+
+    def state_dict(self) -> Dict[str, object]:
+        """The records so far and ``every``, for checkpoints (:meth:`load_state_dict` restores them)."""
+        return {"every": self.every, **self.to_dict()}
+
+    def load_state_dict(self, state: Dict[str, object]) -> None:
+        """Continue the records of :meth:`state_dict` (a resumed fit); ``every`` must match."""
+        if state.get("every") != self.every:
+            raise ValueError(f"region counts were recorded every {state.get('every')!r} steps, not every {self.every}")
+        steps, counts = list(state["steps"]), list(state["counts"])
+        if len(steps) != len(counts):
+            raise ValueError(f"state has {len(steps)} steps but {len(counts)} counts")
+        self.steps, self.counts = [int(s) for s in steps], [int(c) for c in counts]

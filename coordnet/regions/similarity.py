@@ -22,7 +22,7 @@ from torch import Tensor, nn
 
 from coordnet import ops
 from coordnet.regions.network import relu_network
-from coordnet.regions.pairs import PointPairs
+from coordnet.regions.pairs import PointPairs, pair_distances
 from coordnet.regions.patterns import activation_patterns, popcount
 from coordnet.validation import check_count
 
@@ -249,7 +249,7 @@ def compare_pairs(
         h_mean, h_std = _stats(distances) if distances is not None else (None, None)
         summary = GroupSummary(
             pairs=int(a.shape[0]),
-            distance_mean=float((a.double() - b.double()).norm(dim=1).mean()),
+            distance_mean=float(pair_distances(a, b).mean()),
             hamming_mean=h_mean,
             hamming_std=h_std,
             confusion_mean=c_mean,

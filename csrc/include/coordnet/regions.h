@@ -65,19 +65,5 @@ COORDNET_HD T relu(T x) {
 // Bits of 8 bytes that are each 0 or 1 (byte b -> bit b), via one multiply.
 COORDNET_HD uint64_t gather_bytes(uint64_t bytes) { return (bytes * kGatherBytes) >> 56; }
 
-// Pattern word of `count` <= 64 consecutive pre-activations, applying ReLU in place when
-// `apply_relu`; bits count..63 are 0. A plain loop: the CPU kernel has its own
-// vectorised path for full blocks of 64 units.
-template <typename T>
-COORDNET_HD uint64_t pack_block(T* x, int count, bool apply_relu) {
-  uint64_t word = 0;
-  for (int b = 0; b < count; ++b) {
-    const T v = x[b];
-    word |= static_cast<uint64_t>(active(v)) << b;
-    if (apply_relu) x[b] = relu(v);
-  }
-  return word;
-}
-
 }  // namespace regions
 }  // namespace coordnet
