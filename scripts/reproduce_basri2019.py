@@ -330,7 +330,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     def flatness(run: TimeToLearn) -> dict:
         t = run.iterations.double()
-        return {"exponent": None if fit_or_none(run) is None else fit_or_none(run).exponent,
+        fit = fit_or_none(run)
+        return {"exponent": None if fit is None else fit.exponent,
                 "max_over_min": float(t.max() / t.clamp(min=1).min()), "all_learned": bool(run.learned.all())}
 
     ntk_settings = budget["ntk"]

@@ -85,6 +85,7 @@ WEIGHT_DECAY = 0.05
 SHIFT = 0  # one-pixel shifts (zero fill) lowered test accuracy on 8x8 digits (0.97 -> 0.92 at 30 epochs)
 PIXEL_NOISE = 0.1
 NOISE_AMPLITUDE = 0.5
+CACHE_VERSION = 2  # layout of runs/seed-<n>.pt; raised whenever the stored per-seed result changes
 SIZES = ("small", "medium", "large", "cnn")
 REGULARISERS = {"none": (False, False), "weight decay": (True, False), "augmentation": (False, True),
                 "both": (True, True)}
@@ -202,7 +203,8 @@ def train(model: nn.Module, x: Tensor, targets: Tensor, epochs: int, seed: int, 
 
 def measure(model: nn.Module, x: Tensor, pairs: Dict[str, Tensor], samples: int) -> Dict[str, object]:
     """Between/within summaries of ``model`` on the fixed ``pairs`` of ``x``: Hann-tapered (the
-    score) and, from the same path signals, untapered (``*_untapered``)."""
+    score; ``summary`` is its :meth:`SpectrumSummary.to_dict`) and, from the same path signals,
+    untapered (``*_untapered``, and ``mean_variation``, the variance along the path)."""
     out = {}
     for kind, p in pairs.items():
         spectra = path_spectra(model, x, p, kind, samples=samples, window="hann")
@@ -210,7 +212,7 @@ def measure(model: nn.Module, x: Tensor, pairs: Dict[str, Tensor], samples: int)
         plain = summarize(replace(spectra, power=spectra_of_signals(spectra.signals, "none")))
         out[kind] = {"centroid": s.centroid, "high_share": s.high_share, "mean_variation": plain.mean_variation,
                      "centroid_untapered": plain.centroid, "high_share_untapered": plain.high_share,
-                     "mean_power": [float(v) for v in s.mean_power]}
+                     "summary": s.to_dict()}
     return out
 
 
@@ -264,16 +266,18 @@ def run_seed(seed: int, settings: dict, log: Callable[[str], None] = print) -> d
 
 def cached_run_seed(out: Path, seed: int, settings: dict) -> dict:
     """:func:`run_seed`, reusing ``OUT/runs/seed-<seed>.pt`` when it was made with the same settings,
-    so an interrupted run resumes at the first unfinished seed."""
+    so an interrupted run resumes at the first unfinished seed. The key also holds
+    :data:`CACHE_VERSION`, so files of an older layout are run again rather than reused."""
     path = out / "runs" / f"seed-{seed}.pt"
+    key = {**settings, "cache_version": CACHE_VERSION}
     if path.exists():
         cached = torch.load(path, weights_only=False)
-        if cached.get("settings") == settings:
+        if cached.get("settings") == key:
             print(f"  seed {seed}: reusing {path}", flush=True)
             return cached["result"]
     result = run_seed(seed, settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(str(path), lambda temporary: torch.save({"settings": settings, "result": result}, temporary))
+    write_atomically(str(path), lambda temporary: torch.save({"settings": key, "result": result}, temporary))
     return result
 
 
@@ -435,8 +439,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     }
     write_json(str(args.out / "results.json"), results)
     final = runs[0]["training"][settings["epochs"]]["spectra"]
-    plot_mean_spectra(str(args.out / "spectra.png"), {**_summary_like(final["between"], "between", settings)},
-                      {**_summary_like(final["within"], "within", settings)},
+    plot_mean_spectra(str(args.out / "spectra.png"), final["between"]["summary"], final["within"]["summary"],
                       title=f"medium MLP after {settings['epochs']} epochs (seed 0)")
     panels = [
         {"title": "over training (medium MLP)", "labels": list(means["training"]), "xlabel": "epoch",
@@ -459,11 +462,6 @@ def _columns(rows) -> dict:
     rows = list(rows)
     return {"between": [r["between"] for r in rows], "within": [r["within"] for r in rows],
             "accuracy": [r["test_accuracy"] for r in rows]}
-
-
-def _summary_like(entry: dict, kind: str, settings: dict) -> dict:
-    return {"kind": kind, "mean_power": entry["mean_power"], "centroid": entry["centroid"],
-            "cutoff": 0.25 * settings["samples"] / 2}
 
 
 def _strip_spectra(runs: List[dict]) -> List[dict]:

@@ -128,3 +128,13 @@ def test_step_mode_and_untapered_window(data, pickled, tmp_path):
     distances = torch.pdist(x.reshape(len(x), -1).double())
     low, high = (int(np.ceil(float(d) / step)) // 2 + 1 for d in (distances.min(), distances.max()))
     assert low <= len(payload["between"]["mean_power"]) <= high and high > 9
+
+
+def test_option_defaults_are_the_librarys():
+    from coordnet.cli.classifier_spectrum import classifier_spectrum as command
+    from coordnet.spectral import classifiers
+
+    options = {p.name: p for p in command.params}
+    assert options["samples"].default == classifiers.DEFAULT_SAMPLES
+    assert options["window"].default == classifiers.DEFAULT_WINDOW
+    assert sorted(options["window"].type.choices) == sorted(classifiers.WINDOWS)

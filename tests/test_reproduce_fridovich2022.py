@@ -149,6 +149,30 @@ def test_a_rerun_reuses_the_seeds_already_run_with_the_same_settings(script, tmp
     assert calls == [0, 1, 1, 0, 1]
 
 
+def test_measure_keeps_the_tapered_summary(script):
+    data = script.load_digits_data(0, 30)
+    x, y = data["x_train"], data["y_train"]
+    pairs = {kind: script.sample_pairs(x, y, 2, kind, seed=0) for kind in ("between", "within")}
+    m = script.measure(script.build_model("small", 0), x, pairs, 8)
+    for kind in ("between", "within"):
+        summary = m[kind]["summary"]
+        assert summary["kind"] == kind and len(summary["mean_power"]) == 8 // 2 + 1
+        assert summary["cutoff"] == pytest.approx(0.25 * 8 / 2)
+        assert summary["centroid"] == m[kind]["centroid"] and summary["high_share"] == m[kind]["high_share"]
+
+
+def test_seed_files_of_an_older_layout_are_not_reused(script, tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(script, "run_seed", lambda seed, settings, log=print: calls.append(seed) or {"seed": seed})
+    settings = {"seeds": 1, "epochs": 2}
+    path = tmp_path / "runs" / "seed-0.pt"
+    path.parent.mkdir()
+    torch.save({"settings": settings, "result": {"seed": "old"}}, path)  # no cache version
+    assert script.cached_run_seed(tmp_path, 0, settings) == {"seed": 0} and calls == [0]
+    assert script.cached_run_seed(tmp_path, 0, settings) == {"seed": 0} and calls == [0]
+    assert torch.load(path, weights_only=False)["settings"]["cache_version"] == script.CACHE_VERSION
+
+
 @pytest.mark.slow
 def test_tiny_run_writes_results(script, tmp_path, capsys):
     out = tmp_path / "out"

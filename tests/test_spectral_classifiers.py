@@ -8,6 +8,7 @@ from torch import nn
 from coordnet.spectral.classifiers import (
     classifier_spectrum,
     high_frequency_share,
+    path_lengths,
     path_probabilities,
     path_spectra,
     power_spectrum,
@@ -127,6 +128,11 @@ def test_batched_chunks_match_one_pass():
     x = inputs[4] + (5 / 16) * (inputs[9] - inputs[4])
     assert torch.allclose(whole[2][5], torch.softmax(model(x[None]), 1)[0])
     assert whole[0][0].sum().item() == pytest.approx(1.0)
+    given = path_probabilities(model, inputs, pairs, counts, lengths=path_lengths(inputs, pairs))
+    for a, b in zip(whole, given):
+        assert torch.equal(a, b)
+    with pytest.raises(ValueError, match="pair 1 .* is a zero-length path"):
+        path_probabilities(model, inputs, pairs, counts, lengths=torch.tensor([1.0, 0.0, 2.0], dtype=torch.float64))
 
 
 def test_model_training_flag_restored():

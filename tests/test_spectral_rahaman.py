@@ -163,3 +163,18 @@ def test_a_curvier_manifold_makes_its_own_frequency_easy():
     assert result.amplitude[1, 0] > 0.95 > result.amplitude[0, 0]
     record = result.to_dict()
     assert record["L"] == [0, 16] and record["rank_correlation_L_learnability"] == pytest.approx(1.0)
+
+
+def test_unit_grid_is_the_one_half_open_grid_of_the_spectral_modules():
+    from coordnet.spectral import spectrum
+    from coordnet.spectral.empirical_ntk import uniform_grid
+
+    for n in (2, 7, 200, 1000):
+        t = spectrum.unit_grid(n)
+        assert t.dtype == torch.float64 and t.shape == (n,)
+        np.testing.assert_array_equal(t.numpy(), np.arange(n, dtype=np.float64) / n)
+        assert torch.equal(uniform_grid(n, torch.float64), t[:, None])
+        assert torch.equal(uniform_grid(n), t.float()[:, None])
+    assert unit_grid is spectrum.unit_grid
+    with pytest.raises(ValueError, match="n must be an integer >= 2, got 1"):
+        spectrum.unit_grid(1)

@@ -130,8 +130,7 @@ def classifier_spectrum(model_path: str, data_dir: str, pairs: int, samples: int
     out_dir = out_dir or os.path.join("out", f"classifier-spectrum-{Path(model_path).stem}")
     payload = {**result.to_dict(), "model": model_path, "data_dir": data_dir, "classes": classes, "layout": layout}
     write_json(os.path.join(out_dir, RESULTS), payload)
-    summary = result.to_dict()
-    plot_mean_spectra(os.path.join(out_dir, FIGURE), summary["between"], summary["within"],
+    plot_mean_spectra(os.path.join(out_dir, FIGURE), payload["between"], payload["within"],
                       title=f"{Path(model_path).name} on {Path(data_dir).name} ({len(classes)} classes)")
     click.echo(f"between-class centroid {result.between.centroid:.3f} cycles/path "
                f"(high share {result.between.high_share:.3f}), within-class centroid {result.within.centroid:.3f} "

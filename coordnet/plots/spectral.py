@@ -108,25 +108,6 @@ def _draw_band_share(ax, plt, spectrum: Mapping) -> None:
     ax.grid(alpha=0.3)
 
 
-def save_band_curves(path: str, spectrum: Mapping, title: str = "") -> None:
-    """Share of the error energy per radial band (left) and the band error energy relative to
-    the target's (right, log) against the training step, from :meth:`BandCurves.to_dict`."""
-    plt = _pyplot()
-    steps = np.asarray(spectrum["steps"])
-    relative = np.asarray(spectrum["error_energy"], dtype=np.float64) / np.maximum(
-        np.asarray(spectrum["target_energy"], dtype=np.float64), 1e-300)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
-    _draw_band_share(left, plt, spectrum)
-    for band, colour in enumerate(_band_colours(plt, relative.shape[1])):
-        right.semilogy(steps, np.maximum(relative[:, band], 1e-12), color=colour)
-    right.set_xlabel("step")
-    right.set_ylabel("band error energy / target energy")
-    right.grid(alpha=0.3)
-    if title:
-        fig.suptitle(title)
-    _save(fig, path)
-
-
 def spectrum_heatmap(spectrum: Mapping, title: str) -> Heatmap:
     """The learning heat map of a probe record (:meth:`FrequencyCurves.to_dict` or
     :meth:`BandCurves.to_dict`): normalised amplitude (1D) or ``1 - error / target energy`` per band (2D)."""
@@ -170,4 +151,4 @@ def save_flower_curves(path: str, curves: Mapping[str, np.ndarray], title: str =
     _save(fig, path)
 
 
-__all__ = ["Heatmap", "save_band_curves", "save_flower_curves", "save_heatmaps", "save_spectrum", "spectrum_heatmap"]
+__all__ = ["Heatmap", "save_flower_curves", "save_heatmaps", "save_spectrum", "spectrum_heatmap"]

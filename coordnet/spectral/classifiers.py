@@ -42,6 +42,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 from torch import Tensor, nn
 
+from coordnet.spectral.spectrum import unit_grid
 from coordnet.validation import check_choice, check_count, check_positive
 
 KINDS = ("between", "within")
@@ -134,23 +135,25 @@ def samples_per_path(lengths: Tensor, samples: Optional[int] = None, step: Optio
 
 @torch.no_grad()
 def path_probabilities(model: nn.Module, inputs: Tensor, pairs: Tensor, counts: Tensor,
-                       chunk: int = 8192) -> List[Tensor]:
+                       chunk: int = 8192, lengths: Optional[Tensor] = None) -> List[Tensor]:
     """Softmax outputs along each path: a list of ``(n_i, C)`` float64 tensors, row ``j`` at ``t = j / n_i``.
 
     All path points of all paths go through ``model`` in one batched pass, ``chunk`` points per
     forward call, in eval mode (the model's training flag is restored afterwards), on the
-    device and dtype of ``inputs``.
+    device and dtype of ``inputs``. ``lengths``: the ``(P,)`` :func:`path_lengths` of ``pairs``
+    if already known (computed otherwise).
     """
     check_count("chunk", chunk)
     if pairs.ndim != 2 or pairs.shape[1] != 2:
         raise ValueError(f"pairs must have shape (P, 2), got {tuple(pairs.shape)}")
-    lengths = path_lengths(inputs, pairs)
+    if lengths is None:
+        lengths = path_lengths(inputs, pairs)
     if bool((lengths == 0).any()):
         bad = int(torch.nonzero(lengths == 0)[0])
         raise ValueError(f"pair {bad} ({pairs[bad, 0].item()}, {pairs[bad, 1].item()}) is a zero-length path: "
                          "its two inputs are identical")
     path_index = torch.repeat_interleave(torch.arange(len(pairs)), counts)
-    t = torch.cat([torch.arange(int(n), dtype=torch.float64) / int(n) for n in counts]).to(inputs.dtype)
+    t = torch.cat([unit_grid(int(n)) for n in counts]).to(inputs.dtype)
     was_training = model.training
     model.eval()
     outputs = []
@@ -247,7 +250,7 @@ def path_spectra(model: nn.Module, inputs: Tensor, pairs: Tensor, kind: str, sam
         samples = DEFAULT_SAMPLES
     lengths = path_lengths(inputs, pairs)
     counts = samples_per_path(lengths, samples, step)
-    probabilities = path_probabilities(model, inputs, pairs, counts, chunk=chunk)
+    probabilities = path_probabilities(model, inputs, pairs, counts, chunk=chunk, lengths=lengths)
     signals = [path_signal(p) for p in probabilities]
     return PathSpectra(kind, pairs.clone(), lengths, counts, spectra_of_signals(signals, window), signals)
 

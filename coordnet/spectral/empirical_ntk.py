@@ -23,6 +23,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, jacrev, vmap
 
+from coordnet.spectral.spectrum import unit_grid
 from coordnet.validation import check_count, check_positive
 
 ScalarFunction = Callable[[Dict[str, Tensor], Tensor], Tensor]
@@ -188,7 +189,7 @@ def ntk_spectrum(model: nn.Module, grid: Tensor, *, output: int = 0, chunk_size:
 def uniform_grid(points: int, dtype: torch.dtype = torch.float32) -> Tensor:
     """``points`` coordinates ``i / points`` in ``[0, 1)``: ``(points, 1)``."""
     check_count("points", points, minimum=2)
-    return (torch.arange(points, dtype=torch.float64) / points).to(dtype)[:, None]
+    return unit_grid(points).to(dtype)[:, None]
 
 
 def encoder_spectra(

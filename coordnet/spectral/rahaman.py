@@ -27,18 +27,12 @@ from torch import Tensor, nn
 from coordnet.fit.trainer import Samples, TrainConfig, Trainer, predict
 from coordnet.spectral.curves import FrequencyCurves, LearningOrder
 from coordnet.spectral.probe import SpectrumProbe
-from coordnet.spectral.spectrum import amplitudes, check_frequencies, fourier_coefficients
+from coordnet.spectral.spectrum import amplitudes, check_frequencies, fourier_coefficients, unit_grid
 from coordnet.validation import check_choice, check_count, check_positive
 
 PAPER_FREQUENCIES = tuple(range(5, 55, 5))
 PAPER_POINTS = 200
 AMPLITUDE_CASES = ("equal", "increasing")
-
-
-def unit_grid(n: int) -> Tensor:
-    """``t_j = j / n`` for ``j = 0..n-1``: float64 ``(n,)``, one period of ``[0, 1)``."""
-    check_count("n", n, minimum=2)
-    return torch.arange(n, dtype=torch.float64) / n
 
 
 @dataclass

@@ -37,6 +37,12 @@ from coordnet.validation import check_count
 ArrayLike = Union[Tensor, np.ndarray, Sequence[float]]
 
 
+def unit_grid(n: int) -> Tensor:
+    """``t_j = j / n`` for ``j = 0..n-1``: float64 ``(n,)``, one period of ``[0, 1)`` (the half-open grid above)."""
+    check_count("n", n, minimum=2)
+    return torch.arange(n, dtype=torch.float64) / n
+
+
 def _as_float64(name: str, values: ArrayLike) -> Tensor:
     if isinstance(values, Tensor):
         tensor = values.detach().cpu()
@@ -232,4 +238,5 @@ __all__ = [
     "fourier_coefficients",
     "normalised_radius",
     "radial_band_energy",
+    "unit_grid",
 ]
