@@ -62,3 +62,20 @@ def test_tinycudann_network_gets_the_fully_fused_config(monkeypatch):
     }
     y = net(torch.rand(2, 5, 3))
     assert y.shape == (2, 5, 4) and y.dtype == torch.float32
+
+
+def test_resolve_tinycudann_validates_warns_and_falls_back(monkeypatch):
+    from coordnet.encoders import tinycudann
+
+    assert fully_fused.TinyCudaNNWarning is tinycudann.TinyCudaNNWarning  # re-exported
+    with pytest.raises(ValueError, match="implementation must be 'torch' or 'tcnn', got 'cuda'"):
+        tinycudann.resolve_tinycudann("Owner", "cuda")
+    monkeypatch.setattr(tinycudann, "tinycudann_unavailable_reason", lambda: pytest.fail("torch needs no check"))
+    assert tinycudann.resolve_tinycudann("Owner", "torch") is None
+    monkeypatch.setattr(tinycudann, "tinycudann_unavailable_reason", lambda: "no CUDA device")
+    with pytest.warns(TinyCudaNNWarning, match="^Owner: tiny-cuda-nn is unavailable \\(no CUDA device\\); using X$"):
+        assert tinycudann.resolve_tinycudann("Owner", "tcnn", "X") is None
+    fake = types.SimpleNamespace()
+    monkeypatch.setitem(sys.modules, "tinycudann", fake)
+    monkeypatch.setattr(tinycudann, "tinycudann_unavailable_reason", lambda: None)
+    assert tinycudann.resolve_tinycudann("Owner", "tcnn") is fake

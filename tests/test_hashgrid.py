@@ -276,3 +276,31 @@ def test_nerfstudio_features_and_gradients_match_its_code(kwargs):
     grad_ours = torch.autograd.grad(out_ours, (x_ours, ours.params), g)
     torch.testing.assert_close(grad_ours[0], grad_theirs[0], rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(grad_ours[1].view_as(grad_theirs[1]), grad_theirs[1], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [(dict(min_res=0), "min_res must be an integer >= 1, got 0"),
+     (dict(num_levels=0), "num_levels must be an integer >= 1, got 0"),
+     (dict(max_res=2.5), "max_res must be an integer >= 1, got 2.5")],
+)  # fmt: skip
+def test_nerfstudio_arguments_are_named_in_errors(kwargs, message):
+    from coordnet.encoders.compat import HashEncoding
+
+    with pytest.raises(ValueError, match=message):
+        HashEncoding(implementation="torch", **kwargs)
+    with pytest.raises(ValueError, match=message):
+        HashGrid.from_nerfstudio(**kwargs)
+
+
+def test_nerfstudio_growth_factor_and_scalings():
+    from coordnet.encoders.compat import HashEncoding
+    from coordnet.encoders.hashgrid import nerfstudio_growth
+
+    growth = nerfstudio_growth(6, 8, 700)
+    assert math.isclose(growth, (700 / 8) ** (1 / 5), rel_tol=1e-12) and nerfstudio_growth(1, 16, 1024) == 1
+    encoding = HashEncoding(6, 8, 700, 10, implementation="torch")
+    expected = torch.floor(8 * growth ** torch.arange(6))  # nerfstudio's expression (float32 powers)
+    assert torch.equal(encoding.scalings, expected) and encoding.growth_factor == growth
+    single = HashEncoding(1, 16, 1024, 10, implementation="torch")
+    assert torch.equal(single.scalings, torch.floor(16 * 1 ** torch.arange(1)))  # int64, as nerfstudio's

@@ -313,3 +313,12 @@ def test_levels_round_trip_through_flat_form():
     levels = small_levels(3, "tiled")
     again = GridLevels.from_flat(3, 2, levels.scales, levels.flat_levels(), levels.shift, levels.ceil_corner)
     assert again == levels
+
+
+def test_next_multiple():
+    from coordnet.ops.hashgrid_reference import next_multiple
+
+    for divisor in (1, 8, 16):
+        for value in range(0, 50):
+            result = next_multiple(value, divisor)
+            assert result % divisor == 0 and value <= result < value + divisor

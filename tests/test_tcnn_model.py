@@ -203,7 +203,7 @@ def test_model_config_errors():
 
 
 def test_tcnn_implementation_falls_back_with_a_warning(monkeypatch):
-    monkeypatch.setattr("coordnet.nets.tcnn_model.tinycudann_unavailable_reason", lambda: "no CUDA device")
+    monkeypatch.setattr("coordnet.encoders.tinycudann.tinycudann_unavailable_reason", lambda: "no CUDA device")
     with pytest.warns(TinyCudaNNWarning, match="unavailable \\(no CUDA device\\)"):
         model = model_from_config({"encoding": GRID, "network": NET}, 3, 2, implementation="tcnn")
     assert isinstance(model, TcnnModel)
@@ -226,7 +226,7 @@ def test_tcnn_implementation_delegates_to_tinycudann(monkeypatch):
 
     fake = types.SimpleNamespace(NetworkWithInputEncoding=FakeNetworkWithInputEncoding)
     monkeypatch.setitem(sys.modules, "tinycudann", fake)
-    monkeypatch.setattr("coordnet.nets.tcnn_model.tinycudann_unavailable_reason", lambda: None)
+    monkeypatch.setattr("coordnet.encoders.tinycudann.tinycudann_unavailable_reason", lambda: None)
     model = model_from_config({"encoding": GRID, "network": NET}, 3, 2, seed=5, implementation="tcnn")
     assert isinstance(model, TinyCudaNNModel)
     assert created == {"n_input_dims": 3, "n_output_dims": 2, "encoding": GRID, "network": NET, "seed": 5}

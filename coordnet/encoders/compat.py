@@ -24,17 +24,16 @@ interpolation weights. Other tiny-cuda-nn encodings: :func:`coordnet.encoders.fr
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any, Callable, Optional, Tuple
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
 from coordnet.encoders.base import Encoder, no_autocast
 from coordnet.encoders.fourier import PositionalEncoding
-from coordnet.encoders.hashgrid import HashGrid
+from coordnet.encoders.hashgrid import HashGrid, nerfstudio_growth
 from coordnet.encoders.spherical import SphericalHarmonics
+from coordnet.encoders.tinycudann import check_implementation, resolve_tinycudann
 from coordnet.validation import check_count, check_positive
 from coordnet.ops import fourier_features
 
@@ -94,8 +93,7 @@ class NeRFEncoding(PositionalEncoding):
         include_input: bool = False,
         implementation: str = "torch",
     ) -> None:
-        if implementation not in ("torch", "tcnn"):
-            raise ValueError(f"implementation must be 'torch' or 'tcnn', got {implementation!r}")
+        check_implementation(implementation)
         super().__init__(
             in_dim,
             num_frequencies,
@@ -159,27 +157,6 @@ def tcnn_frequency(n_input_dims: int, n_frequencies: int = 12) -> PositionalEnco
     return PositionalEncoding(n_input_dims, n_frequencies, factor=math.pi, layout="tcnn")
 
 
-def _tinycudann(owner: str, implementation: str) -> Any:
-    """The ``tinycudann`` module when ``implementation == "tcnn"`` and it runs here; otherwise
-    ``None`` (with a warning for ``"tcnn"``, as nerfstudio falls back to its torch path)."""
-    if implementation not in ("torch", "tcnn"):
-        raise ValueError(f"implementation must be 'torch' or 'tcnn', got {implementation!r}")
-    if implementation == "torch":
-        return None
-    reason = None
-    if not torch.cuda.is_available():
-        reason = "no CUDA device"
-    else:
-        try:
-            import tinycudann
-
-            return tinycudann
-        except (ImportError, OSError) as error:  # tinycudann raises EnvironmentError without CUDA
-            reason = f"tinycudann does not import ({type(error).__name__}: {error})"
-    warnings.warn(f"{owner}: tiny-cuda-nn is unavailable ({reason}); using the torch implementation", stacklevel=3)
-    return None
-
-
 class SHEncoding(SphericalHarmonics):
     """nerfstudio's ``SHEncoding(levels, implementation)``: ``(..., 3) -> (..., levels²)``.
 
@@ -201,7 +178,7 @@ class SHEncoding(SphericalHarmonics):
             raise ValueError(f"Spherical harmonic encoding only supports 1 to 4 levels, requested {levels!r}")
         super().__init__(3, levels, convention="nerfstudio")
         self.levels = levels
-        tcnn = _tinycudann("SHEncoding", implementation)
+        tcnn = resolve_tinycudann("SHEncoding", implementation)
         self.tcnn_encoding = None
         if tcnn is not None:
             self.tcnn_encoding = tcnn.Encoding(n_input_dims=3, encoding_config=self.get_tcnn_encoding_config(levels))
@@ -253,7 +230,7 @@ class HashEncoding(HashGrid):
         *,
         seed: Optional[int] = 0,
     ) -> None:
-        growth = np.exp((np.log(max_res) - np.log(min_res)) / (num_levels - 1)) if num_levels > 1 else 1
+        growth = nerfstudio_growth(num_levels, min_res, max_res)
         super().__init__(
             3, num_levels, features_per_level, log2_hashmap_size, min_res, float(growth),
             convention="nerfstudio", init_scale=hash_init_scale, seed=seed,
@@ -264,10 +241,10 @@ class HashEncoding(HashGrid):
         self.hash_init_scale = hash_init_scale
         self.hash_table_size = 2**log2_hashmap_size
         self.growth_factor = growth
-        levels = torch.arange(num_levels)
-        self.scalings = torch.floor(min_res * growth**levels)
-        self.hash_offset = levels * self.hash_table_size
-        tcnn = _tinycudann("HashEncoding", implementation)
+        scalings = torch.tensor(self.levels.scales)  # nerfstudio's floor(min_res * growth**l)
+        self.scalings = scalings if num_levels > 1 else scalings.long()  # int64 too when growth is the int 1
+        self.hash_offset = torch.arange(num_levels) * self.hash_table_size
+        tcnn = resolve_tinycudann("HashEncoding", implementation)
         self.tcnn_encoding = None
         if tcnn is not None:
             config = self.get_tcnn_encoding_config(

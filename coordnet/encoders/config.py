@@ -60,6 +60,8 @@ from coordnet.encoders.identity import Identity
 from coordnet.encoders.oneblob import OneBlob
 from coordnet.encoders.spherical import SphericalHarmonics
 from coordnet.encoders.triangle_wave import TriangleWave
+from coordnet.ops.hashgrid_reference import next_multiple
+from coordnet.validation import check_count
 
 ConfigLike = Union[Mapping[str, Any], str, "os.PathLike[str]"]
 
@@ -218,10 +220,6 @@ def tcnn_pad(module: nn.Module, n: int) -> nn.Module:
     return Padded(module, n_front=n if front else 0, n_back=0 if front else n, value=value)
 
 
-def _next_multiple(value: int, divisor: int) -> int:
-    return (value + divisor - 1) // divisor * divisor
-
-
 # ----------------------------------------------------------------------------- builders
 
 
@@ -302,7 +300,7 @@ def _composite(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
             # tiny-cuda-nn creates nested encodings with alignment 1: a nested composite pads to the
             # lcm of its own nested grids' n_features_per_level.
             encoder = _build(child, width, child_ctx, nested=True)
-            encoders.append(tcnn_pad(encoder, _next_multiple(encoder.out_dim, alignment(encoder)) - encoder.out_dim))
+            encoders.append(tcnn_pad(encoder, next_multiple(encoder.out_dim, alignment(encoder)) - encoder.out_dim))
             begins.append(offset)
         offset += width
     if not encoders:
@@ -311,12 +309,12 @@ def _composite(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
         so_far = 0
         for i in range(len(encoders) - 1):
             width = encoders[i].out_dim
-            target = _next_multiple(so_far + width, alignment(encoders[i + 1]))
+            target = next_multiple(so_far + width, alignment(encoders[i + 1]))
             encoders[i] = tcnn_pad(encoders[i], target - so_far - width)
             so_far += encoders[i].out_dim
     else:
         align = math.lcm(*(alignment(e) for e in encoders))
-        encoders = [tcnn_pad(e, _next_multiple(e.out_dim, align) - e.out_dim) for e in encoders]
+        encoders = [tcnn_pad(e, next_multiple(e.out_dim, align) - e.out_dim) for e in encoders]
         widths = [e.out_dim for e in encoders]
         if len(set(widths)) > 1:
             ctx.fail(f"reduction {reduction!r} needs nested encodings of one output width, got {widths}")
@@ -357,10 +355,7 @@ def _simple(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
     if otype == "TriangleWave":
         return TriangleWave(n_dims, _integer(ctx, cfg, "n_frequencies", 12, 1))
     if otype == "OneBlob":
-        n_bins = _integer(ctx, cfg, "n_bins", 16, 1)
-        if n_bins & (n_bins - 1):
-            ctx.fail(f"n_bins must be a power of two, got {n_bins}")
-        return OneBlob(n_dims, n_bins)
+        return OneBlob(n_dims, _integer(ctx, cfg, "n_bins", 16, 1))
     degree = cfg.get("degree", 4)
     if isinstance(degree, bool) or not isinstance(degree, int) or not 1 <= degree <= 8:
         ctx.fail(f"degree must be an integer between 1 and 8, got {degree!r}")
@@ -417,8 +412,7 @@ def from_config(
         if not isinstance(data.get("encoding"), Mapping):
             raise ValueError(f"model config: 'encoding' must be an encoding config (a dict), got {data.get('encoding')!r}")
         data = dict(data["encoding"])
-    if isinstance(n_input_dims, bool) or not isinstance(n_input_dims, int) or n_input_dims < 1:
-        raise ValueError(f"n_input_dims must be an integer >= 1, got {n_input_dims!r}")
+    check_count("n_input_dims", n_input_dims)
     if generator is None:
         generator = torch.Generator().manual_seed(int(seed))
     ctx = _Context("encoding", _otype(data, "encoding"), generator)

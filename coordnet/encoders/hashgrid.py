@@ -34,6 +34,16 @@ def _lower(name: str, value: object) -> str:
     return value.strip().lower()
 
 
+def nerfstudio_growth(num_levels: int, min_res: int, max_res: int) -> float:
+    """nerfstudio's ``HashEncoding`` growth factor ``exp((ln max_res - ln min_res) / (num_levels - 1))``
+    (a numpy float64, as nerfstudio computes it; the int ``1`` for one level), with errors naming
+    nerfstudio's arguments."""
+    check_count("num_levels", num_levels)
+    check_count("min_res", min_res)
+    check_count("max_res", max_res)
+    return np.exp((np.log(max_res) - np.log(min_res)) / (num_levels - 1)) if num_levels > 1 else 1
+
+
 class HashGrid(Encoder):
     """Multiresolution grid of trainable features, hashed where a level is too fine to store densely.
 
@@ -162,10 +172,7 @@ class HashGrid(Encoder):
         """The grid of nerfstudio's ``HashEncoding(num_levels, min_res, max_res, log2_hashmap_size,
         features_per_level, hash_init_scale, implementation="torch")``: same arguments, same growth
         factor ``exp((ln max_res - ln min_res) / (num_levels - 1))``, same features for the same table."""
-        check_count("num_levels", num_levels)
-        check_count("min_res", min_res)
-        check_count("max_res", max_res)
-        growth = float(np.exp((np.log(max_res) - np.log(min_res)) / (num_levels - 1))) if num_levels > 1 else 1.0
+        growth = float(nerfstudio_growth(num_levels, min_res, max_res))
         return cls(
             in_dim, num_levels, features_per_level, log2_hashmap_size, min_res, growth,
             convention="nerfstudio", init_scale=hash_init_scale, seed=seed, generator=generator,

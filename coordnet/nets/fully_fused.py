@@ -8,35 +8,15 @@ tiny-cuda-nn cannot be installed without CUDA, so this switch is deliberately sm
 from __future__ import annotations
 
 import warnings
-from typing import Optional
 
-import torch
 from torch import Tensor, nn
 
+from coordnet.encoders.tinycudann import TinyCudaNNWarning, tinycudann_unavailable_reason  # noqa: F401 (re-exported)
 from coordnet.nets.activation_mlp import check_choice, check_count
 from coordnet.nets.mlp import ReluMLP
 
 FULLY_FUSED_WIDTHS = (16, 32, 64, 128)
 _TCNN_ACTIVATIONS = {"none": "None", "sigmoid": "Sigmoid"}
-
-
-class TinyCudaNNWarning(UserWarning):
-    """tiny-cuda-nn was asked for but is unavailable; the torch MLP runs instead."""
-
-
-def tinycudann_unavailable_reason() -> Optional[str]:
-    """``None`` when tiny-cuda-nn imports and a CUDA device exists, else why not.
-
-    tiny-cuda-nn raises ``EnvironmentError``/``OSError`` (not only ``ImportError``) on
-    machines without CUDA.
-    """
-    if not torch.cuda.is_available():
-        return "no CUDA device"
-    try:
-        import tinycudann  # noqa: F401
-    except (ImportError, OSError) as error:
-        return f"tinycudann does not import ({type(error).__name__}: {error})"
-    return None
 
 
 class FullyFusedMLP(nn.Module):

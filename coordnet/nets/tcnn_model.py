@@ -34,7 +34,6 @@ the torch model, as nerfstudio falls back.
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any, Dict, List, Mapping, NoReturn, Optional, Tuple
 
 import torch
@@ -44,7 +43,10 @@ from torch.nn import functional as F
 from coordnet.encoders import HashGrid, Padded
 from coordnet.encoders.composite import Composite
 from coordnet.encoders.config import from_config, load_config, tcnn_pad
-from coordnet.nets.fully_fused import FULLY_FUSED_WIDTHS, TinyCudaNNWarning, tinycudann_unavailable_reason
+from coordnet.encoders.tinycudann import check_implementation, resolve_tinycudann
+from coordnet.nets.fully_fused import FULLY_FUSED_WIDTHS
+from coordnet.ops.hashgrid_reference import next_multiple
+from coordnet.validation import check_count
 
 ALIGNMENT = 16  # FullyFusedMLP and CutlassMLP both require inputs and outputs in multiples of 16
 NETWORK_KEYS = ("otype", "activation", "output_activation", "n_neurons", "n_hidden_layers")
@@ -53,10 +55,6 @@ NETWORK_OTYPES = {"fullyfusedmlp": "FullyFusedMLP", "megakernelmlp": "FullyFused
 ACTIVATIONS = ("None", "ReLU", "LeakyReLU", "Exponential", "Sine", "Sigmoid", "Squareplus", "Softplus", "Tanh")
 MODEL_KEYS = ("encoding", "network", "loss", "optimizer")
 K_ACT = 10.0  # tiny-cuda-nn's zoom of Squareplus and Softplus
-
-
-def _next_multiple(value: int, divisor: int) -> int:
-    return (value + divisor - 1) // divisor * divisor
 
 
 class TcnnActivation(nn.Module):
@@ -157,12 +155,11 @@ class TcnnMLP(nn.Module):
         seed: int = 1337,
     ) -> None:
         super().__init__()
-        for name, value in (("n_input_dims", n_input_dims), ("n_output_dims", n_output_dims)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        check_count("n_input_dims", n_input_dims)
+        check_count("n_output_dims", n_output_dims)
         self.config = parse_network_config({} if config is None else config)
         self.in_dim, self.out_dim = n_input_dims, n_output_dims
-        self.padded_output_dims = _next_multiple(n_output_dims, ALIGNMENT)
+        self.padded_output_dims = next_multiple(n_output_dims, ALIGNMENT)
         width, depth = self.config["n_neurons"], self.config["n_hidden_layers"]
         sizes = [n_input_dims] + [width] * depth + [self.padded_output_dims]
         self.layers = nn.ModuleList(nn.Linear(a, b, bias=False) for a, b in zip(sizes[:-1], sizes[1:]))
@@ -235,7 +232,7 @@ class TcnnModel(nn.Module):
         # tiny-cuda-nn initialises the network first, then the encoding, from one generator.
         encoding = from_config(encoding_config, n_input_dims, seed=seed)  # tables redrawn below, after the network
         unpadded = int(encoding.out_dim)
-        self.encoding = tcnn_pad(encoding, _next_multiple(unpadded, ALIGNMENT) - unpadded)
+        self.encoding = tcnn_pad(encoding, next_multiple(unpadded, ALIGNMENT) - unpadded)
         self.network = TcnnMLP(int(self.encoding.out_dim), n_output_dims, network, generator=generator)
         self._reseed_encoding(generator)
         self.in_dim, self.out_dim = n_input_dims, n_output_dims
@@ -334,19 +331,11 @@ def model_from_config(
         implementation: ``"torch"`` (:class:`TcnnModel`) or ``"tcnn"`` (tiny-cuda-nn where it
             runs, else :class:`TcnnModel` with a :class:`TinyCudaNNWarning`).
     """
-    if implementation not in ("torch", "tcnn"):
-        raise ValueError(f"implementation must be 'torch' or 'tcnn', got {implementation!r}")
+    check_implementation(implementation)  # before the config is read
     encoding, network = _split_model_config(config)
-    if implementation == "tcnn":
-        reason = tinycudann_unavailable_reason()
-        if reason is None:
-            encoding_dict = load_config(encoding) if not isinstance(encoding, Mapping) else encoding
-            return TinyCudaNNModel(n_input_dims, n_output_dims, encoding_dict, network, seed)
-        warnings.warn(
-            f"tiny-cuda-nn is unavailable ({reason}); using coordnet's torch model with tiny-cuda-nn's semantics",
-            TinyCudaNNWarning,
-            stacklevel=2,
-        )
+    fallback = "coordnet's torch model with tiny-cuda-nn's semantics"
+    if resolve_tinycudann("model_from_config", implementation, fallback) is not None:
+        return TinyCudaNNModel(n_input_dims, n_output_dims, load_config(encoding), network, seed)
     return TcnnModel(n_input_dims, n_output_dims, encoding, network, seed=seed)
 
 

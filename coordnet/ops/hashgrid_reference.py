@@ -119,7 +119,8 @@ class GridLevels:
         )
 
 
-def _next_multiple(value: int, divisor: int) -> int:
+def next_multiple(value: int, divisor: int) -> int:
+    """The smallest multiple of ``divisor`` that is ``>= value`` (tiny-cuda-nn's ``next_multiple``)."""
     return (value + divisor - 1) // divisor * divisor
 
 
@@ -150,7 +151,7 @@ def tcnn_levels(
         scale = f32(f32(2.0 ** float(f32(level) * log2_scale)) * f32(base_resolution)) - f32(1.0)
         resolution = int(math.ceil(float(scale))) + 1
         dense = max_params if float(f32(resolution)) ** in_dim > float(f32(max_params)) else resolution**in_dim
-        size = _next_multiple(dense, 8)
+        size = next_multiple(dense, 8)
         if grid_type == "tiled":
             size = min(size, base_resolution**in_dim)
         elif grid_type == "hash":
