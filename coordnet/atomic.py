@@ -48,3 +48,13 @@ def write_json(path: str, payload: object, allow_nan: bool = False) -> None:
             handle.write("\n")
 
     write_atomically(path, write)
+
+
+def write_text(path: str, text: str) -> None:
+    """``text`` written atomically as is (no newline translation)."""
+
+    def write(temporary: str) -> None:
+        with open(temporary, "w", newline="") as handle:
+            handle.write(text)
+
+    write_atomically(path, write)

@@ -86,7 +86,7 @@ import numpy as np
 import torch
 
 from coordnet.atomic import write_json as _write_json
-from coordnet.fit import Callback, Samples, TrainConfig, Trainer
+from coordnet.fit import Samples, TrainConfig, Trainer
 from coordnet.fit.metrics import psnr
 from coordnet.fit.trainer import predict
 from coordnet.nets import build_model
@@ -190,30 +190,17 @@ def line_target(k: float, n: int) -> Tuple[torch.Tensor, torch.Tensor]:
     return t, 0.5 + 0.5 * torch.sin(2 * math.pi * k * t.double()).float()
 
 
-class LineCounts(Callback):
-    """Exact regions along [0, 1] at step 0, every ``every`` steps and at the end."""
+class LineCounts(RegionCountCallback):
+    """Exact regions along [0, 1] (:func:`exact_count_1d`) at step 0, every ``every`` steps and at the end."""
 
     def __init__(self, every: int) -> None:
-        self.every = every
-        self.steps: List[int] = []
-        self.counts: List[int] = []
+        super().__init__(torch.tensor([[0.0], [1.0]]), every)  # the segment's ends
 
-    def _count(self, trainer: Trainer) -> None:
-        if self.steps and self.steps[-1] == trainer.step:
-            return
+    def count(self, trainer: Trainer) -> int:
+        value = exact_count_1d(trainer.model, [0.0], [1.0])
         self.steps.append(int(trainer.step))
-        self.counts.append(exact_count_1d(trainer.model, [0.0], [1.0]))
-
-    def on_start(self, trainer: Trainer) -> None:
-        if trainer.step == 0:
-            self._count(trainer)
-
-    def on_step(self, trainer: Trainer, step: int, loss: float) -> None:
-        if step % self.every == 0:
-            self._count(trainer)
-
-    def on_end(self, trainer: Trainer, result) -> None:
-        self._count(trainer)
+        self.counts.append(int(value))
+        return value
 
 
 # ----------------------------------------------------------------------------- runs
@@ -472,21 +459,13 @@ def check_claims(images: Dict[str, dict], lines: Dict[str, Dict[str, dict]]) -> 
 
 
 def spearman(x: Sequence[float], y: Sequence[float]) -> float:
-    """Spearman rank correlation (average ranks for ties); 0 when a side is constant."""
-    def ranks(values):
-        order = np.argsort(values, kind="stable")
-        r = np.empty(len(values))
-        r[order] = np.arange(len(values), dtype=float)
-        values = np.asarray(values, dtype=float)
-        for v in np.unique(values):
-            same = values == v
-            r[same] = r[same].mean()
-        return r
+    """Spearman rank correlation (:func:`scipy.stats.spearmanr`, average ranks for ties); 0 when a side is constant."""
+    from scipy.stats import spearmanr
 
-    a, b = ranks(list(x)), ranks(list(y))
-    if a.std() == 0 or b.std() == 0:
+    a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if np.unique(a).size < 2 or np.unique(b).size < 2:
         return 0.0
-    return float(np.corrcoef(a, b)[0, 1])
+    return float(spearmanr(a, b).statistic)
 
 
 # ----------------------------------------------------------------------------- report

@@ -78,6 +78,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -280,9 +281,8 @@ def sigma_search(data_dir: Path, settings: dict, out: Path, workers: int = 1) ->
     from dataclasses import replace
 
     from coordnet.sweep import expand, load_sweep, run_sweep, write_results
-    from coordnet.sweep.aggregate import mean_std
+    from coordnet.sweep.aggregate import series
     from coordnet.sweep.config import shipped_sweep
-    from coordnet.sweep.run import read_result
 
     size = settings.get("crop") or settings["resolution"]
     factor = size / settings["resolution"]
@@ -298,12 +298,10 @@ def sigma_search(data_dir: Path, settings: dict, out: Path, workers: int = 1) ->
         runs = expand(sweep)
         folder = out / "sigma_search" / s
         outcome = run_sweep(runs, str(folder), workers=workers, progress=False)
-        write_results(runs, str(folder), title=f"{s}: σ search at {size}² (σ in units of this size)")
-        per_sigma = {}
-        for sigma in grid:
-            values = [(read_result(str(folder), r) or {}).get("test_psnr") for r in runs
-                      if r.params["scale"] == sigma * factor]
-            per_sigma[sigma] = mean_std(values)[0]
+        results = write_results(runs, str(folder), title=f"{s}: σ search at {size}² (σ in units of this size)")
+        (scales,) = series(results)  # mean test PSNR per scale over images and seeds; a σ whose runs all failed: None
+        per_sigma = {sigma: next((mean for x, mean in zip(scales.x, scales.mean)
+                                  if math.isclose(x, sigma * factor, rel_tol=1e-9)), None) for sigma in grid}
         measured = {k: v for k, v in per_sigma.items() if v is not None}
         if not measured:
             raise RuntimeError(f"every run of the σ search on {s} failed; see {folder}/runs/*/error.json")

@@ -14,8 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from coordnet.cli.main import cli
+from coordnet.signals import save_image
 from coordnet.sweep import Calibration, estimate, expand, load_sweep, run_sweep, write_results
-from coordnet.sweep.calibrate import cost_key
+from coordnet.sweep.calibrate import cost_key, signal_key
 from coordnet.sweep.aggregate import mean_std, series
 from coordnet.sweep.driver import to_do
 from coordnet.sweep.local import threads_per_worker
@@ -120,9 +121,11 @@ def test_mean_std_matches_statistics():
 
 def test_estimate_is_steps_times_step_time(tiny):
     runs = [r for r in expand(load_sweep(tiny)) if r.image == "camera"]
-    key = cost_key(runs[0])
-    assert cost_key(runs[2]) == key  # another σ: the same shapes, the same cost
-    calibration = Calibration({key: 0.01}, {key: 0.5}, {key: 2.0}, startup_seconds=3.0)
+    shape = (32, 32, 1)
+    key = cost_key(runs[0], shape)
+    assert cost_key(runs[2], shape) == key  # another σ: the same shapes, the same cost
+    calibration = Calibration({key: 0.01}, {key: 0.5}, {key: 2.0}, startup_seconds=3.0,
+                              shapes={signal_key(runs[0]): shape})
     expected = 20 * 0.01 + (20 // 20 + 1) * 0.5 + 2.0
     assert calibration.run_seconds(runs[0]) == pytest.approx(expected)
     cost = estimate(runs, calibration, workers=2)
@@ -130,7 +133,38 @@ def test_estimate_is_steps_times_step_time(tiny):
     assert cost["wall_seconds"] == pytest.approx(2 * expected + 3.0)
     wider = expand(load_sweep(tiny))[0]
     wider.config["spec"]["net"]["width"] = 64
-    assert cost_key(wider) != key
+    assert cost_key(wider, shape) != key
+    assert cost_key(runs[0], (64, 64, 1)) != key
+
+
+def test_calibration_loads_each_image_once_and_measures_once_per_shape(tmp_path, monkeypatch):
+    import coordnet.signals
+
+    module = importlib.import_module("coordnet.sweep.calibrate")  # the package exports a function of that name
+    for name in ("a.png", "b.png"):  # two images of one shape: one measurement serves both
+        save_image(tmp_path / name, np.random.default_rng(0).random((24, 24)))
+    path = tmp_path / "two.toml"
+    path.write_text(TINY.replace('"camera", "broken.png"', '"a.png", "b.png", "camera"'))
+    runs = expand(load_sweep(path))
+    loads, measured = [], []
+    real_load = coordnet.signals.load_signal
+
+    def load(source, size=None):
+        loads.append(source)
+        return real_load(source, size=size)
+
+    def measure(run, signal, steps):
+        measured.append((run.image, tuple(signal.values.shape)))
+        return {"step": 0.01, "eval": 0.5, "overhead": 2.0}
+
+    monkeypatch.setattr(coordnet.signals, "load_signal", load)
+    monkeypatch.setattr(module, "_measure", measure)
+    monkeypatch.setattr(module, "_warm_up", lambda: None)
+    calibration = module.calibrate(runs, measure_startup=False)
+    assert sorted(loads) == sorted({run.image for run in runs})  # each image once
+    assert measured == [(runs[0].image, (32, 32, 1))]  # every image resized to 32: one shape, σ changes none
+    assert len(calibration.step_seconds) == 1
+    assert estimate(runs, calibration)["total_seconds"] == pytest.approx(len(runs) * (20 * 0.01 + 2 * 0.5 + 2.0))
 
 
 def test_cli_dry_run_lists_runs_and_bad_file_is_one_line(tiny, tmp_path, monkeypatch):
@@ -234,3 +268,13 @@ def test_a_killed_worker_loses_only_its_run_which_is_fitted_again(tmp_path):
     again = run_sweep(runs, out, progress=False)
     assert again.done == [] and len(again.skipped) == len(runs)
     assert mtimes == {r.hash: os.stat(os.path.join(run_directory(out, r), RESULT)).st_mtime_ns for r in runs}
+
+
+def test_cli_sweep_of_failing_runs_names_the_error_files_and_writes_no_plot(tiny, tmp_path):
+    tiny.write_text(TINY.replace('"camera", "broken.png"', '"broken.png"').replace("scale = [1, 8]", "scale = [1]"))
+    out = tmp_path / "o"
+    result = CliRunner().invoke(cli, ["sweep", str(tiny), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert f"2 run(s) failed: see {out / 'runs' / '<hash>' / 'error.json'}" in result.output
+    assert result.output.splitlines()[-1] == f"wrote {out / 'results.csv'}, results.md"
+    assert (out / "results.md").exists() and not (out / "results.png").exists()

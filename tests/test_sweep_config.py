@@ -97,6 +97,23 @@ def test_malformed_sweep_names_key_and_line(tmp_path, text, key, line, words):
     assert str(path) in message
 
 
+@pytest.mark.parametrize("device, words", [("gpu", "is not a device"), ("cuda:x", "is not a device"),
+                                           ("meta", "cpu or cuda"), ("", "non-empty string")])
+def test_malformed_device_names_key_and_line(device, words):
+    text = SWEEP.replace("seeds = [0, 1]\n", f"seeds = [0, 1]\ndevice = {device!r}\n")
+    with pytest.raises(SweepFileError) as info:
+        parse_sweep(text, "s.toml")
+    message = str(info.value)
+    assert "sweep file s.toml, line 6:" in message and "key 'device'" in message and words in message
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda", "cuda:1"])
+def test_device_of_a_valid_form_is_kept(device):
+    # whether this machine has the device is checked when the runs start, not when the file is read
+    text = SWEEP.replace("seeds = [0, 1]\n", f"seeds = [0, 1]\ndevice = {device!r}\n")
+    assert parse_sweep(text, "s.toml").device == device
+
+
 def test_toml_syntax_error_and_missing_keys(tmp_path):
     with pytest.raises(SweepFileError, match=r"not valid TOML.*line 4"):
         parse_sweep(SWEEP.replace("steps = 20", "steps = = 20"), "s.toml")

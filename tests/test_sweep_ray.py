@@ -46,3 +46,22 @@ def test_ray_sweep_on_a_local_instance(tmp_path):
     results = write_results(runs, out)
     assert results.done == 4 and results.failed == 0
     assert Path(out, "results.csv").read_text().count("\n") == 1 + 2
+
+
+def test_missing_ray_is_a_one_line_error_with_the_install_hint(tmp_path, monkeypatch):
+    import sys
+
+    from click.testing import CliRunner
+
+    from coordnet.cli.main import cli
+    from coordnet.sweep.ray_backend import import_ray
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now raises ModuleNotFoundError
+    with pytest.raises(RuntimeError, match=r"--ray needs Ray: pip install 'coordnet\[ray\]'"):
+        import_ray()
+    path = tmp_path / "ray.toml"
+    path.write_text(SWEEP)
+    result = CliRunner().invoke(cli, ["sweep", str(path), "--ray", "auto", "--quiet",
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip() == "error: --ray needs Ray: pip install 'coordnet[ray]'"

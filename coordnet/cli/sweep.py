@@ -44,8 +44,10 @@ def sweep(sweep_file: str, dry_run: bool, out_dir: Optional[str], workers: int, 
     """
     from coordnet.fit.compare import safe_name
     from coordnet.sweep import expand, load_sweep, write_results
-    from coordnet.sweep.driver import run_sweep, statuses
+    from coordnet.sweep.aggregate import image_name
+    from coordnet.sweep.driver import run_sweep, statuses, to_do
     from coordnet.sweep.local import threads_per_worker
+    from coordnet.sweep.run import ERROR, RUNS
 
     config = load_sweep(sweep_file)
     runs = expand(config)
@@ -57,12 +59,12 @@ def sweep(sweep_file: str, dry_run: bool, out_dir: Optional[str], workers: int, 
 
         lanes = workers if ray_address is None else 1
         per_run = threads or (threads_per_worker(workers) if ray_address is None else 1)
-        todo = [run for run in runs if state[run.hash] == "pending" or (retry_failed and state[run.hash] == "failed")]
+        todo = to_do(runs, out_dir, retry_failed)
         todo_hashes = {run.hash for run in todo}
         calibration = calibrate(todo, threads=per_run) if todo else None
         click.echo(f"{'hash':<16}  {'status':<7}  {'image':<14}  {'model':<22}  {'grid':<18}  seed  est.")
         for run in runs:
-            image = os.path.basename(run.image) if os.path.sep in run.image else run.image
+            image = image_name(run.image)
             cell = _duration(calibration.run_seconds(run)) if calibration and run.hash in todo_hashes else "-"
             click.echo(f"{run.hash:<16}  {state[run.hash]:<7}  {image[:14]:<14}  {run.model[:22]:<22}  "
                        f"{_params(run.params)[:18]:<18}  {run.seed:>4}  {cell}")
@@ -84,6 +86,7 @@ def sweep(sweep_file: str, dry_run: bool, out_dir: Optional[str], workers: int, 
     click.echo(f"{len(outcome.done)} fitted, {len(outcome.failed)} failed, {len(outcome.skipped)} skipped "
                f"in {_duration(outcome.seconds)}")
     if results.failed:
-        click.echo(f"{results.failed} run(s) failed: see OUT/runs/<hash>/error.json "
+        click.echo(f"{results.failed} run(s) failed: see {os.path.join(out_dir, RUNS, '<hash>', ERROR)} "
                    f"(rerun with --retry-failed to try them again)")
-    click.echo(f"wrote {os.path.join(out_dir, 'results.csv')}, results.md, results.png")
+    plot = ", results.png" if results.done else ""  # write_results plots only finished runs
+    click.echo(f"wrote {os.path.join(out_dir, 'results.csv')}, results.md{plot}")

@@ -13,7 +13,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from coordnet.atomic import write_atomically
+from coordnet.atomic import write_text
 from coordnet.fit.run import FitOutcome, run_fit
 from coordnet.fit.trainer import TrainConfig
 from coordnet.nets import parse_spec
@@ -130,21 +130,18 @@ def table_rows(results: Sequence[ModelRuns], seeds: int) -> List[Dict[str, str]]
 
 
 def write_csv(path: str, rows: List[Dict[str, str]]) -> None:
+    """``rows`` (equal keys, the first row's order) as a CSV file with a header, written atomically."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
     writer.writeheader()
     writer.writerows(rows)
-    text = buffer.getvalue()
-
-    def write(temporary: str) -> None:
-        with open(temporary, "w", newline="") as handle:
-            handle.write(text)
-
-    write_atomically(path, write)
+    write_text(path, buffer.getvalue())
 
 
-def markdown_table(rows: List[Dict[str, str]]) -> str:
-    headers = list(rows[0])
+def markdown_table(rows: List[Dict[str, str]], headers: Optional[Sequence[str]] = None) -> str:
+    """``rows`` as a Markdown table (no trailing newline); ``headers``: the columns, in order
+    (default: the first row's keys; given, ``rows`` may be empty)."""
+    headers = list(rows[0]) if headers is None else list(headers)
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(row[h] for h in headers) + " |" for row in rows]
     return "\n".join(lines)
@@ -157,11 +154,7 @@ def write_report(out_dir: str, signal: Signal, results: Sequence[ModelRuns], see
     rows = table_rows(results, seeds)
     write_csv(os.path.join(out_dir, "results.csv"), rows)
     table = markdown_table(rows)
-    def write_markdown(temporary: str) -> None:
-        with open(temporary, "w") as handle:
-            handle.write(table + "\n")
-
-    write_atomically(os.path.join(out_dir, "results.md"), write_markdown)
+    write_text(os.path.join(out_dir, "results.md"), table + "\n")
     first_seed = {runs.label: runs.outcomes[0] for runs in results}
     if signal.kind == "image":
         captions = {}

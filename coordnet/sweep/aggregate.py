@@ -1,15 +1,13 @@
 """Results of a sweep: one row per (image, model, grid values), mean ± std over seeds."""
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
 import statistics
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from coordnet.atomic import write_atomically
+from coordnet.atomic import write_text
 from coordnet.sweep.expand import Run
 from coordnet.sweep.run import read_error, read_result
 
@@ -32,7 +30,6 @@ def mean_std(values: Sequence[Any]) -> Tuple[Optional[float], Optional[float]]:
 class Row:
     """One (image, model, grid values) cell over its seeds."""
 
-    group: str
     image: str
     model: str
     label: str
@@ -71,7 +68,7 @@ def collect(runs: Sequence[Run], out_dir: str) -> SweepResults:
     done = failed = missing = 0
     for run in runs:
         key = (run.image, run.model, run.label)
-        row = rows.setdefault(key, Row(run.group, run.image, run.model, run.label, dict(run.params)))
+        row = rows.setdefault(key, Row(run.image, run.model, run.label, dict(run.params)))
         result = read_result(out_dir, run)
         if result is not None:
             done += 1
@@ -108,18 +105,19 @@ def table(results: SweepResults) -> List[Dict[str, str]]:
 
 def markdown(results: SweepResults) -> str:
     """A Markdown table with ``mean ± std`` cells."""
+    from coordnet.fit.compare import markdown_table
+
     keys = results.param_keys()
     headers = ["image", "model", *keys, "seeds", *METRICS]
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    rows = []
     for cells in table(results):
-        metrics = []
+        line = {"image": cells["image"], "model": cells["model"], **{k: cells[k] for k in keys},
+                "seeds": cells["seeds"] + (f" ({cells['failed']} failed)" if cells["failed"] != "0" else "")}
         for metric in METRICS:
             mean, std = cells[f"{metric}_mean"], cells[f"{metric}_std"]
-            metrics.append("-" if not mean else f"{mean} ± {std}")
-        seeds = cells["seeds"] + (f" ({cells['failed']} failed)" if cells["failed"] != "0" else "")
-        lines.append("| " + " | ".join([cells["image"], cells["model"], *(cells[k] for k in keys), seeds, *metrics])
-                     + " |")
-    return "\n".join(lines)
+            line[metric] = "-" if not mean else f"{mean} ± {std}"
+        rows.append(line)
+    return markdown_table(rows, headers)
 
 
 @dataclass
@@ -151,26 +149,15 @@ def series(results: SweepResults, metric: str = "test_psnr") -> List[Series]:
     return out
 
 
-def write_text(path: str, text: str) -> None:
-    def write(temporary: str) -> None:
-        with open(temporary, "w", newline="") as handle:
-            handle.write(text)
-
-    write_atomically(path, write)
-
-
 def write_results(runs: Sequence[Run], out_dir: str, title: str = "sweep") -> SweepResults:
     """``results.csv``, ``results.md`` and ``results.png`` (test PSNR vs each model's grid key) in ``out_dir``."""
+    from coordnet.fit.compare import write_csv
     from coordnet.plots.sweep import save_sweep_plot
 
     results = collect(runs, out_dir)
     rows = table(results)
     if rows:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-        write_text(os.path.join(out_dir, "results.csv"), buffer.getvalue())
+        write_csv(os.path.join(out_dir, "results.csv"), rows)
     write_text(os.path.join(out_dir, "results.md"), markdown(results) + "\n")
     if results.done:
         save_sweep_plot(os.path.join(out_dir, "results.png"), series(results), title)

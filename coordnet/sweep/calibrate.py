@@ -3,24 +3,36 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from coordnet.sweep.expand import Run
+from coordnet.sweep.run import set_threads
+
+if TYPE_CHECKING:
+    from coordnet.signals import Signal
 
 WARMUP_STEPS = 2
 TIMED_STEPS = 5
 
 
-def cost_key(run: Run) -> str:
-    """Runs with equal keys cost the same per step: the image, size, split, batch size, device
-    and the spec without its real-valued arguments (a scale σ changes no shapes)."""
+def signal_key(run: Run) -> str:
+    """Runs with equal keys fit the same signal: the image source and the size it is loaded at."""
+    import json
+
+    return json.dumps([run.config["image"], run.config["size"]])
+
+
+def cost_key(run: Run, shape: Sequence[int]) -> str:
+    """Runs with equal keys cost the same per step: the loaded signal's ``shape`` (its values'
+    ``(*grid_shape, channels)``), the split, batch size, precision, device and the spec without
+    its real-valued arguments (a scale σ changes no shapes). Images of one shape share a key."""
     import json
 
     spec = run.config["spec"]
     shape_only = {role: {k: v for k, v in part.items() if not isinstance(v, float)} for role, part in spec.items()}
     train = run.config["train"]
-    key = [run.config["image"], run.config["size"], run.config["split"], shape_only, train["batch_size"],
-           train["bf16"], run.config["device"]]
+    key = [[int(n) for n in shape], run.config["split"], shape_only, train["batch_size"], train["bf16"],
+           run.config["device"]]
     return json.dumps(key, sort_keys=True)
 
 
@@ -30,7 +42,8 @@ class Calibration:
     (one evaluation on the train and test points) and ``overhead_seconds[cost_key]`` (the rest
     of a run: loading the signal, building the model, writing the outputs and figures);
     ``startup_seconds``: a fresh worker process's imports, paid once per worker;
-    ``seconds``: how long the calibration took; ``threads``: torch threads it ran with."""
+    ``seconds``: how long the calibration took; ``threads``: torch threads it ran with;
+    ``shapes[signal_key]``: the shape of each loaded signal (what :func:`cost_key` needs)."""
 
     step_seconds: Dict[str, float] = field(default_factory=dict)
     eval_seconds: Dict[str, float] = field(default_factory=dict)
@@ -38,10 +51,11 @@ class Calibration:
     startup_seconds: float = 0.0
     seconds: float = 0.0
     threads: Optional[int] = None
+    shapes: Dict[str, Tuple[int, ...]] = field(default_factory=dict)
 
     def run_seconds(self, run: Run) -> float:
         """Estimated seconds of ``run``: steps x step time + evaluations + overhead."""
-        key = cost_key(run)
+        key = cost_key(run, self.shapes[signal_key(run)])
         train = run.config["train"]
         evaluations = train["steps"] // train["eval_every"] + 1
         return (train["steps"] * self.step_seconds[key] + evaluations * self.eval_seconds[key]
@@ -72,19 +86,17 @@ def _warm_up() -> None:
         save_figure(fig, f"{folder}/warm-up.png")
 
 
-def _fit_seconds(run: Run, steps: int) -> Dict[str, float]:
+def _fit_seconds(run: Run, signal: "Signal", steps: int) -> Dict[str, float]:
     """Wall and training seconds of the whole pipeline (:func:`coordnet.fit.run.run_fit`,
-    outputs included) for ``steps`` steps of ``run``, in a temporary folder."""
+    outputs included) for ``steps`` steps of ``run`` on its loaded ``signal``, in a temporary folder."""
     import tempfile
 
     from coordnet.fit.run import run_fit
     from coordnet.fit.trainer import TrainConfig
-    from coordnet.signals import load_signal
 
     config = run.config
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="coordnet-calibrate-") as folder:
-        signal = load_signal(config["image"], size=config["size"])
         train = TrainConfig(**{**config["train"], "steps": steps, "eval_every": steps})
         outcome = run_fit(signal, config["spec"], train, folder, split=config["split"], progress=False,
                           checkpoint_every=steps, device=config["device"])
@@ -92,17 +104,17 @@ def _fit_seconds(run: Run, steps: int) -> Dict[str, float]:
     return {"wall": wall, "train": float(outcome.metrics["seconds"])}
 
 
-def _measure(run: Run, steps: int) -> Dict[str, float]:
+def _measure(run: Run, signal: "Signal", steps: int) -> Dict[str, float]:
+    """Seconds of one optimiser step, of one evaluation and of the rest of a run (``overhead``)
+    for ``run`` on its loaded ``signal``."""
     import torch
 
     from coordnet.fit.run import output_activation_for
     from coordnet.fit.trainer import Samples, TrainConfig, Trainer
     from coordnet.nets import build_model
-    from coordnet.signals import load_signal, split_signal
+    from coordnet.signals import split_signal
 
-    started = time.perf_counter()
     config = run.config
-    signal = load_signal(config["image"], size=config["size"])
     parts = split_signal(signal, config["split"], seed=0)
     samples = Samples(parts.train_coords, parts.train_values, parts.test_coords, parts.test_values)
     torch.manual_seed(0)
@@ -120,7 +132,7 @@ def _measure(run: Run, steps: int) -> Dict[str, float]:
     started = time.perf_counter()
     trainer.evaluate()
     evaluation = time.perf_counter() - started
-    pipeline = _fit_seconds(run, 1)  # one step, one evaluation, every output written
+    pipeline = _fit_seconds(run, signal, 1)  # one step, one evaluation, every output written
     overhead = max(0.0, pipeline["wall"] - pipeline["train"] - evaluation)
     return {"step": step_seconds, "eval": evaluation, "overhead": overhead}
 
@@ -130,28 +142,36 @@ def calibrate(runs: Sequence[Run], threads: Optional[int] = None, steps: int = T
     """Time ``steps`` optimiser steps (after :data:`WARMUP_STEPS`) of one run per distinct
     :func:`cost_key` among ``runs``, in this process with ``threads`` torch threads (as a
     worker would have; restored afterwards), and with ``measure_startup`` the imports of a
-    fresh process (:func:`startup_seconds`)."""
+    fresh process (:func:`startup_seconds`). Each image is loaded once (runs in image-major order)."""
     import torch
 
+    from coordnet.signals import load_signal
+
     previous = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(max(1, threads))
+    set_threads(threads)
     calibration = Calibration(threads=torch.get_num_threads())
     started = time.perf_counter()
     try:
         if runs:
             calibration.startup_seconds = startup_seconds() if measure_startup else 0.0
             _warm_up()
+        loaded: Dict[str, "Signal"] = {}  # the last signal loaded
         for run in runs:
-            key = cost_key(run)
+            source = signal_key(run)
+            if source not in calibration.shapes:  # its shape picks the cost key
+                loaded = {source: load_signal(run.config["image"], size=run.config["size"])}
+                calibration.shapes[source] = tuple(int(n) for n in loaded[source].values.shape)
+            key = cost_key(run, calibration.shapes[source])
             if key in calibration.step_seconds:
                 continue
-            measured = _measure(run, steps)
+            if source not in loaded:  # runs out of image-major order (:func:`expand` gives that order)
+                loaded = {source: load_signal(run.config["image"], size=run.config["size"])}
+            measured = _measure(run, loaded[source], steps)
             calibration.step_seconds[key] = measured["step"]
             calibration.eval_seconds[key] = measured["eval"]
             calibration.overhead_seconds[key] = measured["overhead"]
     finally:
-        torch.set_num_threads(previous)
+        set_threads(previous)
     calibration.seconds = time.perf_counter() - started
     return calibration
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
+from coordnet.fit.trainer import SCHEDULES
 from coordnet.nets import ModelSpec, parse_spec
 from coordnet.nets.presets import ENCODER_PRESETS, NET_PRESETS
 
@@ -45,7 +46,6 @@ except ModuleNotFoundError:  # pragma: no cover - Python < 3.11
 TOP_KEYS = ("name", "images", "size", "split", "steps", "seeds", "lr", "eval_every", "schedule", "batch_size",
             "device", "models")
 MODEL_KEYS = ("spec", "name", "lr", "grid")
-SCHEDULES = ("constant", "cosine", "exponential")
 KeyPath = Tuple[Union[str, int], ...]
 
 
@@ -179,6 +179,20 @@ class _Reader:
         if choices is not None and value not in choices:
             raise self.fail(path, f"must be one of {', '.join(map(repr, choices))}, got {value!r}")
         return value
+
+    def device(self, path: KeyPath, value: Any) -> str:
+        """A device string of the form torch accepts with type cpu or cuda (``"cpu"``, ``"cuda:1"``);
+        whether this machine has it is checked where the runs start, not here."""
+        import torch
+
+        device = self.string(path, value)
+        try:
+            parsed = torch.device(device)
+        except RuntimeError:
+            raise self.fail(path, f"{device!r} is not a device: use cpu, cuda or cuda:N") from None
+        if parsed.type not in ("cpu", "cuda"):
+            raise self.fail(path, f"{device!r}: coordnet runs on cpu or cuda[:N]")
+        return device
 
     def unknown(self, path: KeyPath, data: Dict[str, Any], valid: Sequence[str]) -> None:
         for key in data:
@@ -329,7 +343,7 @@ def parse_sweep(text: str, source: str = "<string>", base: Union[str, Path, None
         eval_every=reader.count(("eval_every",), data["eval_every"]) if "eval_every" in data else None,
         schedule=reader.string(("schedule",), data.get("schedule", "constant"), SCHEDULES),
         batch_size=reader.count(("batch_size",), data["batch_size"]) if "batch_size" in data else None,
-        device=reader.string(("device",), data.get("device", "cpu")),
+        device=reader.device(("device",), data.get("device", "cpu")),
         source=source,
     )
 

@@ -5,7 +5,7 @@ import hashlib
 import itertools
 import json
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from coordnet.fit.learning_rates import default_lr
 from coordnet.fit.trainer import TrainConfig
@@ -102,7 +102,3 @@ def expand(sweep: SweepConfig) -> List[Run]:
 def uses_cuda(run: Run) -> bool:
     """Whether ``run`` fits on a CUDA device (then a cluster gives it a GPU)."""
     return str(run.config["device"]).startswith("cuda")
-
-
-def find_run(runs: List[Run], hash_: str) -> Optional[Run]:
-    return next((run for run in runs if run.hash == hash_), None)

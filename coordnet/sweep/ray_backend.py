@@ -15,11 +15,11 @@ from coordnet.sweep.run import execute, record_error
 
 
 def import_ray():
-    """The ``ray`` module, or ``ModuleNotFoundError`` saying how to install it."""
+    """The ``ray`` module, or a ``RuntimeError`` saying how to install it."""
     try:
         import ray
     except ModuleNotFoundError as error:
-        raise ModuleNotFoundError("--ray needs Ray: pip install 'coordnet[ray]'") from error
+        raise RuntimeError("--ray needs Ray: pip install 'coordnet[ray]'") from error
     return ray
 
 
