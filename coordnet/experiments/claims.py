@@ -1,0 +1,58 @@
+"""Claims: a paper's statement, its value, ours, and a verdict."""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+VERDICTS = ("holds", "reverses", "inconclusive", "within", "outside")
+
+
+@dataclasses.dataclass
+class Claim:
+    """One claim of a paper checked by an experiment.
+
+    ``source`` names the paper's section/table/figure or the authors' code file; ``paper`` is the
+    paper's value (or statement), ``ours`` our measurement; ``verdict`` is one of ``VERDICTS``
+    (holds/reverses/inconclusive for directions, within/outside for numeric matches);
+    ``differs`` lists the settings that differ from the paper's (``"key: ours vs paper"``)."""
+
+    name: str
+    source: str
+    paper: Any
+    ours: Any
+    verdict: str
+    differs: list[str] = dataclasses.field(default_factory=list)
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict {self.verdict!r} of claim {self.name!r} is not one of {', '.join(VERDICTS)}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def verdict_from_interval(low: float, high: float, expected_sign: int) -> str:
+    """``holds`` when [low, high] excludes zero on the side of ``expected_sign`` (+1 or -1),
+    ``reverses`` when it excludes zero on the other side, ``inconclusive`` when it spans zero."""
+    if expected_sign not in (1, -1):
+        raise ValueError(f"expected_sign must be +1 or -1, got {expected_sign!r}")
+    if math.isnan(low) or math.isnan(high):
+        return "inconclusive"
+    if low > high:
+        raise ValueError(f"interval [{low}, {high}] has low > high")
+    if low > 0:
+        return "holds" if expected_sign == 1 else "reverses"
+    if high < 0:
+        return "holds" if expected_sign == -1 else "reverses"
+    return "inconclusive"
+
+
+def verdict_within(ours: float, paper: float, tol: float) -> str:
+    """``within`` when ``|ours - paper| <= tol``, else ``outside`` (NaN is outside)."""
+    if tol < 0:
+        raise ValueError(f"tolerance must be non-negative, got {tol}")
+    if math.isnan(ours) or math.isnan(paper):
+        return "outside"
+    return "within" if abs(ours - paper) <= tol else "outside"
