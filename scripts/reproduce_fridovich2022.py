@@ -68,6 +68,7 @@ import torch
 from torch import Tensor, nn
 
 from coordnet.atomic import write_atomically, write_json
+from coordnet.extras import missing_extra_message
 from coordnet.plots.classifiers import plot_centroid_panels, plot_mean_spectra, plot_noise_fitting
 from coordnet.spectral.classifiers import path_spectra, sample_pairs, spectra_of_signals, summarize
 from coordnet.spectral.label_noise import fitted_fraction, noise_pattern
@@ -110,7 +111,7 @@ def digits_arrays():
 
     spec = importlib.util.find_spec("sklearn")
     if spec is None:
-        raise RuntimeError("scikit-learn is required for the digits data: pip install scikit-learn")
+        raise RuntimeError(missing_extra_message("digits", "the digits data"))
     for root in spec.submodule_search_locations or []:
         path = Path(root) / "datasets" / "data" / "digits.csv.gz"
         if path.is_file():

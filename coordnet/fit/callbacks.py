@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Optional
 
+from coordnet.extras import require
 from coordnet.fit.checkpoint import save_checkpoint
 from coordnet.fit.trainer import Callback, FitResult, Trainer
 
@@ -69,11 +70,7 @@ class TensorBoardLogger(Callback):
     """Scalars (loss, PSNRs, learning rate) and, through ``render``, reconstruction images."""
 
     def __init__(self, log_dir: str, render: Optional[Callable[[Trainer], Any]] = None) -> None:
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError as error:
-            raise RuntimeError("--tensorboard needs the tensorboard package: pip install tensorboard") from error
-        self.writer = SummaryWriter(log_dir)
+        self.writer = require("tensorboard", "--tensorboard").SummaryWriter(log_dir)
         self.render = render
 
     def on_step(self, trainer: Trainer, step: int, loss: float) -> None:

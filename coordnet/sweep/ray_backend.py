@@ -10,17 +10,14 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
+from coordnet.extras import require
 from coordnet.sweep.expand import Run, uses_cuda
 from coordnet.sweep.run import execute, record_error
 
 
 def import_ray():
     """The ``ray`` module, or a ``RuntimeError`` saying how to install it."""
-    try:
-        import ray
-    except ModuleNotFoundError as error:
-        raise RuntimeError("--ray needs Ray: pip install 'coordnet[ray]'") from error
-    return ray
+    return require("ray", "--ray")
 
 
 def connect(address: Optional[str]):
