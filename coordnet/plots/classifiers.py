@@ -9,14 +9,13 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
-from coordnet.plots.figure import pyplot as _pyplot
+from coordnet.plots import figure as _figure
 from coordnet.plots.figure import save_figure as _save
 
 
 def plot_mean_spectra(path: str, between: Mapping, within: Mapping, title: Optional[str] = None) -> None:
     """Mean power spectrum of between- and within-class paths (log power vs cycles per path)."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = _figure.subplots(figsize=(6, 4))
     for summary, colour in ((between, "C3"), (within, "C0")):
         power = np.asarray(summary["mean_power"], dtype=float)
         k = np.arange(len(power))
@@ -37,8 +36,7 @@ def plot_centroid_panels(path: str, panels: Sequence[Mapping]) -> None:
     Each panel: ``{"title", "labels": [...], "between": [...], "within": [...], "accuracy": [...] or None,
     "xlabel"}``; ``labels`` are category names or numbers (drawn as lines if all numeric).
     """
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.8), squeeze=False)
+    fig, axes = _figure.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.8), squeeze=False)
     for ax, panel in zip(axes[0], panels):
         labels = list(panel["labels"])
         numeric = all(isinstance(v, (int, float)) for v in labels)
@@ -61,8 +59,7 @@ def plot_centroid_panels(path: str, panels: Sequence[Mapping]) -> None:
 
 def plot_noise_fitting(path: str, frequencies: Sequence[float], fractions: Mapping[str, Sequence[float]]) -> None:
     """Fitted fraction of label noise vs its frequency, one line per pattern kind."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5, 3.8))
+    fig, ax = _figure.subplots(figsize=(5, 3.8))
     for name, values in fractions.items():
         ax.plot(frequencies, values, "o-", label=name)
     ax.set_xscale("log", base=2)

@@ -5,7 +5,7 @@ from typing import Dict
 
 import numpy as np
 
-from coordnet.plots.figure import pyplot as _pyplot
+from coordnet.plots import figure as _figure
 from coordnet.plots.figure import save_figure as _save
 from coordnet.plots.figure import show_image as _show_image
 
@@ -17,8 +17,7 @@ def error_map(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 def save_error_map(path: str, prediction: np.ndarray, target: np.ndarray) -> None:
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(4.5, 4))
+    fig, ax = _figure.subplots(figsize=(4.5, 4))
     shown = ax.imshow(error_map(prediction, target), cmap="magma")
     fig.colorbar(shown, ax=ax, fraction=0.046, label="|error|")
     ax.axis("off")
@@ -27,8 +26,7 @@ def save_error_map(path: str, prediction: np.ndarray, target: np.ndarray) -> Non
 
 def save_curves(path: str, histories: Dict[str, dict], title: str = "") -> None:
     """PSNR (train solid, test dashed) and loss against steps, one line per run."""
-    plt = _pyplot()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, (left, right) = _figure.subplots(1, 2, figsize=(10, 3.8))
     for index, (label, history) in enumerate(histories.items()):
         colour = f"C{index % 10}"
         left.plot(history["steps"], history["train_psnr"], color=colour, label=f"{label} train")
@@ -51,9 +49,8 @@ def save_curves(path: str, histories: Dict[str, dict], title: str = "") -> None:
 
 def save_comparison(path: str, target: np.ndarray, predictions: Dict[str, np.ndarray], captions: Dict[str, str]) -> None:
     """Target, then each reconstruction (top row) and its error map (bottom row)."""
-    plt = _pyplot()
     columns = len(predictions) + 1
-    fig, axes = plt.subplots(2, columns, figsize=(2.8 * columns, 5.8), squeeze=False)
+    fig, axes = _figure.subplots(2, columns, figsize=(2.8 * columns, 5.8), squeeze=False)
     _show_image(axes[0, 0], target, "target")
     axes[1, 0].axis("off")
     errors = {label: error_map(p, target) for label, p in predictions.items()}
@@ -69,8 +66,7 @@ def save_comparison(path: str, target: np.ndarray, predictions: Dict[str, np.nda
 
 def save_series(path: str, target: np.ndarray, prediction: np.ndarray, title: str = "") -> None:
     """A 1D signal ``(N, C)`` and its reconstruction."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(10, 3))
+    fig, ax = _figure.subplots(figsize=(10, 3))
     ax.plot(target[:, 0], color="0.6", linewidth=1, label="target")
     ax.plot(prediction[:, 0], color="C3", linewidth=0.8, label="fit")
     ax.legend(fontsize=8)

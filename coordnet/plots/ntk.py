@@ -5,7 +5,7 @@ from typing import Collection, Mapping, Optional
 
 import numpy as np
 
-from coordnet.plots.figure import pyplot as _pyplot
+from coordnet.plots import figure as _figure
 from coordnet.plots.figure import save_figure as _save
 
 
@@ -15,8 +15,7 @@ def save_kernel_eigenvalues(path: str, eigenvalues: Mapping[str, np.ndarray], ti
     Exact zeros (odd ``k ≥ 3`` without bias) cannot sit on a log axis: they are drawn as ``x``
     on the bottom edge.
     """
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig, ax = _figure.subplots(figsize=(6.5, 4))
     floor = None
     for values in eigenvalues.values():
         values = np.asarray(values, dtype=float)
@@ -86,9 +85,8 @@ def save_time_to_learn(
     ``predictions`` (default: every run that has one).
     """
     fits = fits or {}
-    plt = _pyplot()
     count = max(1, len(panels))
-    fig, axes = plt.subplots(1, count, figsize=(5.2 * count, 4.2), squeeze=False)
+    fig, axes = _figure.subplots(1, count, figsize=(5.2 * count, 4.2), squeeze=False)
     for ax, (panel_title, runs) in zip(axes[0], panels.items()):
         _time_panel(ax, runs, fits, panel_title, predictions)
     if title:
@@ -100,8 +98,7 @@ def save_time_to_learn(
 def save_ntk_spectra(path: str, spectra: Mapping[str, object], fraction: float = 1e-2, title: str = "") -> None:
     """Empirical NTK spectra per label (``NTKSpectrum``): normalised eigenvalues vs rank (left,
     with the ``fraction`` line) and the dominant frequency of each eigenvector vs rank (right)."""
-    plt = _pyplot()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (left, right) = _figure.subplots(1, 2, figsize=(11, 4))
     for index, (label, spectrum) in enumerate(spectra.items()):
         colour = f"C{index % 10}"
         values = spectrum.normalised().numpy()
@@ -129,11 +126,10 @@ def save_ntk_spectra(path: str, spectra: Mapping[str, object], fraction: float =
 
 def save_loss_curves(path: str, run: object, title: str = "") -> None:
     """Relative loss vs iteration for each ``k`` of one ``TimeToLearn`` (needs its history)."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig, ax = _figure.subplots(figsize=(6.5, 4))
     steps = run.history_steps.numpy()
     history = run.history.numpy()
-    cmap = plt.get_cmap("viridis")
+    cmap = _figure.colormap("viridis")
     count = max(1, history.shape[1] - 1)
     for j, k in enumerate(run.frequencies.tolist()):
         ax.semilogy(steps, history[:, j], color=cmap(j / count), linewidth=0.9, label=f"k={k}")

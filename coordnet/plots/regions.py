@@ -19,7 +19,7 @@ from typing import List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from coordnet.plots.figure import pyplot as _pyplot
+from coordnet.plots import figure as _figure
 from coordnet.plots.figure import save_figure as _save
 
 #: Slices of a 3D map shown in its montage, at most.
@@ -145,8 +145,7 @@ def save_count_curves(
         limit: draw a dashed line at this count (e.g. the number of grid samples, which no
             sampled count can exceed).
     """
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    fig, ax = _figure.subplots(figsize=(6.5, 4.2))
     for index, (label, (steps, counts)) in enumerate(curves.items()):
         ax.plot(list(steps), list(counts), marker="o", markersize=3, color=f"C{index % 10}", label=label)
     if limit is not None:
@@ -167,9 +166,8 @@ def save_panels(path: str, rows: Mapping[str, List[Tuple[str, np.ndarray]]], tit
     Images are ``(H, W)`` gray (uint8, or floats in [0, 1]) or ``(H, W, 3)`` RGB, shown
     pixel for pixel (no interpolation).
     """
-    plt = _pyplot()
     columns = max((len(panels) for panels in rows.values()), default=1)
-    fig, axes = plt.subplots(len(rows), columns, figsize=(2.6 * columns, 2.7 * len(rows)), squeeze=False)
+    fig, axes = _figure.subplots(len(rows), columns, figsize=(2.6 * columns, 2.7 * len(rows)), squeeze=False)
     for r, (label, panels) in enumerate(rows.items()):
         for c in range(columns):
             ax = axes[r, c]
@@ -205,9 +203,8 @@ def save_lines_1d(
     """The 1D experiment: regions along the line after training against the target frequency
     ``k`` (left, with the ``needed`` reference, e.g. ``2k`` monotone pieces), regions against
     training step per ``k`` (middle), and final PSNR against ``k`` (right, if given)."""
-    plt = _pyplot()
     panels = 3 if psnrs else 2
-    fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 3.8))
+    fig, axes = _figure.subplots(1, panels, figsize=(5 * panels, 3.8))
     left, middle = axes[0], axes[1]
     for index, (label, counts) in enumerate(final_counts.items()):
         left.plot(list(frequencies), list(counts), marker="o", color=f"C{index % 10}", label=label)
@@ -220,7 +217,7 @@ def save_lines_1d(
     left.grid(alpha=0.3, which="both")
     left.legend(fontsize=7)
     for index, (label, (steps, counts)) in enumerate(curves.items()):
-        middle.plot(list(steps), list(counts), color=plt.cm.viridis(index / max(len(curves) - 1, 1)), label=label)
+        middle.plot(list(steps), list(counts), color=_figure.colormap("viridis")(index / max(len(curves) - 1, 1)), label=label)
     middle.set_xlabel("training step")
     middle.set_ylabel("regions along [0, 1] (exact)")
     middle.set_yscale("log")

@@ -10,7 +10,7 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
-from coordnet.plots.figure import pyplot as _pyplot
+from coordnet.plots import figure as _figure
 from coordnet.plots.figure import save_figure as _save
 
 
@@ -76,10 +76,9 @@ def save_heatmaps(
     """Heat-map panels in a grid (``columns`` per row), values clipped to ``[vmin, vmax]``, one colour bar."""
     if not panels:
         raise ValueError("save_heatmaps needs at least one panel")
-    plt = _pyplot()
     per_row = columns or len(panels)
     n_rows = -(-len(panels) // per_row)
-    fig, axes = plt.subplots(n_rows, per_row, figsize=(4.2 * per_row + 0.8, 3.6 * n_rows), squeeze=False,
+    fig, axes = _figure.subplots(n_rows, per_row, figsize=(4.2 * per_row + 0.8, 3.6 * n_rows), squeeze=False,
                              gridspec_kw={"hspace": 0.45, "wspace": 0.3})
     shown = None
     for ax, panel in zip(axes.flat, panels):
@@ -92,15 +91,15 @@ def save_heatmaps(
     _save(fig, path)
 
 
-def _band_colours(plt, count: int):
-    return plt.get_cmap("plasma")(np.linspace(0.05, 0.9, count))
+def _band_colours(count: int):
+    return _figure.colormap("plasma")(np.linspace(0.05, 0.9, count))
 
 
-def _draw_band_share(ax, plt, spectrum: Mapping) -> None:
+def _draw_band_share(ax, spectrum: Mapping) -> None:
     steps = np.asarray(spectrum["steps"])
     share = np.asarray(spectrum["error_share"], dtype=np.float64)
     edges = spectrum["band_edges"]
-    for band, colour in enumerate(_band_colours(plt, share.shape[1])):
+    for band, colour in enumerate(_band_colours(share.shape[1])):
         ax.plot(steps, share[:, band], color=colour, label=f"{edges[band]:.2f}-{edges[band + 1]:.2f}")
     ax.set_xlabel("step")
     ax.set_ylabel("share of the error energy")
@@ -124,11 +123,10 @@ def save_spectrum(path: str, spectrum: Mapping, title: str = "") -> None:
     if spectrum["kind"] == "1d":
         save_heatmaps(path, [spectrum_heatmap(spectrum, title or "spectrum during training")], label)
         return
-    plt = _pyplot()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4), gridspec_kw={"wspace": 0.45})
+    fig, (left, right) = _figure.subplots(1, 2, figsize=(12, 4), gridspec_kw={"wspace": 0.45})
     shown = _draw_heatmap(left, spectrum_heatmap(spectrum, "energy matched per band"), 0.0, 1.0, "viridis")
     fig.colorbar(shown, ax=left, label=label, fraction=0.046)
-    _draw_band_share(right, plt, spectrum)
+    _draw_band_share(right, spectrum)
     right.set_title("error energy per radial band", fontsize=9)
     index = spectrum.get("spectral_bias_index")
     suffix = "" if index is None else f" (spectral-bias index {index:.2f})"
@@ -138,8 +136,7 @@ def save_spectrum(path: str, spectrum: Mapping, title: str = "") -> None:
 
 def save_flower_curves(path: str, curves: Mapping[str, np.ndarray], title: str = "") -> None:
     """Closed curves ``name -> points (n, 2)`` side by side (the manifolds ``γ_L``)."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, len(curves), figsize=(2.2 * len(curves), 2.4), squeeze=False)
+    fig, axes = _figure.subplots(1, len(curves), figsize=(2.2 * len(curves), 2.4), squeeze=False)
     for ax, (name, points) in zip(axes[0], curves.items()):
         closed = np.vstack([points, points[:1]])
         ax.plot(closed[:, 0], closed[:, 1], linewidth=1)

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from coordnet.plots.figure import pyplot, save_figure
+from coordnet.plots.figure import save_figure, subplots
 
 
 def save_sweep_plot(path: str, series: Sequence, title: str = "sweep", ylabel: str = "test PSNR (dB)") -> None:
     """``series``: :class:`coordnet.sweep.aggregate.Series`; a model with a grid key is a line
     with ± std error bars (log x axis when every x is positive and they span a factor 8 or
     more), a model without one a dashed horizontal line at its mean."""
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = subplots(figsize=(6, 4))
     gridded = [s for s in series if s.key is not None and s.x]
     xs = [x for s in gridded for x in s.x]
     for index, s in enumerate(series):  # one colour per model

@@ -75,12 +75,11 @@ def startup_seconds() -> float:
 
 def _warm_up() -> None:
     """Import and initialise what the first fit of a process would (figures), untimed."""
-    from coordnet.plots.figure import pyplot, save_figure
-
-    plt = pyplot()
     import tempfile
 
-    fig, ax = plt.subplots()
+    from coordnet.plots.figure import save_figure, subplots
+
+    fig, ax = subplots()
     ax.plot([0, 1])
     with tempfile.TemporaryDirectory() as folder:
         save_figure(fig, f"{folder}/warm-up.png")

@@ -1,14 +1,19 @@
 """The local backend: a pool of worker processes, each fitting one run at a time."""
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
+import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Dict, List, Optional, Sequence
 
 from coordnet.sweep.expand import Run
+from coordnet.sweep.lifeline import bind_to_driver
 from coordnet.sweep.run import execute, record_error, set_threads
+from coordnet.validation import check_count
 
 
 def cpu_count() -> int:
@@ -26,7 +31,7 @@ def threads_per_worker(workers: int, cores: Optional[int] = None) -> int:
 
 
 ATTEMPTS = 2  # tries of a run whose worker process died
-PRELOAD = ["coordnet.sweep.run", "coordnet.fit.run", "coordnet.plots", "coordnet.signals", "matplotlib.pyplot"]
+PRELOAD = ["coordnet.sweep.run", "coordnet.fit.run", "coordnet.plots", "coordnet.signals", "matplotlib.figure", "matplotlib.backends.backend_agg"]
 
 
 def pool_context():
@@ -39,9 +44,30 @@ def pool_context():
     return multiprocessing.get_context("spawn")  # pragma: no cover - not POSIX
 
 
-def _initialise(threads: int) -> None:
+def check_parallelism(workers: int, threads: Optional[int], cores: Optional[int] = None) -> None:
+    """``ValueError`` naming ``workers`` or ``threads`` when either is not an integer in
+    ``[1, cores]`` (default :func:`cpu_count`): more would only oversubscribe the cores, and
+    tens of thousands exhaust the process or thread limit."""
+    bound = cores or cpu_count()
+    check_count("workers", workers, maximum=bound, why=f"the {bound} cores of this machine")
+    if threads is not None:
+        check_count("threads", threads, maximum=bound, why=f"the {bound} cores of this machine")
+
+
+def _initialise(threads: int, driver_pid: int) -> None:
+    bind_to_driver(driver_pid)  # no worker outlives the driver, however the driver dies
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the driver ends the workers
     os.environ["OMP_NUM_THREADS"] = str(threads)
     set_threads(threads)
+
+
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's worker processes now (the runs in flight are lost; their folders keep
+    only atomically written files) and shut the pool down without waiting."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):  # 3.14 has terminate_workers()
+        with contextlib.suppress(Exception):
+            process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def run_local(
@@ -59,6 +85,7 @@ def run_local(
     A worker process that dies (killed, out of memory) breaks the pool: it is started afresh
     and the runs that were in flight are queued again, up to :data:`ATTEMPTS` times each, after
     which such a run is recorded as failed in its ``error.json``."""
+    check_parallelism(workers, threads)
     threads = threads or threads_per_worker(workers)
     queue = list(runs)
     attempts: Dict[str, int] = {}
@@ -67,7 +94,7 @@ def run_local(
 
     def new_pool() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_initialise,
-                                   initargs=(threads,))
+                                   initargs=(threads, os.getpid()))
 
     pool = new_pool()
     in_flight: Dict[Future, Run] = {}
@@ -87,6 +114,9 @@ def run_local(
                 except BrokenProcessPool:
                     broken.append(run)
                     continue
+                except BaseException as error:  # raised outside execute's own guard (e.g. unpicklable)
+                    record = record_error(out_dir, run, f"{type(error).__name__}: {error}",
+                                          "".join(traceback.format_exception(error)))
                 records.append(record)
                 on_finish(run, record)
             if broken:
@@ -103,6 +133,8 @@ def run_local(
                                               f"{ATTEMPTS} times (killed, out of memory, or a crash)")
                         records.append(record)
                         on_finish(run, record)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:  # the driver is interrupted (Ctrl-C, SIGTERM turned into an exception)
+        _end_workers(pool)
+        raise
+    pool.shutdown(wait=True, cancel_futures=True)
     return records
