@@ -193,3 +193,126 @@ def test_classifier_spectrum_end_to_end():
     for kind in ("between", "within"):
         assert 0 < d[kind]["centroid"] <= 16
         assert 0 <= d[kind]["high_share"] <= 1
+
+
+# The authors' recipe: fixed input-space step, per-class probabilities, unwindowed |rfft|, fraction above 10% of bins.
+
+from coordnet.spectral.path_fraction import (  # noqa: E402
+    balanced_pairs,
+    class_mean_magnitude,
+    high_frequency_fraction,
+    path_fractions,
+    step_positions,
+)
+
+
+class CosineProbability(nn.Module):
+    """Two classes on 1D inputs: p_0(x) = 0.5 + a cos(2π f x), p_1 = 1 - p_0 (f in cycles per unit distance)."""
+
+    def __init__(self, a, f):
+        super().__init__()
+        self.a, self.f = a, f
+
+    def forward(self, x):
+        p = 0.5 + self.a * torch.cos(2 * math.pi * self.f * x.reshape(x.shape[0], -1)[:, 0].double())
+        return torch.stack([torch.log(p), torch.log1p(-p)], dim=1)
+
+
+def numpy_fraction(probabilities, low_fraction=0.1):
+    """Independent reference: |rfft| per class, mean over classes, bins ceil(0.1 F) .. F-2 over all bins."""
+    import numpy as np
+
+    magnitude = np.abs(np.fft.rfft(np.asarray(probabilities), axis=0)).mean(axis=1)
+    first = int(np.ceil(low_fraction * len(magnitude)))
+    return magnitude[first:-1].sum() / magnitude.sum()
+
+
+@pytest.mark.parametrize("step, length", [(1.0, 40.0), (0.5, 20.0)])
+def test_pure_sinusoid_per_unit_distance_gives_the_known_fraction(step, length):
+    a, f = 0.2, 0.25  # cycles per unit distance; its bin is f · n · step: 10 (step 1) or 5 (step 0.5)
+    inputs = torch.tensor([[0.0], [length]], dtype=torch.float64)
+    result = path_fractions(CosineProbability(a, f), inputs, PAIR, "between", step=step)
+    assert result.samples.tolist() == [40]
+    # m_0 = n/2 for each class, m_k = a n / 2 for each class at k = f n step: fraction a / (1 + a).
+    assert result.mean == pytest.approx(a / (1 + a), rel=1e-9)
+    s = torch.arange(40, dtype=torch.float64) * step
+    p0 = 0.5 + a * torch.cos(2 * math.pi * f * s)
+    assert result.mean == pytest.approx(numpy_fraction(torch.stack([p0, 1 - p0], 1).numpy()), rel=1e-12)
+    magnitude = class_mean_magnitude(torch.stack([p0, 1 - p0], 1))
+    assert int(magnitude[1:].argmax()) + 1 == round(f * 40 * step)
+
+
+def test_lowest_tenth_of_bins_and_last_bin_are_not_counted():
+    inputs = torch.tensor([[0.0], [40.0]], dtype=torch.float64)
+    low = path_fractions(CosineProbability(0.2, 2 / 40), inputs, PAIR, "within")  # bin 2 < ceil(0.1 * 21) = 3
+    assert low.mean == pytest.approx(0.0, abs=1e-12)
+    edge = path_fractions(CosineProbability(0.2, 3 / 40), inputs, PAIR, "within")  # bin 3: counted
+    assert edge.mean == pytest.approx(0.2 / 1.2, rel=1e-9)
+    nyquist = path_fractions(CosineProbability(0.2, 0.5), inputs, PAIR, "within")  # the last bin: left out
+    assert nyquist.mean == pytest.approx(0.0, abs=1e-12)
+
+
+def test_fraction_matches_numpy_on_a_random_model_and_paths_of_different_lengths():
+    import numpy as np
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 32), nn.ReLU(), nn.Linear(32, 4)).double()
+    inputs = 3 * torch.randn(6, 5, dtype=torch.float64)
+    pairs = torch.tensor([[0, 1], [2, 3], [4, 5]])
+    result = path_fractions(model, inputs, pairs, "between", step=0.3)
+    for i, (a, b) in enumerate(pairs.tolist()):
+        xa, xb = inputs[a].numpy(), inputs[b].numpy()
+        distance = np.linalg.norm(xb - xa)
+        s = np.arange(0, distance, 0.3)
+        points = torch.from_numpy(xa[None] + s[:, None] * (xb - xa)[None] / distance)
+        with torch.no_grad():
+            probabilities = torch.softmax(model(points), 1).numpy()
+        assert result.samples[i] == len(s)
+        assert result.fractions[i].item() == pytest.approx(numpy_fraction(probabilities), rel=1e-9)
+    assert len(set(result.samples.tolist())) > 1
+    assert result.to_dict()["mean"] == pytest.approx(float(result.fractions.mean()))
+
+
+def test_step_positions_and_errors():
+    positions = step_positions(torch.tensor([2.5, 0.5], dtype=torch.float64), step=1.0)
+    assert torch.allclose(positions[0], torch.tensor([0.0, 0.4, 0.8], dtype=torch.float64))
+    assert positions[1].tolist() == [0.0]
+    assert high_frequency_fraction(torch.full((3, 2), 0.5)) == 0.0  # too short a path to have counted bins
+    with pytest.raises(ValueError, match="step must be"):
+        step_positions(torch.ones(1), step=0.0)
+    with pytest.raises(ValueError, match="low_fraction must be below 1"):
+        high_frequency_fraction(torch.full((8, 2), 0.5), low_fraction=1.0)
+    with pytest.raises(ValueError, match="zero-length path"):
+        path_fractions(CosineProbability(0.1, 1.0), torch.ones(2, 1), PAIR, "within")
+
+
+def test_balanced_pairs_per_class_and_per_class_pair():
+    labels = torch.arange(60) % 3
+    inputs = torch.randn(60, 2)
+    within = balanced_pairs(inputs, labels, 5, "within", seed=0)
+    assert within.shape == (15, 2)
+    assert labels[within[:, 0]].tolist() == [0] * 5 + [1] * 5 + [2] * 5
+    assert (labels[within[:, 0]] == labels[within[:, 1]]).all()
+    for group in within.split(5):
+        assert len(set(group.flatten().tolist())) == 10  # without replacement inside a class
+    between = balanced_pairs(inputs, labels, 4, "between", seed=0)
+    assert between.shape == (12, 2)
+    got = [(int(labels[a]), int(labels[b])) for a, b in between.tolist()]
+    assert got == [(0, 1)] * 4 + [(0, 2)] * 4 + [(1, 2)] * 4
+    assert torch.equal(between, balanced_pairs(inputs, labels, 4, "between", seed=0))
+    assert not torch.equal(between, balanced_pairs(inputs, labels, 4, "between", seed=1))
+    many = balanced_pairs(inputs, labels, 50, "within", seed=0)  # more pairs than members: with replacement
+    assert (many[:, 0] != many[:, 1]).all() and (labels[many[:, 0]] == labels[many[:, 1]]).all()
+
+
+def test_balanced_pairs_errors_and_identical_inputs():
+    labels = torch.tensor([0, 0, 0, 1, 1])
+    inputs = torch.tensor([[1.0], [1.0], [2.0], [3.0], [4.0]])
+    within = balanced_pairs(inputs, labels, 10, "within", seed=0)
+    assert (inputs[within[:, 0]] != inputs[within[:, 1]]).all()
+    with pytest.raises(ValueError, match="class 2 has one"):
+        balanced_pairs(torch.randn(5, 1), torch.tensor([0, 0, 1, 1, 2]), 2, "within")
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        balanced_pairs(torch.randn(4, 1), torch.zeros(4, dtype=torch.long), 2, "between")
+    with pytest.raises(ValueError, match="identical"):
+        balanced_pairs(torch.ones(4, 1), torch.tensor([0, 0, 1, 1]), 2, "within")

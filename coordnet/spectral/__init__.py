@@ -12,8 +12,10 @@
   the circle and the sphere (Basri et al. 2019);
 * :mod:`~coordnet.spectral.convergence` — measured time to learn each frequency;
 * :mod:`~coordnet.spectral.empirical_ntk` — empirical NTK of any encoder + MLP (``torch.func``);
-* :mod:`~coordnet.spectral.classifiers`, :mod:`~coordnet.spectral.label_noise` — function
-  frequency of image classifiers along interpolation paths (Fridovich-Keil et al. 2022).
+* :mod:`~coordnet.spectral.classifiers`, :mod:`~coordnet.spectral.path_fraction`,
+  :mod:`~coordnet.spectral.label_noise` — function frequency of image classifiers along
+  interpolation paths (Fridovich-Keil et al. 2022): coordnet's windowed centroid and the
+  authors' high-frequency fraction at a fixed input-space step.
 """
 from coordnet.spectral.convergence import (
     PowerLawFit,

@@ -33,6 +33,10 @@ Conventions
   **high-frequency share**, the fraction of the mean spectrum's power strictly above the cutoff
   ``cutoff_fraction × Nyquist`` (default a quarter of the Nyquist frequency of the longest path).
   A path along which the output does not change (all power zero) has centroid 0 and share 0.
+
+This is coordnet's recipe. The authors' recipe (fixed step in input space, per-class
+probabilities, unwindowed FFT magnitude, fraction above the lowest 10% of the bins) is in
+:mod:`coordnet.spectral.path_fraction`; :func:`probabilities_at` serves both.
 """
 from __future__ import annotations
 
@@ -133,7 +137,6 @@ def samples_per_path(lengths: Tensor, samples: Optional[int] = None, step: Optio
     return torch.ceil(lengths / step).long().clamp(min_samples, max_samples)
 
 
-@torch.no_grad()
 def path_probabilities(model: nn.Module, inputs: Tensor, pairs: Tensor, counts: Tensor,
                        chunk: int = 8192, lengths: Optional[Tensor] = None) -> List[Tensor]:
     """Softmax outputs along each path: a list of ``(n_i, C)`` float64 tensors, row ``j`` at ``t = j / n_i``.
@@ -143,17 +146,36 @@ def path_probabilities(model: nn.Module, inputs: Tensor, pairs: Tensor, counts: 
     device and dtype of ``inputs``. ``lengths``: the ``(P,)`` :func:`path_lengths` of ``pairs``
     if already known (computed otherwise).
     """
+    return probabilities_at(model, inputs, pairs, [unit_grid(int(n)) for n in counts], chunk, lengths)
+
+
+@torch.no_grad()
+def probabilities_at(model: nn.Module, inputs: Tensor, pairs: Tensor, positions: Sequence[Tensor],
+                     chunk: int = 8192, lengths: Optional[Tensor] = None) -> List[Tensor]:
+    """Softmax outputs at chosen points of each path: a list of ``(n_i, C)`` float64 tensors.
+
+    ``positions[i]`` is a ``(n_i,)`` tensor of path fractions ``t``; row ``j`` of output ``i`` is
+    ``softmax(model(x_a + t_j (x_b - x_a)))`` for the pair ``(a, b) = pairs[i]``. Evaluation as
+    in :func:`path_probabilities` (batched, ``chunk`` points per call, eval mode).
+
+    Raises:
+        ValueError: ``pairs`` not ``(P, 2)``, ``positions`` not one tensor per pair, a zero-length
+        path, or a model that does not return logits ``(B, C)``.
+    """
     check_count("chunk", chunk)
     if pairs.ndim != 2 or pairs.shape[1] != 2:
         raise ValueError(f"pairs must have shape (P, 2), got {tuple(pairs.shape)}")
+    if len(positions) != len(pairs):
+        raise ValueError(f"positions must hold one tensor per pair ({len(pairs)}), got {len(positions)}")
     if lengths is None:
         lengths = path_lengths(inputs, pairs)
     if bool((lengths == 0).any()):
         bad = int(torch.nonzero(lengths == 0)[0])
         raise ValueError(f"pair {bad} ({pairs[bad, 0].item()}, {pairs[bad, 1].item()}) is a zero-length path: "
                          "its two inputs are identical")
+    counts = torch.tensor([len(t) for t in positions], dtype=torch.long)
     path_index = torch.repeat_interleave(torch.arange(len(pairs)), counts)
-    t = torch.cat([unit_grid(int(n)) for n in counts]).to(inputs.dtype)
+    t = torch.cat([torch.as_tensor(t, dtype=torch.float64).flatten() for t in positions]).to(inputs.dtype)
     was_training = model.training
     model.eval()
     outputs = []
