@@ -1,13 +1,12 @@
-"""Fast checks of scripts/reproduce_rahaman2019.py with its seconds-long smoke budget."""
-import importlib.util
+"""Fast checks of coordnet.experiments.rahaman2019 on its seconds-long smoke budget."""
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "reproduce_rahaman2019.py"
+from coordnet.experiments import VERDICTS
+from coordnet.experiments import rahaman2019 as experiment
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -19,78 +18,65 @@ def _one_thread():
 
 
 @pytest.fixture(scope="module")
-def script():
-    spec = importlib.util.spec_from_file_location("reproduce_rahaman2019", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def smoke(script, tmp_path_factory):
+def smoke(tmp_path_factory):
     out = tmp_path_factory.mktemp("rahaman") / "out"
-    return out, script.main(["--budget", "smoke", "--out", str(out)])
+    return out, experiment.main(["--budget", "smoke", "--out", str(out)])
 
 
-def test_results_json_holds_the_measurements(script, smoke):
+def test_paper_budget_reads_six_linear_layers():
+    paper = experiment.BUDGETS["paper"]
+    assert paper.depth == 5 and paper.width == 256 and paper.lr == 3e-4 and paper.steps == 60000
+    model = experiment.build_model(experiment.model_spec("relu", paper), 1, 1)
+    assert sum(isinstance(m, torch.nn.Linear) for m in model.modules()) == 6
+    assert experiment.BUDGETS["cpu"].depth == 5
+
+
+def test_results_hold_claims_and_measurements(smoke):
     out, status = smoke
     assert status == 0
     results = json.loads((out / "results.json").read_text())
-    budget = script.BUDGETS["smoke"]
-    frequencies = budget["exp1"]["frequencies"]
-    for key in ("rank_correlation_relu", "rank_correlation_relu_increasing", "rank_correlation_fourier",
-                "rank_correlation_fourier_increasing", "rank_correlation_pe", "rank_correlation_pe_increasing"):
-        assert key in results and (results[key] is None or -1 <= results[key] <= 1)
-    names = {f"{m}_{c}" for m in ("relu", "gauss", "pe") for c in ("equal", "increasing")}
-    assert set(results["learning_order"]) == set(results["learned_steps"]) == names
-    for name in names:
-        steps = results["learned_steps"][name]
-        assert list(steps) == [str(k) for k in frequencies]
-        learned = sorted((s, int(k)) for k, s in steps.items() if s is not None)
-        assert results["learning_order"][name] == [k for _, k in learned]
-        assert sorted(results["unlearned"][name]) == sorted(int(k) for k, s in steps.items() if s is None)
-        record = json.loads((out / "runs" / f"{name}.json").read_text())["record"]
-        assert np.asarray(record["normalised_amplitude"]).shape == (len(record["steps"]), len(frequencies))
-        cap = record["cap"]
-        assert cap == (budget["exp1"]["steps"] if name.startswith("relu") else budget["exp1"]["fourier_steps"])
-    assert json.loads((out / "runs" / "relu_increasing.json").read_text())["record"]["target"]["amplitudes"] == \
-        pytest.approx([0.1, 0.2, 0.3])
-    perturbation = results["perturbation"]
-    assert np.asarray(perturbation["normalised_amplitude"]).shape == (3, len(frequencies))
-    assert perturbation["deltas"][0] == 0 and perturbation["deltas"][-1] == pytest.approx(
-        0.3 * perturbation["parameter_norm"])
-    manifold = results["manifold"]
-    assert manifold["L"] == [0, 8] and manifold["k"] == [8]
-    assert np.asarray(manifold["learnability"]).shape == (2, 1)
-    assert set(results["acceptance"]) == {"rank_correlation_relu >= 0.9", "rank_correlation_fourier <= 0.5"}
-    assert results["settings"]["exp1"] == budget["exp1"]
+    budget = experiment.BUDGETS["smoke"]
+    assert results["experiment"] == "rahaman2019" and results["budget"] == "smoke"
+    assert results["settings"]["frequencies"] == [1, 3, 7]
+    assert "depth: 2 vs 5" in results["differs_from_paper"]
+    names = [c["name"] for c in results["claims"]]
+    assert names == ["exp1_equal", "exp1_increasing", "fourier_gauss", "fourier_pe", "perturbation", "manifold"]
+    for claim in results["claims"]:
+        assert claim["verdict"] in VERDICTS and claim["source"]
+        assert "depth: 2 vs 5" in claim["differs"] or claim["name"] == "manifold"
+    for name in ("relu_equal", "gauss_increasing", "pe_equal"):
+        record = json.loads((out / "runs" / f"{name}.json").read_text())["result"]
+        assert np.asarray(record["normalised_amplitude"]).shape == (len(record["steps"]), 3)
+        learned = sorted((s, k) for k, s in zip(record["frequencies"], record["learned_steps"]) if s is not None)
+        assert record["order"] == [k for _, k in learned]
+    perturbation = json.loads((out / "runs" / "relu_equal.json").read_text())["result"]["perturbation"]
+    assert perturbation["deltas"][-1] == pytest.approx(0.3 * perturbation["parameter_norm"])
+    assert np.asarray(results["tables"]["manifold"]["learnability"]).shape == (2, 1)
+    assert (out / "results.md").read_text().count("| exp1_") == 2
     for figure in ("heatmaps.png", "perturbation.png", "manifold.png", "manifolds.png"):
         assert (out / figure).stat().st_size > 0
+    assert budget.manifold_ls == (0, 8)
 
 
-def test_printout_puts_the_paper_beside_ours_and_a_rerun_reuses_every_run(script, smoke, capsys, monkeypatch):
+def test_rerun_reuses_every_run_and_seed_flag_changes_settings(smoke, monkeypatch, capsys):
     out, _ = smoke
-    capsys.readouterr()
+    before = json.loads((out / "results.json").read_text())
 
     def no_training(*args, **kwargs):
         raise AssertionError("a finished run was trained again")
 
-    monkeypatch.setattr(script, "train_spectral_run", no_training)
-    monkeypatch.setattr(script, "manifold_experiment", no_training)
-    monkeypatch.setattr(script, "perturbation_spectrum", no_training)
-    before = json.loads((out / "results.json").read_text())
-    assert script.main(["--budget", "smoke", "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
+    monkeypatch.setattr(experiment, "train_spectral_run", no_training)
+    monkeypatch.setattr(experiment, "manifold_experiment", no_training)
+    assert experiment.main(["--budget", "smoke", "--out", str(out)]) == 0
     after = json.loads((out / "results.json").read_text())
-    assert after["fresh_runs"] == 0
-    for key in ("rank_correlation_relu", "rank_correlation_fourier", "learning_order", "perturbation", "manifold"):
-        assert after[key] == before[key], key
-    for claim in script.PAPER_CLAIMS.values():
-        assert f"paper: {claim}" in printed
-    assert printed.count("ours:  ") == len(script.PAPER_CLAIMS) + 1  # the Fourier claim for both amplitude cases
-    assert "rank_correlation_relu >= 0.9: " in printed
+    assert after["claims"] == before["claims"] and after["tables"] == before["tables"]
+    assert "exp1_equal: paper [Sec. 3, Fig. 1 (A_i = 1)]" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="trained again"):
+        experiment.main(["--budget", "smoke", "--out", str(out), "--seed", "1"])
 
 
-def test_unknown_budget_is_an_error(script, tmp_path, capsys):
-    assert script.main(["--budget", "huge", "--out", str(tmp_path)]) == 2
-    assert "--budget must be one of cpu, paper" in capsys.readouterr().err
+def test_bad_input_is_one_line(tmp_path, capsys):
+    assert experiment.main(["--budget", "huge", "--out", str(tmp_path)]) == 2
+    assert "unknown budget 'huge'" in capsys.readouterr().err
+    assert experiment.main(["--out", str(tmp_path), "--set", "width=wide"]) == 2
+    assert "bad value for 'width'" in capsys.readouterr().err

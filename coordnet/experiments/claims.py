@@ -56,3 +56,14 @@ def verdict_within(ours: float, paper: float, tol: float) -> str:
     if math.isnan(ours) or math.isnan(paper):
         return "outside"
     return "within" if abs(ours - paper) <= tol else "outside"
+
+
+def verdict_from_sign(value: float, expected_sign: int, margin: float = 0.0) -> str:
+    """For a single statistic (e.g. a rank correlation): ``holds`` when ``value`` exceeds
+    ``margin`` in the direction of ``expected_sign``, ``reverses`` when it does in the opposite
+    direction, ``inconclusive`` when ``|value| <= margin`` (or NaN/None)."""
+    if margin < 0:
+        raise ValueError(f"margin must be non-negative, got {margin}")
+    if value is None or math.isnan(value) or abs(value) <= margin:
+        return "inconclusive"
+    return verdict_from_interval(value, value, expected_sign)

@@ -9,6 +9,26 @@ from typing import Callable, Mapping, Optional, Sequence
 from coordnet.experiments.budget import Budget
 
 
+def flags_to_overrides(argv: Optional[Sequence[str]], flags: Mapping[str, str]) -> list[str]:
+    """``argv`` with each ``--FLAG VALUE`` / ``--FLAG=VALUE`` of ``flags`` (flag -> budget key)
+    rewritten as ``--set KEY=VALUE``: earlier command lines keep working on a budget."""
+    items = list(sys.argv[1:] if argv is None else argv)
+    result: list[str] = []
+    index = 0
+    while index < len(items):
+        item = items[index]
+        name, equals, value = item.partition("=")
+        if name in flags and equals:
+            result += ["--set", f"{flags[name]}={value}"]
+        elif item in flags and index + 1 < len(items):
+            result += ["--set", f"{flags[item]}={items[index + 1]}"]
+            index += 1
+        else:
+            result.append(item)
+        index += 1
+    return result
+
+
 def experiment_main(
     argv: Optional[Sequence[str]],
     *,
