@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import sys
 import time
 import traceback
 from typing import Any, Dict, Optional
@@ -67,6 +69,14 @@ def set_threads(threads: Optional[int]) -> None:
     torch.set_num_threads(max(1, int(threads)))
 
 
+def ray_node_id() -> Optional[str]:
+    """The id of the Ray node this process runs on when it is a Ray worker, else ``None``."""
+    ray = sys.modules.get("ray")
+    if ray is None or not ray.is_initialized():
+        return None
+    return ray.get_runtime_context().get_node_id()
+
+
 def execute(run_data: Dict[str, Any], out_dir: str, threads: Optional[int] = None) -> Dict[str, Any]:
     """Fit one run (``Run.to_dict()``) into its folder; returns the record written to
     ``result.json`` (``status="done"``, the run's fields and metrics) or ``error.json``
@@ -99,7 +109,8 @@ def execute(run_data: Dict[str, Any], out_dir: str, threads: Optional[int] = Non
     metrics = outcome.metrics
     result = {**run.to_dict(), "status": DONE, **{key: metrics.get(key) for key in RESULT_KEYS},
               "num_parameters": metrics.get("params"),
-              "wall_seconds": round(time.perf_counter() - started, 3), "threads": threads, "pid": os.getpid()}
+              "wall_seconds": round(time.perf_counter() - started, 3), "threads": threads, "pid": os.getpid(),
+              "host": socket.gethostname(), "ray_node": ray_node_id()}
     write_json(os.path.join(directory, RESULT), result, allow_nan=True)
     return result
 
