@@ -19,8 +19,12 @@ inline void check_hashgrid_inputs(const at::Tensor& x, const at::Tensor& table, 
               "hashgrid: x must be float32 or float64, got ", x.scalar_type());
   TORCH_CHECK(table.dim() == 2 && table.size(1) >= 1, "hashgrid: table must have shape (P, F) with F >= 1, got ",
               table.sizes());
-  TORCH_CHECK(table.scalar_type() == x.scalar_type(), "hashgrid: table dtype ", table.scalar_type(),
-              " differs from x dtype ", x.scalar_type());
+  // float16 tables (tiny-cuda-nn's half-precision parameters) are read by the CUDA kernels only,
+  // with float32 positions, features and accumulation.
+  const bool half_table =
+      device == c10::DeviceType::CUDA && table.scalar_type() == at::kHalf && x.scalar_type() == at::kFloat;
+  TORCH_CHECK(table.scalar_type() == x.scalar_type() || half_table, "hashgrid: table dtype ", table.scalar_type(),
+              " differs from x dtype ", x.scalar_type(), " (float16 tables need float32 x and a CUDA device)");
   TORCH_CHECK(x.device().type() == device && table.device() == x.device(), "hashgrid: x and table must be on ",
               device, ", got ", x.device(), " and ", table.device());
   TORCH_CHECK(x.is_contiguous() && table.is_contiguous(), "hashgrid: x and table must be contiguous");

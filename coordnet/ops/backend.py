@@ -65,3 +65,79 @@ def backend(device: Optional[Union[str, torch.device]] = None) -> str:
             _extension.warn_once_if_missing()
         return "reference"
     return compiled
+
+
+# Fixed limits of the compiled kernels, as the C++ sources define them (tests compare them with
+# the sources). Shapes outside them run on the pure-PyTorch reference instead.
+FOURIER_CUDA_MAX_DIMS = 8  # csrc/cuda/fourier_cuda.h: kMaxFourierDims (coordinates held in registers)
+HASHGRID_MAX_DIMS = 4  # csrc/include/coordnet/hashgrid.h: kMaxDims (CPU and CUDA)
+HASHGRID_CUDA_MAX_LEVELS = 64  # csrc/cuda/hashgrid_cuda.h: kMaxHashgridLevels (levels passed by value)
+FLOAT_DTYPES = (torch.float32, torch.float64)
+
+OPS = ("fourier_features", "hashgrid", "pack_signs_relu_", "hash_patterns", "unique_patterns")
+_SHAPE_KEYS = {
+    "fourier_features": {"d", "dtype"},
+    "hashgrid": {"d", "levels", "dtype", "param_dtype"},
+    "pack_signs_relu_": {"dtype"},
+    "hash_patterns": set(),
+    "unique_patterns": set(),
+}
+
+
+def supports(op: str, device: Union[str, torch.device], **shape: object) -> bool:
+    """Whether the compiled kernel of ``op`` for ``device``'s type accepts a problem of this shape.
+
+    Says nothing about whether the extension is built (see :func:`backend`); only whether the
+    kernel's fixed limits admit the problem, so it answers the same on machines with and without
+    a GPU.
+
+    Args:
+        op: one of :data:`OPS`.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or a ``torch.device``.
+        **shape: what the limits depend on; missing keys are not checked.
+            ``fourier_features``: ``d`` (columns of ``x``), ``dtype``.
+            ``hashgrid``: ``d``, ``levels`` (number of levels), ``dtype`` (of ``x``),
+            ``param_dtype`` (of the table: ``x``'s dtype, or float16 with float32 ``x`` on CUDA).
+            ``pack_signs_relu_``: ``dtype`` (of the pre-activations).
+
+    Raises:
+        ValueError: unknown ``op``. TypeError: a shape key ``op`` does not take.
+    """
+    if op not in _SHAPE_KEYS:
+        raise ValueError(f"supports: op must be one of {', '.join(OPS)}; got {op!r}")
+    unknown = set(shape) - _SHAPE_KEYS[op]
+    if unknown:
+        raise TypeError(f"supports({op!r}): unknown shape argument(s) {', '.join(sorted(unknown))}")
+    device_type = torch.device(device).type
+    if device_type not in ("cpu", "cuda"):
+        return False
+    cuda = device_type == "cuda"
+    dtype = shape.get("dtype")
+    if dtype is not None and dtype not in FLOAT_DTYPES:
+        return False
+    d = shape.get("d")
+    if op == "fourier_features":
+        return d is None or not cuda or int(d) <= FOURIER_CUDA_MAX_DIMS
+    if op == "hashgrid":
+        if d is not None and not 1 <= int(d) <= HASHGRID_MAX_DIMS:
+            return False
+        levels = shape.get("levels")
+        if cuda and levels is not None and int(levels) > HASHGRID_CUDA_MAX_LEVELS:
+            return False
+        param_dtype = shape.get("param_dtype")
+        if param_dtype is None or param_dtype == dtype or dtype is None and param_dtype in FLOAT_DTYPES:
+            return True
+        # Half-precision tables: read as half and accumulated in float32 by the CUDA kernels only.
+        return cuda and param_dtype == torch.float16 and dtype in (None, torch.float32)
+    if op == "unique_patterns":
+        return not cuda  # CUDA dedupes hash_patterns' hashes with torch ops (coordnet.ops.regions)
+    return True
+
+
+def route(op: str, device: Union[str, torch.device], **shape: object) -> str:
+    """Implementation that runs ``op`` on ``device`` for this shape: :func:`backend`'s answer when
+    its kernel :func:`supports` the shape, else ``"reference"`` (never a kernel that would raise)."""
+    which = backend(device)
+    if which != "reference" and not supports(op, device, **shape):
+        return "reference"
+    return which

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from coordnet.ops import _extension
-from coordnet.ops.backend import backend
+from coordnet.ops.backend import route
 from coordnet.ops.fourier_reference import (
     INPUT_FIRST,
     INPUT_LAST,
@@ -137,7 +137,7 @@ def fourier_features(
     input_mode = INPUT_MODES[include_input]
     batch_shape = x.shape[:-1]
     rows = x if x.dim() == 2 else x.reshape(-1, x.shape[-1])
-    which = backend(x.device)
+    which = route("fourier_features", x.device, d=x.shape[-1], dtype=x.dtype)
     if which == "reference" or rows.shape[0] * m < SMALL_PROBLEM_PAIRS or m == 0:
         out = fourier_features_reference(rows, B, amplitude, scale, group, input_mode)
     else:

@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from coordnet.ops import _extension
-from coordnet.ops.backend import backend
+from coordnet.ops.backend import route
 from coordnet.ops.hashgrid_reference import INTERPOLATIONS, GridLevels, hashgrid_reference
 
 INTERPOLATION_CODES = {name: code for code, name in enumerate(INTERPOLATIONS)}
@@ -47,7 +47,7 @@ def _register_compiled() -> None:
             # Higher-order derivatives requested: differentiate the reference instead.
             geometry = GridLevels.from_flat(x.shape[1], table.shape[1], scales, levels, shift, ceil_corner)
             wanted = [t for t, need in ((x, need_x), (table, need_table)) if need]
-            out = hashgrid_reference(x, table, geometry, INTERPOLATIONS[interpolation])
+            out = hashgrid_reference(x, table.to(x.dtype), geometry, INTERPOLATIONS[interpolation])
             grads = list(torch.autograd.grad(out, wanted, grad_out, create_graph=True, allow_unused=True))
             grads = [torch.zeros_like(t) if g is None else g for t, g in zip(wanted, grads)]
             if need_x:
@@ -82,8 +82,11 @@ def _validate(x: Tensor, table: Tensor, levels: GridLevels, interpolation: str) 
         raise TypeError(f"hashgrid_encode: levels must be a GridLevels, got {type(levels).__name__}")
     if x.dtype not in (torch.float32, torch.float64):
         raise TypeError(f"hashgrid_encode: x must be float32 or float64, got dtype {x.dtype}")
-    if table.dtype != x.dtype:
-        raise TypeError(f"hashgrid_encode: table has dtype {table.dtype} but x has {x.dtype}")
+    if table.dtype != x.dtype and not (table.dtype == torch.float16 and x.dtype == torch.float32):
+        raise TypeError(
+            f"hashgrid_encode: table has dtype {table.dtype} but x has {x.dtype} "
+            "(the table must have x's dtype, or float16 with float32 x)"
+        )
     if table.device != x.device:
         raise ValueError(f"hashgrid_encode: table is on {table.device} but x on {x.device}")
     if x.dim() < 1 or x.shape[-1] != levels.in_dim:
@@ -100,19 +103,26 @@ def hashgrid_encode(x: Tensor, table: Tensor, levels: GridLevels, interpolation:
 
     Args:
         x: ``(..., d)`` positions, float32 or float64.
-        table: ``(levels.n_entries, F)`` feature table (same dtype and device as ``x``).
+        table: ``(levels.n_entries, F)`` feature table on ``x``'s device, with ``x``'s dtype or
+            float16 with float32 ``x`` (tiny-cuda-nn's half-precision parameters: the CUDA kernels
+            read half values and accumulate in float32; other paths upcast the table first).
         levels: the grid's geometry (:func:`~coordnet.ops.hashgrid_reference.tcnn_levels`,
             :func:`~coordnet.ops.hashgrid_reference.nerfstudio_levels`).
         interpolation: ``"nearest"``, ``"linear"`` or ``"smoothstep"``.
 
     Returns:
-        ``(..., L·F)`` features, level-major. Differentiable with respect to ``table`` and ``x``
-        (the gradient with respect to ``x`` is zero for nearest interpolation).
+        ``(..., L·F)`` features in ``x``'s dtype, level-major. Differentiable with respect to
+        ``table`` (gradient in the table's dtype) and ``x`` (zero for nearest interpolation).
     """
     _validate(x, table, levels, interpolation)
     batch_shape = x.shape[:-1]
     rows = x.reshape(-1, x.shape[-1])
-    if backend(x.device) == "reference":
+    shape = {"d": levels.in_dim, "levels": len(levels.scales), "dtype": x.dtype}
+    which = route("hashgrid", x.device, param_dtype=table.dtype, **shape)
+    if table.dtype != x.dtype and which != "cuda":
+        table = table.to(x.dtype)  # differentiable: the gradient comes back in the table's dtype
+        which = route("hashgrid", x.device, param_dtype=x.dtype, **shape)
+    if which == "reference":
         out = hashgrid_reference(rows, table, levels, interpolation)
     else:
         out = torch.ops.coordnet.hashgrid_forward(

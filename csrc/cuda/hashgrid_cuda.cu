@@ -13,6 +13,11 @@ using hashgrid::Corners;
 
 constexpr int kThreads = 256;
 
+// Table entries as the arithmetic type: half parameters are widened to float on load.
+__device__ __forceinline__ float widen(float v) { return v; }
+__device__ __forceinline__ double widen(double v) { return v; }
+__device__ __forceinline__ float widen(__half v) { return __half2float(v); }
+
 // atomicAdd on doubles exists from sm_60 on; older architectures get a compare-and-swap loop.
 __device__ __forceinline__ void add_to(float* address, float value) { atomicAdd(address, value); }
 __device__ __forceinline__ void add_to(double* address, double value) {
@@ -28,8 +33,8 @@ __device__ __forceinline__ void add_to(double* address, double value) {
 #endif
 }
 
-template <typename T, int D>
-__global__ void forward_kernel(const T* __restrict__ x, const T* __restrict__ table, int64_t n, int64_t features,
+template <typename T, typename Param, int D>
+__global__ void forward_kernel(const T* __restrict__ x, const Param* __restrict__ table, int64_t n, int64_t features,
                                const HashgridLevels<T> levels, T shift, int64_t interpolation, bool ceil_corner,
                                T* __restrict__ out) {
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
@@ -41,7 +46,7 @@ __global__ void forward_kernel(const T* __restrict__ x, const T* __restrict__ ta
   T* o = out + i * levels.count * features + l * features;
   for (int64_t f = 0; f < features; ++f) {
     T acc = T(0);
-    for (int k = 0; k < count; ++k) acc += c.weight[k] * table[c.row[k] * features + f];
+    for (int k = 0; k < count; ++k) acc += c.weight[k] * static_cast<T>(widen(table[c.row[k] * features + f]));
     o[f] = acc;
   }
 }
@@ -61,8 +66,8 @@ __global__ void grad_table_kernel(const T* __restrict__ grad_out, const T* __res
     for (int64_t f = 0; f < features; ++f) add_to(grad_table + c.row[k] * features + f, c.weight[k] * g[f]);
 }
 
-template <typename T, int D>
-__global__ void grad_x_kernel(const T* __restrict__ grad_out, const T* __restrict__ x, const T* __restrict__ table,
+template <typename T, typename Param, int D>
+__global__ void grad_x_kernel(const T* __restrict__ grad_out, const T* __restrict__ x, const Param* __restrict__ table,
                               int64_t n, int64_t features, const HashgridLevels<T> levels, T shift,
                               int64_t interpolation, bool ceil_corner, T* __restrict__ grad_x) {
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
@@ -76,7 +81,7 @@ __global__ void grad_x_kernel(const T* __restrict__ grad_out, const T* __restric
     const T* g = grad_out + i * levels.count * features + l * features;
     for (int k = 0; k < Corners<T, D>::kCount; ++k) {
       T gv = T(0);
-      for (int64_t f = 0; f < features; ++f) gv += g[f] * table[c.row[k] * features + f];
+      for (int64_t f = 0; f < features; ++f) gv += g[f] * static_cast<T>(widen(table[c.row[k] * features + f]));
       for (int j = 0; j < D; ++j) acc[j] += gv * dweight[k][j];
     }
   }
@@ -89,15 +94,15 @@ dim3 level_grid(int64_t n, int levels) {
 
 unsigned point_blocks(int64_t n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
 
-template <typename T, int D>
-void forward_d(const T* x, const T* table, int64_t n, int64_t features, const HashgridLevels<T>& levels, T shift,
+template <typename T, typename Param, int D>
+void forward_d(const T* x, const Param* table, int64_t n, int64_t features, const HashgridLevels<T>& levels, T shift,
                int64_t interpolation, bool ceil_corner, T* out, cudaStream_t stream) {
-  forward_kernel<T, D><<<level_grid(n, levels.count), kThreads, 0, stream>>>(x, table, n, features, levels, shift,
+  forward_kernel<T, Param, D><<<level_grid(n, levels.count), kThreads, 0, stream>>>(x, table, n, features, levels, shift,
                                                                              interpolation, ceil_corner, out);
 }
 
-template <typename T, int D>
-void backward_d(const T* grad_out, const T* x, const T* table, int64_t n, int64_t features,
+template <typename T, typename Param, int D>
+void backward_d(const T* grad_out, const T* x, const Param* table, int64_t n, int64_t features,
                 const HashgridLevels<T>& levels, T shift, int64_t interpolation, bool ceil_corner, T* grad_x,
                 T* grad_table, cudaStream_t stream) {
   if (grad_table != nullptr) {
@@ -105,55 +110,56 @@ void backward_d(const T* grad_out, const T* x, const T* table, int64_t n, int64_
         grad_out, x, n, features, levels, shift, interpolation, ceil_corner, grad_table);
   }
   if (grad_x != nullptr && interpolation != hashgrid::kNearest) {
-    grad_x_kernel<T, D><<<point_blocks(n), kThreads, 0, stream>>>(grad_out, x, table, n, features, levels, shift,
+    grad_x_kernel<T, Param, D><<<point_blocks(n), kThreads, 0, stream>>>(grad_out, x, table, n, features, levels, shift,
                                                                   interpolation, ceil_corner, grad_x);
   }
 }
 
 }  // namespace
 
-template <typename T>
-void hashgrid_forward(const T* x, const T* table, int64_t n, int64_t d, int64_t features,
+template <typename T, typename Param>
+void hashgrid_forward(const T* x, const Param* table, int64_t n, int64_t d, int64_t features,
                       const HashgridLevels<T>& levels, T shift, int64_t interpolation, bool ceil_corner, T* out,
                       cudaStream_t stream) {
   if (n == 0 || levels.count == 0) return;
   switch (d) {
-    case 1: return forward_d<T, 1>(x, table, n, features, levels, shift, interpolation, ceil_corner, out, stream);
-    case 2: return forward_d<T, 2>(x, table, n, features, levels, shift, interpolation, ceil_corner, out, stream);
-    case 3: return forward_d<T, 3>(x, table, n, features, levels, shift, interpolation, ceil_corner, out, stream);
-    default: return forward_d<T, 4>(x, table, n, features, levels, shift, interpolation, ceil_corner, out, stream);
+    case 1: return forward_d<T, Param, 1>(x, table, n, features, levels, shift, interpolation, ceil_corner, out, stream);
+    case 2: return forward_d<T, Param, 2>(x, table, n, features, levels, shift, interpolation, ceil_corner, out, stream);
+    case 3: return forward_d<T, Param, 3>(x, table, n, features, levels, shift, interpolation, ceil_corner, out, stream);
+    default: return forward_d<T, Param, 4>(x, table, n, features, levels, shift, interpolation, ceil_corner, out, stream);
   }
 }
 
-template <typename T>
-void hashgrid_backward(const T* grad_out, const T* x, const T* table, int64_t n, int64_t d, int64_t features,
+template <typename T, typename Param>
+void hashgrid_backward(const T* grad_out, const T* x, const Param* table, int64_t n, int64_t d, int64_t features,
                        const HashgridLevels<T>& levels, T shift, int64_t interpolation, bool ceil_corner, T* grad_x,
                        T* grad_table, cudaStream_t stream) {
   if (n == 0 || levels.count == 0) return;
   switch (d) {
     case 1:
-      return backward_d<T, 1>(grad_out, x, table, n, features, levels, shift, interpolation, ceil_corner, grad_x,
+      return backward_d<T, Param, 1>(grad_out, x, table, n, features, levels, shift, interpolation, ceil_corner, grad_x,
                               grad_table, stream);
     case 2:
-      return backward_d<T, 2>(grad_out, x, table, n, features, levels, shift, interpolation, ceil_corner, grad_x,
+      return backward_d<T, Param, 2>(grad_out, x, table, n, features, levels, shift, interpolation, ceil_corner, grad_x,
                               grad_table, stream);
     case 3:
-      return backward_d<T, 3>(grad_out, x, table, n, features, levels, shift, interpolation, ceil_corner, grad_x,
+      return backward_d<T, Param, 3>(grad_out, x, table, n, features, levels, shift, interpolation, ceil_corner, grad_x,
                               grad_table, stream);
     default:
-      return backward_d<T, 4>(grad_out, x, table, n, features, levels, shift, interpolation, ceil_corner, grad_x,
+      return backward_d<T, Param, 4>(grad_out, x, table, n, features, levels, shift, interpolation, ceil_corner, grad_x,
                               grad_table, stream);
   }
 }
 
-#define COORDNET_INSTANTIATE(T)                                                                              \
-  template void hashgrid_forward<T>(const T*, const T*, int64_t, int64_t, int64_t, const HashgridLevels<T>&, T, \
-                                    int64_t, bool, T*, cudaStream_t);                                        \
-  template void hashgrid_backward<T>(const T*, const T*, const T*, int64_t, int64_t, int64_t,                  \
-                                     const HashgridLevels<T>&, T, int64_t, bool, T*, T*, cudaStream_t);
+#define COORDNET_INSTANTIATE(T, Param)                                                                          \
+  template void hashgrid_forward<T, Param>(const T*, const Param*, int64_t, int64_t, int64_t,                   \
+                                           const HashgridLevels<T>&, T, int64_t, bool, T*, cudaStream_t);       \
+  template void hashgrid_backward<T, Param>(const T*, const T*, const Param*, int64_t, int64_t, int64_t,        \
+                                            const HashgridLevels<T>&, T, int64_t, bool, T*, T*, cudaStream_t);
 
-COORDNET_INSTANTIATE(float)
-COORDNET_INSTANTIATE(double)
+COORDNET_INSTANTIATE(float, float)
+COORDNET_INSTANTIATE(double, double)
+COORDNET_INSTANTIATE(float, __half)
 
 }  // namespace cuda
 }  // namespace coordnet

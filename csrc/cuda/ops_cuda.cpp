@@ -101,6 +101,10 @@ cuda::HashgridLevels<T> hashgrid_levels_cuda(c10::ArrayRef<double> scales, c10::
   return out;
 }
 
+const __half* half_table(const at::Tensor& table) {
+  return reinterpret_cast<const __half*>(table.const_data_ptr<at::Half>());
+}
+
 at::Tensor hashgrid_forward_cuda(const at::Tensor& x, const at::Tensor& table, c10::ArrayRef<double> scales,
                                  c10::ArrayRef<int64_t> levels, int64_t interpolation, double shift,
                                  bool ceil_corner) {
@@ -108,12 +112,21 @@ at::Tensor hashgrid_forward_cuda(const at::Tensor& x, const at::Tensor& table, c
   const c10::cuda::CUDAGuard guard(x.device());
   at::Tensor out = at::empty({x.size(0), static_cast<int64_t>(scales.size()) * table.size(1)}, x.options());
   if (out.numel() == 0) return out;
-  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "hashgrid_forward_cuda", [&] {
-    cuda::hashgrid_forward<scalar_t>(x.const_data_ptr<scalar_t>(), table.const_data_ptr<scalar_t>(), x.size(0),
-                                     x.size(1), table.size(1), hashgrid_levels_cuda<scalar_t>(scales, levels),
-                                     static_cast<scalar_t>(shift), interpolation, ceil_corner,
-                                     out.mutable_data_ptr<scalar_t>(), at::cuda::getCurrentCUDAStream());
-  });
+  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
+  if (table.scalar_type() == at::kHalf) {  // float x (checked): half parameters, float arithmetic
+    cuda::hashgrid_forward<float, __half>(x.const_data_ptr<float>(), half_table(table), x.size(0), x.size(1),
+                                          table.size(1), hashgrid_levels_cuda<float>(scales, levels),
+                                          static_cast<float>(shift), interpolation, ceil_corner,
+                                          out.mutable_data_ptr<float>(), stream);
+  } else {
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "hashgrid_forward_cuda", [&] {
+      cuda::hashgrid_forward<scalar_t, scalar_t>(x.const_data_ptr<scalar_t>(), table.const_data_ptr<scalar_t>(),
+                                                 x.size(0), x.size(1), table.size(1),
+                                                 hashgrid_levels_cuda<scalar_t>(scales, levels),
+                                                 static_cast<scalar_t>(shift), interpolation, ceil_corner,
+                                                 out.mutable_data_ptr<scalar_t>(), stream);
+    });
+  }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return out;
 }
@@ -126,19 +139,32 @@ std::tuple<at::Tensor, at::Tensor> hashgrid_backward_cuda(const at::Tensor& grad
   check_hashgrid_inputs(x, table, scales, levels, interpolation, at::kCUDA);
   check_hashgrid_grad(grad_out, x, static_cast<int64_t>(scales.size()) * table.size(1));
   const c10::cuda::CUDAGuard guard(x.device());
+  const bool half = table.scalar_type() == at::kHalf;
   at::Tensor grad_x = at::zeros({need_grad_x ? x.size(0) : 0, x.size(1)}, x.options());
-  at::Tensor grad_table = at::zeros({need_grad_table ? table.size(0) : 0, table.size(1)}, table.options());
-  if (x.size(0) == 0 || scales.empty() || (!need_grad_x && !need_grad_table)) return {grad_x, grad_table};
-  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "hashgrid_backward_cuda", [&] {
-    cuda::hashgrid_backward<scalar_t>(
-        grad_out.const_data_ptr<scalar_t>(), x.const_data_ptr<scalar_t>(), table.const_data_ptr<scalar_t>(),
-        x.size(0), x.size(1), table.size(1), hashgrid_levels_cuda<scalar_t>(scales, levels),
-        static_cast<scalar_t>(shift), interpolation, ceil_corner,
-        need_grad_x ? grad_x.mutable_data_ptr<scalar_t>() : nullptr,
-        need_grad_table ? grad_table.mutable_data_ptr<scalar_t>() : nullptr, at::cuda::getCurrentCUDAStream());
-  });
+  // The table gradient is accumulated in x's dtype (float32 for half tables) and returned in the table's.
+  at::Tensor grad_table = at::zeros({need_grad_table ? table.size(0) : 0, table.size(1)}, x.options());
+  if (x.size(0) == 0 || scales.empty() || (!need_grad_x && !need_grad_table)) {
+    return {grad_x, grad_table.to(table.scalar_type())};
+  }
+  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
+  if (half) {
+    cuda::hashgrid_backward<float, __half>(
+        grad_out.const_data_ptr<float>(), x.const_data_ptr<float>(), half_table(table), x.size(0), x.size(1),
+        table.size(1), hashgrid_levels_cuda<float>(scales, levels), static_cast<float>(shift), interpolation,
+        ceil_corner, need_grad_x ? grad_x.mutable_data_ptr<float>() : nullptr,
+        need_grad_table ? grad_table.mutable_data_ptr<float>() : nullptr, stream);
+  } else {
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "hashgrid_backward_cuda", [&] {
+      cuda::hashgrid_backward<scalar_t, scalar_t>(
+          grad_out.const_data_ptr<scalar_t>(), x.const_data_ptr<scalar_t>(), table.const_data_ptr<scalar_t>(),
+          x.size(0), x.size(1), table.size(1), hashgrid_levels_cuda<scalar_t>(scales, levels),
+          static_cast<scalar_t>(shift), interpolation, ceil_corner,
+          need_grad_x ? grad_x.mutable_data_ptr<scalar_t>() : nullptr,
+          need_grad_table ? grad_table.mutable_data_ptr<scalar_t>() : nullptr, stream);
+    });
+  }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
-  return {grad_x, grad_table};
+  return {grad_x, half ? grad_table.to(at::kHalf) : grad_table};
 }
 
 }  // namespace
