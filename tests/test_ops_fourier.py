@@ -10,15 +10,16 @@ import torch
 import coordnet.ops as ops
 from coordnet.ops.fourier_reference import fourier_features_backward_reference, fourier_features_reference
 from conftest import TWO_PI, phase_tolerance, requires_extension
+from devices import on_devices, to
 
 MODES = {None: 0, "first": 1, "last": 2}
 
 
-def random_problem(n, d, m, dtype, scale=10.0, amplitude=False):
+def random_problem(n, d, m, dtype, scale=10.0, amplitude=False, device="cpu"):
     x = torch.rand(n, d, dtype=dtype)
     B = torch.randn(m, d, dtype=dtype) * scale
     a = torch.rand(m, dtype=dtype) if amplitude else None
-    return x, B, a
+    return to(device, x, B, a)
 
 
 def max_phase(x, B, scale=TWO_PI):
@@ -28,6 +29,7 @@ def max_phase(x, B, scale=TWO_PI):
 
 
 @requires_extension
+@on_devices
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize(
     "n,d,m,group,include,amplitude",
@@ -38,21 +40,24 @@ def max_phase(x, B, scale=TWO_PI):
         (4097, 2, 256, 1, None, True),
         (33, 5, 12, 4, "first", False),
         (130, 3, 30, 3, "last", True),
+        (300, 8, 16, 2, "first", False),
+        (300, 11, 16, None, "last", True),  # more coordinates than the CUDA kernel holds: reference
     ],
 )
-def test_compiled_forward_matches_reference(compiled_path, dtype, n, d, m, group, include, amplitude):
-    x, B, a = random_problem(n, d, m, dtype, amplitude=amplitude)
+def test_compiled_forward_matches_reference(compiled_path, device, dtype, n, d, m, group, include, amplitude):
+    x, B, a = random_problem(n, d, m, dtype, amplitude=amplitude, device=device)
     got = ops.fourier_features(x, B, a, group=group, include_input=include)
     want = fourier_features_reference(x, B, a, TWO_PI, group or m, MODES[include])
     assert got.shape == want.shape == (n, 2 * m + (d if include else 0))
-    assert got.dtype == dtype
+    assert got.dtype == dtype and got.device == x.device
     torch.testing.assert_close(got, want, rtol=0, atol=phase_tolerance(max_phase(x, B), dtype))
 
 
 @requires_extension
-def test_compiled_float32_is_more_accurate_than_its_tolerance(compiled_path):
+@on_devices
+def test_compiled_float32_is_more_accurate_than_its_tolerance(compiled_path, device):
     # Phases of tens of turns: the kernel reduces them exactly, so it beats float32 torch.sin.
-    x, B, _ = random_problem(5000, 3, 128, torch.float32, scale=20.0)
+    x, B, _ = random_problem(5000, 3, 128, torch.float32, scale=20.0, device=device)
     got = ops.fourier_features(x, B).double()
     exact = fourier_features_reference(x.double(), B.double())
     reference = fourier_features_reference(x, B).double()
@@ -64,9 +69,10 @@ def test_compiled_float32_is_more_accurate_than_its_tolerance(compiled_path):
 
 
 @requires_extension
+@on_devices
 @pytest.mark.parametrize("scale", [1.0, math.pi, TWO_PI, 0.37])
-def test_compiled_scales(compiled_path, scale):
-    x, B, _ = random_problem(300, 2, 40, torch.float64)
+def test_compiled_scales(compiled_path, device, scale):
+    x, B, _ = random_problem(300, 2, 40, torch.float64, device=device)
     got = ops.fourier_features(x, B, scale=scale, group=1)
     want = fourier_features_reference(x, B, None, scale, 1, 0)
     torch.testing.assert_close(got, want, rtol=0, atol=phase_tolerance(max_phase(x, B, scale), torch.float64))
@@ -95,12 +101,13 @@ def test_non_contiguous_input(compiled_path):
 
 
 @requires_extension
+@on_devices
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("group,include,amplitude", [(None, None, False), (1, "first", True), (2, "last", False)])
-def test_backward_kernel_matches_reference(dtype, group, include, amplitude):
+def test_backward_kernel_matches_reference(device, dtype, group, include, amplitude):
     n, d, m = 777, 3, 20
-    x, B, a = random_problem(n, d, m, dtype, scale=3.0, amplitude=amplitude)
-    g = torch.randn(n, 2 * m + (d if include else 0), dtype=dtype)
+    x, B, a = random_problem(n, d, m, dtype, scale=3.0, amplitude=amplitude, device=device)
+    g = to(device, torch.randn(n, 2 * m + (d if include else 0), dtype=dtype))
     mode = MODES[include]
     gx, gB = torch.ops.coordnet.fourier_features_backward(g, x, B, a, 1.0, group or m, mode, True, True)
     # Exact gradients in float64; each entry is a sum of terms whose phases are rounded
@@ -119,11 +126,13 @@ def test_backward_kernel_matches_reference(dtype, group, include, amplitude):
 
 
 @requires_extension
+@on_devices
 @pytest.mark.parametrize("group,include", [(None, None), (1, "first"), (2, "last")])
-def test_gradcheck(compiled_path, group, include):
-    x = torch.rand(9, 2, dtype=torch.float64, requires_grad=True)
-    B = (torch.randn(6, 2, dtype=torch.float64) * 2).requires_grad_()
-    a = torch.rand(6, dtype=torch.float64)
+def test_gradcheck(compiled_path, device, group, include):
+    x, B, a = to(device, torch.rand(9, 2, dtype=torch.float64), torch.randn(6, 2, dtype=torch.float64) * 2,
+                 torch.rand(6, dtype=torch.float64))
+    x.requires_grad_()
+    B.requires_grad_()
     fn = lambda x, B: ops.fourier_features(x, B, a, group=group, include_input=include)  # noqa: E731
     assert torch.autograd.gradcheck(fn, (x, B))
     assert torch.autograd.gradgradcheck(fn, (x, B))
@@ -156,13 +165,15 @@ def test_eikonal_style_double_backward_matches_reference(compiled_path):
 
 
 @requires_extension
-def test_opcheck():
-    x = torch.rand(40, 3, dtype=torch.float64, requires_grad=True)
-    B = torch.randn(8, 3, dtype=torch.float64, requires_grad=True)
-    a = torch.rand(8, dtype=torch.float64)
+@on_devices
+def test_opcheck(device):
+    x, B, a = to(device, torch.rand(40, 3, dtype=torch.float64), torch.randn(8, 3, dtype=torch.float64),
+                 torch.rand(8, dtype=torch.float64))
+    x.requires_grad_()
+    B.requires_grad_()
     for args in [(x, B, None, 1.0, 8, 0), (x, B, a, 0.5, 2, 1), (x, B, a, 0.25, 1, 2)]:
         torch.library.opcheck(torch.ops.coordnet.fourier_features.default, args)
-    g = torch.randn(40, 16, dtype=torch.float64)
+    g = to(device, torch.randn(40, 16, dtype=torch.float64))
     torch.library.opcheck(
         torch.ops.coordnet.fourier_features_backward.default, (g, x.detach(), B.detach(), None, 1.0, 4, 0, True, True)
     )
@@ -214,11 +225,12 @@ def test_reference_backward_matches_autograd():
             torch.testing.assert_close(h, w)
 
 
+@on_devices
 @pytest.mark.parametrize("path", ["reference", "compiled"])
-def test_nan_and_inf_give_nan_features(path, request):
+def test_nan_and_inf_give_nan_features(path, device, request):
     request.getfixturevalue(f"{path}_path")
-    x = torch.tensor([[0.25, float("nan")], [float("inf"), 0.5], [0.1, 0.2]]).repeat(20, 1)
-    B = torch.eye(2).repeat(40, 1)
+    x = to(device, torch.tensor([[0.25, float("nan")], [float("inf"), 0.5], [0.1, 0.2]]).repeat(20, 1))
+    B = to(device, torch.eye(2).repeat(40, 1))
     out = ops.fourier_features(x, B)
     assert out[0::3].isnan().all() and out[1::3].isnan().all()
     assert out[2::3].isfinite().all()

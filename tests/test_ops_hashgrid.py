@@ -14,6 +14,7 @@ from coordnet.ops.hashgrid_reference import (
     tcnn_levels,
 )
 from conftest import requires_extension
+from devices import on_devices, to
 
 INTERPOLATIONS = ("nearest", "linear", "smoothstep")
 
@@ -23,10 +24,10 @@ def small_levels(d, grid_type="hash", features=2):
     return tcnn_levels(d, 5, features, 7, 3, 1.9, grid_type)
 
 
-def random_problem(levels, n, dtype, low=-0.3, high=1.3):
+def random_problem(levels, n, dtype, low=-0.3, high=1.3, device="cpu"):
     x = torch.rand(n, levels.in_dim, dtype=dtype) * (high - low) + low
     table = torch.randn(levels.n_entries, levels.n_features_per_level, dtype=dtype)
-    return x, table
+    return to(device, x, table)
 
 
 def op_args(levels, interpolation):
@@ -56,13 +57,14 @@ def test_small_levels_cover_every_mode():
 
 
 @requires_extension
+@on_devices
 @pytest.mark.parametrize("d", [1, 2, 3, 4])
 @pytest.mark.parametrize("grid_type", ["hash", "dense", "tiled"])
 @pytest.mark.parametrize("interpolation", INTERPOLATIONS)
-def test_compiled_forward_matches_reference(compiled_path, d, grid_type, interpolation):
+def test_compiled_forward_matches_reference(compiled_path, device, d, grid_type, interpolation):
     for dtype, features, n in ((torch.float64, 2, 301), (torch.float32, 3, 97)):
         levels = small_levels(d, grid_type, features)
-        x, table = random_problem(levels, n, dtype)
+        x, table = random_problem(levels, n, dtype, device=device)
         got = ops.hashgrid_encode(x, table, levels, interpolation)
         want = hashgrid_reference(x, table, levels, interpolation)
         assert got.shape == want.shape == (n, 5 * features) and got.dtype == dtype
@@ -70,11 +72,12 @@ def test_compiled_forward_matches_reference(compiled_path, d, grid_type, interpo
 
 
 @requires_extension
+@on_devices
 @pytest.mark.parametrize("features", [1, 2, 5, 8])
-def test_compiled_matches_reference_for_odd_sizes(compiled_path, features):
+def test_compiled_matches_reference_for_odd_sizes(compiled_path, device, features):
     levels = tcnn_levels(3, 3, features, 9, 5, 2.3)
     for n in (1, 15, 17, 1025):
-        x, table = random_problem(levels, n, torch.float64)
+        x, table = random_problem(levels, n, torch.float64, device=device)
         torch.testing.assert_close(ops.hashgrid_encode(x, table, levels), hashgrid_reference(x, table, levels))
 
 
@@ -100,11 +103,12 @@ def test_compiled_matches_reference_in_nerfstudio_convention(compiled_path):
 
 
 @requires_extension
+@on_devices
 @pytest.mark.parametrize("d", [1, 2, 3, 4])
 @pytest.mark.parametrize("interpolation", INTERPOLATIONS)
-def test_compiled_backward_matches_reference(compiled_path, d, interpolation):
+def test_compiled_backward_matches_reference(compiled_path, device, d, interpolation):
     levels = small_levels(d, "hash" if d != 2 else "tiled")
-    x, table = random_problem(levels, 203, torch.float64)
+    x, table = random_problem(levels, 203, torch.float64, device=device)
     x.requires_grad_()
     table.requires_grad_()
     got = ops.hashgrid_encode(x, table, levels, interpolation)
@@ -142,11 +146,13 @@ def test_empty_batch_and_any_batch_shape(request, path, interpolation):
 
 
 @requires_extension
+@on_devices
 @pytest.mark.parametrize("interpolation", INTERPOLATIONS)
-def test_gradcheck_table_and_positions(compiled_path, interpolation):
+def test_gradcheck_table_and_positions(compiled_path, device, interpolation):
     levels = tcnn_levels(3, 3, 2, 5, 2, 1.8)
-    x = torch.rand(12, 3, dtype=torch.float64).requires_grad_()
-    table = torch.randn(levels.n_entries, 2, dtype=torch.float64, requires_grad=True)
+    x, table = to(device, torch.rand(12, 3, dtype=torch.float64), torch.randn(levels.n_entries, 2, dtype=torch.float64))
+    x.requires_grad_()
+    table.requires_grad_()
     fn = lambda x, t: ops.hashgrid_encode(x, t, levels, interpolation)  # noqa: E731
     assert torch.autograd.gradcheck(fn, (x, table), fast_mode=True)
     assert torch.autograd.gradcheck(fn, (x[:3], table))
@@ -207,40 +213,77 @@ def test_float32_accumulation_is_close_to_float64(compiled_path):
     torch.testing.assert_close(got.double(), want, rtol=0, atol=1e-3)
 
 
+@on_devices
 @pytest.mark.parametrize("path", ["reference", "compiled"])
-def test_out_of_range_inputs_are_finite_and_nan_propagates(path, request):
+def test_out_of_range_inputs_are_finite_and_nan_propagates(path, device, request):
     request.getfixturevalue(f"{path}_path")
     levels = small_levels(3, "dense")
-    table = torch.randn(levels.n_entries, 2)
-    x = torch.tensor(
+    table = to(device, torch.randn(levels.n_entries, 2))
+    x = to(device, torch.tensor(
         [[-5.0, 6.0, 0.5], [1e30, -1e30, 3.0], [float("inf"), float("-inf"), 0.1], [-0.01, 1.01, 2.0]]
-    )
+    ))
     out = ops.hashgrid_encode(x, table, levels)
     assert out.isfinite().all()
-    nan = ops.hashgrid_encode(torch.tensor([[float("nan"), 0.5, 0.5]]), table, levels)
+    nan = ops.hashgrid_encode(to(device, torch.tensor([[float("nan"), 0.5, 0.5]])), table, levels)
     assert nan.isnan().all()
 
 
 @requires_extension
-def test_out_of_range_rule_agrees_between_paths(compiled_path):
+@on_devices
+def test_out_of_range_rule_agrees_between_paths(compiled_path, device):
     for grid_type in ("hash", "dense", "tiled"):
         levels = small_levels(2, grid_type)
-        x, table = random_problem(levels, 400, torch.float64, -40.0, 40.0)
+        x, table = random_problem(levels, 400, torch.float64, -40.0, 40.0, device=device)
         torch.testing.assert_close(ops.hashgrid_encode(x, table, levels), hashgrid_reference(x, table, levels))
 
 
 @requires_extension
-def test_opcheck():
+@on_devices
+def test_opcheck(device):
     levels = tcnn_levels(3, 2, 2, 5, 2, 1.8)
-    x = torch.rand(30, 3, dtype=torch.float64, requires_grad=True)
-    table = torch.randn(levels.n_entries, 2, dtype=torch.float64, requires_grad=True)
+    x, table = to(device, torch.rand(30, 3, dtype=torch.float64), torch.randn(levels.n_entries, 2, dtype=torch.float64))
+    x.requires_grad_()
+    table.requires_grad_()
     for interpolation in ("nearest", "smoothstep"):
         torch.library.opcheck(torch.ops.coordnet.hashgrid_forward.default, (x, table, *op_args(levels, interpolation)))
-    g = torch.randn(30, 4, dtype=torch.float64)
+    g = to(device, torch.randn(30, 4, dtype=torch.float64))
     torch.library.opcheck(
         torch.ops.coordnet.hashgrid_backward.default,
         (g, x.detach(), table.detach(), *op_args(levels, "linear"), True, True),
     )
+    if ops.supports("hashgrid", device, dtype=torch.float32, param_dtype=torch.float16):
+        x16, table16 = x.detach().float().requires_grad_(), table.detach().half().requires_grad_()
+        torch.library.opcheck(torch.ops.coordnet.hashgrid_forward.default, (x16, table16, *op_args(levels, "linear")))
+        torch.library.opcheck(
+            torch.ops.coordnet.hashgrid_backward.default,
+            (g.float(), x16.detach(), table16.detach(), *op_args(levels, "linear"), True, True),
+        )
+
+
+@on_devices
+@pytest.mark.parametrize("path", ["reference", "compiled"])
+def test_float16_table_matches_float32_reference(request, path, device):
+    # tiny-cuda-nn keeps half parameters: CUDA reads them as half and accumulates in float32, the CPU
+    # upcasts. Features must equal the float32 reference of the same (half-representable) table, and
+    # the table gradient comes back in float16, rounded from the float32 gradient.
+    if path == "compiled" and not ops.extension_available():
+        pytest.skip("compiled extension unavailable")
+    request.getfixturevalue(f"{path}_path")
+    levels = tcnn_levels(3, 6, 2, 12, 4, 1.7)
+    x, table = random_problem(levels, 3000, torch.float32, 0.0, 1.0, device=device)
+    table16 = table.half().requires_grad_()
+    table32 = table16.detach().float().requires_grad_()
+    x.requires_grad_()
+    got = ops.hashgrid_encode(x, table16, levels)
+    want = hashgrid_reference(x, table32, levels)
+    assert got.dtype == torch.float32 and got.shape == want.shape
+    torch.testing.assert_close(got, want, rtol=0, atol=tolerance(torch.float32, table32, levels, x))
+    g = torch.randn_like(got)
+    got_x, got_table = torch.autograd.grad(got, (x, table16), g)
+    want_x, want_table = torch.autograd.grad(want, (x, table32), g)
+    assert got_table.dtype == torch.float16
+    torch.testing.assert_close(got_x, want_x, rtol=1e-4, atol=1e-4 * float(want_x.abs().max()))
+    torch.testing.assert_close(got_table.float(), want_table.half().float(), rtol=2e-3, atol=1e-3)
 
 
 @requires_extension

@@ -6,6 +6,7 @@ import coordnet.ops.regions as regions_op
 from coordnet.ops.regions import unique_by_hash_sort
 
 from conftest import requires_extension
+from devices import on_devices, to
 
 BACKENDS = ["reference_path", "compiled_path"]
 DTYPES = [torch.float32, torch.float64]
@@ -120,8 +121,9 @@ def test_pack_without_relu_leaves_preact(any_backend, dtype):
 
 
 @requires_extension
+@on_devices
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_pack_compiled_equals_reference(request, dtype):
+def test_pack_compiled_equals_reference(request, device, dtype):
     generator = torch.Generator().manual_seed(1)
     for _ in range(25):
         width = int(torch.randint(1, 201, (1,), generator=generator))
@@ -134,7 +136,7 @@ def test_pack_compiled_equals_reference(request, dtype):
         for mode in ("compiled", "reference"):
             ops.set_backend(mode)
             try:
-                out, packed = x.clone(), torch.full((n, words), 7, dtype=torch.int64)
+                out, packed = to(device, x.clone(), torch.full((n, words), 7, dtype=torch.int64))
                 ops.pack_signs_relu_(out, packed, offset, relu=bool(width % 2))
             finally:
                 ops.set_backend("auto")
@@ -172,10 +174,11 @@ def test_hash_of_empty_shapes(any_backend):
 
 
 @requires_extension
-def test_hash_compiled_equals_reference():
+@on_devices
+def test_hash_compiled_equals_reference(device):
     generator = torch.Generator().manual_seed(2)
     for n, words in [(0, 2), (1, 1), (7, 3), (101, 16), (1000, 5), (33, 0)]:
-        packed = torch.randint(-(2**63), 2**63 - 1, (n, words), generator=generator, dtype=torch.int64)
+        packed = to(device, torch.randint(-(2**63), 2**63 - 1, (n, words), generator=generator, dtype=torch.int64))
         for mask in (-1, 0x3, 0):
             ops.set_backend("compiled")
             try:
@@ -205,12 +208,14 @@ def test_hash_avalanche(any_backend):
 @pytest.mark.parametrize("mask", [-1, 0x3, 0])
 @pytest.mark.parametrize("n,words,distinct", [(0, 2, 1), (1, 1, 1), (37, 3, 5), (500, 2, 40), (301, 5, 301),
                                               (9, 0, 1)])
-def test_unique_is_exact(any_backend, mask, n, words, distinct):
+@on_devices
+def test_unique_is_exact(any_backend, device, mask, n, words, distinct):
     packed = repeated_rows(n, words, distinct)
-    inverse, first = ops.unique_patterns(packed, mask)
+    inverse, first = ops.unique_patterns(to(device, packed), mask)
+    assert inverse.device.type == first.device.type == device
     expected_inverse, expected_first = dict_unique(packed)
-    assert torch.equal(inverse, expected_inverse)
-    assert torch.equal(first, expected_first)
+    assert torch.equal(inverse.cpu(), expected_inverse)
+    assert torch.equal(first.cpu(), expected_first)
 
 
 def test_unique_rows_differing_in_one_bit_under_full_collision(any_backend):
@@ -361,11 +366,18 @@ def test_compiled_backend_skips_the_reference(compiled_path, monkeypatch):
 
 
 @requires_extension
-def test_opcheck():
+@on_devices
+def test_opcheck(device):
     pack = torch.ops.coordnet.pack_signs_relu_
-    torch.library.opcheck(pack, (torch.randn(9, 70), torch.zeros(9, 3, dtype=torch.int64), 1, True))
+    torch.library.opcheck(pack, to(device, torch.randn(9, 70), torch.zeros(9, 3, dtype=torch.int64)) + (1, True))
     x64 = torch.randn(4, 5, dtype=torch.float64)
-    torch.library.opcheck(pack, (x64, torch.zeros(4, 1, dtype=torch.int64), 0, False))
-    torch.library.opcheck(torch.ops.coordnet.hash_patterns, (repeated_rows(11, 3, 4), -1))
+    torch.library.opcheck(pack, to(device, x64, torch.zeros(4, 1, dtype=torch.int64)) + (0, False))
+    torch.library.opcheck(torch.ops.coordnet.hash_patterns, (to(device, repeated_rows(11, 3, 4)), -1))
     # The number of distinct rows is data-dependent: the fake kernel allocates an unbacked size.
-    torch.library.opcheck(torch.ops.coordnet.unique_patterns, (repeated_rows(11, 3, 4), 3))
+    # CUDA has no unique_patterns kernel (ops.supports says so): the wrapper dedupes on the device.
+    if ops.supports("unique_patterns", device):
+        torch.library.opcheck(torch.ops.coordnet.unique_patterns, (to(device, repeated_rows(11, 3, 4)), 3))
+    else:
+        packed = to(device, repeated_rows(11, 3, 4))
+        inverse, first = ops.unique_patterns(packed, 3)
+        assert torch.equal(inverse.cpu(), dict_unique(packed.cpu())[0])

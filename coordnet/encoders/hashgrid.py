@@ -68,6 +68,9 @@ class HashGrid(Encoder):
             ``U(-1e-3, 1e-3)``, linear interpolation only).
         grid_type: ``"hash"``, ``"dense"`` or ``"tiled"`` (tiny-cuda-nn's ``Grid`` types; tcnn only).
         init_scale: the table is drawn from ``U(-init_scale, init_scale)`` (default per convention).
+        param_dtype: dtype of the table, ``torch.float32`` (default) or ``torch.float16`` as
+            tiny-cuda-nn keeps it (CUDA kernels read half and accumulate in float32; the CPU
+            upcasts); features are computed in the input's dtype either way.
         seed, generator: randomness of the initial table (``generator`` wins; default seed 0).
             With ``convention="nerfstudio"``, ``seed=s`` gives the table nerfstudio draws after
             ``torch.manual_seed(s)``.
@@ -95,10 +98,13 @@ class HashGrid(Encoder):
         grid_type: str = "hash",
         *,
         init_scale: Optional[float] = None,
+        param_dtype: torch.dtype = torch.float32,
         seed: Optional[int] = 0,
         generator: Optional[torch.Generator] = None,
     ) -> None:
         check_count("in_dim", in_dim)
+        if param_dtype not in (torch.float32, torch.float16):
+            raise ValueError(f"param_dtype must be torch.float32 or torch.float16, got {param_dtype!r}")
         if in_dim > MAX_DIMS:
             raise ValueError(f"in_dim must be between 1 and {MAX_DIMS}, got {in_dim}")
         super().__init__(in_dim)
@@ -142,7 +148,7 @@ class HashGrid(Encoder):
             table = (torch.rand((levels.n_entries, n_features_per_level), generator=generator) * 2 - 1) * init_scale
         else:
             table = (torch.rand(levels.n_params, generator=generator) * 2 - 1) * init_scale
-        self.params = nn.Parameter(table.reshape(-1))
+        self.params = nn.Parameter(table.reshape(-1).to(param_dtype))
         self.levels = levels
         self.n_levels = n_levels
         self.n_features_per_level = n_features_per_level
@@ -191,7 +197,8 @@ class HashGrid(Encoder):
         """``x (..., in_dim) -> (..., n_levels · n_features_per_level)`` in float32 (or float64)."""
         x = self.check_input(x)
         with no_autocast(x.device):
-            table = self.table if self.params.dtype == x.dtype else self.table.to(x.dtype)
+            half_table = self.params.dtype == torch.float16 and x.dtype == torch.float32
+            table = self.table if self.params.dtype == x.dtype or half_table else self.table.to(x.dtype)
             return hashgrid_encode(x, table, self.levels, self.interpolation)
 
     def extra_repr(self) -> str:

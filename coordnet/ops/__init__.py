@@ -6,7 +6,7 @@ the plain functions below and never branch on the backend.
 from coordnet.ops._extension import ExtensionWarning, has_cuda_kernels
 from coordnet.ops._extension import available as extension_available
 from coordnet.ops._extension import load_error as extension_load_error
-from coordnet.ops.backend import MODES, backend, get_backend_mode, set_backend
+from coordnet.ops.backend import MODES, backend, get_backend_mode, route, set_backend, supports
 from coordnet.ops.fourier import fourier_features
 from coordnet.ops.fourier_reference import fourier_features_backward_reference, fourier_features_reference
 from coordnet.ops.hashgrid import hashgrid_encode
@@ -39,7 +39,9 @@ __all__ = [
     "pack_signs_relu_",
     "pack_signs_relu_reference_",
     "pattern_words",
+    "route",
     "set_backend",
+    "supports",
     "tcnn_levels",
     "unique_patterns",
     "unique_patterns_dense",
