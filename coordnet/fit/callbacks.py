@@ -5,11 +5,14 @@ from typing import Any, Callable, Dict, Optional
 
 from coordnet.extras import require
 from coordnet.fit.checkpoint import save_checkpoint
+from coordnet.fit.metrics import psnr_from_mse
 from coordnet.fit.trainer import Callback, FitResult, Trainer
 
 
 class ProgressBar(Callback):
-    """A tqdm bar over the steps, showing the loss and the latest PSNRs."""
+    """A tqdm bar over the steps (with tqdm's rate and ETA), showing the loss, the live train
+    PSNR (from the loss: exact for full batches, an estimate for mini-batches), the latest
+    evaluated PSNRs and, under a time limit, the seconds left of it."""
 
     def __init__(self, description: str = "fit", enabled: bool = True) -> None:
         self.description = description
@@ -29,6 +32,10 @@ class ProgressBar(Callback):
         self.bar.update(1)
         if step % 10 == 0:
             self.postfix["loss"] = f"{loss:.2e}"
+            self.postfix["psnr"] = f"{psnr_from_mse(loss):.2f}dB"
+            limit = trainer.config.time_limit
+            if limit is not None:
+                self.postfix["time left"] = f"{max(limit - trainer.elapsed(), 0.0):.0f}s"
             self.bar.set_postfix(self.postfix, refresh=False)
 
     def on_eval(self, trainer: Trainer, step: int, metrics: Dict[str, Optional[float]]) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 import torch
@@ -25,6 +25,7 @@ def psnr(prediction: Tensor, target: Tensor, data_range: float = 1.0) -> float:
 
 
 def psnr_from_mse(error: float, data_range: float = 1.0) -> float:
+    """``10 log10(range² / error)`` (``inf`` for ``error <= 0``)."""
     return math.inf if error <= 0 else 10.0 * math.log10(data_range**2 / error)
 
 
@@ -47,3 +48,21 @@ def ssim(prediction: np.ndarray, target: np.ndarray, data_range: float = 1.0) ->
             prediction.astype(np.float64), target.astype(np.float64), data_range=data_range, channel_axis=channel_axis
         )
     )
+
+
+#: PSNR levels (dB) whose first crossing ``metrics.json`` records.
+PSNR_MILESTONES = (25.0, 30.0)
+
+
+def seconds_to_psnr(
+    seconds: Sequence[float], psnrs: Sequence[Optional[float]], levels: Sequence[float] = PSNR_MILESTONES
+) -> Dict[str, Optional[float]]:
+    """Wall seconds at the first evaluation whose PSNR reached each level: ``{"25": s, "30": None}``
+    (``None``: never reached). ``seconds`` and ``psnrs`` are per-evaluation curves of equal length."""
+    if len(seconds) != len(psnrs):
+        raise ValueError(f"seconds ({len(seconds)}) and psnrs ({len(psnrs)}) must have equal lengths")
+    reached: Dict[str, Optional[float]] = {}
+    for level in levels:
+        first = next((t for t, p in zip(seconds, psnrs) if p is not None and p >= level), None)
+        reached[f"{level:g}"] = None if first is None else round(float(first), 3)
+    return reached

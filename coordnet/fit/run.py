@@ -14,7 +14,7 @@ import coordnet
 from coordnet.atomic import write_json
 from coordnet.fit.callbacks import CheckpointCallback, ProgressBar, TensorBoardLogger
 from coordnet.fit.checkpoint import CheckpointError, load_checkpoint
-from coordnet.fit.metrics import psnr, ssim
+from coordnet.fit.metrics import psnr, seconds_to_psnr, ssim
 from coordnet.fit.trainer import FitResult, Samples, TrainConfig, Trainer, predict
 from coordnet.nets import ModelSpec, build_model, parse_spec
 from coordnet.signals import Signal, iou, split_signal
@@ -178,7 +178,7 @@ def run_fit(
         return document
 
     def render(trainer: Trainer) -> np.ndarray:
-        prediction = predict(trainer.model, grid_coords, config.eval_chunk, config.bf16)
+        prediction = predict(trainer.model, grid_coords, config.eval_chunk, trainer.bf16)
         return prediction.reshape(signal.values.shape).clamp(0, 1).numpy()
 
     callbacks = [ProgressBar(model_spec.label, enabled=progress)]
@@ -212,7 +212,7 @@ def run_fit(
             recorder.load_state_dict(document[key])
 
     result: FitResult = trainer.fit()
-    prediction_tensor = predict(trainer.model, grid_coords, config.eval_chunk, config.bf16)
+    prediction_tensor = predict(trainer.model, grid_coords, config.eval_chunk, trainer.bf16)
     prediction = prediction_tensor.reshape(signal.values.shape).numpy()
     target = signal.values.numpy()
     metrics: Dict[str, Any] = {
@@ -224,6 +224,13 @@ def run_fit(
         "iou": iou(prediction, target) if signal.kind == "volume" else None,
         "steps": result.steps,
         "seconds": round(result.seconds, 3),
+        "wall_seconds": round(result.wall_seconds, 3),
+        "stopped": result.stopped,
+        "bf16": trainer.bf16,
+        "seconds_to_psnr": {
+            "train": seconds_to_psnr(result.eval_seconds, result.history.train_psnr),
+            "test": seconds_to_psnr(result.eval_seconds, result.history.test_psnr),
+        },
         "params": sum(p.numel() for p in trainer.model.parameters()),
         "config": run_config,
         "coordnet_version": coordnet.__version__,

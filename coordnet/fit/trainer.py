@@ -4,12 +4,13 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import torch
 from torch import Tensor, nn
 
 from coordnet.fit.metrics import psnr_from_mse
+from coordnet.fit.precision import choose_bf16
 
 SCHEDULES = ("constant", "cosine", "exponential")
 
@@ -35,9 +36,16 @@ class TrainConfig:
         final_lr_ratio: learning rate at the last step relative to ``lr``.
         batch_size: random mini-batches of this many samples; ``None`` is full batch.
         seed: seeds the model initialisation (done by the caller) and the batch sampler.
-        bf16: bfloat16 autocast for the MLP (encoders stay in float32).
+        bf16: bfloat16 autocast for the MLP (encoders stay in float32): ``True``, ``False``, or
+            ``"auto"`` (only where :func:`coordnet.fit.precision.choose_bf16` measures it faster;
+            the decision is :attr:`Trainer.bf16`).
         eval_every: steps between evaluations on the train and test samples.
         eval_chunk: samples per chunk when evaluating (bounds memory).
+        time_limit: stop after this many seconds of wall time (training, evaluation and
+            callbacks, summed over resumed runs), with a final evaluation; ``None``: no limit.
+        patience: stop when this many evaluations in a row have not raised the test PSNR (the
+            train PSNR without test samples) by more than ``min_delta`` dB; ``None``: never.
+        min_delta: the smallest PSNR gain (dB) that counts as an improvement for ``patience``.
     """
 
     steps: int = 2000
@@ -46,9 +54,12 @@ class TrainConfig:
     final_lr_ratio: float = 0.1
     batch_size: Optional[int] = None
     seed: int = 0
-    bf16: bool = False
+    bf16: Union[bool, str] = False
     eval_every: int = 100
     eval_chunk: int = 65536
+    time_limit: Optional[float] = None
+    patience: Optional[int] = None
+    min_delta: float = 0.01
 
     def __post_init__(self) -> None:
         if self.steps < 1:
@@ -61,8 +72,16 @@ class TrainConfig:
             raise ValueError(f"final_lr_ratio must be in (0, 1], got {self.final_lr_ratio}")
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {self.batch_size}")
+        if self.bf16 not in (True, False, "auto"):
+            raise ValueError(f"bf16 must be True, False or 'auto', got {self.bf16!r}")
         if self.eval_every < 1 or self.eval_chunk < 1:
             raise ValueError("eval_every and eval_chunk must be positive")
+        if self.time_limit is not None and not (self.time_limit > 0 and math.isfinite(self.time_limit)):
+            raise ValueError(f"time_limit must be a positive number of seconds, got {self.time_limit}")
+        if self.patience is not None and self.patience < 1:
+            raise ValueError(f"patience must be positive, got {self.patience}")
+        if not (self.min_delta >= 0 and math.isfinite(self.min_delta)):
+            raise ValueError(f"min_delta must be a non-negative number, got {self.min_delta}")
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -99,6 +118,9 @@ class FitResult:
     test_psnr: Optional[float]
     final_loss: float
     history: History
+    wall_seconds: float = math.nan
+    eval_seconds: List[float] = field(default_factory=list)  # wall seconds at each evaluation of ``history``
+    stopped: Optional[str] = None  # "time_limit", "plateau", or None (all steps trained)
 
 
 class Callback:
@@ -145,6 +167,16 @@ def chunked_mse(model: nn.Module, coords: Tensor, values: Tensor, chunk: int, bf
     return total / max(count, 1)
 
 
+def make_adam(parameters, lr: float, device: torch.device) -> torch.optim.Adam:
+    """Adam with its fused kernel (one pass over each parameter instead of a dozen tensor ops;
+    it matters for large grid tables) where the device supports it, else the multi-tensor one."""
+    parameters = list(parameters)
+    try:
+        return torch.optim.Adam(parameters, lr=lr, fused=True)
+    except (RuntimeError, ValueError):  # pragma: no cover - devices without a fused Adam
+        return torch.optim.Adam(parameters, lr=lr, foreach=True)
+
+
 class Trainer:
     """Fits ``model`` to ``samples`` with Adam and MSE.
 
@@ -166,15 +198,21 @@ class Trainer:
         self.samples = samples
         self.config = config
         self.callbacks = list(callbacks)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.optimizer = make_adam(self.model.parameters(), config.lr, self.device)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.step = 0
         self.seconds = 0.0
+        self.wall_seconds = 0.0
+        self.eval_seconds: List[float] = []  # wall time (not part of the reproducible history)
+        self.stopped: Optional[str] = None
         self.history = History()
         self.last_loss = math.nan
+        self._started: Optional[float] = None
         self._train_x = samples.train_coords.to(self.device)
         self._train_y = samples.train_values.to(self.device)
+        batch = self._train_x.shape[0] if config.batch_size is None else min(config.batch_size, self._train_x.shape[0])
+        self.bf16 = choose_bf16(self.model, batch, self.device, config.bf16)
 
     def _lr_factor(self, step: int) -> float:
         progress = min(step / max(self.config.steps - 1, 1), 1.0)
@@ -197,7 +235,10 @@ class Trainer:
         """One optimiser step; returns the loss (float)."""
         x, y = self._batch()
         self.optimizer.zero_grad(set_to_none=True)
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.bf16):
+        if self.bf16:
+            with torch.autocast(self.device.type, dtype=torch.bfloat16):
+                prediction = self.model(x)
+        else:
             prediction = self.model(x)
         loss = torch.mean((prediction.float() - y) ** 2)
         loss.backward()
@@ -207,7 +248,7 @@ class Trainer:
 
     def evaluate(self) -> Dict[str, Optional[float]]:
         """PSNR on the train samples and on the test samples (``None`` without test samples)."""
-        chunk, bf16 = self.config.eval_chunk, self.config.bf16
+        chunk, bf16 = self.config.eval_chunk, self.bf16
         train_mse = chunked_mse(self.model, self.samples.train_coords, self.samples.train_values, chunk, bf16)
         test_psnr = None
         if self.samples.test_coords is not None and self.samples.test_coords.shape[0] > 0:
@@ -222,6 +263,7 @@ class Trainer:
         self.history.loss.append(loss)
         self.history.train_psnr.append(metrics["train_psnr"])
         self.history.test_psnr.append(metrics["test_psnr"])
+        self.eval_seconds.append(self.elapsed())
         for callback in self.callbacks:
             callback.on_eval(self, step, metrics)
         return metrics
@@ -246,13 +288,40 @@ class Trainer:
             test_psnr=final.test_psnr[-1] if final.test_psnr else None,
             final_loss=self.last_loss,
             history=final,
+            wall_seconds=self.wall_seconds,
+            eval_seconds=list(self.eval_seconds),
+            stopped=self.stopped,
         )
         for callback in self.callbacks:
             callback.on_end(self, result)
         return result
 
+    def elapsed(self) -> float:
+        """Wall seconds of training so far (evaluations and earlier, resumed runs included)."""
+        return self.wall_seconds + (time.perf_counter() - self._started if self._started is not None else 0.0)
+
+    def _plateaued(self) -> bool:
+        """True when the last ``patience`` evaluations did not beat the best before them by ``min_delta``."""
+        patience = self.config.patience
+        curve = self.history.test_psnr if self.history.test_psnr and self.history.test_psnr[-1] is not None \
+            else self.history.train_psnr
+        if patience is None or len(curve) <= patience:
+            return False
+        before = max(curve[:-patience])
+        return max(curve[-patience:]) <= before + self.config.min_delta
+
     def _train_to_end(self) -> None:
-        while self.step < self.config.steps:
+        self._started = time.perf_counter()
+        self.stopped = None
+        try:
+            self._loop()
+        finally:
+            self.wall_seconds += time.perf_counter() - self._started
+            self._started = None
+
+    def _loop(self) -> None:
+        limit, every, steps = self.config.time_limit, self.config.eval_every, self.config.steps
+        while self.step < steps:
             started = time.perf_counter()
             loss = self.train_step()
             self.seconds += time.perf_counter() - started
@@ -263,8 +332,15 @@ class Trainer:
             self.last_loss = loss
             for callback in self.callbacks:
                 callback.on_step(self, step, loss)
-            if step % self.config.eval_every == 0 or step == self.config.steps:
+            out_of_time = limit is not None and self.elapsed() >= limit
+            if step % every == 0 or step == steps or out_of_time:
                 self._record(step, loss)
+                if out_of_time and step < steps:
+                    self.stopped = "time_limit"
+                    return
+                if self._plateaued() and step < steps:
+                    self.stopped = "plateau"
+                    return
 
     def state_dict(self) -> Dict[str, Any]:
         return {
@@ -274,6 +350,8 @@ class Trainer:
             "generator": self.generator.get_state(),
             "step": self.step,
             "seconds": self.seconds,
+            "wall_seconds": self.wall_seconds,
+            "eval_seconds": list(self.eval_seconds),
             "last_loss": self.last_loss,
             "history": self.history.to_dict(),
         }
@@ -285,5 +363,7 @@ class Trainer:
         self.generator.set_state(state["generator"])
         self.step = int(state["step"])
         self.seconds = float(state["seconds"])
+        self.wall_seconds = float(state.get("wall_seconds", state["seconds"]))
+        self.eval_seconds = [float(t) for t in state.get("eval_seconds", [])]
         self.last_loss = float(state["last_loss"])
         self.history = History(**state["history"])
