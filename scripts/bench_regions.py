@@ -33,8 +33,16 @@ Target: peak of (b) <= 1/8 of the peak of (a).
 The machine may be shared: timings are noisy; the 1-minute load average before and after
 each width is printed and stored.
 
+--device cuda (default size 1024, N = 2^20): everything runs on the GPU, each call is timed
+with CUDA events (after the warm-up), peak memory is torch's allocator peak above what was
+allocated before the call, and the pattern ops alone are timed at N = 2^22 rows (--op-rows):
+pack_signs_relu_ and hash_patterns against (a) their eager pure-PyTorch references, (b) the
+same under torch.compile, (c) coordnet's kernels and (d) the memory floor = bytes the op must
+read and write / the device-to-device copy bandwidth measured in the same run.
+
 Usage: python scripts/bench_regions.py [--size 512] [--widths 256,512] [--depth 4]
        [--repeats 5] [--threads N] [--chunk ROWS] [--no-memory] [--json rows.json]
+       python scripts/bench_regions.py --device cuda [--op-rows 4194304] --json rows.json
 """
 from __future__ import annotations
 
@@ -49,19 +57,22 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 
+from coordnet import ops
 from coordnet.nets import ReluMLP
-from coordnet.ops.regions_reference import unique_patterns_dense
+from coordnet.ops.regions_reference import hash_patterns_reference, pack_signs_relu_reference_, unique_patterns_dense
 from coordnet.regions import count_regions, default_chunk
 from coordnet.regions.domain import GridSource
 
 METHODS = ("reference", "coordnet", "floor")
 MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "131072", "MALLOC_TRIM_THRESHOLD_": "131072"}
+#: Where the benchmark runs (set by main): "cpu" or "cuda".
+DEVICE = "cpu"
 
 
 def make_problem(size: int, width: int, depth: int) -> Tuple[ReluMLP, torch.Tensor]:
     torch.manual_seed(0)
-    net = ReluMLP(2, 1, width=width, depth=depth).eval()
-    points = GridSource((size, size), ((0.0, 1.0), (0.0, 1.0))).points().contiguous()
+    net = ReluMLP(2, 1, width=width, depth=depth).eval().to(DEVICE)
+    points = GridSource((size, size), ((0.0, 1.0), (0.0, 1.0))).points().contiguous().to(DEVICE)
     return net, points
 
 
@@ -75,7 +86,7 @@ def reference_forward(net: ReluMLP, points: torch.Tensor, chunk: int) -> torch.T
     layers = hidden_layers(net)
     units = sum(w.shape[1] for w, _ in layers)
     n = points.shape[0]
-    patterns = torch.empty(n, units, dtype=torch.bool)
+    patterns = torch.empty(n, units, dtype=torch.bool, device=points.device)
     with torch.no_grad():
         for start in range(0, n, chunk):
             end = min(n, start + chunk)
@@ -106,7 +117,7 @@ def floor_forward(net: ReluMLP, points: torch.Tensor, chunk: int) -> int:
     n = points.shape[0]
     rows_max = min(chunk, n)
     widest = max(w.shape[1] for w, _ in layers)
-    buffers = [torch.empty(rows_max * widest) for _ in range(2)]
+    buffers = [torch.empty(rows_max * widest, device=points.device) for _ in range(2)]
     with torch.no_grad():
         for start in range(0, n, chunk):
             end = min(n, start + chunk)
@@ -137,10 +148,106 @@ def best_times(functions: Dict[str, Callable[[], object]], repeats: int) -> Tupl
     best = {name: float("inf") for name in functions}
     for _ in range(repeats):
         for name, fn in functions.items():
-            started = time.perf_counter()
-            results[name] = fn()
-            best[name] = min(best[name], time.perf_counter() - started)
+            if DEVICE == "cuda":
+                elapsed, results[name] = cuda_time(fn)
+            else:
+                started = time.perf_counter()
+                results[name] = fn()
+                elapsed = time.perf_counter() - started
+            best[name] = min(best[name], elapsed)
     return best, results
+
+
+def cuda_time(fn: Callable[[], object]) -> Tuple[float, object]:
+    """Seconds of one call between two CUDA events (the call's host work included), and its result."""
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    result = fn()
+    end.record()
+    end.synchronize()
+    return start.elapsed_time(end) / 1e3, result
+
+
+def cuda_peak(fn: Callable[[], object]) -> int:
+    """Bytes allocated by torch on the GPU during ``fn`` above what was allocated before it."""
+    torch.cuda.synchronize()
+    before = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    fn()
+    torch.cuda.synchronize()
+    return torch.cuda.max_memory_allocated() - before
+
+
+def copy_bandwidth(repeats: int, nbytes: int = 1 << 30) -> float:
+    """Device-to-device copy bandwidth in bytes/s (read + write counted), best of ``repeats`` x 10 copies."""
+    src = torch.empty(nbytes // 4, dtype=torch.float32, device=DEVICE).uniform_()
+    dst = torch.empty_like(src)
+    dst.copy_(src)
+    seconds, _ = best_times({"copy": lambda: [dst.copy_(src) for _ in range(10)]}, max(repeats, 3))
+    return 2 * nbytes * 10 / seconds["copy"]
+
+
+def bench_pattern_ops(rows: int, width: int, repeats: int, bandwidth: float, use_compile: bool) -> dict:
+    """The pattern ops alone on ``rows`` rows of one layer of ``width`` units: (a) eager reference,
+    (b) the reference under torch.compile, (c) coordnet's kernel, (d) the memory floor."""
+    torch.manual_seed(0)
+    words = ops.pattern_words(width)
+    preact = torch.randn(rows, width, device=DEVICE)
+    work = preact.clone()
+    packed = torch.zeros(rows, words, dtype=torch.int64, device=DEVICE)
+    row: dict = {"section": "pattern_ops", "rows": rows, "width": width, "copy_bandwidth": bandwidth}
+
+    def pack_with(fn):
+        def run():
+            work.copy_(preact)  # the same input every call (also timed for every method)
+            fn(work, packed, 0, True)
+        return run
+
+    def pack_reference(p, k, offset, relu):
+        return pack_signs_relu_reference_(p, k, offset, relu)
+
+    candidates = {"reference": pack_reference, "coordnet": ops.pack_signs_relu_}
+    if use_compile:
+        candidates["compiled"] = torch.compile(pack_reference, dynamic=False)
+    copy_only = lambda: work.copy_(preact)  # noqa: E731
+    functions = {f"pack_{name}": pack_with(fn) for name, fn in candidates.items()}
+    functions["pack_copy"] = copy_only
+    functions["hash_reference"] = lambda: hash_patterns_reference(packed)
+    functions["hash_coordnet"] = lambda: ops.hash_patterns(packed)
+    if use_compile:
+        compiled_hash = torch.compile(hash_patterns_reference, dynamic=False)
+        functions["hash_compiled"] = lambda: compiled_hash(packed)
+    for name, fn in list(functions.items()):
+        try:
+            seconds, _ = best_times({name: fn}, repeats)
+            row[f"{name}_seconds"] = seconds[name]
+        except Exception as error:  # torch.compile may refuse an op; say so instead of stopping
+            row[f"{name}_error"] = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+    for name in candidates:  # subtract the input copy every pack call makes
+        if f"pack_{name}_seconds" in row:
+            row[f"pack_{name}_seconds"] = max(row[f"pack_{name}_seconds"] - row["pack_copy_seconds"], 1e-9)
+    # pack: read and write preact (ReLU in place), write the packed words; hash: read words, write hashes.
+    row["pack_floor_seconds"] = (2 * rows * width * 4 + rows * words * 8) / bandwidth
+    row["hash_floor_seconds"] = (rows * words * 8 + rows * 8) / bandwidth
+    return row
+
+
+def pattern_op_lines(row: dict) -> List[str]:
+    lines = []
+    for op in ("pack", "hash"):
+        ours = row.get(f"{op}_coordnet_seconds")
+        if ours is None:
+            lines.append(f"  {op}: coordnet failed: {row.get(f'{op}_coordnet_error')}")
+            continue
+        text = f"  {op} N={row['rows']} w={row['width']}: coordnet {ours * 1e3:.3f} ms"
+        for other in ("reference", "compiled"):
+            if f"{op}_{other}_seconds" in row:
+                text += f"  {other}/coordnet {row[f'{op}_{other}_seconds'] / ours:.2f}x"
+            elif f"{op}_{other}_error" in row:
+                text += f"  {other}: {row[f'{op}_{other}_error']}"
+        text += f"  coordnet/memory floor {ours / row[f'{op}_floor_seconds']:.2f}"
+        lines.append(text)
+    return lines
 
 
 # ----------------------------------------------------------------------------- memory
@@ -230,7 +337,12 @@ def bench_width(args, width: int) -> dict:
     row["coordnet_over_floor"] = row["coordnet_seconds"] / row["floor_seconds"]
     row["reference_over_coordnet"] = row["reference_seconds"] / row["coordnet_seconds"]
     row["load_before"], row["load_after"] = load_before, load_average()
-    if not args.no_memory:
+    if DEVICE == "cuda":
+        for method in METHODS:
+            row[f"{method}_peak_bytes"] = cuda_peak(lambda m=method: RUNNERS[m](net, points, chunk))
+            row["memory_how"] = "torch.cuda.max_memory_allocated above the allocation before the call"
+        row["coordnet_over_reference_memory"] = row["coordnet_peak_bytes"] / row["reference_peak_bytes"]
+    elif not args.no_memory:
         for method in METHODS:
             measured = peak_in_subprocess(method, args, width, chunk)
             row[f"{method}_peak_bytes"] = measured["peak_bytes"]
@@ -262,7 +374,10 @@ def format_rows(rows: List[dict]) -> str:
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size", type=int, default=512, help="grid samples per axis (N = size²)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to run and time")
+    parser.add_argument("--size", type=int, default=None, help="grid samples per axis (N = size²; 512, cuda 1024)")
+    parser.add_argument("--op-rows", type=int, default=1 << 22, help="rows of the pattern-op timings (cuda)")
+    parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile references (cuda)")
     parser.add_argument("--widths", default="256,512", help="comma-separated hidden widths")
     parser.add_argument("--depth", type=int, default=4, help="hidden layers")
     parser.add_argument("--repeats", type=int, default=5, help="timed calls per method (best is kept)")
@@ -272,9 +387,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--json", help="also write the rows to this JSON file")
     parser.add_argument("--memory-child", choices=METHODS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    for name in ("size", "depth", "repeats", "threads"):
+    global DEVICE
+    DEVICE = args.device
+    if DEVICE == "cuda" and not torch.cuda.is_available():
+        print("bench_regions.py: error: --device cuda but no CUDA device is available "
+              "(torch.cuda.is_available() is False)", file=sys.stderr)
+        return 2
+    if args.size is None:
+        args.size = 1024 if DEVICE == "cuda" else 512
+    for name in ("size", "depth", "repeats", "threads", "op_rows"):
         if getattr(args, name) < 1:
-            parser.error(f"--{name} must be >= 1, got {getattr(args, name)}")
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     if args.chunk is not None and args.chunk < 1:
         parser.error(f"--chunk must be >= 1, got {args.chunk}")
     try:
@@ -290,25 +413,40 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(json.dumps(measure_peak(args.memory_child, args.size, widths[0], args.depth, chunk)))
         return 0
 
+    where = torch.cuda.get_device_name() if DEVICE == "cuda" else f"{torch.get_num_threads()} threads"
     print(f"activation-region counting, {args.size}x{args.size} grid of [0,1]^2, ReluMLP depth {args.depth}, "
-          f"torch {torch.__version__}, {torch.get_num_threads()} threads, best of {args.repeats}", flush=True)
+          f"torch {torch.__version__}, {where}, best of {args.repeats}", flush=True)
     rows = []
+    if DEVICE == "cuda":
+        bandwidth = copy_bandwidth(args.repeats)
+        print(f"device-to-device copy {bandwidth / 1e9:.0f} GB/s", flush=True)
+        for width in widths:
+            op_row = bench_pattern_ops(args.op_rows, width, args.repeats, bandwidth, not args.no_compile)
+            print("\n".join(pattern_op_lines(op_row)), flush=True)
+            rows.append(op_row)
     for width in widths:
         row = bench_width(args, width)
+        row["device"] = DEVICE
+        row["coordnet_over_floor_target_met"] = row["coordnet_over_floor"] <= 1.3
         rows.append(row)
         print(f"  width {width}: counts (a) {row['reference_count']} (b) {row['coordnet_count']}"
               f"{'' if row['counts_agree'] else '  MISMATCH'}; (b)/(c) {row['coordnet_over_floor']:.2f}, "
               f"(a)/(b) {row['reference_over_coordnet']:.1f}", flush=True)
     print()
-    print(format_rows(rows))
-    if not args.no_memory:
-        print(f"peak memory: {rows[0]['memory_how']}, fresh subprocess per method, glibc mmap threshold 128 KiB")
+    print(format_rows([r for r in rows if "section" not in r]))
+    counted = [r for r in rows if "section" not in r]
+    print("(b)/(c) <= 1.3: " + ", ".join(
+        f"width {r['width']} {r['coordnet_over_floor']:.2f} {'met' if r['coordnet_over_floor_target_met'] else 'NOT met'}"
+        for r in counted))
+    if DEVICE == "cuda" or not args.no_memory:
+        how = "" if DEVICE == "cuda" else ", fresh subprocess per method, glibc mmap threshold 128 KiB"
+        print(f"peak memory: {counted[0]['memory_how']}{how}")
     print("targets: (b)/(c) <= 1.3, peak (b) <= 1/8 of peak (a); the machine may be shared (load = 1-min average)")
     if args.json:
         from coordnet.atomic import write_json
 
         write_json(args.json, rows)
-    return 0 if all(r["counts_agree"] for r in rows) else 1
+    return 0 if all(r.get("counts_agree", True) for r in rows) else 1
 
 
 if __name__ == "__main__":
