@@ -30,6 +30,7 @@ import math
 from dataclasses import dataclass
 from typing import Dict, List
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -107,7 +108,8 @@ def class_mean_magnitude(probabilities: Tensor) -> Tensor:
     """``|rfft|`` of each class's probability along the path, averaged over classes: ``(n, C)`` -> ``(n // 2 + 1,)``."""
     if probabilities.ndim != 2:
         raise ValueError(f"probabilities must have shape (n, C), got {tuple(probabilities.shape)}")
-    return torch.fft.rfft(probabilities.double(), dim=0).abs().mean(dim=1)
+    magnitude = np.abs(np.fft.rfft(probabilities.detach().cpu().double().numpy(), axis=0)).mean(axis=1)
+    return torch.from_numpy(magnitude)
 
 
 def high_frequency_fraction(probabilities: Tensor, low_fraction: float = DEFAULT_LOW_FRACTION) -> float:
