@@ -43,10 +43,9 @@ def test_fit_tensorboard_without_the_extra(tmp_path, monkeypatch):
 
 
 def test_digits_without_the_extra(monkeypatch):
-    spec = importlib.util.spec_from_file_location("reproduce_fridovich2022_extras", SCRIPTS / "reproduce_fridovich2022.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    from coordnet.experiments import digits
+
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "sklearn" else real_find_spec(name, *a))
     with pytest.raises(RuntimeError, match=r"^the digits data needs scikit-learn: pip install 'coordnet\[digits\]'$"):
-        script.digits_arrays()
+        digits.digits_arrays()
