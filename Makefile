@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 SOURCES := setup.py pyproject.toml $(shell find csrc -type f 2>/dev/null)
 
-.PHONY: setup demo test test-all bench clean
+.PHONY: setup demo test test-all bench clean gpu-check gpu-tancik tancik-data
 
 setup: $(VENV)/.installed
 
@@ -49,6 +49,24 @@ test-all: setup $(VENV)/.test-extras
 
 bench: setup
 	$(BIN)/python scripts/bench_encoders.py
+
+# On a GPU machine, from the repository root, with its own python3 and torch (no venv, no network):
+# build, doctor, the cuda-marked op tests and both GPU benchmarks (< 9 min); then the Tancik paper run.
+# Results go to $$OUT when set (else out/gpu-check/). Without a GPU: one line, what can run, exit 0.
+GPU_PYTHON ?= python3
+TANCIK_SOURCE ?= ../shared/datasets/tancik2020
+
+gpu-check:
+	GPU_PYTHON="$(GPU_PYTHON)" bash scripts/gpu_check.sh check
+
+gpu-tancik:
+	GPU_PYTHON="$(GPU_PYTHON)" bash scripts/gpu_check.sh tancik
+
+# The Tancik images (git-ignored) that travel with the checkout to the GPU machine.
+tancik-data:
+	@test -d "$(TANCIK_SOURCE)/div2k" || { echo "tancik-data: no images at $(TANCIK_SOURCE) (set TANCIK_SOURCE)"; exit 1; }
+	mkdir -p data/tancik2020
+	cp -R "$(TANCIK_SOURCE)/." data/tancik2020/
 
 clean:
 	rm -rf build *.egg-info coordnet/_C*.so out .pytest_cache
