@@ -4,8 +4,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
-from typing import Callable, Iterator
+from typing import Callable, Iterator, List
+
+TEMPORARY_PREFIX = ".tmp-"
+# What :func:`atomic_path` creates: the prefix, ``tempfile.mkstemp``'s 8 random characters,
+# and the destination's extension.
+_TEMPORARY = re.compile(re.escape(TEMPORARY_PREFIX) + r"[a-z0-9_]{8}(\.[A-Za-z0-9]{1,16})?")
 
 
 def _umask() -> int:
@@ -20,7 +26,7 @@ def atomic_path(path: str) -> Iterator[str]:
     on failure it is removed and ``path`` is left as it was."""
     directory = os.path.dirname(os.path.abspath(path)) or "."
     os.makedirs(directory, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.splitext(path)[1])
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=TEMPORARY_PREFIX, suffix=os.path.splitext(path)[1])
     os.close(fd)
     try:
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 would make the outputs private to their owner
@@ -58,3 +64,22 @@ def write_text(path: str, text: str) -> None:
             handle.write(text)
 
     write_atomically(path, write)
+
+
+def remove_orphaned_temporaries(folder: str) -> List[str]:
+    """Delete the temporary files that interrupted :func:`atomic_path` writes left in ``folder``
+    (not its subfolders); returns their paths. Only names of the form ``.tmp-XXXXXXXX[.ext]``
+    are touched. Call it only while no other writer uses ``folder`` (e.g. holding
+    :func:`coordnet.outdir_lock.output_folder_lock`)."""
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return removed
+    for name in names:
+        path = os.path.join(folder, name)
+        if _TEMPORARY.fullmatch(name) and os.path.isfile(path) and not os.path.islink(path):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+                removed.append(path)
+    return removed

@@ -351,7 +351,7 @@ def test_checkpoint_is_versioned_and_load_rebuilds_the_model(camera, tmp_path):
 
     document = load_checkpoint(path)
     assert document["format"] == FORMAT == "coordnet-checkpoint"
-    assert document["version"] == VERSION == 1
+    assert document["version"] == VERSION == 2
     assert document["trainer"]["step"] == 15
 
     loaded = coordnet.load(path)
@@ -374,7 +374,9 @@ def _corrupt(kind, path, valid_document):
     elif kind == "wrong version":
         torch.save({**valid_document, "version": 99}, str(path))
     elif kind == "missing entry":
-        torch.save({k: v for k, v in valid_document.items() if k != "trainer"}, str(path))
+        save_checkpoint(str(path), {k: v for k, v in valid_document.items() if k not in ("format", "version", "trainer")})
+    elif kind == "no hash":
+        torch.save(valid_document, str(path))
 
 
 @pytest.mark.parametrize(
@@ -387,6 +389,7 @@ def _corrupt(kind, path, valid_document):
         ("not a dict", "not a coordnet checkpoint"),
         ("wrong version", "version 99"),
         ("missing entry", "'trainer'"),
+        ("no hash", "content hash"),
     ],
 )
 def test_load_checkpoint_errors_name_the_path(tmp_path, kind, message):

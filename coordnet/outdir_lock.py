@@ -1,0 +1,135 @@
+"""One owner per output folder: an advisory lock on a file inside it, held for a job's life.
+
+A job (``coordnet fit``, ``compare``, ``render``, ``regions``, a sweep driver) calls
+:func:`output_folder_lock` on its output folder before it writes anything there. The lock is
+``fcntl.flock`` on ``FOLDER/.coordnet.lock``: the operating system drops it when the holder
+exits or is killed, so a lock file left behind by a crashed job never blocks the next one
+(the file itself stays; only the lock on it counts). The holder writes its pid, command line
+and start time into the file, and a second job on the same folder fails at once with an
+:class:`OutputFolderBusyError` naming them. Within one process the lock is re-entrant, so a
+job may call a function that takes the same lock again.
+
+The lock is advisory and local: processes that do not take it, or folders on network file
+systems without ``flock`` support, are not protected.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime
+import errno
+import json
+import os
+import sys
+import threading
+from typing import Dict, Iterator, List, Optional
+
+LOCK_NAME = ".coordnet.lock"
+
+_held: Dict[str, List[int]] = {}  # real path of the folder -> [file descriptor, depth]
+_guard = threading.Lock()
+
+
+class OutputFolderBusyError(RuntimeError):
+    """Another process holds the lock of the output folder."""
+
+
+def _fcntl():
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory locks, no protection
+        return None
+    return fcntl
+
+
+def _describe_holder(path: str) -> str:
+    try:
+        with open(path) as handle:
+            holder = json.loads(handle.read() or "{}")
+    except (OSError, ValueError):
+        holder = {}
+    if not isinstance(holder, dict) or "pid" not in holder:
+        return "another process (it has not written its details yet)"
+    command = holder.get("command") or "?"
+    since = f" since {holder['started']}" if holder.get("started") else ""
+    return f"pid {holder['pid']} ({command}){since}"
+
+
+def _open_lock_file(folder: str) -> int:
+    try:
+        os.makedirs(folder, exist_ok=True)
+        return os.open(os.path.join(folder, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise OSError(error.errno, f"output folder {folder!r} is not writable ({reason})") from None
+
+
+def _write_holder(fd: int, command: str) -> None:
+    started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    record = json.dumps({"pid": os.getpid(), "command": command, "started": started}) + "\n"
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, record.encode(), 0)
+
+
+def acquire(folder: str, command: Optional[str] = None) -> str:
+    """Take the lock of ``folder`` (created if missing) without waiting; returns its real path.
+
+    Raises:
+        OutputFolderBusyError: another process holds it (the message names pid and command).
+        OSError: the folder cannot be created or written (read-only, not a folder, ...).
+    """
+    key = os.path.realpath(folder)
+    with _guard:
+        if key in _held:
+            _held[key][1] += 1
+            return key
+        fd = _open_lock_file(folder)
+        fcntl = _fcntl()
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as error:
+                os.close(fd)
+                if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise
+                holder = _describe_holder(os.path.join(folder, LOCK_NAME))
+                raise OutputFolderBusyError(
+                    f"output folder {folder!r} is in use by {holder}; wait for it to finish or choose another folder"
+                ) from None
+        try:
+            _write_holder(fd, command or " ".join([os.path.basename(sys.argv[0] or "python"), *sys.argv[1:]]))
+        except OSError as error:
+            os.close(fd)
+            raise OSError(error.errno, f"output folder {folder!r} is not writable ({error.strerror})") from None
+        _held[key] = [fd, 1]
+        return key
+
+
+def release(key: str) -> None:
+    """Undo one :func:`acquire` (``key``: what it returned); the last one drops the lock."""
+    with _guard:
+        entry = _held.get(key)
+        if entry is None:
+            return
+        entry[1] -= 1
+        if entry[1] == 0:
+            del _held[key]
+            os.close(entry[0])  # closing the last descriptor releases the flock
+
+
+@contextlib.contextmanager
+def output_folder_lock(folder: str, command: Optional[str] = None) -> Iterator[str]:
+    """Hold the lock of ``folder`` for the ``with`` block (see :func:`acquire`); yields its real path."""
+    key = acquire(folder, command)
+    try:
+        yield key
+    finally:
+        release(key)
+
+
+def is_locked_here(folder: str) -> bool:
+    """Whether this process holds the lock of ``folder``."""
+    with _guard:
+        return os.path.realpath(folder) in _held
+
+
+__all__ = ["LOCK_NAME", "OutputFolderBusyError", "acquire", "is_locked_here", "output_folder_lock", "release"]
