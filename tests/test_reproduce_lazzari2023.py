@@ -1,28 +1,12 @@
-"""Checks of scripts/reproduce_lazzari2023.py: its pieces, and a tiny end-to-end run that resumes."""
-import copy
-import importlib.util
+"""Fast checks of coordnet.experiments.lazzari2023 on its seconds-long smoke budget."""
 import json
 import math
-from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
-from coordnet.fit import Callback, Samples, TrainConfig, Trainer
-from coordnet.regions import exact_count_1d, relu_network
-
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "reproduce_lazzari2023.py"
-TINY = ["--size", "12", "--fine", "2", "--width", "8", "--depth", "2", "--steps", "4", "--every", "2", "--pairs", "3",
-        "--ks", "2,6", "--line-samples", "48", "--line-steps", "4", "--line-every", "2"]
-
-
-@pytest.fixture(scope="module")
-def script():
-    spec = importlib.util.spec_from_file_location("reproduce_lazzari2023", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from coordnet.experiments import VERDICTS
+from coordnet.experiments import lazzari2023 as experiment
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -33,154 +17,71 @@ def _one_thread():
     torch.set_num_threads(previous)
 
 
-def test_models_and_targets(script):
-    assert script.model_spec("raw01", 16, 2) == "relu:width=16,depth=2"
-    assert script.model_spec("pe2", 16, 2) == "pe:L=2+relu:width=16,depth=2"
-    settings = {"width": 6, "depth": 2}
-    x = torch.rand(5, 2)
-    raw11 = relu_network(script.make_model("raw11", 2, 1, settings, "sigmoid"))
-    torch.testing.assert_close(raw11.encode(x), 2 * x - 1)  # [0,1] -> [-1,1], an affine input map
-    assert raw11.input_map_is_affine
-    pe8 = relu_network(script.make_model("pe8", 2, 1, settings, "sigmoid"))
-    assert pe8.hidden[0].in_features == 2 * 2 * 8  # sin and cos of 8 frequencies per coordinate
-
-    t, y = script.line_target(3, 12)
-    assert t.shape == y.shape == (12, 1)
-    np.testing.assert_allclose(t[:, 0].numpy(), np.arange(12) / 12, atol=1e-7)
-    np.testing.assert_allclose(y[:, 0].numpy(), 0.5 + 0.5 * np.sin(2 * np.pi * 3 * np.arange(12) / 12), atol=1e-6)
-
-    values = torch.arange(12.0).reshape(3, 4, 1)
-    target = script.nearest_pixel(values)
-    points = torch.tensor([[0.0, 0.0], [0.34, 0.99], [0.99, 0.26], [1.0, 1.0]], dtype=torch.float64)
-    assert target(points)[:, 0].tolist() == [0.0, 7.0, 9.0, 11.0]
+def test_paper_budget_is_the_authors_settings():
+    paper = experiment.BUDGETS["paper"]
+    assert (paper.images, paper.size, paper.width, paper.depth, paper.lr) == (5, 512, 512, 4, 1e-3)
+    assert (paper.batch_size, paper.epochs, paper.count_every, paper.patch) == (8192, 1000, 50, 50)
+    assert paper.count_levels == (1, 2, 8) and paper.pair_levels == (4, 8, 16)
+    cpu = experiment.BUDGETS["cpu"]
+    assert (cpu.count_levels, cpu.pair_levels, cpu.depth, cpu.lr) == (paper.count_levels, paper.pair_levels, 4, 1e-3)
 
 
-def test_spearman_matches_scipy(script):
-    stats = pytest.importorskip("scipy.stats")
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, 5, 20).astype(float)
-    y = x + rng.normal(0, 2, 20)
-    assert script.spearman(x, y) == pytest.approx(stats.spearmanr(x, y).statistic)
-    assert script.spearman([1, 2, 3], [5, 5, 5]) == 0.0
+def test_encoding_uses_the_pi_factor():
+    spec = experiment.mappings(experiment.BUDGETS["paper"])["pe8"]
+    model = experiment.build_model(spec + "+relu:width=8,depth=1", 2, 1)
+    x = torch.tensor([[0.25, 0.5]])
+    features = model.encoder(x)
+    expected = [math.sin(2**l * math.pi * 0.25) for l in range(8)]
+    assert features.shape == (1, 32)
+    assert sorted(features[0].tolist()) == pytest.approx(
+        sorted(expected + [math.cos(2**l * math.pi * 0.25) for l in range(8)]
+               + [f(2**l * math.pi * 0.5) for f in (math.sin, math.cos) for l in range(8)]), abs=1e-5)
 
 
-def test_line_counts_are_exact_counts_of_the_model_at_each_step(script):
-    class Snapshots(Callback):
-        def __init__(self):
-            self.models = {}
-
-        def on_start(self, trainer):
-            self.models[trainer.step] = copy.deepcopy(trainer.model)
-
-        def on_step(self, trainer, step, loss):
-            self.models[step] = copy.deepcopy(trainer.model)
-
-    t, y = script.line_target(4, 32)
-    model = script.make_model("raw01", 1, 1, {"width": 8, "depth": 2}, "none")
-    counter, snapshots = script.LineCounts(every=2), Snapshots()
-    Trainer(model, Samples(t, y), TrainConfig(steps=5, lr=0.05, eval_every=5), [snapshots, counter]).fit()
-    assert counter.steps == [0, 2, 4, 5]
-    assert counter.counts == [exact_count_1d(snapshots.models[s], [0.0], [1.0]) for s in counter.steps]
+def test_data_folder_takes_the_first_images_sorted(tmp_path):
+    folder = tmp_path / "div2k" / "test"
+    folder.mkdir(parents=True)
+    for name in ("03.png", "01.png", "02.png", "notes.txt"):
+        (folder / name).write_bytes(b"")
+    budget = experiment.BUDGETS["paper"].with_overrides(["images=2"])
+    assert [p.split("/")[-1] for p in experiment.image_sources(budget, tmp_path, None, "paper")] == ["01.png", "02.png"]
+    with pytest.raises(ValueError, match="needs --data"):
+        experiment.image_sources(budget, None, None, "paper")
+    with pytest.raises(ValueError, match="holds 3 images"):
+        experiment.image_sources(budget.with_overrides(["images=5"]), tmp_path, None, "paper")
 
 
-def image_record(label, initial, final, psnr, near_hamming, near_cosine, grid=100):
-    return {"label": label, "initial_count": initial, "final_count": final, "final_psnr": psnr, "grid_samples": grid,
-            "steps": [0, 10], "counts": [initial, final],
-            "pairs": {"near_hamming_fraction": near_hamming, "near_gradient_cosine": near_cosine}}
-
-
-def test_claims_follow_the_numbers(script):
-    images = {
-        "raw01": image_record("raw [0,1]", 10, 12, 18.0, 0.001, 0.9),
-        "raw11": image_record("raw [-1,1]", 20, 25, 19.0, 0.002, 0.8),
-        "pe1": image_record("PE L=1", 30, 31, 20.0, 0.01, 0.5),
-        "pe2": image_record("PE L=2", 40, 45, 21.0, 0.02, 0.4),
-        "pe8": image_record("PE L=8", 90, 100, 30.0, 0.05, 0.1),
-    }
-    line = lambda k, count, psnr: {"final_count": count, "final_psnr": psnr}  # noqa: E731
-    lines = {"raw01": {"5": line(5, 12, 30.0), "10": line(10, 15, 20.0), "20": line(20, 22, 12.0)}}
-    claims = script.check_claims(images, lines)
-    assert set(claims) == set(script.CLAIMS)
-    assert all(c["holds"] for c in claims.values()), {k: c["ours"] for k, c in claims.items() if not c["holds"]}
-    assert claims["pe_more_regions"]["numbers"]["ratio"] == pytest.approx(4.0)
-    assert "100 regions" in claims["pe_more_regions"]["ours"] and "25" in claims["pe_more_regions"]["ours"]
-    assert claims["line_regions_fall_short"]["numbers"]["raw01"]["needed"] == [10, 20, 40]
-    assert claims["line_regions_fall_short"]["numbers"]["raw01"]["spearman_count_vs_k"] == pytest.approx(1.0)
-
-    worse = copy.deepcopy(images)
-    worse["raw11"]["final_psnr"] = 17.0
-    worse["pe2"]["final_count"] = 200
-    worse["pe8"]["final_count"] = 40
-    lines["raw01"]["20"]["final_psnr"] = 35.0
-    lines["raw01"]["20"]["final_count"] = 40  # enough regions for k = 20
-    claims = script.check_claims(worse, lines)
-    assert not claims["centring_helps_fit"]["holds"]
-    assert not claims["pe_regions_grow_with_L"]["holds"]
-    assert not claims["pe_more_regions"]["holds"]
-    assert not claims["line_spectral_bias"]["holds"]
-    assert not claims["line_regions_fall_short"]["holds"]
-    assert claims["centring_changes_regions"]["holds"]
-
-    only_raw = script.check_claims({"raw01": images["raw01"]}, {})
-    assert only_raw == {}  # nothing to compare with a single mapping
-    seen = script.observations(images)
-    assert seen["pe8"]["final_over_initial"] == pytest.approx(100 / 90) and seen["pe8"]["saturated"]
-
-
-def test_tiny_run_writes_results_and_resumes(script, tmp_path, monkeypatch, capsys):
+def test_smoke_run_claims_and_resume(tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
-    assert script.main(["--out", str(out), *TINY, "--no-figures"]) == 0
+    assert experiment.main(["--budget", "smoke", "--out", str(out)]) == 0
     results = json.loads((out / "results.json").read_text())
-    assert results["budget"] == "cpu" and results["settings"]["size"] == 12
-    assert set(results["images"]) == set(script.MAPPINGS)
-    for m, record in results["images"].items():
-        assert record["steps"] == [0, 2, 4]
-        assert len(record["counts"]) == 3 and record["counts"][0] == record["initial_count"]
-        assert record["callback_matches_maps"]
-        assert 1 <= record["final_count"] <= 144 and math.isfinite(record["final_psnr"])
-        assert record["fine_grid"] == [24, 24]  # contains the 12x12 grid: never fewer regions
-        assert record["initial_count"] <= record["initial_count_fine"] <= 576
-        assert record["final_count"] <= record["final_count_fine"] <= 576
-        assert record["spec"] == script.model_spec(m, 8, 2)
-    assert set(results["lines"]) == set(script.LINE_MAPPINGS)
-    for runs in results["lines"].values():
-        assert set(runs) == {"2", "6"}
-        for record in runs.values():
-            assert record["steps"] == [0, 2, 4] and record["needed"] == 2 * record["k"]
-            assert record["sampled_final_count"] <= record["final_count"]  # samples are a lower bound
-    assert set(results["claims"]) == set(script.CLAIMS)
-    assert all(isinstance(c["holds"], bool) and c["ours"] for c in results["claims"].values())
-    assert set(results["region_dynamics"]) == set(script.MAPPINGS)
-    assert results["figures"] == [] and not list(out.glob("*.png"))
-    printed = capsys.readouterr().out
-    assert "paper [" in printed and "ours:" in printed
+    assert results["extra"]["bundled_images"] is True and results["extra"]["images"] == ["camera"]
+    assert "epochs: 4 vs 1000" in results["differs_from_paper"]
+    claims = {c["name"]: c for c in results["claims"]}
+    assert {"pe_more_regions", "regions_grow_with_L", "centring_more_regions", "pe_fits_better",
+            "hamming_grows_with_L_local", "gradients_less_alike_with_L_global"} <= set(claims)
+    for claim in claims.values():
+        assert claim["verdict"] in VERDICTS and len(claim["ours"]) == 1
+    run = json.loads((out / "runs" / "camera__pe2.json").read_text())["result"]
+    assert run["epochs"] == [0, 2, 4] and len(run["counts"]) == 3 and max(run["counts"]) <= 16 * 16
+    assert set(run["pairs"]) == {"local", "global"} and run["pairs"]["local"]["hamming"] >= 0
+    final = results["tables"]["final_regions"]["camera"]
+    assert claims["centring_more_regions"]["ours"][0] == pytest.approx(
+        math.log(final["raw11"]) - math.log(final["raw01"]), abs=1e-4)
+    assert (out / "counts.png").stat().st_size > 0
 
-    def no_run(*args, **kwargs):
-        raise AssertionError("a finished run was repeated")
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished run was trained again")
 
-    monkeypatch.setattr(script, "run_image", no_run)
-    monkeypatch.setattr(script, "run_line", no_run)
-    assert script.main(["--out", str(out), *TINY, "--no-figures"]) == 0
-    again = json.loads((out / "results.json").read_text())
-    assert again["fitted_this_run"] == 0 and again["reused"] == 5 + 2 * 2
-    assert again["images"] == results["images"] and again["claims"] == results["claims"]
+    monkeypatch.setattr(experiment, "train_and_measure", no_training)
+    assert experiment.main(["--budget", "smoke", "--out", str(out), "--no-figures"]) == 0
+    assert json.loads((out / "results.json").read_text())["claims"] == results["claims"]
+    with pytest.raises(AssertionError, match="trained again"):
+        experiment.main(["--budget", "smoke", "--out", str(out), "--steps", "3"])  # old flag: epochs
 
 
-@pytest.mark.slow
-def test_tiny_run_draws_its_figures(script, tmp_path):
-    out = tmp_path / "out"
-    assert script.main(["--out", str(out), *TINY]) == 0
-    results = json.loads((out / "results.json").read_text())
-    assert results["figures"] == ["counts.png", "region_maps.png", "lines_1d.png"]
-    for name in results["figures"]:
-        assert (out / name).stat().st_size > 0
-
-
-def test_bad_arguments(script, tmp_path, capsys):
-    assert script.main(["--out", str(tmp_path / "o"), "--steps", "0"]) == 2
-    assert "--steps" in capsys.readouterr().err
-    assert script.main(["--out", str(tmp_path / "o"), "--mappings", "raw01,bogus"]) == 2
-    assert "bogus" in capsys.readouterr().err
-    assert script.main(["--out", str(tmp_path / "o"), "--image", str(tmp_path / "missing.png")]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "missing.png" in err and len(err.splitlines()) == 1
+def test_bad_input(tmp_path, capsys):
+    assert experiment.main(["--budget", "paper", "--out", str(tmp_path)]) == 2
+    assert "needs --data" in capsys.readouterr().err
+    assert experiment.main(["--out", str(tmp_path), "--data", str(tmp_path / "missing")]) == 2
+    assert "does not exist" in capsys.readouterr().err
