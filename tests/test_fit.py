@@ -486,7 +486,7 @@ def test_run_fit_with_test_split_reports_test_psnr(camera, tmp_path):
     outcome = run_fit(camera, SPEC, TrainConfig(steps=5, lr=1e-2, eval_every=5), str(tmp_path), split="tancik",
                       progress=False, write_outputs=False)
     assert isinstance(outcome.metrics["test_psnr"], float)
-    assert os.listdir(tmp_path) == ["checkpoint.pt"]
+    assert sorted(os.listdir(tmp_path)) == [".coordnet.lock", "checkpoint.pt"]  # the lock file stays, unlocked
 
 
 def test_coordnet_load_predicts_like_the_fit(camera, fitted):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import torch
 
@@ -36,8 +36,12 @@ def diagnostics() -> Dict[str, object]:
     for device in devices:
         try:
             backends[device] = ops.backend(device)
-        except RuntimeError as error:
-            backends[device] = f"error: {error}"
+        except (RuntimeError, ValueError) as error:
+            backends[device] = f"error: {str(error).splitlines()[0]}"
+    try:
+        mode = ops.get_backend_mode()
+    except ValueError as error:  # a bad COORDNET_BACKEND
+        mode = f"error: {str(error).splitlines()[0]}"
     return {
         "coordnet": coordnet.__version__,
         "python": platform.python_version(),
@@ -45,7 +49,7 @@ def diagnostics() -> Dict[str, object]:
         "torch": torch.__version__,
         "numpy": _version("numpy"),
         "torch threads": torch.get_num_threads(),
-        "backend mode": ops.get_backend_mode(),
+        "backend mode": mode,
         "compiled extension": "loaded" if ops.extension_available() else f"not loaded ({ops.extension_load_error})",
         "extension CUDA kernels": "yes" if ops.has_cuda_kernels() else "no",
         "torch CUDA build": torch.version.cuda or "no (CPU build)",
@@ -56,10 +60,19 @@ def diagnostics() -> Dict[str, object]:
     }
 
 
-def report() -> str:
-    """Human-readable diagnostics, one ``key: value`` per line."""
+def problems(diagnostics_: Dict[str, object]) -> List[str]:
+    """The ``key: error: ...`` lines of :func:`diagnostics` (a bad setting, a failing backend)."""
+    found = [f"{key}: {value}" for key, value in diagnostics_.items()
+             if isinstance(value, str) and value.startswith("error: ")]
+    backends = diagnostics_.get("backends") or {}
+    found += [f"backend on {device}: {name}" for device, name in backends.items() if str(name).startswith("error: ")]
+    return found
+
+
+def report(found: Optional[Dict[str, object]] = None) -> str:
+    """Human-readable diagnostics (``found``, default :func:`diagnostics`), one ``key: value`` per line."""
     lines = []
-    for key, value in diagnostics().items():
+    for key, value in (diagnostics() if found is None else found).items():
         if isinstance(value, dict):
             lines += [f"backend on {device}: {name}" for device, name in value.items()]
         else:

@@ -11,6 +11,14 @@ import click
 EXPECTED = (ValueError, TypeError, OSError, RuntimeError, KeyError)
 
 
+def one_line(error: BaseException) -> str:
+    """The first line of ``error``'s message; a ``KeyError`` names the missing key."""
+    text = str(error).strip()
+    if isinstance(error, KeyError) and error.args:
+        return f"missing entry {error.args[0]!r}"
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def friendly_errors(command: Callable) -> Callable:
     """Wrap a click command: expected errors print ``error: <message>`` and exit with status 1."""
 
@@ -24,8 +32,21 @@ def friendly_errors(command: Callable) -> Callable:
         except EXPECTED as error:
             if debug:
                 raise
-            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            click.echo(f"error: {message}", err=True)
+            click.echo(f"error: {one_line(error)}", err=True)
+            sys.exit(1)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # click reports these itself (usage errors: exit status 2)
+        except MemoryError as error:
+            if debug:
+                raise
+            click.echo(f"error: out of memory{': ' + one_line(error) if str(error).strip() else ''} "
+                       "(use a smaller --size, model or --batch-size)", err=True)
+            sys.exit(1)
+        except Exception as error:  # anything unexpected still ends in one line
+            if debug:
+                raise
+            click.echo(f"error: {type(error).__name__}: {one_line(error)} (rerun with --debug for the traceback)",
+                       err=True)
             sys.exit(1)
 
     return click.option("--debug", is_flag=True, help="Show tracebacks.")(wrapper)

@@ -161,9 +161,6 @@ def run_regions(
     device: str = "cpu",
 ) -> Tuple[Dict[str, Any], str]:
     """Count the regions, write the three files; returns ``(the JSON record, out_dir)``."""
-    import coordnet
-    from coordnet.atomic import write_json
-    from coordnet.plots.regions import save_boundary_map, save_region_map
     from coordnet.regions import region_map, resolve_domain
 
     started = time.perf_counter()
@@ -182,11 +179,21 @@ def run_regions(
     box = resolve_domain(interval, network.in_dim, model)
     out_dir = out_dir or default_out
 
-    counting = time.perf_counter()
-    regions = region_map(model, shape, box, chunk=chunk, max_memory=limit)
-    count_seconds = time.perf_counter() - counting
+    from coordnet.outdir_lock import output_folder_lock
 
-    os.makedirs(out_dir, exist_ok=True)
+    counting = time.perf_counter()
+    regions = region_map(model, shape, box, chunk=chunk, max_memory=limit)  # the memory estimate comes first
+    count_seconds = time.perf_counter() - counting
+    with output_folder_lock(out_dir):  # one owner per folder while the three files are written
+        return _write(regions, network, description, shape, box, out_dir, chunk, limit, device, started,
+                      count_seconds, model)
+
+
+def _write(regions, network, description, shape, box, out_dir, chunk, limit, device, started, count_seconds, model):
+    import coordnet
+    from coordnet.atomic import write_json
+    from coordnet.plots.regions import save_boundary_map, save_region_map
+
     save_region_map(os.path.join(out_dir, REGION_PNG), regions.ids, seed=COLOUR_SEED)
     save_boundary_map(os.path.join(out_dir, BOUNDARY_PNG), regions.boundary)
     samples = int(regions.ids.numel())

@@ -65,7 +65,17 @@ class CheckpointCallback(Callback):
     def save(self, trainer: Trainer) -> None:
         save_checkpoint(self.path, self.payload(trainer))
 
+    @staticmethod
+    def _evaluated(trainer: Trainer, step: int) -> bool:
+        return step % trainer.config.eval_every == 0 or step == trainer.config.steps
+
     def on_step(self, trainer: Trainer, step: int, loss: float) -> None:
+        # A step that is also evaluated is saved in on_eval, after its record joined the history:
+        # a fit resumed from it then has the same history as an uninterrupted one.
+        if step % self.every == 0 and not self._evaluated(trainer, step):
+            self.save(trainer)
+
+    def on_eval(self, trainer: Trainer, step: int, metrics: Dict[str, Optional[float]]) -> None:
         if step % self.every == 0:
             self.save(trainer)
 

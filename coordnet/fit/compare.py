@@ -76,6 +76,15 @@ def compare(
     labels = [spec.label for spec in parsed]
     if len(set(labels)) != len(labels):
         raise ValueError(f"the same model is listed twice: {labels}")
+    from coordnet.outdir_lock import output_folder_lock
+
+    with output_folder_lock(out_dir):  # released when done; a caller may hold it longer (re-entrant)
+        return _fit_all(signal, parsed, config, out_dir, seeds, split, resume, progress, lr_for, announce, probe,
+                        probe_every)
+
+
+def _fit_all(signal, parsed, config, out_dir, seeds, split, resume, progress, lr_for, announce, probe,
+             probe_every) -> List[ModelRuns]:
     results = []
     for spec in parsed:
         runs = ModelRuns(spec.label)
@@ -150,7 +159,13 @@ def markdown_table(rows: List[Dict[str, str]], headers: Optional[Sequence[str]] 
 def write_report(out_dir: str, signal: Signal, results: Sequence[ModelRuns], seeds: int) -> str:
     """``results.csv``, ``results.md``, ``comparison.png`` (images), ``curves.png``; returns the Markdown table."""
     from coordnet import plots
+    from coordnet.outdir_lock import output_folder_lock
 
+    with output_folder_lock(out_dir):
+        return _write_report(plots, out_dir, signal, results, seeds)
+
+
+def _write_report(plots, out_dir: str, signal: Signal, results: Sequence[ModelRuns], seeds: int) -> str:
     rows = table_rows(results, seeds)
     write_csv(os.path.join(out_dir, "results.csv"), rows)
     table = markdown_table(rows)

@@ -1,13 +1,14 @@
 """Rendering a fitted image model on a pixel grid of any size, in bounded memory."""
 from __future__ import annotations
 
+import os
 import re
 from typing import Optional, Tuple
 
 import numpy as np
 import torch
 
-from coordnet.fit.checkpoint import load, load_checkpoint
+from coordnet.fit.checkpoint import CheckpointError, load, load_checkpoint
 from coordnet.signals import grid_axis
 
 
@@ -46,12 +47,25 @@ def render_checkpoint(path: str, out_file: str, size: Optional[str] = None, chun
     """Render the image model of checkpoint ``path`` into ``out_file`` (PNG); returns ``(H, W)``."""
     from coordnet.signals import save_image
 
+    from coordnet.memory_budget import check_budget
+    from coordnet.outdir_lock import output_folder_lock
+
     document = load_checkpoint(path)
-    signal_info = document["signal"]
-    if signal_info.get("kind") != "image":
-        raise ValueError(f"checkpoint {path!r} was fitted to a {signal_info.get('kind')} signal; render draws images")
-    shape = parse_size(size) if size else tuple(signal_info["shape"][:2])
+    signal_info = document.get("signal")
+    if signal_info is None:
+        raise CheckpointError(f"checkpoint {path!r} lacks the 'signal' entry (which kind of signal was fitted)")
+    if signal_info["kind"] != "image" or len(signal_info["shape"]) != 3:
+        raise ValueError(f"checkpoint {path!r} was fitted to a {signal_info['kind']} signal; render draws images")
+    shape = parse_size(size) if size else (int(signal_info["shape"][0]), int(signal_info["shape"][1]))
+    channels = int(document["model_config"]["out_dim"])
+    pixels = shape[0] * shape[1]
+    # the float32 image, its uint8 copy and the PNG encoder's buffer
+    check_budget(f"rendering {shape[1]}x{shape[0]} pixels (--size)", pixels * channels * (4 + 1 + 1))
     model = load(path)
-    image = render_image(model, shape, document["model_config"]["signal_domain"], chunk)
-    save_image(out_file, image)
+    folder = os.path.dirname(os.path.abspath(out_file))
+    if not os.path.isdir(folder):
+        raise ValueError(f"the folder {folder!r} of --out {out_file!r} does not exist")
+    with output_folder_lock(folder):
+        image = render_image(model, shape, document["model_config"]["signal_domain"], chunk)
+        save_image(out_file, image)
     return shape

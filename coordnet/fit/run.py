@@ -1,6 +1,8 @@
 """One fit from signal to output folder: what ``coordnet fit`` and ``coordnet compare`` run."""
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 import os
 from dataclasses import dataclass
@@ -11,9 +13,9 @@ import torch
 from torch import Tensor
 
 import coordnet
-from coordnet.atomic import write_json
+from coordnet.atomic import remove_orphaned_temporaries, write_json
 from coordnet.fit.callbacks import CheckpointCallback, ProgressBar, TensorBoardLogger
-from coordnet.fit.checkpoint import CheckpointError, load_checkpoint
+from coordnet.fit.checkpoint import CheckpointError, load_checkpoint, load_weights
 from coordnet.fit.metrics import psnr, seconds_to_psnr, ssim
 from coordnet.fit.trainer import FitResult, Samples, TrainConfig, Trainer, predict
 from coordnet.nets import ModelSpec, build_model, parse_spec
@@ -95,7 +97,8 @@ def write_region_probe(out_dir: str, probe, model, signal: Signal, label: str) -
         save_region_map(os.path.join(out_dir, "region_map.png"), region_map(model, tuple(grid)).ids.numpy())
 
 
-def run_fit(
+def _run_fit(
+    locks: contextlib.ExitStack,
     signal: Signal,
     spec: Union[str, dict, ModelSpec],
     config: TrainConfig,
@@ -168,7 +171,11 @@ def run_fit(
         region_probe = region_probe_for(model, grid_coords, default_probe_every(config.steps) if probe_every is None
                                         else probe_every)
     probes = {"spectrum_probe": spectrum_probe, "region_probe": region_probe}
-    os.makedirs(out_dir, exist_ok=True)
+    from coordnet.outdir_lock import output_folder_lock
+
+    check_fit_memory(model, signal, parts, config)
+    locks.enter_context(output_folder_lock(out_dir))  # one owner per folder, before anything is written
+    remove_orphaned_temporaries(out_dir)  # left by writes that an earlier run's kill interrupted
 
     def payload(trainer: Trainer) -> Dict[str, Any]:
         document = {**run_config, "coordnet_version": coordnet.__version__, "trainer": trainer.state_dict()}
@@ -202,7 +209,13 @@ def run_fit(
                     f"cannot resume {checkpoint_path}: its {key} differs from this run's "
                     f"({document.get(key)!r} vs {run_config[key]!r})"
                 )
-        trainer.load_state_dict(document["trainer"])
+        load_weights(trainer.model, document["trainer"]["model"], checkpoint_path)
+        try:
+            trainer.load_state_dict(document["trainer"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+            detail = f"lacks the entry 'trainer.{error.args[0]}'" if isinstance(error, KeyError) else \
+                f"its 'trainer' entry cannot be restored ({str(error).splitlines()[0]})"
+            raise CheckpointError(f"cannot resume {checkpoint_path}: {detail}") from None
         for key, recorder in probes.items():
             if recorder is None:
                 continue
@@ -258,3 +271,32 @@ def run_fit(
             write_region_probe(out_dir, region_probe, trainer.model, signal, model_spec.label)
         write_json(os.path.join(out_dir, METRICS), {**metrics, "history": result.history.to_dict()})
     return FitOutcome(metrics, prediction, result.history.to_dict())
+
+
+@functools.wraps(_run_fit, assigned=("__doc__", "__annotations__"))
+def run_fit(*args: Any, **kwargs: Any) -> FitOutcome:
+    with contextlib.ExitStack() as locks:
+        return _run_fit(locks, *args, **kwargs)
+
+
+def check_fit_memory(model: torch.nn.Module, signal: Signal, parts, config: TrainConfig) -> None:
+    """Refuse (one-line :class:`~coordnet.memory_budget.MemoryBudgetError` with the estimate) a
+    fit whose model, optimiser state, activations and signal copies exceed the memory limit."""
+    from coordnet.memory_budget import check_budget, format_bytes
+
+    params = sum(p.numel() for p in model.parameters())
+    widest = max([p.shape[0] for p in model.parameters() if p.dim() == 2] or [1])
+    layers = max(1, sum(1 for p in model.parameters() if p.dim() == 2))
+    samples = int(signal.values[..., 0].numel())
+    train = int(parts.train_coords.shape[0])
+    batch = train if config.batch_size is None else min(config.batch_size, train)
+    model_bytes = params * 4 * 4  # weights, gradients, Adam's two moments
+    activations = 3 * 4 * batch * widest * layers + 4 * min(config.eval_chunk, samples) * widest * 2
+    grid = 4 * samples * (signal.dim + signal.channels) * 4  # coordinates, values, split copies, predictions
+    check_budget(f"fitting {model_params_text(params)} parameters on {samples} samples", model_bytes + activations + grid,
+                 f"model and optimiser {format_bytes(model_bytes)}, activations {format_bytes(activations)}, "
+                 f"signal and predictions {format_bytes(grid)}")
+
+
+def model_params_text(count: int) -> str:
+    return f"{count:,}"

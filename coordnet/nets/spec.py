@@ -369,6 +369,8 @@ def build_model(
     in_dim = _check_dim("in_dim", in_dim)
     out_dim = _check_dim("out_dim", out_dim)
     label = repr(model_spec.label)
+    if not _building_on_meta():
+        check_model_memory(model_spec, in_dim, out_dim, output_activation, signal_domain)
     encoder = None
     if model_spec.encoder != DEFAULT_ENCODER or model_spec.encoder_args:
         preset = model_spec.encoder_preset
@@ -387,4 +389,42 @@ def build_model(
     return model
 
 
-__all__ = ["ModelSpec", "build_model", "load_spec_file", "parse_spec"]
+def _building_on_meta() -> bool:
+    import torch
+
+    return torch.empty(0).device.type == "meta"
+
+
+def model_bytes(spec: SpecLike, in_dim: int, out_dim: int, output_activation: str = "none",
+                signal_domain: Domain = (0.0, 1.0)) -> Optional[Tuple[int, int]]:
+    """``(parameters, bytes of parameters and buffers)`` of the model ``spec`` builds, found by
+    building it on PyTorch's ``meta`` device (nothing is allocated); ``None`` if that fails."""
+    import warnings
+
+    import torch
+
+    try:
+        with warnings.catch_warnings(), torch.device("meta"):
+            warnings.simplefilter("ignore")
+            model = build_model(spec, in_dim, out_dim, output_activation, signal_domain)
+    except (ValueError, TypeError):
+        raise
+    except Exception:  # an encoder that cannot be built without data: no estimate
+        return None
+    tensors = [*model.parameters(), *model.buffers()]
+    return sum(p.numel() for p in model.parameters()), sum(t.numel() * t.element_size() for t in tensors)
+
+
+def check_model_memory(spec: SpecLike, in_dim: int, out_dim: int, output_activation: str = "none",
+                       signal_domain: Domain = (0.0, 1.0)) -> None:
+    """Raise a one-line :class:`~coordnet.memory_budget.MemoryBudgetError` naming the spec when
+    its model's parameters and buffers alone exceed the memory limit (before allocating them)."""
+    from coordnet.memory_budget import check_budget
+
+    model_spec = parse_spec(spec)
+    found = model_bytes(model_spec, in_dim, out_dim, output_activation, signal_domain)
+    if found is not None:
+        check_budget(f"model spec {model_spec.label!r} ({found[0]:,} parameters)", found[1])
+
+
+__all__ = ["ModelSpec", "build_model", "check_model_memory", "load_spec_file", "model_bytes", "parse_spec"]

@@ -50,7 +50,7 @@ class SpectrumProbe(Callback):
     Args:
         coords: grid coordinates ``(n, 1)`` (1D) or ``(H, W, 2)`` (2D), as the model takes them.
         target: target values on the grid, ``(n, C)`` or ``(H, W, C)``.
-        every: record every ``every`` steps (plus the step training starts from and the last).
+        every: record every ``every`` steps (plus step 0 of a fresh fit and the last step).
         frequencies: 1D only: integer frequencies (cycles per grid period) to follow; default
             the ``count`` strongest frequencies of the target.
         count: 1D only: how many frequencies to choose when ``frequencies`` is not given.
@@ -127,7 +127,8 @@ class SpectrumProbe(Callback):
         self.steps.append(int(step))
 
     def on_start(self, trainer: Trainer) -> None:
-        self.record(trainer.model, trainer.step)
+        if trainer.step == 0:  # a resumed fit records on schedule only, as an uninterrupted one
+            self.record(trainer.model, trainer.step)
 
     def on_step(self, trainer: Trainer, step: int, loss: float) -> None:
         if step % self.every == 0:
