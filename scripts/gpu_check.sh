@@ -85,7 +85,15 @@ fi
 if [[ "$MODE" == check ]]; then
   ARCH="$("$PY" -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())")"
   export TORCH_CUDA_ARCH_LIST="$ARCH" MAX_JOBS="$(nproc)" PIP_BREAK_SYSTEM_PACKAGES=1
-  echo "--- TORCH_CUDA_ARCH_LIST=$TORCH_CUDA_ARCH_LIST MAX_JOBS=$MAX_JOBS"
+  if [[ -z "${CUDA_HOME:-}" ]] && command -v nvcc >/dev/null; then
+    CUDA_HOME="$(dirname "$(dirname "$(readlink -f "$(command -v nvcc)")")")"
+    export CUDA_HOME
+  fi
+  # ATen/cuda/CUDAContext.h includes the math libraries' headers (cublas_v2.h, cusparse.h, ...),
+  # which a bare toolkit may lack and torch's nvidia-* wheels carry; CPATH comes after every -I.
+  NV_CPATH="$("$PY" -c "import glob, os, torch; site = os.path.dirname(os.path.dirname(torch.__file__)); print(':'.join(sorted(glob.glob(os.path.join(site, 'nvidia', '*', 'include')))))")"
+  [[ -n "$NV_CPATH" ]] && export CPATH="${CPATH:+$CPATH:}$NV_CPATH"
+  echo "--- TORCH_CUDA_ARCH_LIST=$TORCH_CUDA_ARCH_LIST MAX_JOBS=$MAX_JOBS CUDA_HOME=${CUDA_HOME:-?} CPATH+=${NV_CPATH:-nothing}"
   rm -f coordnet/_C*.so
   part build 240 "$PY" -m pip install --no-build-isolation --no-deps --no-input -q -e .
   if ! "$PY" -c "import coordnet.ops as o, sys; sys.exit(0 if o.has_cuda_kernels() else 1)" 2>/dev/null; then
