@@ -232,3 +232,25 @@ def test_cli_debug_shows_traceback(tmp_path):
 def test_cli_requires_out(capsys):
     assert _main([], []) == 2
     assert "--out" in capsys.readouterr().err
+
+
+def test_differences_write_integer_runs_as_ranges():
+    assert Toy(levels=tuple(range(1, 31))).differences(Toy()) == ["levels: 1…30 vs 4,8,16"]
+
+
+@pytest.mark.parametrize(
+    "value, sign, margin, verdict",
+    [(0.9, 1, 0.5, "holds"), (0.3, 1, 0.5, "inconclusive"), (-0.9, 1, 0.5, "reverses"),
+     (-0.2, -1, 0.0, "holds"), (0.0, 1, 0.0, "inconclusive"), (float("nan"), 1, 0.5, "inconclusive")],
+)
+def test_verdict_from_sign(value, sign, margin, verdict):
+    from coordnet.experiments.claims import verdict_from_sign
+
+    assert verdict_from_sign(value, sign, margin) == verdict
+
+
+def test_flags_to_overrides_keeps_earlier_command_lines():
+    from coordnet.experiments.cli import flags_to_overrides
+
+    assert flags_to_overrides(["--seed", "3", "--out", "x", "--steps=5"], {"--seed": "seed", "--steps": "epochs"}) == \
+        ["--set", "seed=3", "--out", "x", "--set", "epochs=5"]

@@ -183,8 +183,20 @@ def _fmt(value: Optional[float]) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+SHALLOW_KEYS = ("seed", "threshold", "fit_k_min", "fit_k_max", "frequencies", "points", "width", "init_scale",
+                "max_iterations")
+DEEP_KEYS = ("seed", "threshold", "variant_k_min", "deep_points", "deep_width", "deep_depth", "deep_max_iterations")
+SPHERE_KEYS = ("seed", "threshold", "variant_k_min", "init_scale", "sphere_frequencies", "sphere_points",
+               "sphere_width", "sphere_max_iterations")
+
+
+def _differs(b: BasriBudget, keys: Sequence[str]) -> list[str]:
+    """The lines of ``b.differences(PAPER_BUDGET)`` for the settings a claim depends on."""
+    return [line for line in b.differences(PAPER_BUDGET) if line.split(":")[0] in keys]
+
+
 def claims(runs: dict[str, TimeToLearn], b: BasriBudget) -> list[Claim]:
-    differs = b.differences(PAPER_BUDGET)
+    differs = _differs(b, SHALLOW_KEYS)
     shallow, variant = runs["shallow_bias"], runs["shallow_bias_variant"]
     e = exponent(shallow, b.fit_k_min, b.fit_k_max)
     v = exponent(variant, b.variant_k_min)
@@ -203,11 +215,14 @@ def claims(runs: dict[str, TimeToLearn], b: BasriBudget) -> list[Claim]:
         Claim("odd_unlearned_without_bias", "Sec. 3 (λ_k = 0 for odd k ≥ 3 without bias)", True, odd,
               "holds" if odd else "reverses", differs),
         Claim("exponent_sphere", "Sec. 4 (k^d on S^(d−1))", PAPER["exponent_sphere"], s,
-              verdict_within(nan if s is None else s, 3.0, TOLERANCE), differs, note=f"k ≥ {b.variant_k_min}"),
+              verdict_within(nan if s is None else s, 3.0, TOLERANCE), _differs(b, SPHERE_KEYS),
+              note=f"k ≥ {b.variant_k_min}"),
         Claim("exponent_deep", "Sec. 5 (deep nets behave similarly)", PAPER["exponent_deep"], deep,
-              verdict_within(nan if deep is None else deep, 2.0, TOLERANCE), differs, note=f"k ≥ {b.variant_k_min}"),
+              verdict_within(nan if deep is None else deep, 2.0, TOLERANCE),
+              _differs(b, DEEP_KEYS + ("deep_frequencies",)), note=f"k ≥ {b.variant_k_min}"),
         Claim("fourier_features_flat", "Tancik et al. 2020 (Fourier features)", PAPER["exponent_fourier"], fourier,
-              verdict_within(nan if fourier is None else fourier, 0.0, TOLERANCE), differs,
+              verdict_within(nan if fourier is None else fourier, 0.0, TOLERANCE),
+              _differs(b, DEEP_KEYS + ("encoded_frequencies",)),
               note=f"integer frequencies 1…{max(b.encoded_frequencies)}, k ≥ {b.variant_k_min}"),
     ]
 

@@ -109,6 +109,9 @@ class Budget:
 
 
 def _show(value: Any) -> str:
+    """A setting as text; a run of 4 or more consecutive integers as ``first…last``."""
     if isinstance(value, list):
+        if len(value) >= 4 and all(type(v) is int for v in value) and value == list(range(value[0], value[-1] + 1)):
+            return f"{value[0]}…{value[-1]}"
         return ",".join(str(item) for item in value)
     return str(value)
