@@ -10,9 +10,10 @@
 #
 # Each part has a time budget (seconds) and the whole stays under GPU_CHECK_TOTAL (default 530 s);
 # a part that runs out is interrupted (its JSON is written after every row) and the next one runs.
-# Writes into $OUT when set (else out/gpu-check/): the log, the benchmark JSON, the test summary
-# and the Tancik results (at most 8 files, flat). Without a GPU it says so in one line, runs what
-# it can (extension check, doctor, the test selection, whose cuda cases skip) and exits 0.
+# Writes into $OUT when set (else out/gpu-check/): the log, the benchmark JSON, the test summary,
+# a PNG of the measured ratios against their targets, and the Tancik results (at most 8 files,
+# flat). Without a GPU it says so in one line, runs what it can (extension check, doctor, the test
+# selection, whose cuda cases skip) and exits 0.
 #
 # Environment: GPU_PYTHON (default python3), TANCIK_DATA (default data/tancik2020, see
 # `make tancik-data`), GPU_CHECK_TOTAL. Only the standard library, torch, numpy, scipy, scikit-image,
@@ -105,6 +106,8 @@ if [[ "$MODE" == check ]]; then
     tests/test_ops_fourier.py tests/test_ops_hashgrid.py tests/test_ops_regions.py tests/test_ops_encoders_devices.py
   part bench-encoders 150 "$PY" scripts/bench_encoders.py --device cuda --min-run-time 0.3 --json "$DEST/bench_encoders.json"
   part bench-regions 90 "$PY" scripts/bench_regions.py --device cuda --repeats 3 --json "$DEST/bench_regions.json"
+  part plot 30 "$PY" scripts/plot_gpu_bench.py --encoders "$DEST/bench_encoders.json" \
+    --regions "$DEST/bench_regions.json" --out "$DEST/bench_ratios.png"
 else
   DATA="${TANCIK_DATA:-$ROOT/data/tancik2020}"
   if [[ ! -d "$DATA/div2k" || ! -d "$DATA/text" ]]; then
