@@ -12,6 +12,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from coordnet.extras import require
 from coordnet.sweep.expand import Run, uses_cuda
+from coordnet.sweep.reach import probe_ray_address
 from coordnet.sweep.run import execute, record_error
 
 
@@ -25,6 +26,8 @@ def connect(address: Optional[str]):
     Ray is already initialised in this process (then ``address`` is ignored)."""
     ray = import_ray()
     if not ray.is_initialized():
+        if address is not None:
+            probe_ray_address(address)  # bounded: ray.init retries a dead address for minutes
         ray.init(address=address, log_to_driver=False, include_dashboard=False)
     return ray
 
