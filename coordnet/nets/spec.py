@@ -115,7 +115,80 @@ def _canonical_args(
                 fail(f"key {target!r} given twice (as {given_as[target]!r} and {key!r})")
             args[target] = _coerce(value, preset.param(target), key, fail)
             given_as[target] = key
-    return {p.name: args[p.name] for p in preset.params if p.name in args}
+    ordered = {p.name: args[p.name] for p in preset.params if p.name in args}
+    _check_ranges(preset, ordered, given_as, fail)
+    return ordered
+
+
+#: Largest finite float32 and int64: spec values beyond them cannot reach the tensors.
+FLOAT32_MAX = 3.4028234663852886e38
+INT64_MAX = 2**63 - 1
+#: The largest input-to-encoding multiplier (a frequency times its factor) kept: 2^120 leaves
+#: 2^8 of float32 headroom for 2π and coordinates outside [-1, 1] before sin's argument overflows.
+MAX_LOG2_FREQUENCY = 120
+#: Gaussian features compute 2π·B·x with B ~ N(0, scale²): |B| stays below ~10 scale.
+MAX_GAUSS_SCALE = 1e36
+#: Nets: the widest and deepest accepted at parse time (the memory estimate bounds the rest).
+MAX_WIDTH, MAX_DEPTH = 2**24, 1000
+#: Hash grids index their finest level with 32-bit integers.
+MAX_HASH_RESOLUTION = 2**31
+
+
+def _default(preset: Preset, name: str) -> Any:
+    import inspect
+
+    try:
+        parameter = inspect.signature(preset.build).parameters.get(name)
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return None
+    return None if parameter is None or parameter.default is inspect.Parameter.empty else parameter.default
+
+
+def _check_ranges(preset: Preset, args: Dict[str, Any], given_as: Mapping[str, str],
+                  fail: Callable[[str], NoReturn]) -> None:
+    """Refuse values that overflow float32/int64 or make the encoding overflow, naming the key."""
+    for name, value in args.items():
+        key = given_as.get(name, name)
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > INT64_MAX:
+            fail(f"key {key!r} = {value} does not fit a 64-bit integer")
+        if isinstance(value, float) and abs(value) > FLOAT32_MAX:
+            fail(f"key {key!r} = {value!r} overflows float32 (largest {FLOAT32_MAX:.4g})")
+    if preset.role == "net":
+        for name, limit in (("width", MAX_WIDTH), ("depth", MAX_DEPTH)):
+            if isinstance(args.get(name), int) and args[name] > limit:
+                fail(f"key {given_as.get(name, name)!r} = {args[name]} is larger than {limit}")
+        return
+    if preset.name == "gauss" and isinstance(args.get("scale"), float) and abs(args["scale"]) > MAX_GAUSS_SCALE:
+        fail(f"key {given_as.get('scale', 'scale')!r} = {args['scale']!r} makes 2π·B·x overflow float32 "
+             f"(at most {MAX_GAUSS_SCALE:g})")
+    if preset.name == "pe":
+        count = args.get("num_frequencies", _default(preset, "num_frequencies"))
+        high = args.get("max_log2_freq")
+        name = "max_log2_freq" if high is not None else "num_frequencies"
+        high = float(count - 1) if high is None and isinstance(count, int) else high
+        factor = args.get("factor", _default(preset, "factor")) or 1.0
+        if isinstance(high, float) and high + math.log2(abs(factor)) > MAX_LOG2_FREQUENCY:
+            fail(f"key {given_as.get(name, name)!r} = {args.get(name, count)} gives frequencies up to 2^{high:g} "
+                 f"(times {factor:.4g}), which overflow float32 in the encoding; the largest allowed is "
+                 f"2^{MAX_LOG2_FREQUENCY - math.log2(abs(factor)):.4g}")
+    if preset.name == "triwave":
+        count = args.get("n_frequencies")
+        if isinstance(count, int) and count - 1 > MAX_LOG2_FREQUENCY:
+            fail(f"key {given_as.get('n_frequencies', 'n_frequencies')!r} = {count} gives frequencies up to "
+                 f"2^{count - 1}, which overflow float32; at most {MAX_LOG2_FREQUENCY + 1}")
+    if preset.name == "hash":
+        levels = args.get("n_levels", _default(preset, "n_levels"))
+        base = args.get("base_resolution", _default(preset, "base_resolution"))
+        scale = args.get("per_level_scale", _default(preset, "per_level_scale"))
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (levels, base, scale)) \
+                and levels >= 1 and base >= 1 and scale >= 1:
+            log2_finest = math.log2(base) + (levels - 1) * math.log2(scale)
+            if log2_finest > math.log2(MAX_HASH_RESOLUTION):
+                name = next((n for n in ("per_level_scale", "n_levels", "base_resolution") if n in args),
+                            "per_level_scale")
+                fail(f"key {given_as.get(name, name)!r} = {args.get(name, scale)!r} makes the finest grid "
+                     f"resolution base_resolution·per_level_scale^(n_levels-1) = 2^{log2_finest:.4g}, beyond "
+                     f"2^31")
 
 
 def _preset(name: Any, fail: Callable[[str], NoReturn]) -> Preset:
