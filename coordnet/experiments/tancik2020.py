@@ -1,0 +1,370 @@
+"""Tancik et al. 2020, "Fourier Features Let Networks Learn High Frequency Functions in Low
+Dimensional Domains", Table 1 (2D image regression), as the official notebook
+``Experiments/2d_image_regression.ipynb`` runs it.
+
+Protocol: each 512² image is split into its even pixels (train, the 256² grid
+``linspace(0, 1, 257)[:-1]``) and its odd pixels (test, at the offset coordinates); mappings
+``[sin(2π x Bᵀ), cos(2π x Bᵀ)]`` — none (raw x), basic (B = I), positional (per-axis
+``2**linspace(0, s, 128) - 1``, s = 6 div2k / 5 text), Gaussian (256×2 standard normal × σ,
+σ = 10 div2k / 14 text); a ReLU MLP of 3 hidden layers of 256 with a sigmoid output; full-batch
+Adam for 2000 steps (lr 1e-3; none and basic 1e-2 on div2k); loss 0.5·MSE; test PSNR at the last
+record (records every 25 steps). Notebook conventions (default of every budget): one Gaussian B
+from one seed shared by every image, every model initialised from the same seed, Glorot-normal
+weights and N(0, 0.01²) biases. All fits of a (set, mapping) are trained together as one
+:class:`~coordnet.nets.stacked.StackedMLP`.
+
+Budgets: ``paper`` (the protocol), ``gpu-paper`` (the same on ``--device cuda`` with TF32
+matmuls and a wall-clock guard), ``cpu`` (whole images downsampled to ``resolution``, the
+positional and Gaussian frequencies multiplied by ``resolution / 512`` so that cycles per pixel
+are the paper's, fewer images and steps; its check is the ordering of the mappings).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+
+from coordnet.experiments import Budget, Claim, RunCache, experiment_main, verdict_from_interval, verdict_within, write_results
+from coordnet.fit.stacked import fit_stacked
+from coordnet.nets.stacked import StackedMLP
+from coordnet.signals import load_image
+
+SETS = ("div2k", "text")
+MAPPINGS = ("none", "basic", "positional", "gaussian")
+LABELS = {"none": "no mapping", "basic": "basic", "positional": "positional enc.", "gaussian": "Gaussian"}
+SOURCE = "Table 1; Experiments/2d_image_regression.ipynb (printed mean, std)"
+# Table 1 as the official notebook prints it: (mean, std) of the test PSNR over 16 images, dB.
+PAPER = {
+    "div2k": {"none": (19.323, 2.481), "basic": (21.716, 2.717), "positional": (24.947, 3.719), "gaussian": (25.568, 4.186)},
+    "text": {"none": (18.397, 2.340), "basic": (20.478, 1.961), "positional": (27.567, 3.073), "gaussian": (30.470, 2.108)},
+}
+SIGMA = {"div2k": 10.0, "text": 14.0}
+POSENC_SCALE = {"div2k": 6.0, "text": 5.0}
+LR = {"div2k": {"none": 1e-2, "basic": 1e-2, "positional": 1e-3, "gaussian": 1e-3},
+      "text": {"none": 1e-3, "basic": 1e-3, "positional": 1e-3, "gaussian": 1e-3}}
+# The notebook's σ search cell used a narrow grid around the chosen σ (text: 13, 14, 15); the
+# grid 1, 2, 4, ..., 64 belongs to its separate figure of one image, not to the search.
+SIGMA_SEARCH_GRID = {"div2k": (9.0, 10.0, 11.0), "text": (13.0, 14.0, 15.0)}
+FIGURE_SIGMA_GRID = (1.0, 2.0, 4.0, 8.0, 10.0, 16.0, 32.0, 64.0)
+PAPER_RESOLUTION = 512
+TOLERANCE_DB = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class TancikBudget(Budget):
+    """Settings of one run of Table 1 (defaults: the paper's protocol and the notebook's conventions)."""
+
+    images: int = 16             # first test images of each set
+    resolution: int = 512        # images resized to resolution²; frequencies × resolution/512
+    steps: int = 2000
+    record_every: int = 25
+    init: str = "glorot"         # "glorot" (notebook) or "torch" (nn.Linear default)
+    shared_b: bool = True        # one Gaussian B for every image (else one per image)
+    same_init: bool = True       # every model from the same initialisation
+    loss_scale: float = 0.5
+    seed: int = 10
+    tf32: bool = False           # TF32 matmuls (real on CUDA, emulated on the CPU)
+    chunk: int = 16              # fits trained together
+    max_seconds: float = 0.0     # wall-clock guard (0: none)
+
+
+PAPER_BUDGET = TancikBudget()
+BUDGETS: Dict[str, TancikBudget] = {
+    "paper": PAPER_BUDGET,
+    "gpu-paper": TancikBudget(tf32=True, max_seconds=330.0),
+    "cpu": TancikBudget(images=4, resolution=64, steps=200, chunk=4),
+}
+_NOT_RUN_SETTINGS = ("chunk", "max_seconds")
+
+
+class _OutOfTime(Exception):
+    """The wall-clock guard stopped a chunk."""
+
+
+def image_paths(data_dir: Path, split: str = "test") -> Dict[str, List[Path]]:
+    """The sorted PNGs of ``data_dir/<set>/<split>`` per set; ``FileNotFoundError`` naming a missing one."""
+    if not data_dir.is_dir():
+        raise FileNotFoundError(f"DATA_DIR {str(data_dir)!r} does not exist or is not a folder")
+    found = {}
+    for name in SETS:
+        folder = data_dir / name / split
+        files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".png") if folder.is_dir() else []
+        if not files:
+            raise FileNotFoundError(f"no PNG images in {str(folder)!r} (DATA_DIR must hold div2k/{split} and text/{split})")
+        found[name] = files
+    return found
+
+
+def grid(resolution: int) -> torch.Tensor:
+    """``(R, R, 2)`` coordinates ``linspace(0, 1, R+1)[:-1]`` stacked as ``meshgrid(x, x)`` (``"xy"``, the notebook's)."""
+    x = torch.linspace(0.0, 1.0, resolution + 1, dtype=torch.float64)[:-1]
+    xx, yy = torch.meshgrid(x, x, indexing="xy")
+    return torch.stack([xx, yy], dim=-1)
+
+
+def posenc_B(scale: float, per_axis: int = 128) -> torch.Tensor:
+    """Positional frequencies ``2**linspace(0, scale, 128) - 1`` on each axis: ``(256, 2)``."""
+    f = 2.0 ** torch.linspace(0.0, scale, per_axis, dtype=torch.float64) - 1.0
+    zeros = torch.zeros_like(f)
+    return torch.cat([torch.stack([f, zeros], 1), torch.stack([zeros, f], 1)])
+
+
+def frequencies(mapping: str, dataset: str, budget: TancikBudget, members: int, sigma: float) -> Optional[torch.Tensor]:
+    """B of ``mapping``: ``None`` (raw x), ``(K, 2)`` shared, or ``(M, K, 2)`` per image (Gaussian without shared B)."""
+    factor = budget.resolution / PAPER_RESOLUTION
+    if mapping == "none":
+        return None
+    if mapping == "basic":
+        return torch.eye(2, dtype=torch.float64)
+    if mapping == "positional":
+        return posenc_B(POSENC_SCALE[dataset]) * factor
+    generator = torch.Generator().manual_seed(budget.seed)
+    shape = (256, 2) if budget.shared_b else (members, 256, 2)
+    return torch.randn(shape, generator=generator, dtype=torch.float64) * sigma * factor
+
+
+def features(x: torch.Tensor, B: Optional[torch.Tensor]) -> torch.Tensor:
+    """``x (N, 2)`` mapped by ``B``: ``(N, 2)``, ``(N, 2K)`` or ``(M, N, 2K)``, float32."""
+    if B is None:
+        return x.float()
+    phase = 2.0 * math.pi * torch.matmul(x, B.transpose(-1, -2))
+    return torch.cat([torch.sin(phase), torch.cos(phase)], dim=-1).float()
+
+
+def load_rgb(path: Path, resolution: int) -> torch.Tensor:
+    """The image at ``resolution²`` as ``(R, R, 3)`` float32 in [0, 1]."""
+    signal = load_image(path)
+    if signal.grid_shape != (resolution, resolution):
+        signal = load_image(path, size=resolution)
+    values = signal.values
+    if values.shape[-1] == 1:
+        values = values.expand(*values.shape[:2], 3)
+    return values[..., :3].float()
+
+
+def fit_chunk(paths: Sequence[Path], dataset: str, mapping: str, budget: TancikBudget, sigma: float,
+              device: torch.device, deadline: Optional[float]) -> dict:
+    """Fit one chunk of images of a (set, mapping) together; the per-image results as a dict."""
+    images = torch.stack([load_rgb(p, budget.resolution) for p in paths])  # (M, R, R, 3)
+    coords = grid(budget.resolution)
+    B = frequencies(mapping, dataset, budget, len(paths), sigma)
+    train_x = features(coords[::2, ::2].reshape(-1, 2), B).to(device)
+    test_x = features(coords[1::2, 1::2].reshape(-1, 2), B).to(device)
+    members = len(paths)
+    train_y = images[:, ::2, ::2].reshape(members, -1, 3).to(device)
+    test_y = images[:, 1::2, 1::2].reshape(members, -1, 3).to(device)
+    generator = torch.Generator().manual_seed(budget.seed)
+    model = StackedMLP(members, train_x.shape[-1], 3, 256, 3, "sigmoid", init=budget.init, same_init=budget.same_init,
+                       generator=generator, tf32=budget.tf32 and device.type != "cuda").to(device)
+    result = fit_stacked(model, train_x, train_y, test_x, test_y, steps=budget.steps, lr=LR[dataset][mapping],
+                         record_every=budget.record_every, loss_scale=budget.loss_scale, deadline=deadline)
+    if not result.completed:
+        raise _OutOfTime(f"{dataset} {mapping}: stopped by the wall-clock guard after {result.steps_done} steps")
+    return {"images": [p.name for p in paths], "test_psnr": result.test_psnr[:, -1].tolist(),
+            "train_psnr": result.train_psnr[:, -1].tolist(), "final_test_psnr": result.final_test_psnr.tolist(),
+            "record_step": result.record_steps[-1], "seconds": result.seconds}
+
+
+def paired_interval(a: Sequence[float], b: Sequence[float]) -> tuple:
+    """Mean of ``b - a`` over images and its 95% t-interval (the point itself for one image)."""
+    from scipy import stats
+
+    d = np.asarray(b) - np.asarray(a)
+    mean = float(d.mean())
+    if len(d) < 2:
+        return mean, mean, mean
+    half = float(stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d)))
+    return mean, mean - half, mean + half
+
+
+def make_claims(name: str, budget: TancikBudget, per_image: Dict[str, Dict[str, List[float]]]) -> List[Claim]:
+    """Numeric claims (within 0.5 dB) at the paper budgets, ordering claims otherwise."""
+    differs = budget.differences(PAPER_BUDGET)
+    differs = [d for d in differs if not d.startswith(_NOT_RUN_SETTINGS)]
+    claims = []
+    for s in SETS:
+        done = per_image.get(s, {})
+        if name in ("paper", "gpu-paper"):
+            for m in MAPPINGS:
+                if m in done:
+                    mean, std = float(np.mean(done[m])), float(np.std(done[m]))
+                    paper_mean, paper_std = PAPER[s][m]
+                    claims.append(Claim(f"{s} {LABELS[m]} test PSNR", SOURCE, f"{paper_mean:.2f} ({paper_std:.2f})",
+                                        f"{mean:.2f} ({std:.2f})", verdict_within(mean, paper_mean, TOLERANCE_DB), differs,
+                                        note=f"{len(done[m])} images, tolerance {TOLERANCE_DB} dB"))
+            continue
+        for low, high in (("none", "basic"), ("basic", "positional"), ("positional", "gaussian")):
+            if low in done and high in done:
+                mean, lo, hi = paired_interval(done[low], done[high])
+                paper_gap = PAPER[s][high][0] - PAPER[s][low][0]
+                claims.append(Claim(f"{s}: {LABELS[high]} above {LABELS[low]}", SOURCE, f"+{paper_gap:.2f} dB",
+                                    f"{mean:+.2f} dB [{lo:+.2f}, {hi:+.2f}]", verdict_from_interval(lo, hi, 1), differs,
+                                    note=f"paired over {len(done[low])} images, 95% t-interval"))
+    return claims
+
+
+def sigma_search(data_dir: Path, budget: TancikBudget, out: Path, workers: int = 1) -> Dict[str, dict]:
+    """σ per set by the shipped sweep (``coordnet/sweeps/tancik2020_sigma.toml``) on the first
+    ``images`` train images at ``resolution`` and ``steps``, over :data:`SIGMA_SEARCH_GRID` (narrow,
+    around the paper's σ); σ is searched at ``σ · resolution / 512`` and reported in paper units.
+    The sweep fits with coordnet's defaults (per-run B, PyTorch init), not the notebook's conventions."""
+    from dataclasses import replace
+
+    from coordnet.sweep import expand, load_sweep, run_sweep, write_results as write_sweep
+    from coordnet.sweep.aggregate import series
+    from coordnet.sweep.config import shipped_sweep
+
+    factor = budget.resolution / PAPER_RESOLUTION
+    found = {}
+    for s, files in image_paths(data_dir, "train").items():
+        used = files[: budget.images]
+        sweep = load_sweep(shipped_sweep("tancik2020_sigma"), overrides={
+            "images": [str(p.resolve()) for p in used], "size": budget.resolution, "steps": budget.steps,
+            "eval_every": budget.steps, "name": f"σ search, {s} train images"})
+        (model,) = sweep.models
+        grid_ = list(SIGMA_SEARCH_GRID[s])
+        sweep = replace(sweep, models=[replace(model, grid={("encoder", "scale"): [g * factor for g in grid_]})])
+        runs = expand(sweep)
+        folder = out / "sigma_search" / s
+        outcome = run_sweep(runs, str(folder), workers=workers, progress=False)
+        (scales,) = series(write_sweep(runs, str(folder), title=f"{s}: σ search at {budget.resolution}²"))
+        per_sigma = {g: next((mean for x, mean in zip(scales.x, scales.mean) if math.isclose(x, g * factor, rel_tol=1e-9)), None)
+                     for g in grid_}
+        measured = {k: v for k, v in per_sigma.items() if v is not None}
+        if not measured:
+            raise RuntimeError(f"every run of the σ search on {s} failed; see {folder}/runs/*/error.json")
+        best = max(measured, key=measured.get)
+        found[s] = {"best": best, "paper": SIGMA[s], "grid": grid_, "test_psnr": per_sigma, "sigma_scale_factor": factor,
+                    "images": [p.name for p in used], "fitted": len(outcome.done), "failed": len(outcome.failed),
+                    "reused": len(outcome.skipped)}
+        print(f"  σ search {s}: " + ", ".join(f"{g:g}: {'-' if v is None else f'{v:.2f}'}" for g, v in per_sigma.items())
+              + f" dB -> best σ {best:g} (paper {SIGMA[s]:g})", flush=True)
+    return found
+
+
+def format_table(per_image: Dict[str, Dict[str, List[float]]]) -> str:
+    """Mean (std) per mapping and set, ours beside the paper's."""
+    head = f"{'mapping':<16}" + "".join(f"{s + ' ours':>18}{s + ' paper':>18}" for s in SETS)
+    rows = [head]
+    for m in MAPPINGS:
+        cells = []
+        for s in SETS:
+            v = per_image.get(s, {}).get(m)
+            cells.append(f"{np.mean(v):>9.2f} ({np.std(v):.2f})" if v else f"{'-':>16}")
+            cells.append(f"{PAPER[s][m][0]:>9.2f} ({PAPER[s][m][1]:.2f})")
+        rows.append(f"{LABELS[m]:<16}" + "".join(f"{c:>18}" for c in cells))
+    return "\n".join(rows)
+
+
+def plot_table(path: Path, per_image: Dict[str, Dict[str, List[float]]], label: str) -> None:
+    """Bars of ours vs the paper's means with their std."""
+    from matplotlib.figure import Figure
+
+    from coordnet.plots.figure import save_figure
+
+    fig = Figure(figsize=(10, 4))
+    axes = fig.subplots(1, len(SETS), sharey=True)
+    x = np.arange(len(MAPPINGS))
+    for ax, s in zip(axes, SETS):
+        ours = [per_image.get(s, {}).get(m) or [np.nan] for m in MAPPINGS]
+        ax.bar(x - 0.2, [np.mean(v) for v in ours], 0.4, yerr=[np.std(v) for v in ours], label=f"ours ({label})")
+        ax.bar(x + 0.2, [PAPER[s][m][0] for m in MAPPINGS], 0.4, yerr=[PAPER[s][m][1] for m in MAPPINGS], label="paper")
+        ax.set_xticks(x, [LABELS[m] for m in MAPPINGS], rotation=15)
+        ax.set_title(s)
+        ax.set_ylabel("test PSNR (dB)")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, str(path))
+
+
+def check_device(name: str, budget: TancikBudget, device: str) -> torch.device:
+    """The torch device of ``--device``; ``ValueError`` when this torch cannot use it."""
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"--device must be cpu or cuda, got {device!r}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device cuda: this torch ({torch.__version__}) sees no CUDA device")
+    if name == "gpu-paper" and device != "cuda":
+        raise ValueError("budget gpu-paper needs --device cuda (use --budget paper on the CPU)")
+    if device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = budget.tf32
+        torch.backends.cudnn.allow_tf32 = budget.tf32
+    return torch.device(device)
+
+
+def run(name: str, budget: TancikBudget, args: argparse.Namespace) -> int:
+    """Fit every (set, mapping, image) of the budget, write results.json/.md and table1.png, print the table."""
+    for key in ("images", "resolution", "steps", "chunk", "record_every"):
+        if getattr(budget, key) < 1 or (key == "resolution" and budget.resolution % 2):
+            raise ValueError(f"{key} must be a positive{' even' if key == 'resolution' else ''} integer, got {getattr(budget, key)}")
+    device = check_device(name, budget, args.device)
+    paths = {s: files[: budget.images] for s, files in image_paths(args.data_dir).items()}
+    started = time.monotonic()
+    deadline = started + budget.max_seconds if budget.max_seconds > 0 else None
+    print(f"Tancik et al. 2020 Table 1, budget {name} on {device}: {budget.as_dict()}", flush=True)
+    sigma = dict(SIGMA)
+    searched = None
+    if args.sigma_search:
+        searched = sigma_search(args.data_dir, budget, args.out, workers=max(1, args.workers))
+        sigma = {s: searched[s]["best"] for s in SETS}
+    cache = RunCache(args.out)
+    settings = {k: v for k, v in budget.as_dict().items() if k not in _NOT_RUN_SETTINGS}
+    per_image: Dict[str, Dict[str, List[float]]] = {s: {} for s in SETS}
+    stopped, slowest = None, 0.0
+    for s in SETS:
+        for m in MAPPINGS:
+            values: List[float] = []
+            for first in range(0, len(paths[s]), budget.chunk):
+                chunk = paths[s][first:first + budget.chunk]
+                key = f"{s}__{m}__{first:02d}-{first + len(chunk) - 1:02d}"
+                run_settings = {**settings, "images": [p.name for p in chunk], "sigma": sigma[s], "device": device.type}
+                if stopped is None and deadline is not None and time.monotonic() + slowest > deadline:
+                    stopped = f"wall-clock guard ({budget.max_seconds:g} s): not started {s} {m} and later"
+                if stopped is not None:
+                    break
+                try:
+                    record = cache.load_or_run(key, run_settings, lambda: fit_chunk(chunk, s, m, budget, sigma[s], device, deadline))
+                except _OutOfTime as error:
+                    stopped = str(error)
+                    break
+                slowest = max(slowest, record["seconds"])
+                values += record["test_psnr"]
+                print(f"  {s:<6} {m:<10} images {first}-{first + len(chunk) - 1}: mean test PSNR "
+                      f"{np.mean(record['test_psnr']):.2f} dB ({record['seconds']:.1f} s)", flush=True)
+            if len(values) == len(paths[s]):
+                per_image[s][m] = values
+    claims = make_claims(name, budget, per_image)
+    write_results(args.out, experiment="tancik2020", budget_name=name, budget=budget, paper_budget=PAPER_BUDGET,
+                  claims=claims, tables={"per_image": per_image, "paper": PAPER},
+                  extra={"device": str(device), "images": {s: [p.name for p in paths[s]] for s in SETS},
+                         "gaussian_sigma": sigma, "sigma_search": searched, "stopped": stopped,
+                         "complete": stopped is None, "wall_seconds": time.monotonic() - started,
+                         "tf32": "CUDA TF32 matmuls" if budget.tf32 and device.type == "cuda" else
+                         ("emulated TF32 matmuls" if budget.tf32 else "float32 matmuls")})
+    plot_table(args.out / "table1.png", per_image, name)
+    print(f"\nTest PSNR, mean (std) over images, budget {name}\n{format_table(per_image)}")
+    for claim in claims:
+        print(f"  {claim.name}: ours {claim.ours}, paper {claim.paper} -> {claim.verdict}")
+    if stopped is not None:
+        print(f"partial results: {stopped}")
+    print(f"wrote {args.out / 'results.json'}, {args.out / 'results.md'}, {args.out / 'table1.png'}")
+    return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("data_dir", type=Path, help="folder holding div2k/ and text/ (train/, test/ PNGs)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--sigma-search", action="store_true",
+                        help="choose σ per set by the shipped σ-search sweep on the train images (else the paper's σ)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes of the σ search")
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Command line: ``DATA_DIR --budget cpu|paper|gpu-paper --out DIR [--device cuda] [--set KEY=VALUE]``."""
+    return experiment_main(argv, prog="reproduce_tancik2020", description="Tancik et al. 2020, Table 1 (2D image regression)",
+                           budgets=BUDGETS, run=run, add_arguments=add_arguments)
