@@ -63,3 +63,28 @@ def finite_float32(array: np.ndarray, source: str) -> np.ndarray:
         bad = int((~np.isfinite(out)).sum())
         raise SignalError(f"{source}: {bad} value(s) are NaN or infinite (or overflow float32)")
     return out
+
+
+def check_image_pixels(height: int, width: int, source: str) -> None:
+    """Refuse an image of more pixels than Pillow's ``Image.MAX_IMAGE_PIXELS`` (its
+    decompression-bomb threshold) before decoding it.
+
+    Raises:
+        SignalError: "image too large (decompression bomb?)" naming ``source`` and the size.
+    """
+    from PIL import Image
+
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is not None and height * width > limit:
+        raise SignalError(f"{source}: image too large (decompression bomb?): {width}x{height} = {height * width} "
+                          f"pixels, more than {limit}")
+
+
+def check_image_memory(height: int, width: int, channels: int, source: str) -> None:
+    """Refuse (one-line ``MemoryBudgetError`` with the estimate) an ``H x W x C`` image whose
+    resizing and float copies would exceed the memory limit: float64 resize output and its
+    anti-aliased input, the float32 signal, its pixel coordinates."""
+    from coordnet.memory_budget import check_budget
+
+    pixels = height * width
+    check_budget(f"{source} at {width}x{height} pixels (--size)", pixels * (channels * (8 + 8 + 4) + 2 * 4))

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 
 from coordnet.atomic import atomic_path
-from coordnet.signals._files import PathLike, existing_file, finite_float32
+from coordnet.signals._files import PathLike, check_image_memory, check_image_pixels, existing_file, finite_float32
 from coordnet.signals.errors import SignalError
 from coordnet.signals.signal import Signal
 
@@ -88,6 +88,7 @@ def resize_image(image: np.ndarray, size: Size) -> np.ndarray:
     height, width = check_size(size)  # type: ignore[misc]
     if image.shape[:2] == (height, width):
         return image
+    check_image_memory(height, width, image.shape[2], "the resized image")
     shrinking = height < image.shape[0] or width < image.shape[1]
     out = resize(image, (height, width, image.shape[2]), order=1, mode="reflect", anti_aliasing=shrinking)
     return np.clip(out, 0.0, 1.0).astype(np.float32)
@@ -122,6 +123,34 @@ def image_signal(array: np.ndarray, name: str = "image", size: Optional[Size] = 
     return Signal(torch.from_numpy(image), name=name, kind="image")
 
 
+def _bomb_warning() -> type:
+    from PIL import Image
+
+    return Image.DecompressionBombWarning
+
+
+def _check_header_size(path: Path) -> None:
+    """Read the image's size from its header (no decoding) and refuse decompression bombs."""
+    source = f"image {str(path)!r}"
+    try:
+        if path.suffix.lower() in (".tif", ".tiff"):
+            import tifffile
+
+            with tifffile.TiffFile(path) as tiff:
+                shape = tiff.pages[0].shape
+            height, width = int(shape[0]), int(shape[1])
+        else:
+            from PIL import Image
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with Image.open(path) as image:
+                    width, height = image.size
+    except Exception:  # unreadable headers are reported by the decoder below
+        return
+    check_image_pixels(height, width, source)
+
+
 def load_image(path: PathLike, size: Optional[Size] = None) -> Signal:
     """Load a PNG, JPEG or TIFF image as a :class:`Signal` with values ``(H, W, C)`` in ``[0, 1]``.
 
@@ -149,9 +178,17 @@ def load_image(path: PathLike, size: Optional[Size] = None) -> Signal:
             raise SignalError(
                 f"image {str(p)!r} is a multi-page TIFF ({pages} pages); only single images are supported"
             )
+    _check_header_size(p)
     try:
-        array = iio.imread(p, plugin=PLUGINS.get(p.suffix.lower()))
-    except Exception as exc:  # imageio/Pillow raise many types for bad files
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", _bomb_warning())  # Pillow's warning: refuse, as above
+            array = iio.imread(p, plugin=PLUGINS.get(p.suffix.lower()))
+    except SignalError:
+        raise
+    except Exception as exc:
+        if "DecompressionBomb" in type(exc).__name__ or "DecompressionBomb" in type(exc.__cause__).__name__ \
+                or "decompression bomb" in str(exc).lower():
+            raise SignalError(f"image {str(p)!r}: image too large (decompression bomb?): {exc}") from None  # imageio/Pillow raise many types for bad files
         raise SignalError(f"cannot read image {str(p)!r} (corrupt or not an image): {exc}") from exc
     if array.dtype == np.uint8 and p.suffix.lower() == ".png" and _png_is_16bit_color(p):
         warnings.warn(
