@@ -274,7 +274,7 @@ def test_cli_sweep_of_failing_runs_names_the_error_files_and_writes_no_plot(tiny
     tiny.write_text(TINY.replace('"camera", "broken.png"', '"broken.png"').replace("scale = [1, 8]", "scale = [1]"))
     out = tmp_path / "o"
     result = CliRunner().invoke(cli, ["sweep", str(tiny), "--out", str(out), "--quiet"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # every run failed: not a success
     assert f"2 run(s) failed: see {out / 'runs' / '<hash>' / 'error.json'}" in result.output
     assert result.output.splitlines()[-1] == f"wrote {out / 'results.csv'}, results.md"
     assert (out / "results.md").exists() and not (out / "results.png").exists()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Optional
 
 import click
@@ -38,8 +39,10 @@ def sweep(sweep_file: str, dry_run: bool, out_dir: Optional[str], workers: int, 
           ray_address: Optional[str], retry_failed: bool, quiet: bool) -> None:
     """Fit every run of SWEEP_FILE (TOML: images x models x grid values x seeds).
 
-    Each run gets the folder OUT/runs/<hash of its config>: a rerun skips finished runs, a
-    failed run is recorded in its error.json and the sweep goes on. At the end: results.csv,
+    Each run gets the folder OUT/runs/<hash of its config>: a rerun skips finished runs (a
+    result.json that cannot be read is fitted again), a failed run is recorded in its
+    error.json and the sweep goes on; the exit status is 1 when any run failed. Stopping the
+    sweep (Ctrl-C, kill) ends its worker processes too. At the end: results.csv,
     results.md (mean ± std over seeds) and results.png (test PSNR vs each model's grid key).
     """
     from coordnet.fit.compare import safe_name
@@ -49,11 +52,24 @@ def sweep(sweep_file: str, dry_run: bool, out_dir: Optional[str], workers: int, 
     from coordnet.sweep.local import threads_per_worker
     from coordnet.sweep.run import ERROR, RUNS
 
+    if ray_address is None:  # locally, more workers or threads than cores only oversubscribe them
+        from coordnet.sweep.local import cpu_count
+        from coordnet.validation import check_count
+
+        cores = cpu_count()
+        check_count("--workers", workers, maximum=cores, why=f"the {cores} cores of this machine")
+        if threads is not None:
+            check_count("--threads", threads, maximum=cores, why=f"the {cores} cores of this machine")
     config = load_sweep(sweep_file)
     runs = expand(config)
     out_dir = out_dir or os.path.join("out", f"sweep-{safe_name(os.path.splitext(os.path.basename(sweep_file))[0])}")
     state = statuses(runs, out_dir)
-    counts = {s: sum(1 for v in state.values() if v == s) for s in ("done", "failed", "pending")}
+    counts = {s: sum(1 for v in state.values() if v == s) for s in ("done", "failed", "unreadable", "pending")}
+    if counts["unreadable"]:
+        first = next(h for h, v in state.items() if v == "unreadable")
+        click.echo(f"{counts['unreadable']} run(s) have a result.json that cannot be read (e.g. "
+                   f"{os.path.join(out_dir, RUNS, first, 'result.json')}): fitting them again", err=True)
+        counts["pending"] += counts.pop("unreadable")
     if dry_run:
         from coordnet.sweep.calibrate import calibrate, estimate
 
@@ -80,8 +96,12 @@ def sweep(sweep_file: str, dry_run: bool, out_dir: Optional[str], workers: int, 
                    f"(calibrated in {calibration.seconds:.1f} s)")
         return
     click.echo(f"{len(runs)} runs: {counts['done']} done, {counts['failed']} failed, {counts['pending']} pending -> {out_dir}")
-    outcome = run_sweep(runs, out_dir, workers=workers, ray_address=ray_address, threads=threads,
-                        retry_failed=retry_failed, progress=not quiet)
+    try:
+        outcome = run_sweep(runs, out_dir, workers=workers, ray_address=ray_address, threads=threads,
+                            retry_failed=retry_failed, progress=not quiet)
+    except KeyboardInterrupt:
+        click.echo("interrupted; finished runs are kept: rerun the same command to fit the others", err=True)
+        sys.exit(130)
     results = write_results(runs, out_dir, title=config.name)
     click.echo(f"{len(outcome.done)} fitted, {len(outcome.failed)} failed, {len(outcome.skipped)} skipped "
                f"in {_duration(outcome.seconds)}")
@@ -90,3 +110,5 @@ def sweep(sweep_file: str, dry_run: bool, out_dir: Optional[str], workers: int, 
                    f"(rerun with --retry-failed to try them again)")
     plot = ", results.png" if results.done else ""  # write_results plots only finished runs
     click.echo(f"wrote {os.path.join(out_dir, 'results.csv')}, results.md{plot}")
+    if results.failed or results.missing:
+        sys.exit(1)  # the sweep is incomplete: scripts must not take it for a success

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
 from coordnet.atomic import write_json
+from coordnet.outdir_lock import output_folder_lock
 from coordnet.sweep.expand import Run
-from coordnet.sweep.run import DONE, FAILED, PENDING, run_status, settle
+from coordnet.sweep.run import DONE, FAILED, PENDING, UNREADABLE, run_status, settle
 
 SWEEP_FILE = "sweep.json"
 
@@ -61,13 +62,13 @@ class SweepProgress:
 
 
 def statuses(runs: Sequence[Run], out_dir: str) -> Dict[str, str]:
-    """``hash -> "done" | "failed" | "pending"`` from the run folders in ``out_dir``."""
+    """``hash -> "done" | "failed" | "unreadable" | "pending"`` from the run folders in ``out_dir``."""
     return {run.hash: run_status(out_dir, run) for run in runs}
 
 
 def to_do(runs: Sequence[Run], out_dir: str, retry_failed: bool = False) -> List[Run]:
-    """The runs without ``result.json`` (and without ``error.json`` unless ``retry_failed``)."""
-    wanted = (PENDING, FAILED) if retry_failed else (PENDING,)
+    """The runs without a readable ``result.json`` (and without ``error.json`` unless ``retry_failed``)."""
+    wanted = (PENDING, UNREADABLE, FAILED) if retry_failed else (PENDING, UNREADABLE)
     return [run for run in runs if run_status(out_dir, run) in wanted]
 
 
@@ -84,10 +85,18 @@ def run_sweep(
 
     Local process pool of ``workers`` by default; with ``ray_address`` (``"auto"``, an
     address, or ``"local"`` for a Ray already initialised or started here) Ray tasks.
-    Failed runs are recorded and skipped on later calls unless ``retry_failed``. Writes
-    ``OUT/sweep.json`` (the run list) first."""
+    Failed runs are recorded and skipped on later calls unless ``retry_failed``; a run whose
+    ``result.json`` cannot be read is fitted again. Holds the output-folder lock
+    (:mod:`coordnet.outdir_lock`) throughout: another driver on ``out_dir`` raises
+    ``OutputFolderBusyError`` at once. Local workers end with the driver however it dies
+    (:mod:`~coordnet.sweep.lifeline`). Writes ``OUT/sweep.json`` (the run list) first."""
+    with output_folder_lock(out_dir):  # a second driver on out_dir fails at once, naming this one
+        return _run_sweep(runs, out_dir, workers, ray_address, threads, retry_failed, progress)
+
+
+def _run_sweep(runs: Sequence[Run], out_dir: str, workers: int, ray_address: Optional[str], threads: Optional[int],
+               retry_failed: bool, progress: bool) -> SweepOutcome:
     started = time.perf_counter()
-    os.makedirs(out_dir, exist_ok=True)
     write_json(os.path.join(out_dir, SWEEP_FILE), {"runs": [run.to_dict() for run in runs]})
     todo = to_do(runs, out_dir, retry_failed)
     pending = {run.hash for run in todo}

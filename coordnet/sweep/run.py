@@ -26,31 +26,40 @@ def run_directory(out_dir: str, run: Run) -> str:
     return os.path.join(out_dir, RUNS, run.hash)
 
 
+UNREADABLE = "unreadable"
+
+
+def _record_of(path: str, run: Run) -> Optional[Dict[str, Any]]:
+    """The JSON object at ``path`` if it is a record of ``run`` (its hash), else ``None``."""
+    try:
+        with open(path) as handle:
+            record = json.load(handle)
+    except (OSError, ValueError, RecursionError):
+        return None
+    return record if isinstance(record, dict) and record.get("hash") == run.hash else None
+
+
 def run_status(out_dir: str, run: Run) -> str:
-    """``"done"`` (``result.json`` exists), ``"failed"`` (``error.json`` exists) or ``"pending"``."""
+    """``"done"`` (a readable ``result.json`` of this run), ``"failed"`` (a readable
+    ``error.json``), ``"unreadable"`` (a ``result.json`` that cannot be read: truncated, not
+    JSON, another run's; fitted again) or ``"pending"``."""
     directory = run_directory(out_dir, run)
-    if os.path.exists(os.path.join(directory, RESULT)):
-        return DONE
-    if os.path.exists(os.path.join(directory, ERROR)):
+    result = os.path.join(directory, RESULT)
+    if os.path.exists(result):
+        return DONE if _record_of(result, run) is not None else UNREADABLE
+    if _record_of(os.path.join(directory, ERROR), run) is not None:
         return FAILED
     return PENDING
 
 
 def read_result(out_dir: str, run: Run) -> Optional[Dict[str, Any]]:
     """The run's ``result.json``, or ``None`` if it has none (or it cannot be read)."""
-    try:
-        with open(os.path.join(run_directory(out_dir, run), RESULT)) as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
-        return None
+    return _record_of(os.path.join(run_directory(out_dir, run), RESULT), run)
 
 
 def read_error(out_dir: str, run: Run) -> Optional[Dict[str, Any]]:
-    try:
-        with open(os.path.join(run_directory(out_dir, run), ERROR)) as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
-        return None
+    """The run's ``error.json``, or ``None`` if it has none (or it cannot be read)."""
+    return _record_of(os.path.join(run_directory(out_dir, run), ERROR), run)
 
 
 def record_error(out_dir: str, run: Run, error: str, details: str = "") -> Dict[str, Any]:
@@ -82,14 +91,14 @@ def execute(run_data: Dict[str, Any], out_dir: str, threads: Optional[int] = Non
     ``result.json`` (``status="done"``, the run's fields and metrics) or ``error.json``
     (``status="failed"``, ``error``, ``traceback``).
 
-    Never raises for a failing fit: the exception is recorded in ``error.json`` and returned
-    as ``status="failed"``. A checkpoint left by an interrupted attempt is continued."""
+    Never raises for a failing fit: the exception (any ``BaseException``, ``KeyboardInterrupt``
+    and ``SystemExit`` included) is recorded in ``error.json`` and returned as ``status="failed"``. A checkpoint left by an interrupted attempt is continued."""
     run = Run.from_dict(run_data)
     directory = run_directory(out_dir, run)
     os.makedirs(directory, exist_ok=True)
-    error_path = os.path.join(directory, ERROR)
-    if os.path.exists(error_path):
-        os.unlink(error_path)  # a retry: the old error no longer describes the folder
+    for stale in (ERROR, RESULT):  # a retry, or a result.json that could not be read
+        if os.path.exists(os.path.join(directory, stale)):
+            os.unlink(os.path.join(directory, stale))
     write_json(os.path.join(directory, CONFIG), run.to_dict())
     set_threads(threads)
     started = time.perf_counter()
@@ -103,8 +112,8 @@ def execute(run_data: Dict[str, Any], out_dir: str, threads: Optional[int] = Non
         train = TrainConfig(**config["train"])
         outcome = run_fit(signal, config["spec"], train, directory, split=config["split"], resume=True,
                           progress=False, checkpoint_every=train.steps, device=config["device"])
-    except Exception as error:  # a failed run is recorded, the sweep goes on
-        message = f"{type(error).__name__}: {error}"
+    except BaseException as error:  # any failure, KeyboardInterrupt and SystemExit too: recorded, the sweep goes on
+        message = f"{type(error).__name__}: {error}".rstrip(": ")
         return record_error(out_dir, run, message, traceback.format_exc())
     metrics = outcome.metrics
     result = {**run.to_dict(), "status": DONE, **{key: metrics.get(key) for key in RESULT_KEYS},
