@@ -72,7 +72,8 @@ def test_execute_records_any_base_exception(tmp_path, monkeypatch, raised):
     assert run_status(str(tmp_path), run) == "failed"
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "other-run"])
+@pytest.mark.parametrize("damage", ["truncate", pytest.param("garbage", marks=pytest.mark.slow),
+                                    pytest.param("other-run", marks=pytest.mark.slow)])
 def test_unreadable_result_is_reported_and_fitted_again(tmp_path, damage):
     runs = _runs()
     out = str(tmp_path / "out")
@@ -171,8 +172,8 @@ def _running(pid):
         return False
 
 
-@pytest.mark.parametrize("signum", [signal.SIGKILL, pytest.param(signal.SIGTERM, marks=pytest.mark.slow),
-                                    pytest.param(signal.SIGINT, marks=pytest.mark.slow)])
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_killing_the_driver_ends_its_workers_and_a_rerun_completes(tmp_path, signum):
     sweep = tmp_path / "s.toml"
     sweep.write_text(SWEEP.format(steps=400, seeds=2))
