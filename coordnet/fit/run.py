@@ -131,6 +131,12 @@ def _run_fit(
     ``region_counts.json``, ``region_counts.png`` and ``region_map.png``
     (:func:`write_region_probe`), and adds ``regions`` (the last count) to the metrics. A
     resumed fit continues the probe's records from the checkpoint.
+
+    Before anything is written, a fit whose model, activations and signal copies exceed the
+    memory limit is refused (:func:`check_fit_memory`), and the lock of ``out_dir`` is taken
+    for the whole fit (:func:`coordnet.outdir_lock.output_folder_lock`: a second job on the
+    folder fails at once; an unwritable folder fails here). Temporaries of interrupted writes
+    in ``out_dir`` are then removed. The checkpoint's content hash is verified on resume.
     """
     from coordnet import plots
     from coordnet.signals import save_image

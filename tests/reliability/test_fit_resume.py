@@ -93,26 +93,31 @@ def test_interrupted_fits_resume_to_identical_outputs(tmp_path, monkeypatch, pro
 
 @pytest.mark.slow
 def test_sigkill_at_random_moments_then_resume_gives_identical_outputs(tmp_path):
-    args = ["fit", "camera", "--size", "16", "--steps", "400", "--eval-every", "20", "--checkpoint-every", "7",
-            "--probe", "spectrum", "--probe-every", "10", "-m", SPEC, "--quiet", "--seed", "1", "--batch-size", "50"]
+    args = ["fit", "camera", "--size", "16", "--steps", "3000", "--eval-every", "20", "--checkpoint-every", "7",
+            "--probe", "spectrum", "--probe-every", "50", "-m", SPEC, "--quiet", "--seed", "1", "--batch-size", "50"]
     command = [sys.executable, "-m", "coordnet"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     straight = tmp_path / "straight"
     subprocess.run(command + args + ["--out", str(straight)], check=True, env=env, timeout=600)
     resumed = tmp_path / "resumed"
+    checkpoint = resumed / "checkpoint.pt"
     rng = random.Random(7)
-    kills = 0
-    for _ in range(12):
+    steps_at_kill = []
+    for _ in range(3):  # three SIGKILLs at random moments of training, then a run to the end
+        before = checkpoint.stat().st_mtime_ns if checkpoint.exists() else None
         process = subprocess.Popen(command + args + ["--out", str(resumed), "--resume"], env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(4.0, 9.0))  # startup takes a few seconds; then training
+        deadline = time.monotonic() + 300
+        while (not checkpoint.exists() or checkpoint.stat().st_mtime_ns == before) and time.monotonic() < deadline:
+            time.sleep(0.05)  # training has written a new checkpoint
+        time.sleep(rng.uniform(0.0, 1.5))
         if process.poll() is not None:
             break
         process.send_signal(signal.SIGKILL)
         process.wait()
-        kills += 1
-    else:
-        pytest.fail("the fit never finished")
-    assert process.returncode == 0
-    assert kills >= 1
+        steps_at_kill.append(load_checkpoint(str(checkpoint))["trainer"]["step"])
+    final = subprocess.run(command + args + ["--out", str(resumed), "--resume"], env=env, timeout=600,
+                           capture_output=True, text=True)
+    assert final.returncode == 0, final.stderr
+    assert steps_at_kill and all(0 < step < 3000 for step in steps_at_kill), steps_at_kill
     same_tree(str(straight), str(resumed))
