@@ -126,8 +126,8 @@ INT64_MAX = 2**63 - 1
 #: The largest input-to-encoding multiplier (a frequency times its factor) kept: 2^120 leaves
 #: 2^8 of float32 headroom for 2π and coordinates outside [-1, 1] before sin's argument overflows.
 MAX_LOG2_FREQUENCY = 120
-#: Gaussian features compute 2π·B·x with B ~ N(0, scale²): |B| stays below ~10 scale.
-MAX_GAUSS_SCALE = 1e36
+#: Gaussian features compute 2π·B·x with B ~ N(0, scale²): 2π|B| stays below 2^120 for |B| up to ~20 scale.
+MAX_GAUSS_SCALE = 1e34
 #: Nets: the widest and deepest accepted at parse time (the memory estimate bounds the rest).
 MAX_WIDTH, MAX_DEPTH = 2**24, 1000
 #: Hash grids index their finest level with 32-bit integers.
