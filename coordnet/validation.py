@@ -37,15 +37,15 @@ def check_int(name: str, value: int, minimum: Optional[int] = None, maximum: Opt
     """``int(value)`` if it is an integer (not a bool, not a float) in ``[minimum, maximum]``
     (either bound optional); ``ArgumentTypeError`` for another type, ``ValueError`` out of range, both
     naming ``name``. ``why`` explains the upper bound in the message."""
-    wanted = "an integer" + (f" >= {minimum}" if minimum is not None else "") + \
-        (f" and <= {maximum}" if minimum is not None and maximum is not None else
-         f" <= {maximum}" if maximum is not None else "")
-    because = f" ({why})" if why and maximum is not None else ""
+    low = f" >= {minimum}" if minimum is not None else ""
+    because = f" ({why})" if why else ""
     if not _is_integer(value):
-        raise ArgumentTypeError(f"{name} must be {wanted}{because}, got {type(value).__name__} {_short(value)}")
+        raise ArgumentTypeError(f"{name} must be an integer{low}, got {_short(value)}")
     value = int(value)
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise ValueError(f"{name} must be {wanted}{because}, got {_short(value)}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be an integer{low}, got {_short(value)}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be an integer <= {maximum}{because}, got {_short(value)}")
     return value
 
 
@@ -94,10 +94,13 @@ def check_interval(name: str, value: float, low: Optional[float] = None, high: O
 def check_positive(name: str, value: float, maximum: Optional[float] = None, why: Optional[str] = None) -> float:
     """``float(value)`` if it is a positive finite number (at most ``maximum`` if given), else
     ``ValueError`` naming ``name`` (``TypeError`` for a non-number)."""
-    result = check_real(name, value) if _is_real(value) else None
-    if result is None:
-        raise ArgumentTypeError(f"{name} must be a positive finite number, got {type(value).__name__} {_short(value)}")
-    if result <= 0:
+    if not _is_real(value):
+        raise ArgumentTypeError(f"{name} must be a positive finite number, got {_short(value)}")
+    try:
+        result = float(value)
+    except OverflowError:
+        result = math.inf
+    if not math.isfinite(result) or result <= 0:
         raise ValueError(f"{name} must be a positive finite number, got {_short(value)}")
     if maximum is not None and result > maximum:
         because = f" ({why})" if why else ""

@@ -61,7 +61,7 @@ from coordnet.encoders.oneblob import OneBlob
 from coordnet.encoders.spherical import SphericalHarmonics
 from coordnet.encoders.triangle_wave import TriangleWave
 from coordnet.ops.hashgrid_reference import next_multiple
-from coordnet.validation import check_count
+from coordnet.validation import check_count, check_seed
 
 ConfigLike = Union[Mapping[str, Any], str, "os.PathLike[str]"]
 
@@ -121,6 +121,8 @@ def _read_json(config: ConfigLike) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise ValueError(f"encoding config {source}: not valid JSON: {error}") from error
+    except RecursionError:
+        raise ValueError(f"encoding config {source}: nested too deeply (at most {MAX_NESTING} Composite levels)") from None
 
 
 def load_config(config: ConfigLike) -> Dict[str, Any]:
@@ -131,12 +133,18 @@ def load_config(config: ConfigLike) -> Dict[str, Any]:
     return dict(data)
 
 
+MAX_INTEGER = 2**63 - 1  # integer config values beyond int64 cannot reach a tensor or a kernel
+MAX_INPUT_DIMS = 2**20
+
+
 def _integer(ctx: _Context, cfg: Mapping[str, Any], key: str, default: Optional[int], minimum: int = 0) -> int:
     value = cfg.get(key, default)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        ctx.fail(f"{key} must be an integer >= {minimum}, got {value!r}")
+        ctx.fail(f"{key} must be an integer >= {minimum}, got {value!r:.40}")
+    if value > MAX_INTEGER:
+        ctx.fail(f"{key} must be at most 2^63 - 1, got {value!r:.40}")
     return value
 
 
@@ -374,7 +382,13 @@ _BUILDERS: Dict[str, Callable[[_Context, Mapping[str, Any], int], nn.Module]] = 
 }
 
 
+#: Deepest Composite nesting accepted (real configs nest once or twice); deeper is refused before recursing.
+MAX_NESTING = 64
+
+
 def _build(cfg: Mapping[str, Any], n_dims: int, ctx: _Context, nested: bool) -> nn.Module:
+    if ctx.path.count(".nested[") > MAX_NESTING:
+        ctx.fail(f"Composite configs nested more than {MAX_NESTING} deep")
     _check_keys(ctx, cfg, nested)
     try:
         module = _BUILDERS[ctx.otype](ctx, cfg, n_dims)
@@ -412,9 +426,11 @@ def from_config(
         if not isinstance(data.get("encoding"), Mapping):
             raise ValueError(f"model config: 'encoding' must be an encoding config (a dict), got {data.get('encoding')!r}")
         data = dict(data["encoding"])
-    check_count("n_input_dims", n_input_dims)
+    check_count("n_input_dims", n_input_dims, maximum=MAX_INPUT_DIMS)
     if generator is None:
-        generator = torch.Generator().manual_seed(int(seed))
+        generator = torch.Generator().manual_seed(check_seed("seed", seed))
+    elif not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
     ctx = _Context("encoding", _otype(data, "encoding"), generator)
     if "n_dims_to_encode" in data and data["n_dims_to_encode"] != n_input_dims:
         ctx.fail(

@@ -17,7 +17,13 @@ from torch import Tensor, nn
 from coordnet.encoders.annealing import cosine_window
 from coordnet.encoders.base import Encoder, no_autocast
 from coordnet.ops import fourier_features
-from coordnet.validation import check_count, check_positive
+from coordnet.validation import check_count, check_interval, check_positive, check_seed
+
+#: Largest |B · scale| accepted: 2^120 leaves 2^8 of float32 headroom for the coordinates.
+MAX_LOG2_PHASE_FACTOR = 120
+MAX_PHASE_FACTOR = 2.0**MAX_LOG2_PHASE_FACTOR
+#: Largest Gaussian σ: the rows of B ~ N(0, σ²) stay below ~10 σ.
+MAX_GAUSS_SCALE = 1e36
 
 TWO_PI = 2.0 * math.pi
 LAYOUTS = ("blocks", "nerf-pytorch", "tcnn")
@@ -65,11 +71,15 @@ class FourierFeatures(Encoder):
             raise TypeError(f"B must be a floating-point tensor, got dtype {B.dtype}")
         super().__init__(int(B.shape[1]))
         B = B.detach().clone()
+        self.scale = check_positive("scale", scale)
+        largest = float(B.detach().abs().max().double()) * self.scale if B.numel() else 0.0
+        if not torch.isfinite(B).all() or not largest <= MAX_PHASE_FACTOR:
+            raise ValueError(f"B · scale must be finite and at most 2^{MAX_LOG2_PHASE_FACTOR} in magnitude (larger "
+                             f"phase factors overflow float32 and make every feature NaN), got {largest:.3g}")
         if learnable:
             self.B = nn.Parameter(B)
         else:
             self.register_buffer("B", B)
-        self.scale = check_positive("scale", scale)
         self.input_position = _input_position(include_input, "first")
         num = int(B.shape[0])
         self.group = num if group is None else int(group)
@@ -132,9 +142,12 @@ class GaussianFourierFeatures(FourierFeatures):
     ) -> None:
         check_count("in_dim", in_dim)
         check_count("num_frequencies", num_frequencies)
-        sigma = check_positive("scale", scale)
+        sigma = check_positive("scale", scale, maximum=MAX_GAUSS_SCALE,
+                               why="10 σ must stay within float32 with room for 2π and the coordinates")
         if generator is None:
-            generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
+            generator = torch.Generator().manual_seed(0 if seed is None else check_seed("seed", seed))
+        elif not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
         B = torch.randn(num_frequencies, in_dim, generator=generator) * sigma
         super().__init__(B, learnable=learnable, include_input=include_input)
         self.sigma = sigma
@@ -183,10 +196,15 @@ class PositionalEncoding(FourierFeatures):
             raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
         if spacing not in ("log", "linear"):
             raise ValueError(f"spacing must be 'log' or 'linear', got {spacing!r}")
-        high = float(num_frequencies - 1 if max_log2_freq is None else max_log2_freq)
-        low = float(min_log2_freq)
-        if not (math.isfinite(low) and math.isfinite(high)) or high < low:
-            raise ValueError(f"need finite min_log2_freq <= max_log2_freq, got {low} and {high}")
+        if max_log2_freq is None:
+            check_count("num_frequencies", num_frequencies, maximum=MAX_LOG2_PHASE_FACTOR + 1,
+                        why=f"the top frequency 2^(num_frequencies - 1) must stay below 2^{MAX_LOG2_PHASE_FACTOR}")
+        why = f"frequencies beyond 2^{MAX_LOG2_PHASE_FACTOR} overflow float32"
+        low = check_interval("min_log2_freq", min_log2_freq, -MAX_LOG2_PHASE_FACTOR, MAX_LOG2_PHASE_FACTOR, why=why)
+        high = float(num_frequencies - 1) if max_log2_freq is None else check_interval(
+            "max_log2_freq", max_log2_freq, -MAX_LOG2_PHASE_FACTOR, MAX_LOG2_PHASE_FACTOR, why=why)
+        if high < low:
+            raise ValueError(f"need min_log2_freq <= max_log2_freq, got {low} and {high}")
         if spacing == "log":
             freqs = 2.0 ** torch.linspace(low, high, num_frequencies, dtype=torch.float64)
         else:

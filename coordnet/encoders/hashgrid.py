@@ -6,6 +6,8 @@ the geometry of both is described in :mod:`coordnet.ops.hashgrid_reference`.
 """
 from __future__ import annotations
 
+import math
+
 from typing import Optional
 
 import numpy as np
@@ -23,7 +25,7 @@ from coordnet.ops.hashgrid_reference import (
     nerfstudio_levels,
     tcnn_levels,
 )
-from coordnet.validation import check_choice, check_count, check_positive
+from coordnet.validation import check_choice, check_count, check_positive, check_seed
 
 DEFAULT_INIT_SCALE = {"tcnn": 1e-4, "nerfstudio": 1e-3}
 
@@ -32,6 +34,10 @@ def _lower(name: str, value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string, got {type(value).__name__}")
     return value.strip().lower()
+
+MAX_LEVELS = 128  # levels of one grid (tiny-cuda-nn's and nerfstudio's configs use 8-32)
+MAX_FEATURES_PER_LEVEL = 64
+MAX_RESOLUTION = 2**31  # grid indices are 32-bit
 
 
 def nerfstudio_growth(num_levels: int, min_res: int, max_res: int) -> float:
@@ -108,13 +114,18 @@ class HashGrid(Encoder):
         if in_dim > MAX_DIMS:
             raise ValueError(f"in_dim must be between 1 and {MAX_DIMS}, got {in_dim}")
         super().__init__(in_dim)
-        check_count("n_levels", n_levels)
-        check_count("n_features_per_level", n_features_per_level)
+        check_count("n_levels", n_levels, maximum=MAX_LEVELS)
+        check_count("n_features_per_level", n_features_per_level, maximum=MAX_FEATURES_PER_LEVEL)
         check_count("log2_hashmap_size", log2_hashmap_size)
         if log2_hashmap_size > 30:
             raise ValueError(f"log2_hashmap_size must be at most 30, got {log2_hashmap_size}")
-        check_count("base_resolution", base_resolution)
+        check_count("base_resolution", base_resolution, maximum=MAX_RESOLUTION, why="grid indices are 32-bit")
         per_level_scale = check_positive("per_level_scale", per_level_scale)
+        finest = math.log2(base_resolution) + (n_levels - 1) * math.log2(per_level_scale)
+        if finest > math.log2(MAX_RESOLUTION):
+            raise ValueError(f"per_level_scale {per_level_scale:g} over {n_levels} levels from base_resolution "
+                             f"{base_resolution} gives a finest resolution of 2^{finest:.3g}, beyond 2^31 "
+                             "(grid indices are 32-bit)")
         interpolation = check_choice("interpolation", _lower("interpolation", interpolation), INTERPOLATIONS)
         convention = check_choice("convention", _lower("convention", convention), CONVENTIONS)
         grid_type = check_choice("grid_type", _lower("grid_type", grid_type), GRID_TYPES)
@@ -143,7 +154,9 @@ class HashGrid(Encoder):
             )
         init_scale = DEFAULT_INIT_SCALE[convention] if init_scale is None else check_positive("init_scale", init_scale)
         if generator is None:
-            generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
+            generator = torch.Generator().manual_seed(0 if seed is None else check_seed("seed", seed))
+        elif not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
         if convention == "nerfstudio":  # nerfstudio draws (P, F) with torch.rand * 2 - 1, then scales
             table = (torch.rand((levels.n_entries, n_features_per_level), generator=generator) * 2 - 1) * init_scale
         else:

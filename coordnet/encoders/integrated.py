@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from coordnet.encoders.base import Encoder, no_autocast
+from coordnet.validation import check_int, check_positive
 
 
 class IntegratedPositionalEncoding(Encoder):
@@ -33,11 +34,12 @@ class IntegratedPositionalEncoding(Encoder):
 
     def __init__(self, in_dim: int, min_deg: int = 0, max_deg: int = 16, factor: float = 1.0) -> None:
         super().__init__(in_dim)
-        if not (isinstance(min_deg, int) and isinstance(max_deg, int)) or max_deg <= min_deg:
+        why = "frequencies 2^deg beyond 2^120 overflow float32"
+        check_int("min_deg", min_deg, -120, 120, why=why)
+        check_int("max_deg", max_deg, -120, 121, why=why)
+        if max_deg <= min_deg:
             raise ValueError(f"need integers min_deg < max_deg, got {min_deg!r} and {max_deg!r}")
-        if not math.isfinite(factor) or factor <= 0:
-            raise ValueError(f"factor must be a positive finite number, got {factor!r}")
-        self.factor = float(factor)
+        self.factor = check_positive("factor", factor, maximum=2.0**8, why="factor · 2^max_deg must stay within float32")
         self.register_buffer(
             "frequencies", 2.0 ** torch.arange(min_deg, max_deg, dtype=torch.float32), persistent=False
         )
@@ -70,4 +72,8 @@ class IntegratedPositionalEncoding(Encoder):
                 f"IntegratedPositionalEncoding: cov must have shape {tuple(mean.shape)} (diagonal) or "
                 f"{(*mean.shape, d)} (full), got {tuple(cov.shape)}"
             )
-        return variance.to(mean.dtype)
+        variance = variance.to(mean.dtype)
+        if bool((variance < 0).any()) or not bool(torch.isfinite(variance).all()):
+            raise ValueError("IntegratedPositionalEncoding: cov must have finite, non-negative variances on its "
+                             "diagonal (a negative variance makes exp(-var·f²/2) overflow)")
+        return variance

@@ -26,6 +26,7 @@ from coordnet.validation import check_count
 
 def quartic_cdf(u: Tensor) -> Tensor:
     """CDF of the quartic kernel ``15/16 (1 - u²)²`` on ``[-1, 1]``, clamped to ``[0, 1]``."""
+    u = torch.clamp(u, -1.0, 1.0)  # the CDF is 0 / 1 outside: no overflow of u⁴ for far inputs
     u2 = u * u
     return torch.clamp((15.0 / 16.0) * u * (1.0 - (2.0 / 3.0) * u2 + 0.2 * u2 * u2) + 0.5, 0.0, 1.0)
 

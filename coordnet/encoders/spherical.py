@@ -102,7 +102,8 @@ class SphericalHarmonics(Encoder):
     ``input_domain`` is ``(0, 1)`` for ``"tcnn"`` and ``(-1, 1)`` for ``"nerfstudio"``, so in a
     :class:`~coordnet.nets.CoordinateNet` both see the same direction. Inputs are not
     normalised: unit directions give the orthonormal harmonics, other vectors the same
-    polynomials.
+    polynomials, evaluated in float64 for float32 inputs (finite for every finite input; values
+    beyond the float32 range saturate at its largest finite value).
     """
 
     def __init__(self, in_dim: int = 3, degree: int = 4, *, convention: str = "tcnn") -> None:
@@ -123,9 +124,15 @@ class SphericalHarmonics(Encoder):
         """``x (..., 3) -> (..., degree²)``, in float32 (or float64) even under autocast."""
         x = self.check_input(x)
         with no_autocast(x.device):
+            wide = x if x.dtype == torch.float64 else x.double()  # degree-7 polynomials overflow float32 near |x| = 1e5
             if self.convention == "tcnn":
-                return spherical_harmonics(x * 2.0 - 1.0, self.degree, condon_shortley=True)
-            return spherical_harmonics(x, self.degree, condon_shortley=False)
+                y = spherical_harmonics(wide * 2.0 - 1.0, self.degree, condon_shortley=True)
+            else:
+                y = spherical_harmonics(wide, self.degree, condon_shortley=False)
+            if y.dtype == x.dtype:
+                return y
+            limit = torch.finfo(x.dtype).max
+            return torch.clamp(y, -limit, limit).to(x.dtype)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, degree={self.degree}, convention={self.convention!r}"

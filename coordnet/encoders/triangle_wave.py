@@ -30,7 +30,8 @@ class TriangleWave(Encoder):
 
     def __init__(self, in_dim: int, n_frequencies: int = 12) -> None:
         super().__init__(in_dim)
-        self.n_frequencies = check_count("n_frequencies", n_frequencies)
+        self.n_frequencies = check_count("n_frequencies", n_frequencies, maximum=121,
+                                         why="level l scales x by 2^(l-1): beyond 2^120 float32 overflows")
         self.out_dim = in_dim * n_frequencies
 
     def forward(self, x: Tensor) -> Tensor:
