@@ -138,3 +138,19 @@ def test_option_defaults_are_the_librarys():
     assert options["samples"].default == classifiers.DEFAULT_SAMPLES
     assert options["window"].default == classifiers.DEFAULT_WINDOW
     assert sorted(options["window"].type.choices) == sorted(classifiers.WINDOWS)
+
+
+@pytest.mark.parametrize("option, value", [("--samples", 1_000_000_000), ("--pairs", 10**12), ("--chunk", 10**12)])
+def test_sizes_beyond_memory_are_one_line_with_the_estimate(data, pickled, tmp_path, monkeypatch, option, value):
+    from coordnet.cli.classifier_spectrum import spectrum_bytes
+
+    monkeypatch.setenv("COORDNET_MAX_MEMORY", str(2**30))
+    args = {"--pairs": 6, "--samples": 16, "--chunk": 64, option: value}
+    result = run(pickled, data, *[x for kv in args.items() for x in kv], "--out", tmp_path / "o")
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: classifier-spectrum with --pairs")
+    assert f"{option} {value}" in lines[0] and "more than $COORDNET_MAX_MEMORY (1.0 GiB)" in lines[0]
+    parts = spectrum_bytes((3, 6, 5), 3, args["--pairs"], args["--samples"], args["--chunk"])
+    assert parts["probabilities"] == 2 * args["--pairs"] * args["--samples"] * 3 * 8
+    assert not (tmp_path / "o").exists()

@@ -8,10 +8,11 @@ images, all of one size and channel count. Writes ``OUT/classifier_spectrum.json
 """
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import click
 
@@ -87,6 +88,30 @@ def load_image_folder(data_dir: str, layout: str = "chw") -> Tuple["torch.Tensor
     return x, torch.tensor(labels, dtype=torch.long), classes
 
 
+def spectrum_bytes(input_shape: Tuple[int, ...], classes: int, pairs: int, samples: Optional[int],
+                   chunk: int, max_samples: int = 4096) -> Dict[str, float]:
+    """Bytes a measurement holds at its peak, by part: ``probabilities`` (float64 softmax outputs of
+    every path point, both kinds of path), ``spectra`` (each path's signal and power spectrum,
+    float64), ``batch`` (one ``chunk`` of interpolated inputs and the model's logits, float32).
+    ``samples=None`` (a fixed ``--step``): paths hold at most ``max_samples`` points."""
+    points = 2.0 * pairs * float(samples if samples is not None else max_samples)  # both kinds of path
+    input_size = float(math.prod(input_shape)) if input_shape else 1.0
+    return {"probabilities": points * max(classes, 2) * 8, "spectra": points * 3 * 8,
+            "batch": float(chunk) * (input_size * 3 + max(classes, 2)) * 4}
+
+
+def check_spectrum_memory(input_shape: Tuple[int, ...], classes: int, pairs: int, samples: Optional[int],
+                          chunk: int) -> None:
+    """``MemoryBudgetError`` (one line, naming the options and the estimate) when
+    :func:`spectrum_bytes` exceeds the memory limit (:func:`coordnet.memory_budget.memory_limit`)."""
+    from coordnet.memory_budget import check_budget, format_bytes
+
+    parts = spectrum_bytes(input_shape, classes, pairs, samples, chunk)
+    sampling = f"--samples {samples}" if samples is not None else "--step (up to 4096 samples per path)"
+    check_budget(f"classifier-spectrum with --pairs {pairs}, {sampling}, --chunk {chunk}", sum(parts.values()),
+                 ", ".join(f"{name} {format_bytes(value)}" for name, value in parts.items()))
+
+
 @click.command("classifier-spectrum")
 @click.argument("model_path", metavar="MODEL")
 @click.argument("data_dir")
@@ -125,6 +150,7 @@ def classifier_spectrum(model_path: str, data_dir: str, pairs: int, samples: int
 
     model = load_classifier(model_path)
     inputs, labels, classes = load_image_folder(data_dir, layout)
+    check_spectrum_memory(tuple(inputs.shape[1:]), len(classes), pairs, None if step else samples, chunk)
     result = measure(model, inputs, labels, num_pairs=pairs, samples=None if step else samples, step=step,
                      seed=seed, window=window, chunk=chunk)
     out_dir = out_dir or os.path.join("out", f"classifier-spectrum-{Path(model_path).stem}")
