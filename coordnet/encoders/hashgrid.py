@@ -122,6 +122,9 @@ class HashGrid(Encoder):
         check_count("base_resolution", base_resolution, maximum=MAX_RESOLUTION, why="grid indices are 32-bit")
         per_level_scale = check_positive("per_level_scale", per_level_scale)
         finest = math.log2(base_resolution) + (n_levels - 1) * math.log2(per_level_scale)
+        if min(finest, math.log2(base_resolution)) < 0 or finest < 0:
+            raise ValueError(f"per_level_scale {per_level_scale:g} over {n_levels} levels from base_resolution "
+                             f"{base_resolution} gives levels of resolution below 1")
         if finest > math.log2(MAX_RESOLUTION):
             raise ValueError(f"per_level_scale {per_level_scale:g} over {n_levels} levels from base_resolution "
                              f"{base_resolution} gives a finest resolution of 2^{finest:.3g}, beyond 2^31 "

@@ -44,7 +44,7 @@ class OneBlob(Encoder):
 
     def __init__(self, in_dim: int, n_bins: int = 16) -> None:
         super().__init__(in_dim)
-        check_count("n_bins", n_bins)
+        check_count("n_bins", n_bins, maximum=2**16, why="out_dim grows as in_dim · n_bins")
         if n_bins & (n_bins - 1):
             raise ValueError(f"n_bins must be a power of two, got {n_bins!r}")
         self.n_bins = n_bins

@@ -47,6 +47,8 @@ TOP_KEYS = ("name", "images", "size", "split", "steps", "seeds", "lr", "eval_eve
             "device", "models")
 MODEL_KEYS = ("spec", "name", "lr", "grid")
 KeyPath = Tuple[Union[str, int], ...]
+MAX_COUNT = 2**63 - 1  # integers (steps, seeds, sizes) beyond int64 reach no tensor
+MAX_SEEDS = 100_000  # a seed count expands to a list of runs
 
 
 class SweepFileError(ValueError):
@@ -163,9 +165,11 @@ class _Reader:
         where = f"sweep file {self.source}" + (f", line {line}" if line is not None else "")
         return SweepFileError(f"{where}: key {format_path(path)!r}: {problem}")
 
-    def count(self, path: KeyPath, value: Any, minimum: int = 1) -> int:
+    def count(self, path: KeyPath, value: Any, minimum: int = 1, maximum: int = MAX_COUNT) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise self.fail(path, f"must be an integer >= {minimum}, got {value!r}")
+        if value > maximum:
+            raise self.fail(path, f"must be at most {maximum}, got {value!r}")
         return value
 
     def number(self, path: KeyPath, value: Any) -> float:
@@ -315,7 +319,7 @@ def parse_sweep(text: str, source: str = "<string>", base: Union[str, Path, None
         if len(set(seeds)) != len(seeds):
             raise reader.fail(("seeds",), f"lists a seed twice: {seeds!r}")
     else:
-        seeds = list(range(reader.count(("seeds",), seeds_value)))
+        seeds = list(range(reader.count(("seeds",), seeds_value, maximum=MAX_SEEDS)))
     split = reader.string(("split",), data.get("split", "tancik"))
     try:
         from coordnet.signals.split import parse_split
