@@ -51,6 +51,10 @@ class FourierFeatures(Encoder):
         group: output layout, see :func:`coordnet.ops.fourier_features` (default ``[sin block, cos block]``).
 
     Shapes: ``x (..., d) -> (..., 2M)``, plus ``d`` with ``include_input``.
+
+    Range: the constructor refuses ``|B| · scale`` beyond ``2^120``; float32 inputs give finite
+    features while ``|scale · B · x|`` stays within float32 (about ``3.4e38``, so ``|x|`` up to
+    ``2^8`` at the largest factor); beyond that, pass float64 inputs.
     """
 
     input_domain = (0.0, 1.0)
