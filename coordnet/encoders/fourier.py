@@ -24,6 +24,8 @@ MAX_LOG2_PHASE_FACTOR = 120
 MAX_PHASE_FACTOR = 2.0**MAX_LOG2_PHASE_FACTOR
 #: Largest Gaussian σ: the rows of B ~ N(0, σ²) stay below ~10 σ.
 MAX_GAUSS_SCALE = 1e36
+#: Largest number of random frequencies (and input dims) of Gaussian features: B has rows x dims entries.
+MAX_ROWS = 2**24
 
 TWO_PI = 2.0 * math.pi
 LAYOUTS = ("blocks", "nerf-pytorch", "tcnn")
@@ -144,8 +146,8 @@ class GaussianFourierFeatures(FourierFeatures):
         learnable: bool = False,
         include_input: IncludeInput = False,
     ) -> None:
-        check_count("in_dim", in_dim)
-        check_count("num_frequencies", num_frequencies)
+        check_count("in_dim", in_dim, maximum=MAX_ROWS)
+        check_count("num_frequencies", num_frequencies, maximum=MAX_ROWS)
         sigma = check_positive("scale", scale, maximum=MAX_GAUSS_SCALE,
                                why="10 σ must stay within float32 with room for 2π and the coordinates")
         if generator is None:

@@ -21,8 +21,12 @@ ODD_VALUES = [0, 1, 2, 3, 7, -1, -(2**40), 2**31, 2**63, 2**70, 10**30, 0.5, 1.5
 FLOAT32_MAX = 3.4028234663852886e38
 
 
-def _value(rng):
-    return rng.choice(ODD_VALUES) if rng.random() < 0.6 else rng.choice([1, 2, 4, 8, 16, 0.1, 1.0, 10.0])
+def _value(rng, pool=ODD_VALUES):
+    return rng.choice(pool) if rng.random() < 0.6 else rng.choice([1, 2, 4, 8, 16, 0.1, 1.0, 10.0])
+
+
+#: Hash-grid sizes: legal tables reach 2^31 entries (8 GiB), more than a test may allocate.
+GRID_VALUES = [v for v in ODD_VALUES if not (isinstance(v, int) and not isinstance(v, bool) and 2**12 < v < 2**63)]
 
 
 CONSTRUCTORS = {
@@ -35,9 +39,9 @@ CONSTRUCTORS = {
     SphericalHarmonics: (lambda rng: dict(in_dim=3, degree=_value(rng))),
     IntegratedPositionalEncoding: (lambda rng: dict(in_dim=2, min_deg=_value(rng), max_deg=_value(rng),
                                                     factor=_value(rng) if rng.random() < 0.3 else 1.0)),
-    HashGrid: (lambda rng: dict(in_dim=rng.choice([1, 2, 3]), n_levels=_value(rng), n_features_per_level=2,
-                                log2_hashmap_size=rng.choice([4, 8, _value(rng)]), base_resolution=_value(rng),
-                                per_level_scale=rng.choice([1.5, 2.0, _value(rng)]), seed=_value(rng))),
+    HashGrid: (lambda rng: dict(in_dim=rng.choice([1, 2, 3]), n_levels=_value(rng, GRID_VALUES), n_features_per_level=2,
+                                log2_hashmap_size=rng.choice([4, 8, 12]), base_resolution=_value(rng, GRID_VALUES),
+                                per_level_scale=rng.choice([1.5, 2.0, _value(rng, GRID_VALUES)]), seed=_value(rng))),
 }
 
 
