@@ -59,7 +59,7 @@ def training_options(command):
         click.option("--split", default="tancik", show_default=True,
                      help="full | tancik (train even pixels, test odd) | holdout:FRACTION."),
         click.option("--size", type=click.IntRange(min=2), default=None, help="Resize images to SIZE x SIZE on load."),
-        click.option("--seed", default=0, show_default=True, type=int, help="Random seed."),
+        click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**63 - 1), help="Random seed."),
         click.option("--bf16/--no-bf16", default=None,
                      help="bfloat16 autocast for the MLP, encoders stay float32 [default: fast: only where a "
                           "start-up benchmark on a CPU with AVX512-BF16/AMX shows it faster; paper: off]."),

@@ -231,7 +231,7 @@ def _write(regions, network, description, shape, box, out_dir, chunk, limit, dev
                    "instead of a checkpoint.")
 @click.option("--in-dim", default=2, show_default=True, type=click.IntRange(min=1),
               help="Input dimension of --init models.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Initialisation seed of --init models.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**63 - 1), help="Initialisation seed of --init models.")
 @click.option("--size", default=None,
               help="Grid samples: N per axis, or one number per axis as WIDTHxHEIGHT[xDEPTH] (last axis first, "
                    "as image sizes); 1D/2D/3D follows the model's input dimension "

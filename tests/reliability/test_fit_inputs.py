@@ -116,3 +116,11 @@ def test_doctor_with_a_bad_backend_is_one_line_and_fails():
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "COORDNET_BACKEND" in lines[0] and "bogus" in lines[0], result.stderr
+
+
+@pytest.mark.parametrize("args", [("fit", "camera"), ("compare", "camera"), ("regions", "--init", "relu")])
+def test_seeds_beyond_64_bits_name_the_option(tmp_path, args):
+    result = invoke(*args, "--seed", "99999999999999999999", "--out", tmp_path / "o")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--seed" in lines[0] and "Traceback" not in result.output
