@@ -148,10 +148,10 @@ def test_shipped_tancik_sweep_parses(tmp_path, monkeypatch):
     monkeypatch.setenv("TANCIK2020_DATA", str(tmp_path))
     sweep = load_sweep(path)
     assert [i.group for i in sweep.images] == ["$TANCIK2020_DATA/div2k/train", "$TANCIK2020_DATA/text/train"]
-    assert len(expand(sweep)) == 2 * 8
+    assert len(expand(sweep)) == 2 * 6
     assert load_sweep(path, overrides={"images": ["camera"], "steps": 7}).steps == 7
     (gauss,) = sweep.models
-    assert gauss.grid[("encoder", "scale")] == [1, 2, 4, 8, 10, 16, 32, 64]
+    assert gauss.grid[("encoder", "scale")] == [9, 10, 11, 13, 14, 15]  # the narrow search grid
     assert gauss.spec.encoder_args["num_frequencies"] == 256
     assert gauss.spec.net_args == {"width": 256, "depth": 3}
     assert sweep.split == "tancik" and sweep.steps == 2000
