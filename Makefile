@@ -26,8 +26,9 @@ $(VENV)/.installed: $(VENV)/.venv-created $(SOURCES)
 	touch $@
 
 # Real code of other projects, for the equivalence tests (pure Python, no torch pulled),
-# and tensorboard and ray for the logging and sweep tests (their dependencies do not include torch).
-TEST_EXTRAS_DEPS := tensorboard==2.21.0 ray==2.60.0
+# tensorboard and ray for the logging and sweep tests, import-linter for the layer contracts
+# (their dependencies do not include torch).
+TEST_EXTRAS_DEPS := tensorboard==2.21.0 ray==2.60.0 import-linter==2.16
 TEST_EXTRAS := nerfstudio==1.1.5 viser==0.2.7 jaxtyping==0.3.11 rich==15.0.0 msgspec==0.22.0 websockets==17.4
 
 $(VENV)/.test-extras: $(VENV)/.installed
@@ -42,9 +43,11 @@ demo: setup
 		-m gauss:num_frequencies=128+relu:width=128 -m siren:width=128
 
 test: setup $(VENV)/.test-extras
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 test-all: setup $(VENV)/.test-extras
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q -m "slow or not slow"
 
 bench: setup

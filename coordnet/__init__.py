@@ -10,6 +10,6 @@ __version__ = "0.1.0"
 def load(path: str, device: str = "cpu"):
     """The model of a ``checkpoint.pt`` written by ``coordnet fit``, ready to evaluate:
     ``model(coords (..., d)) -> (..., C)`` with coordinates in the fitted signal's domain."""
-    from coordnet.fit.checkpoint import load as load_checkpoint_model
+    from coordnet.training.checkpoint import load as load_checkpoint_model
 
     return load_checkpoint_model(path, device=device)

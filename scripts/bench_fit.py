@@ -7,7 +7,7 @@ both ``build_model(spec, in_dim=2, out_dim=3, output_activation="sigmoid")``) an
 size (default 128² and 256²), full batch on the FULL pixel grid (split "full": N = size² points,
 the bundled RGB image "astronaut" resized to size×size):
 
-  trainer  seconds per optimiser step of ``coordnet.fit.Trainer.fit()`` (full batch,
+  trainer  seconds per optimiser step of ``coordnet.training.Trainer.fit()`` (full batch,
            constant lr); the step time is the difference of consecutive ``on_step`` callback
            timestamps (and on_start -> first on_step), i.e. the whole loop iteration
            (train_step with autocast context, LambdaLR step, float(loss), isfinite, callbacks).
@@ -60,9 +60,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from coordnet.fit import Trainer
-from coordnet.fit.trainer import Callback, Samples, TrainConfig
-from coordnet.fit.metrics import psnr_from_mse
+from coordnet.training import Trainer
+from coordnet.training.trainer import Callback, Samples, TrainConfig
+from coordnet.training.metrics import psnr_from_mse
 from coordnet.nets import build_model
 from coordnet.signals import load_signal, split_signal
 
@@ -203,7 +203,7 @@ def best_of(fn, reps: int) -> float:
 def floor_parts(spec: str, samples: Samples, reps: int, seed: int) -> Dict[str, float]:
     """Bare seconds of encoder forward+backward, MLP forward+backward and the optimiser's update
     (the Trainer's Adam on all parameters) for one full-batch step of ``spec``."""
-    from coordnet.fit.trainer import make_adam
+    from coordnet.training.trainer import make_adam
 
     model = make_model(spec, samples.train_values.shape[1], seed)
     x = model.map_coordinates(samples.train_coords)

@@ -44,7 +44,7 @@ from torch import Tensor, nn
 
 from coordnet.atomic import write_json
 from coordnet.encoders import SphericalHarmonics
-from coordnet.fit.metrics import psnr
+from coordnet.training.metrics import psnr
 from coordnet.nets.tcnn_model import model_from_config, network_from_config
 from coordnet.signals import save_image
 

@@ -1,22 +1,9 @@
-import math
-
+"""Fixtures shared by the tests; shared helper functions are in helpers.py."""
 import pytest
 import torch
 
 import coordnet.ops as ops
 import coordnet.ops.fourier as fourier_op
-
-
-def phase_tolerance(max_abs_phase: float, dtype: torch.dtype) -> float:
-    """|Δ| allowed between two float implementations of sin/cos of phases up to max_abs_phase:
-    eight roundings of the largest argument, plus a few ulps of the unit-size results."""
-    eps = torch.finfo(dtype).eps
-    return 8 * eps * max(max_abs_phase, 1.0) + 4 * eps
-
-
-requires_extension = pytest.mark.skipif(
-    not ops.extension_available(), reason=f"compiled extension unavailable: {ops.extension_load_error}"
-)
 
 
 @pytest.fixture
@@ -43,5 +30,3 @@ def reference_path():
 def _seed():
     torch.manual_seed(0)
 
-
-TWO_PI = 2 * math.pi

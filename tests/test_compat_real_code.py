@@ -25,7 +25,7 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import phase_tolerance
+from helpers import phase_tolerance
 from coordnet.encoders import SphericalHarmonics, compat
 
 BATCHES = [(7,), (2, 5), (0,), (64,)]

@@ -14,7 +14,7 @@ from coordnet.encoders import (
     annealing_alpha,
     cosine_window,
 )
-from conftest import TWO_PI, phase_tolerance
+from helpers import TWO_PI, phase_tolerance
 
 ALL_ENCODERS = [
     lambda: Identity(3, scale=2.0, offset=-1.0),

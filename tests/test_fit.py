@@ -31,8 +31,8 @@ from coordnet.fit import (
 )
 from coordnet.fit import run as run_module
 from coordnet.atomic import write_atomically, write_json
-from coordnet.fit.callbacks import CheckpointCallback, ProgressBar
-from coordnet.fit.checkpoint import FORMAT, VERSION
+from coordnet.training.callbacks import CheckpointCallback, ProgressBar
+from coordnet.training.checkpoint import FORMAT, VERSION
 from coordnet.fit.compare import compare, table_rows, write_report
 from coordnet.fit.render import parse_size, render_checkpoint, render_image
 from coordnet.fit.run import run_fit
@@ -625,7 +625,7 @@ def test_volume_fit_reports_iou(tmp_path):
     [("siren", 1e-4), ("none+relu", 1e-2), ("basic+relu", 1e-2), ("hash+relu", 1e-2), ("gauss+relu", 1e-3)],
 )
 def test_default_learning_rates_follow_the_model_family(spec, expected):
-    from coordnet.fit.learning_rates import default_lr
+    from coordnet.training.learning_rates import default_lr
     from coordnet.nets import parse_spec
 
     assert default_lr(parse_spec(spec)) == expected

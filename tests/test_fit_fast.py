@@ -8,10 +8,10 @@ import torch
 from click.testing import CliRunner
 
 from coordnet.cli.main import cli
-from coordnet.fit import precision
-from coordnet.fit.metrics import seconds_to_psnr
+from coordnet.training import precision
+from coordnet.training.metrics import seconds_to_psnr
 from coordnet.fit.presets import PRESETS, get_preset, parse_duration
-from coordnet.fit.trainer import Samples, TrainConfig, Trainer
+from coordnet.training.trainer import Samples, TrainConfig, Trainer
 from coordnet.nets import build_model
 
 

@@ -56,8 +56,8 @@ def test_region_probe_refuses_a_model_without_relu_structure_before_writing(tmp_
 
 def test_interrupted_fit_resumes_with_its_region_counts(tmp_path, monkeypatch):
     from coordnet.fit import run as run_module
-    from coordnet.fit.callbacks import ProgressBar
-    from coordnet.fit.checkpoint import CheckpointError
+    from coordnet.training.callbacks import ProgressBar
+    from coordnet.training.checkpoint import CheckpointError
 
     camera = load_signal("camera", size=16)
     config = TrainConfig(steps=12, lr=1e-2, seed=1, eval_every=6)

@@ -9,7 +9,7 @@ import torch
 
 import coordnet.ops as ops
 from coordnet.ops.fourier_reference import fourier_features_backward_reference, fourier_features_reference
-from conftest import TWO_PI, phase_tolerance, requires_extension
+from helpers import TWO_PI, phase_tolerance, requires_extension
 from devices import on_devices, to
 
 MODES = {None: 0, "first": 1, "last": 2}

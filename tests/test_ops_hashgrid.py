@@ -13,7 +13,7 @@ from coordnet.ops.hashgrid_reference import (
     nerfstudio_levels,
     tcnn_levels,
 )
-from conftest import requires_extension
+from helpers import requires_extension
 from devices import on_devices, to
 
 INTERPOLATIONS = ("nearest", "linear", "smoothstep")

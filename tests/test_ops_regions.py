@@ -5,7 +5,7 @@ import coordnet.ops as ops
 import coordnet.ops.regions as regions_op
 from coordnet.ops.regions import unique_by_hash_sort
 
-from conftest import requires_extension
+from helpers import requires_extension
 from devices import on_devices, to
 
 BACKENDS = ["reference_path", "compiled_path"]

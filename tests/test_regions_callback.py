@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import coordnet.regions as regions
-from coordnet.fit.trainer import Callback, Samples, TrainConfig, Trainer
+from coordnet.training.trainer import Callback, Samples, TrainConfig, Trainer
 from coordnet.nets import build_model
 
 

@@ -458,8 +458,8 @@ def test_fit_with_the_spectrum_probe_writes_spectrum_json(tmp_path):
 
 def test_interrupted_fit_resumes_with_its_probe_records(tmp_path, monkeypatch):
     from coordnet.fit import run as run_module
-    from coordnet.fit.callbacks import ProgressBar
-    from coordnet.fit.checkpoint import CheckpointError
+    from coordnet.training.callbacks import ProgressBar
+    from coordnet.training.checkpoint import CheckpointError
     from coordnet.signals import load_signal
 
     camera = load_signal("camera", size=16)

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from coordnet.fit.stacked import fit_stacked
+from coordnet.training.stacked import fit_stacked
 from coordnet.nets.stacked import StackedMLP, round_to_tf32
 
 

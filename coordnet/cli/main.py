@@ -120,7 +120,7 @@ def fit(signal: Optional[str], spec: str, out_dir: Optional[str], checkpoint_eve
     Default learning rates: 1e-2 for raw/basic inputs, 1e-4 for SIREN/FINER, 1e-3 otherwise.
     """
     from coordnet.fit.compare import safe_name
-    from coordnet.fit.learning_rates import default_lr
+    from coordnet.training.learning_rates import default_lr
     from coordnet.fit.run import run_fit
     from coordnet.nets import parse_spec
     from coordnet.signals import load_signal
@@ -180,7 +180,7 @@ def compare(signal: Optional[str], specs: Tuple[str, ...], seeds: int, out_dir: 
     """
     from coordnet.fit.compare import compare as run_compare
     from coordnet.fit.compare import safe_name, write_report
-    from coordnet.fit.learning_rates import default_lr
+    from coordnet.training.learning_rates import default_lr
     from coordnet.nets import parse_spec
     from coordnet.signals import load_signal
 

@@ -98,7 +98,7 @@ def load_model(checkpoint: Optional[str], init: Optional[str], in_dim: int, seed
     """
     import torch
 
-    from coordnet.fit.checkpoint import load, load_checkpoint
+    from coordnet.training.checkpoint import load, load_checkpoint
     from coordnet.fit.compare import safe_name
     from coordnet.nets import ModelSpec, build_model, parse_spec
 

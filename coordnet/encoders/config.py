@@ -62,6 +62,7 @@ from coordnet.encoders.spherical import SphericalHarmonics
 from coordnet.encoders.triangle_wave import TriangleWave
 from coordnet.ops.hashgrid_reference import next_multiple
 from coordnet.validation import check_count, check_seed
+from coordnet.encoders.hashgrid import HashGrid
 
 ConfigLike = Union[Mapping[str, Any], str, "os.PathLike[str]"]
 
@@ -189,7 +190,6 @@ def _check_keys(ctx: _Context, cfg: Mapping[str, Any], nested: bool) -> None:
 def alignment(module: nn.Module) -> int:
     """The output alignment tiny-cuda-nn requires of an encoding: ``n_features_per_level`` for a
     grid, the lcm over the nested encodings of a composite, 1 otherwise."""
-    from coordnet.encoders.hashgrid import HashGrid
 
     if isinstance(module, HashGrid):
         return module.n_features_per_level
@@ -207,7 +207,6 @@ def tcnn_pad(module: nn.Module, n: int) -> nn.Module:
     every other encoding at the back with ones; a concatenating composite pads its last nested
     encoding, a reducing one each nested encoding. ``n = 0`` returns ``module`` itself.
     """
-    from coordnet.encoders.hashgrid import HashGrid
 
     if n == 0:
         return module
@@ -232,7 +231,6 @@ def tcnn_pad(module: nn.Module, n: int) -> nn.Module:
 
 
 def _grid(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
-    from coordnet.encoders.hashgrid import HashGrid
 
     default_type = {"TiledGrid": "Tiled", "DenseGrid": "Dense"}.get(ctx.otype, "Hash")
     if isinstance(cfg.get("type"), str) and cfg["type"].strip().lower() == "tile":  # tiny-cuda-nn's alias

@@ -38,12 +38,13 @@ from coordnet.experiments.cache import RunCache
 from coordnet.experiments.claims import Claim, verdict_from_interval
 from coordnet.experiments.cli import experiment_main, flags_to_overrides
 from coordnet.experiments.results import write_results
-from coordnet.fit.metrics import psnr
-from coordnet.fit.trainer import predict
+from coordnet.training.metrics import psnr
+from coordnet.training.trainer import predict
 from coordnet.nets import build_model
 from coordnet.regions import compare_pairs, count_regions
 from coordnet.regions.pixel_pairs import patch_and_quadrant_pairs
 from coordnet.signals import load_signal
+from coordnet.plots.regions import save_count_curves
 
 TITLE = "Lazzari & Liu 2023, Understanding the Spectral Bias of Coordinate Based MLPs Via Training Dynamics"
 SOURCE_REGIONS = "paper, region counts during training (2D images); authors' code"
@@ -209,7 +210,6 @@ def run(name: str, b: LazzariBudget, args: argparse.Namespace) -> int:
     path = write_results(out, experiment="lazzari2023", budget_name=name, budget=b, paper_budget=PAPER_BUDGET,
                          claims=found, tables=tables, extra=extra)
     if not args.no_figures:
-        from coordnet.plots.regions import save_count_curves
 
         first = next(iter(runs))
         save_count_curves(str(out / "counts.png"), {m: (r["epochs"], r["counts"]) for m, r in runs[first].items()},

@@ -10,12 +10,12 @@ from typing import Any, Mapping, Optional, Sequence
 from coordnet.atomic import write_json, write_text
 from coordnet.experiments.budget import Budget
 from coordnet.experiments.claims import Claim
+import coordnet
 
 
 def _versions() -> dict[str, str]:
     import torch
 
-    import coordnet
 
     return {"torch": torch.__version__, "coordnet": coordnet.__version__, "python": platform.python_version()}
 

@@ -35,9 +35,13 @@ import numpy as np
 import torch
 
 from coordnet.experiments import Budget, Claim, RunCache, experiment_main, verdict_from_interval, verdict_within, write_results
-from coordnet.fit.stacked import fit_stacked
+from coordnet.training.stacked import fit_stacked
 from coordnet.nets.stacked import StackedMLP
 from coordnet.signals import load_image
+from coordnet.sweep import expand, load_sweep, run_sweep, write_results as write_sweep
+from coordnet.sweep.aggregate import series
+from coordnet.sweep.config import shipped_sweep
+from coordnet.plots.figure import save_figure
 
 SETS = ("div2k", "text")
 MAPPINGS = ("none", "basic", "positional", "gaussian")
@@ -220,9 +224,6 @@ def sigma_search(data_dir: Path, budget: TancikBudget, out: Path, workers: int =
     The sweep fits with coordnet's defaults (per-run B, PyTorch init), not the notebook's conventions."""
     from dataclasses import replace
 
-    from coordnet.sweep import expand, load_sweep, run_sweep, write_results as write_sweep
-    from coordnet.sweep.aggregate import series
-    from coordnet.sweep.config import shipped_sweep
 
     factor = budget.resolution / PAPER_RESOLUTION
     found = {}
@@ -270,7 +271,6 @@ def plot_table(path: Path, per_image: Dict[str, Dict[str, List[float]]], label: 
     """Bars of ours vs the paper's means with their std."""
     from matplotlib.figure import Figure
 
-    from coordnet.plots.figure import save_figure
 
     fig = Figure(figsize=(10, 4))
     axes = fig.subplots(1, len(SETS), sharey=True)

@@ -1,15 +1,24 @@
-"""Training coordinate networks: the trainer, its callbacks, metrics and checkpoints."""
-from coordnet.fit.checkpoint import CheckpointError, load, load_checkpoint, save_checkpoint
-from coordnet.fit.metrics import psnr, ssim
-from coordnet.fit.trainer import (
+"""Fitting signals: the fit runner, compare and render (the application around the training core).
+
+The training core moved to :mod:`coordnet.training`; its names are re-exported here, and the
+former module paths ``coordnet.fit.trainer``, ``.callbacks``, ``.checkpoint``, ``.metrics``,
+``.learning_rates``, ``.precision`` and ``.stacked`` still import, with a ``DeprecationWarning``.
+"""
+from coordnet.training import (
     Callback,
+    CheckpointError,
     FitResult,
     History,
     NonFiniteLossError,
     Samples,
     TrainConfig,
     Trainer,
+    load,
+    load_checkpoint,
     predict,
+    psnr,
+    save_checkpoint,
+    ssim,
 )
 
 __all__ = [

@@ -15,9 +15,11 @@ import numpy as np
 
 from coordnet.atomic import write_text
 from coordnet.fit.run import FitOutcome, run_fit
-from coordnet.fit.trainer import TrainConfig
+from coordnet.training.trainer import TrainConfig
 from coordnet.nets import parse_spec
 from coordnet.signals import Signal
+from coordnet.outdir_lock import output_folder_lock
+from coordnet import plots
 
 COLUMNS = ("train_psnr", "test_psnr", "ssim", "seconds", "params")
 # Shown when the runs measured them (``--probe spectrum``): the index and how many bands were learned.
@@ -76,7 +78,6 @@ def compare(
     labels = [spec.label for spec in parsed]
     if len(set(labels)) != len(labels):
         raise ValueError(f"the same model is listed twice: {labels}")
-    from coordnet.outdir_lock import output_folder_lock
 
     with output_folder_lock(out_dir):  # released when done; a caller may hold it longer (re-entrant)
         return _fit_all(signal, parsed, config, out_dir, seeds, split, resume, progress, lr_for, announce, probe,
@@ -158,8 +159,6 @@ def markdown_table(rows: List[Dict[str, str]], headers: Optional[Sequence[str]] 
 
 def write_report(out_dir: str, signal: Signal, results: Sequence[ModelRuns], seeds: int) -> str:
     """``results.csv``, ``results.md``, ``comparison.png`` (images), ``curves.png``; returns the Markdown table."""
-    from coordnet import plots
-    from coordnet.outdir_lock import output_folder_lock
 
     with output_folder_lock(out_dir):
         return _write_report(plots, out_dir, signal, results, seeds)

@@ -29,7 +29,7 @@ class RunPreset:
         time_limit: wall seconds of training per fit (``None``: none).
         compare_time_limit: wall seconds of training per model in ``compare``.
         patience: evaluations without held-out PSNR gain before stopping (``None``: never).
-        bf16: ``True``, ``False`` or ``"auto"`` (see :func:`coordnet.fit.precision.choose_bf16`).
+        bf16: ``True``, ``False`` or ``"auto"`` (see :func:`coordnet.training.precision.choose_bf16`).
     """
 
     name: str

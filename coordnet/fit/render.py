@@ -8,8 +8,11 @@ from typing import Optional, Tuple
 import numpy as np
 import torch
 
-from coordnet.fit.checkpoint import CheckpointError, load, load_checkpoint
+from coordnet.training.checkpoint import CheckpointError, load, load_checkpoint
 from coordnet.signals import grid_axis
+from coordnet.signals import save_image
+from coordnet.memory_budget import check_budget
+from coordnet.outdir_lock import output_folder_lock
 
 
 def parse_size(text: str) -> Tuple[int, int]:
@@ -45,10 +48,7 @@ def render_image(model: torch.nn.Module, shape: Tuple[int, int], domain, chunk: 
 
 def render_checkpoint(path: str, out_file: str, size: Optional[str] = None, chunk: int = 65536) -> Tuple[int, int]:
     """Render the image model of checkpoint ``path`` into ``out_file`` (PNG); returns ``(H, W)``."""
-    from coordnet.signals import save_image
 
-    from coordnet.memory_budget import check_budget
-    from coordnet.outdir_lock import output_folder_lock
 
     document = load_checkpoint(path)
     signal_info = document.get("signal")

@@ -6,26 +6,26 @@ import functools
 import math
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, List, Optional, Union
 
 import numpy as np
 import torch
-from torch import Tensor
 
 import coordnet
+from coordnet import plots
 from coordnet.atomic import remove_orphaned_temporaries, write_json
-from coordnet.fit.callbacks import CheckpointCallback, ProgressBar, TensorBoardLogger
-from coordnet.fit.checkpoint import CheckpointError, load_checkpoint, load_weights
-from coordnet.fit.metrics import psnr, seconds_to_psnr, ssim
-from coordnet.fit.trainer import FitResult, Samples, TrainConfig, Trainer, predict
+from coordnet.fit.probes import PROBES, FitProbe, ProbeContext, build_probe, default_probe_every
+from coordnet.training.callbacks import CheckpointCallback, ProgressBar, TensorBoardLogger
+from coordnet.training.checkpoint import CheckpointError, load_checkpoint, load_weights
+from coordnet.training.metrics import psnr, seconds_to_psnr, ssim
+from coordnet.training.trainer import FitResult, Samples, TrainConfig, Trainer, predict
+from coordnet.memory_budget import check_budget, format_bytes
 from coordnet.nets import ModelSpec, build_model, parse_spec
-from coordnet.signals import Signal, iou, split_signal
+from coordnet.outdir_lock import output_folder_lock
+from coordnet.signals import Signal, iou, save_image, split_signal
 
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.json"
-SPECTRUM = "spectrum.json"
-REGION_COUNTS = "region_counts.json"
-PROBES = ("spectrum", "regions")
 
 
 @dataclass
@@ -44,57 +44,6 @@ def _finite_or_none(value: Optional[float]) -> Optional[float]:
 def output_activation_for(signal: Signal) -> str:
     """Images live in [0, 1]: a sigmoid output keeps predictions there."""
     return "sigmoid" if signal.kind == "image" else "none"
-
-
-def default_probe_every(steps: int) -> int:
-    """Spectrum records every ``steps / 100`` steps (at least every step): about 100 records a run."""
-    return max(1, steps // 100)
-
-
-def spectrum_probe_for(parts, every: int):
-    """A :class:`~coordnet.spectral.probe.SpectrumProbe` on the training points when they form a
-    regular grid (splits ``full`` and ``tancik``), else on the signal's full grid."""
-    from coordnet.spectral.probe import SpectrumProbe
-
-    signal = parts.signal
-    if signal.dim not in (1, 2):
-        raise ValueError(f"--probe spectrum measures 1D and 2D signals; {signal.name!r} is a {signal.kind} "
-                         f"with grid {signal.grid_shape}")
-    if parts.train_grid_shape is not None:
-        grid, where = parts.train_grid_shape, "train"
-        coords = parts.train_coords.reshape(*grid, signal.dim)
-        values = parts.train_values.reshape(*grid, signal.channels)
-    else:
-        grid, where = signal.grid_shape, "full"
-        coords, values = signal.coordinates(), signal.values
-    return SpectrumProbe(coords, values, every), {"grid": where, "grid_shape": list(grid)}
-
-
-def region_probe_for(model, grid_coords: Tensor, every: int):
-    """A :class:`~coordnet.regions.RegionCountCallback` counting the activation regions among
-    the signal's grid samples ``grid_coords (N, d)`` every ``every`` steps; a model that is not
-    a ReLU network raises a ``TypeError`` naming the layer."""
-    from coordnet.regions import RegionCountCallback, relu_network
-
-    relu_network(model)
-    return RegionCountCallback(grid_coords, every)
-
-
-def write_region_probe(out_dir: str, probe, model, signal: Signal, label: str) -> None:
-    """``region_counts.json`` (steps, counts, grid) and ``region_counts.png`` (count over
-    training) of a region probe, and ``region_map.png`` (a random colour per region of the
-    trained model) for a 1D or 2D signal. The names differ from ``coordnet regions``'s
-    ``regions.json``/``regions.png``, which may be written into the same folder."""
-    from coordnet.plots.regions import save_count_curves, save_region_map
-    from coordnet.regions import region_map
-
-    grid = list(signal.grid_shape)
-    write_json(os.path.join(out_dir, REGION_COUNTS), {"model": label, "grid_shape": grid, **probe.state_dict()})
-    save_count_curves(os.path.join(out_dir, "region_counts.png"), {label: (probe.steps, probe.counts)},
-                      title=f"{signal.name}: activation regions on the {'x'.join(map(str, grid))} grid",
-                      limit=int(np.prod(grid)))
-    if signal.dim in (1, 2):
-        save_region_map(os.path.join(out_dir, "region_map.png"), region_map(model, tuple(grid)).ids.numpy())
 
 
 def _run_fit(
@@ -121,15 +70,9 @@ def _run_fit(
     same spec, signal and settings); without it an existing checkpoint is an error, so that
     nothing is overwritten by accident.
 
-    ``probe="spectrum"`` records the spectrum every ``probe_every`` steps (default
-    :func:`default_probe_every`) on the training grid (:func:`spectrum_probe_for`), writes
-    ``spectrum.json`` (the curves, learning steps, order and spectral-bias index of
-    :mod:`coordnet.spectral.curves`) and ``spectrum.png``, and adds ``spectral_bias_index``
-    and ``spectral_learned`` (how many bands or frequencies were learned) to the metrics.
-    ``probe="regions"`` counts the activation regions of a ReLU model among the signal's grid
-    samples every ``probe_every`` steps (:func:`region_probe_for`), writes
-    ``region_counts.json``, ``region_counts.png`` and ``region_map.png``
-    (:func:`write_region_probe`), and adds ``regions`` (the last count) to the metrics. A
+    ``probe`` names a probe of :data:`coordnet.fit.probes.PROBES` (``"spectrum"``, ``"regions"``),
+    recording every ``probe_every`` steps (default :func:`~coordnet.fit.probes.default_probe_every`);
+    its records are kept in the checkpoint, add to the metrics and are written as its files. A
     resumed fit continues the probe's records from the checkpoint.
 
     Before anything is written, a fit whose model, activations and signal copies exceed the
@@ -138,17 +81,11 @@ def _run_fit(
     folder fails at once; an unwritable folder fails here). Temporaries of interrupted writes
     in ``out_dir`` are then removed. The checkpoint's content hash is verified on resume.
     """
-    from coordnet import plots
-    from coordnet.signals import save_image
 
     model_spec = spec if isinstance(spec, ModelSpec) else parse_spec(spec)
     if probe is not None and probe not in PROBES:
         raise ValueError(f"probe must be one of {', '.join(PROBES)}, got {probe!r}")
     parts = split_signal(signal, split, seed=config.seed)  # a bad split fails before anything is written
-    spectrum_probe, probe_grid = None, None
-    if probe == "spectrum":  # an unsupported signal fails before anything is written
-        every = default_probe_every(config.steps) if probe_every is None else probe_every
-        spectrum_probe, probe_grid = spectrum_probe_for(parts, every)
     checkpoint_path = os.path.join(out_dir, CHECKPOINT)
     samples = Samples(parts.train_coords, parts.train_values, parts.test_coords, parts.test_values)
     model_config = {
@@ -172,12 +109,10 @@ def _run_fit(
         signal_domain=tuple(tuple(interval) for interval in signal.domain),
     )
     grid_coords = signal.coordinates().reshape(-1, signal.dim)
-    region_probe = None
-    if probe == "regions":  # a model without a ReLU structure fails before anything is written
-        region_probe = region_probe_for(model, grid_coords, default_probe_every(config.steps) if probe_every is None
-                                        else probe_every)
-    probes = {"spectrum_probe": spectrum_probe, "region_probe": region_probe}
-    from coordnet.outdir_lock import output_folder_lock
+    probes: List[FitProbe] = []
+    if probe is not None:  # an unsupported signal or model fails before anything is written
+        every = default_probe_every(config.steps) if probe_every is None else probe_every
+        probes.append(build_probe(probe, ProbeContext(parts, model, grid_coords, every)))
 
     check_fit_memory(model, signal, parts, config)
     locks.enter_context(output_folder_lock(out_dir))  # one owner per folder, before anything is written
@@ -185,9 +120,8 @@ def _run_fit(
 
     def payload(trainer: Trainer) -> Dict[str, Any]:
         document = {**run_config, "coordnet_version": coordnet.__version__, "trainer": trainer.state_dict()}
-        for key, recorder in probes.items():
-            if recorder is not None:
-                document[key] = recorder.state_dict()
+        for fit_probe in probes:
+            document[fit_probe.checkpoint_key] = fit_probe.callback.state_dict()
         return document
 
     def render(trainer: Trainer) -> np.ndarray:
@@ -195,9 +129,7 @@ def _run_fit(
         return prediction.reshape(signal.values.shape).clamp(0, 1).numpy()
 
     callbacks = [ProgressBar(model_spec.label, enabled=progress)]
-    for recorder in probes.values():  # before the checkpoint: it holds the newest record
-        if recorder is not None:
-            callbacks.append(recorder)
+    callbacks += [fit_probe.callback for fit_probe in probes]  # before the checkpoint: it holds the newest record
     callbacks.append(CheckpointCallback(checkpoint_path, checkpoint_every, payload))
     if tensorboard:
         callbacks.append(TensorBoardLogger(os.path.join(out_dir, "tensorboard"), render if signal.kind == "image" else None))
@@ -222,13 +154,11 @@ def _run_fit(
             detail = f"lacks the entry 'trainer.{error.args[0]}'" if isinstance(error, KeyError) else \
                 f"its 'trainer' entry cannot be restored ({str(error).splitlines()[0]})"
             raise CheckpointError(f"cannot resume {checkpoint_path}: {detail}") from None
-        for key, recorder in probes.items():
-            if recorder is None:
-                continue
-            if key not in document:
+        for fit_probe in probes:
+            if fit_probe.checkpoint_key not in document:
                 raise CheckpointError(f"cannot resume {checkpoint_path} with --probe {probe}: it was written without "
                                       "the probe, so the records of the steps already trained are missing")
-            recorder.load_state_dict(document[key])
+            fit_probe.callback.load_state_dict(document[fit_probe.checkpoint_key])
 
     result: FitResult = trainer.fit()
     prediction_tensor = predict(trainer.model, grid_coords, config.eval_chunk, trainer.bf16)
@@ -254,13 +184,8 @@ def _run_fit(
         "config": run_config,
         "coordnet_version": coordnet.__version__,
     }
-    spectrum = None
-    if spectrum_probe is not None:
-        spectrum = {**spectrum_probe.curves().to_dict(), **probe_grid, "every": spectrum_probe.every}
-        metrics["spectral_bias_index"] = spectrum["spectral_bias_index"]
-        metrics["spectral_learned"] = sum(step is not None for step in spectrum["learned_steps"])
-    if region_probe is not None:
-        metrics["regions"] = region_probe.counts[-1] if region_probe.counts else None
+    for fit_probe in probes:
+        metrics.update(fit_probe.metrics())
     if write_outputs:
         if signal.kind == "image":
             save_image(os.path.join(out_dir, "reconstruction.png"), np.clip(prediction, 0, 1))
@@ -268,13 +193,8 @@ def _run_fit(
         elif signal.kind in ("audio", "1d"):
             plots.save_series(os.path.join(out_dir, "reconstruction.png"), target, prediction, model_spec.label)
         plots.save_curves(os.path.join(out_dir, "curves.png"), {model_spec.label: result.history.to_dict()})
-        if spectrum is not None:
-            from coordnet.plots.spectral import save_spectrum
-
-            write_json(os.path.join(out_dir, SPECTRUM), {"model": model_spec.label, **spectrum})
-            save_spectrum(os.path.join(out_dir, "spectrum.png"), spectrum, f"{signal.name}: {model_spec.label}")
-        if region_probe is not None:
-            write_region_probe(out_dir, region_probe, trainer.model, signal, model_spec.label)
+        for fit_probe in probes:
+            fit_probe.write(out_dir, trainer.model, signal, model_spec.label)
         write_json(os.path.join(out_dir, METRICS), {**metrics, "history": result.history.to_dict()})
     return FitOutcome(metrics, prediction, result.history.to_dict())
 
@@ -288,7 +208,6 @@ def run_fit(*args: Any, **kwargs: Any) -> FitOutcome:
 def check_fit_memory(model: torch.nn.Module, signal: Signal, parts, config: TrainConfig) -> None:
     """Refuse (one-line :class:`~coordnet.memory_budget.MemoryBudgetError` with the estimate) a
     fit whose model, optimiser state, activations and signal copies exceed the memory limit."""
-    from coordnet.memory_budget import check_budget, format_bytes
 
     params = sum(p.numel() for p in model.parameters())
     widest = max([p.shape[0] for p in model.parameters() if p.dim() == 2] or [1])

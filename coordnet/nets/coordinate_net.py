@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Optional, Sequence, Tuple, Union
+from typing import Any, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor, nn
 
-if TYPE_CHECKING:  # pragma: no cover
-    from coordnet.nets.spec import ModelSpec
 
 Interval = Tuple[float, float]
 Domain = Union[Interval, Sequence[Interval]]
@@ -58,7 +56,7 @@ class CoordinateNet(nn.Module):
         :class:`~coordnet.nets.spec.ModelSpec` the model was built from, if any).
     """
 
-    spec: Optional["ModelSpec"] = None
+    spec: Optional[Any] = None  # the ModelSpec it was built from (set by coordnet.nets.spec.build_model)
 
     def __init__(self, encoder: Optional[nn.Module], net: nn.Module, signal_domain: Domain = (0.0, 1.0)) -> None:
         super().__init__()

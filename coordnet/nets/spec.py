@@ -28,6 +28,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, NoReturn, Optio
 from coordnet.nets.coordinate_net import CoordinateNet, Domain
 from coordnet.nets.presets import ENCODER_PRESETS, NET_PRESETS, Param, Preset
 from coordnet.validation import check_count
+from coordnet.memory_budget import check_budget
 
 try:
     import tomllib  # Python >= 3.11
@@ -492,7 +493,6 @@ def check_model_memory(spec: SpecLike, in_dim: int, out_dim: int, output_activat
                        signal_domain: Domain = (0.0, 1.0)) -> None:
     """Raise a one-line :class:`~coordnet.memory_budget.MemoryBudgetError` naming the spec when
     its model's parameters and buffers alone exceed the memory limit (before allocating them)."""
-    from coordnet.memory_budget import check_budget
 
     model_spec = parse_spec(spec)
     found = model_bytes(model_spec, in_dim, out_dim, output_activation, signal_domain)

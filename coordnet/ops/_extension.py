@@ -1,6 +1,7 @@
 """Loading of the compiled extension ``coordnet._C`` (the only place that imports it)."""
 from __future__ import annotations
 
+import importlib
 import warnings
 from types import ModuleType
 from typing import Optional
@@ -14,7 +15,7 @@ def _load() -> "tuple[Optional[ModuleType], Optional[str]]":
     import torch  # noqa: F401  (loads libc10/libtorch, which _C links against)
 
     try:
-        from coordnet import _C  # registers torch.ops.coordnet.*
+        _C = importlib.import_module("coordnet._C")  # registers torch.ops.coordnet.*
     except Exception as error:  # any failure (missing file, ABI mismatch) means: no extension
         return None, f"{type(error).__name__}: {error}"
     return _C, None

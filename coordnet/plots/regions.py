@@ -21,6 +21,7 @@ import numpy as np
 
 from coordnet.plots import figure as _figure
 from coordnet.plots.figure import save_figure as _save
+from coordnet.signals import save_image
 
 #: Slices of a 3D map shown in its montage, at most.
 MONTAGE_SLICES = 16
@@ -116,14 +117,12 @@ def boundary_image(boundary) -> np.ndarray:
 
 def save_region_map(path: str, ids, seed: int = 0) -> None:
     """Write :func:`region_image` of ``ids`` to ``path`` (PNG, atomically)."""
-    from coordnet.signals import save_image
 
     save_image(path, region_image(ids, seed))
 
 
 def save_boundary_map(path: str, boundary) -> None:
     """Write :func:`boundary_image` of ``boundary`` to ``path`` (PNG, atomically)."""
-    from coordnet.signals import save_image
 
     save_image(path, boundary_image(boundary))
 

@@ -5,7 +5,7 @@ from typing import Dict, List, Optional
 
 from torch import Tensor
 
-from coordnet.fit.trainer import Callback, FitResult, Trainer
+from coordnet.training.trainer import Callback, FitResult, Trainer
 from coordnet.regions.count import count_regions
 from coordnet.regions.network import relu_network
 from coordnet.validation import check_count

@@ -17,6 +17,7 @@ from torch import Tensor
 from coordnet import ops
 from coordnet.regions.network import ReluNetwork, relu_network
 from coordnet.validation import check_count
+from coordnet.regions.memory import default_chunk
 
 #: ``source(start, end) -> (end - start, d)`` points of rows ``start..end-1``.
 PointSource = Callable[[int, int], Tensor]
@@ -31,7 +32,6 @@ def tensor_source(points: Tensor) -> PointSource:
 
 def resolve_chunk(chunk: Optional[int], network: ReluNetwork) -> int:
     """``chunk`` checked, or the default for ``network`` (:func:`~coordnet.regions.memory.default_chunk`)."""
-    from coordnet.regions.memory import default_chunk
 
     if chunk is None:
         return default_chunk(network.max_width)

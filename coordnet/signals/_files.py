@@ -8,6 +8,7 @@ from typing import Optional, Union
 import numpy as np
 
 from coordnet.signals.errors import SignalError
+from coordnet.memory_budget import check_budget
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -84,7 +85,6 @@ def check_image_memory(height: int, width: int, channels: int, source: str) -> N
     """Refuse (one-line ``MemoryBudgetError`` with the estimate) an ``H x W x C`` image whose
     resizing and float copies would exceed the memory limit: float64 resize output and its
     anti-aliased input, the float32 signal, its pixel coordinates."""
-    from coordnet.memory_budget import check_budget
 
     pixels = height * width
     check_budget(f"{source} at {width}x{height} pixels (--size)", pixels * (channels * (8 + 8 + 4) + 2 * 4))

@@ -25,6 +25,8 @@ from torch.func import functional_call, jacrev, vmap
 
 from coordnet.spectral.spectrum import unit_grid
 from coordnet.validation import check_count, check_positive
+from coordnet.encoders import GaussianFourierFeatures, PositionalEncoding
+from coordnet.nets import ReluMLP
 
 ScalarFunction = Callable[[Dict[str, Tensor], Tensor], Tensor]
 
@@ -204,8 +206,6 @@ def default_comparison_models(width: int = 256, depth: int = 3, seed: int = 0, *
                               features: int = 128, posenc_frequencies: int = 6) -> Dict[str, nn.Module]:
     """ReLU MLPs on a 1D coordinate in ``[0, 1)``: raw, behind positional encoding, behind Gaussian
     Fourier features (``σ = scale``), each initialised from ``seed``. Label -> model."""
-    from coordnet.encoders import GaussianFourierFeatures, PositionalEncoding
-    from coordnet.nets import ReluMLP
 
     torch.manual_seed(seed)
     raw = ReluMLP(1, 1, width=width, depth=depth)

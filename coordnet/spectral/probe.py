@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 import torch
 from torch import Tensor, nn
 
-from coordnet.fit.trainer import Callback, FitResult, Trainer, predict
+from coordnet.training.trainer import Callback, FitResult, Trainer, predict
 from coordnet.spectral.curves import BandCurves, FrequencyCurves, negligible
 from coordnet.spectral.spectrum import RadialBands, amplitudes, check_frequencies
 from coordnet.validation import check_count

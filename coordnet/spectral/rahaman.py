@@ -24,7 +24,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 import torch
 from torch import Tensor, nn
 
-from coordnet.fit.trainer import Samples, TrainConfig, Trainer, predict
+from coordnet.training.trainer import Samples, TrainConfig, Trainer, predict
 from coordnet.spectral.curves import FrequencyCurves, LearningOrder
 from coordnet.spectral.probe import SpectrumProbe
 from coordnet.spectral.spectrum import amplitudes, check_frequencies, fourier_coefficients, unit_grid

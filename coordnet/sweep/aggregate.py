@@ -10,6 +10,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from coordnet.atomic import write_text
 from coordnet.sweep.expand import Run
 from coordnet.sweep.run import read_error, read_result
+from coordnet.fit.compare import markdown_table, write_csv
+from coordnet.plots.sweep import save_sweep_plot
 
 METRICS = ("test_psnr", "train_psnr", "ssim", "seconds")
 
@@ -105,7 +107,6 @@ def table(results: SweepResults) -> List[Dict[str, str]]:
 
 def markdown(results: SweepResults) -> str:
     """A Markdown table with ``mean ± std`` cells."""
-    from coordnet.fit.compare import markdown_table
 
     keys = results.param_keys()
     headers = ["image", "model", *keys, "seeds", *METRICS]
@@ -151,8 +152,6 @@ def series(results: SweepResults, metric: str = "test_psnr") -> List[Series]:
 
 def write_results(runs: Sequence[Run], out_dir: str, title: str = "sweep") -> SweepResults:
     """``results.csv``, ``results.md`` and ``results.png`` (test PSNR vs each model's grid key) in ``out_dir``."""
-    from coordnet.fit.compare import write_csv
-    from coordnet.plots.sweep import save_sweep_plot
 
     results = collect(runs, out_dir)
     rows = table(results)

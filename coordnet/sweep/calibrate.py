@@ -91,7 +91,7 @@ def _fit_seconds(run: Run, signal: "Signal", steps: int) -> Dict[str, float]:
     import tempfile
 
     from coordnet.fit.run import run_fit
-    from coordnet.fit.trainer import TrainConfig
+    from coordnet.training.trainer import TrainConfig
 
     config = run.config
     started = time.perf_counter()
@@ -109,7 +109,7 @@ def _measure(run: Run, signal: "Signal", steps: int) -> Dict[str, float]:
     import torch
 
     from coordnet.fit.run import output_activation_for
-    from coordnet.fit.trainer import Samples, TrainConfig, Trainer
+    from coordnet.training.trainer import Samples, TrainConfig, Trainer
     from coordnet.nets import build_model
     from coordnet.signals import split_signal
 

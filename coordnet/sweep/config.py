@@ -9,7 +9,7 @@ A sweep file::
     split = "tancik"                # full | tancik | holdout:FRACTION
     steps = 2000
     seeds = [0, 1, 2]               # a list of seeds, or a count n (seeds 0..n-1)
-    lr = 1e-3                       # optional: default per model family (coordnet.fit.learning_rates)
+    lr = 1e-3                       # optional: default per model family (coordnet.training.learning_rates)
     eval_every = 500                # optional (default: steps)
     schedule = "constant"           # optional
     batch_size = 16384              # optional (default: full batch)
@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from coordnet.fit.trainer import SCHEDULES
+from coordnet.training.trainer import SCHEDULES
 from coordnet.nets import ModelSpec, parse_spec
 from coordnet.nets.presets import ENCODER_PRESETS, NET_PRESETS
 

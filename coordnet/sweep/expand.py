@@ -7,8 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Dict, List
 
-from coordnet.fit.learning_rates import default_lr
-from coordnet.fit.trainer import TrainConfig
+from coordnet.training.learning_rates import default_lr
+from coordnet.training.trainer import TrainConfig
 from coordnet.nets import ModelSpec
 from coordnet.sweep.config import SweepConfig
 
@@ -70,7 +70,7 @@ def expand(sweep: SweepConfig) -> List[Run]:
     """Every run of ``sweep``, image-major (then model, grid values in file order, seed).
 
     The learning rate is the model's ``lr``, else the sweep's, else
-    :func:`coordnet.fit.learning_rates.default_lr` of the model. Raises ``ValueError`` if two
+    :func:`coordnet.training.learning_rates.default_lr` of the model. Raises ``ValueError`` if two
     runs would share a config (e.g. the same image listed twice)."""
     runs: List[Run] = []
     for image in sweep.images:

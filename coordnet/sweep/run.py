@@ -104,7 +104,7 @@ def execute(run_data: Dict[str, Any], out_dir: str, threads: Optional[int] = Non
     started = time.perf_counter()
     try:
         from coordnet.fit.run import run_fit
-        from coordnet.fit.trainer import TrainConfig
+        from coordnet.training.trainer import TrainConfig
         from coordnet.signals import load_signal
 
         config = run.config

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 import coordnet
 from coordnet.cli.main import cli
-from coordnet.fit.checkpoint import CheckpointError, content_hash, load_checkpoint, save_checkpoint
+from coordnet.training.checkpoint import CheckpointError, content_hash, load_checkpoint, save_checkpoint
 
 TINY = ("--steps", "4", "--size", "12", "--eval-every", "2", "--quiet", "-m", "relu:width=8,depth=1")
 

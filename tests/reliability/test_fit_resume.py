@@ -15,8 +15,8 @@ import torch
 
 from coordnet.fit import TrainConfig
 from coordnet.fit import run as run_module
-from coordnet.fit.callbacks import ProgressBar
-from coordnet.fit.checkpoint import load_checkpoint
+from coordnet.training.callbacks import ProgressBar
+from coordnet.training.checkpoint import load_checkpoint
 from coordnet.fit.run import run_fit
 from coordnet.signals import load_signal
 
