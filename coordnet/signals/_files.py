@@ -88,3 +88,12 @@ def check_image_memory(height: int, width: int, channels: int, source: str) -> N
 
     pixels = height * width
     check_budget(f"{source} at {width}x{height} pixels (--size)", pixels * (channels * (8 + 8 + 4) + 2 * 4))
+
+
+def check_volume_memory(resolution: int, source: str) -> None:
+    """Refuse (one-line ``MemoryBudgetError`` with the estimate) an ``n^3`` procedural volume
+    whose float64 sample grid and the shape's intermediates (about nine ``n^3`` float64 arrays),
+    the float32 occupancy and its float32 coordinates would exceed the memory limit."""
+    samples = resolution**3
+    check_budget(f"{source} at {resolution}^3 samples (--size)", samples * (9 * 8 + 4 + 3 * 4),
+                 f"{samples:,} samples x 88 bytes")

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from coordnet.signals._files import PathLike, existing_file, finite_float32, read_npy
+from coordnet.signals._files import PathLike, check_volume_memory, existing_file, finite_float32, read_npy
 from coordnet.signals.errors import SignalError
 from coordnet.signals.signal import Signal, grid_axis
 
@@ -63,13 +63,15 @@ def make_volume(shape: str, resolution: int = DEFAULT_RESOLUTION) -> Signal:
     Args:
         shape: one of :data:`VOLUME_SHAPES`: ``"sphere"``, ``"torus"``, ``"gyroid"``
             (high-frequency sheet), ``"bumpy_sphere"`` (ball with a rippled surface).
-        resolution: ``n``, samples per axis (>= 2).
+        resolution: ``n``, samples per axis (>= 2); a volume beyond the memory limit raises
+            :class:`~coordnet.memory_budget.MemoryBudgetError` before anything is allocated.
     """
     if shape not in SHAPES:
         raise SignalError(f"unknown volume shape {shape!r}; available: {', '.join(VOLUME_SHAPES)}")
     if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
         raise SignalError(f"resolution must be an int >= 2, got {resolution!r}")
     n = int(resolution)
+    check_volume_memory(n, f"the {shape} volume")
     axis = grid_axis(0.0, 1.0, n).double()
     x, y, z = torch.meshgrid(axis, axis, axis, indexing="ij")
     occupancy = SHAPES[shape](x, y, z).to(torch.float32).unsqueeze(-1)

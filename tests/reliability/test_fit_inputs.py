@@ -43,6 +43,21 @@ def test_absurd_size_is_refused_with_an_estimate_before_allocating(tmp_path, com
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("command", ["fit", "compare"])
+@pytest.mark.parametrize("volume", ["sphere", "gyroid"])
+def test_absurd_volume_size_is_refused_with_an_estimate_before_allocating(tmp_path, command, volume):
+    line = one_line_error(invoke(command, volume, *TINY, "--size", "3000", "--out", tmp_path / "o"),
+                          f"the {volume} volume at 3000^3 samples (--size)", "needs about", "TiB")
+    assert "27,000,000,000 samples" in line
+    assert not (tmp_path / "o").exists()
+
+
+def test_volume_estimate_follows_the_environment_limit(tmp_path):
+    limit = {"COORDNET_MAX_MEMORY": str(88 * 20**3 - 1)}
+    one_line_error(invoke("fit", "torus", *TINY, "--size", "20", "--out", tmp_path / "o", env=limit),
+                   "the torus volume at 20^3 samples", "COORDNET_MAX_MEMORY")
+
+
 def test_the_limit_follows_the_environment(tmp_path):
     limit = {"COORDNET_MAX_MEMORY": str(2**20)}
     one_line_error(invoke("fit", "camera", *TINY, "--size", "300", "--out", tmp_path / "o", env=limit),
