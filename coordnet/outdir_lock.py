@@ -9,6 +9,10 @@ and start time into the file, and a second job on the same folder fails at once 
 :class:`OutputFolderBusyError` naming them. Within one process the lock is re-entrant, so a
 job may call a function that takes the same lock again.
 
+A child forked by the holder (``os.fork``, ``multiprocessing``'s fork start method) closes its
+inherited copies of the lock's descriptors at once, so the lock ends with the holder even
+while such children live on (descriptors are also closed on ``exec``).
+
 The lock is advisory and local: processes that do not take it, or folders on network file
 systems without ``flock`` support, are not protected.
 """
@@ -27,6 +31,23 @@ LOCK_NAME = ".coordnet.lock"
 
 _held: Dict[str, List[int]] = {}  # real path of the folder -> [file descriptor, depth]
 _guard = threading.Lock()
+
+
+def _close_inherited_locks() -> None:
+    """In a freshly forked child: close the copies of the parent's lock descriptors (the child
+    holds no lock; a shared open file description would otherwise keep the parent's flock)."""
+    global _guard
+    _guard = threading.Lock()  # the parent's lock may have been held by another thread at fork
+    for fd, _depth in _held.values():
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _held.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_inherited_locks)
 
 
 class OutputFolderBusyError(RuntimeError):

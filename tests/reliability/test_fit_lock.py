@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from coordnet.atomic import remove_orphaned_temporaries
 from coordnet.cli.main import cli
-from coordnet.outdir_lock import LOCK_NAME, OutputFolderBusyError, is_locked_here, output_folder_lock
+from coordnet.outdir_lock import LOCK_NAME, OutputFolderBusyError, acquire, is_locked_here, output_folder_lock, release
 
 TINY = ("--steps", "4", "--size", "12", "--eval-every", "2", "--quiet", "-m", "relu:width=8,depth=1")
 HOLDER = ("import sys, time\nfrom coordnet.outdir_lock import acquire\nacquire(sys.argv[1], 'coordnet fit holder')\n"
@@ -113,3 +113,34 @@ def test_orphaned_temporaries_are_removed_when_a_fit_starts(tmp_path):
     assert not any(path.exists() for path in orphans)
     assert all(path.exists() for path in kept)
     assert remove_orphaned_temporaries(str(tmp_path / "missing")) == []
+
+
+def test_a_forked_child_does_not_keep_the_lock_after_the_holder_dies(tmp_path):
+    """The holder forks a long-lived child, then is killed: the folder is free at once."""
+    folder = tmp_path / "out"
+    script = (
+        "import os, sys, time\n"
+        "from coordnet.outdir_lock import acquire\n"
+        f"acquire({str(folder)!r})\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    time.sleep(60)\n"
+        "    os._exit(0)\n"
+        "print(child, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child = int(holder.stdout.readline())
+    try:
+        with pytest.raises(OutputFolderBusyError):
+            acquire(str(folder))
+        holder.kill()
+        holder.wait(timeout=30)
+        os.kill(child, 0)  # the child still lives
+        release(acquire(str(folder)))
+    finally:
+        holder.kill()
+        try:
+            os.kill(child, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
