@@ -101,8 +101,8 @@ class FridovichBudget(Budget):
     confidence: float = 0.95
 
 
-BUDGETS = {"cpu": FridovichBudget(),
-           "paper": FridovichBudget(epochs=100, short_epochs=10, per_group=200, pairs=500, samples=128,
+BUDGETS = {"cpu": FridovichBudget(seeds=10, per_group=200),
+           "paper": FridovichBudget(seeds=10, epochs=100, short_epochs=10, per_group=200, pairs=500, samples=128,
                                     noise_frequencies=(0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0))}
 
 
