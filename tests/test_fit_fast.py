@@ -71,6 +71,32 @@ def test_config_rejects(kwargs, message):
         TrainConfig(**kwargs)
 
 
+def test_stable_decay_is_constant_then_falls_linearly_over_the_last_fifth():
+    trainer = Trainer(_model(), _samples(), TrainConfig(steps=11, schedule="stable-decay", final_lr_ratio=0.1))
+    factors = [trainer._lr_factor(step) for step in range(11)]
+    assert factors[:9] == [1.0] * 9  # progress step / 10 up to 0.8
+    assert factors[9] == pytest.approx(0.55) and factors[10] == pytest.approx(0.1)
+
+
+def test_with_a_time_limit_schedules_follow_the_larger_of_step_and_time_progress(monkeypatch):
+    config = TrainConfig(steps=1001, schedule="stable-decay", final_lr_ratio=0.1, time_limit=10.0)
+    trainer = Trainer(_model(), _samples(), config)
+    monkeypatch.setattr(trainer, "elapsed", lambda: 9.0)  # 90% of the time, 0.1% of the steps
+    assert trainer._lr_factor(1) == pytest.approx(0.55)
+    monkeypatch.setattr(trainer, "elapsed", lambda: 1.0)
+    assert trainer._lr_factor(900) == pytest.approx(0.55)  # the steps are ahead of the time
+    cosine = Trainer(_model(), _samples(), TrainConfig(steps=1000, schedule="cosine", time_limit=10.0))
+    monkeypatch.setattr(cosine, "elapsed", lambda: 5.0)
+    assert cosine._lr_factor(0) == pytest.approx(0.1 + 0.9 * 0.5)
+
+
+def test_a_fit_under_stable_decay_ends_at_the_final_learning_rate():
+    trainer = Trainer(_model(), _samples(), TrainConfig(steps=20, lr=1e-2, schedule="stable-decay", final_lr_ratio=0.1,
+                                                        eval_every=20))
+    trainer.fit()
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(1e-3)
+
+
 def test_time_limit_stops_with_a_final_evaluation():
     trainer = Trainer(_model(), _samples(), TrainConfig(steps=10_000, eval_every=1000, time_limit=1e-9))
     result = trainer.fit()
@@ -168,6 +194,7 @@ def test_cli_fit_default_preset_records_milestones(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["model"] == get_preset("fast").model
     assert metrics["config"]["train_config"]["lr"] == get_preset("fast").lr
+    assert metrics["config"]["train_config"]["schedule"] == "stable-decay" == get_preset("fast").schedule
     assert metrics["config"]["train_config"]["time_limit"] == get_preset("fast").time_limit
     assert metrics["bf16"] is False
     assert set(metrics["seconds_to_psnr"]) == {"train", "test"}
@@ -187,6 +214,7 @@ def test_cli_fit_paper_preset_and_time_flag(tmp_path):
     train_config = json.loads((out / "metrics.json").read_text())["config"]["train_config"]
     assert train_config["time_limit"] == 120.0 and train_config["patience"] is None
     assert train_config["bf16"] is False and train_config["lr"] == 1e-3 and train_config["eval_every"] == 3
+    assert train_config["schedule"] == "constant"
     bad = CliRunner().invoke(cli, ["fit", "camera", "--time", "soon", "--out", str(tmp_path / "x")], prog_name="coordnet")
     assert bad.exit_code != 0 and "time must be" in bad.output
     assert not os.path.exists(tmp_path / "x" / "metrics.json")

@@ -52,8 +52,9 @@ def training_options(command):
                           "[default: fast: 4; paper: never]."),
         click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None,
                      help="Adam learning rate [default: per model family, see `coordnet fit --help`]."),
-        click.option("--schedule", type=click.Choice(["constant", "cosine", "exponential"]), default="constant",
-                     show_default=True, help="Learning-rate schedule."),
+        click.option("--schedule", type=click.Choice(["constant", "cosine", "exponential", "stable-decay"]), default=None,
+                     help="Learning-rate schedule [default: fast: stable-decay (constant, then a linear fall "
+                          "over the last fifth of the steps or the time budget); paper: constant]."),
         click.option("--batch-size", type=click.IntRange(min=1), default=None,
                      help="Random mini-batches of this size [default: full batch]."),
         click.option("--split", default="tancik", show_default=True,
@@ -86,6 +87,7 @@ def _config(steps, lr, schedule, batch_size, seed, bf16, eval_every, preset="pap
     limit = (defaults.compare_time_limit if compare else defaults.time_limit) if time_budget is None \
         else parse_duration(time_budget)
     patience = defaults.patience if patience is None else (patience or None)
+    schedule = defaults.schedule if schedule is None else schedule
     return TrainConfig(steps=steps, lr=lr or 1e-3, schedule=schedule, batch_size=batch_size, seed=seed,
                        bf16=defaults.bf16 if bf16 is None else bf16, eval_every=min(eval_every, steps),
                        time_limit=limit, patience=patience)
@@ -95,7 +97,7 @@ def _config(steps, lr, schedule, batch_size, seed, bf16, eval_every, preset="pap
 @click.argument("signal", required=False)
 @click.option("-m", "--model", "spec", default=None,
               help="Model spec, e.g. none, pe:num_frequencies=10, gauss:scale=10, siren:omega=30, or a TOML file "
-                   "[default: fast: gauss:num_frequencies=256+relu:width=128,depth=2 at lr 3e-3; paper: gauss].")
+                   "[default: fast: gauss:num_frequencies=256+relu:width=128,depth=2 at lr 5e-3; paper: gauss].")
 @click.option("--out", "out_dir", default=None, help="Output folder [default: out/fit-<signal>-<model>].")
 @click.option("--checkpoint-every", default=500, show_default=True, type=click.IntRange(min=1))
 @click.option("--tensorboard", is_flag=True, help="Log scalars and reconstructions to OUT/tensorboard.")

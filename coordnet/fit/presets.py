@@ -1,7 +1,8 @@
 """Run presets: what ``coordnet fit`` and ``coordnet compare`` do when a setting is not given.
 
 - ``fast`` (the default): a model that needs few FLOPs per dB, bf16 where the CPU gains from
-  it, a wall-time budget and a stop when the held-out PSNR stops improving; results depend on
+  it, a wall-time budget whose last fifth decays the learning rate (``stable-decay``) and a
+  stop when the held-out PSNR stops improving; results depend on
   the machine's speed (the number of steps trained is in ``metrics.json``).
 - ``paper``: Tancik et al.'s image-regression settings as coordnet ran them before the fast
   preset existed: Gaussian Fourier features (256 frequencies, σ = 10) + ReLU MLP 3×256,
@@ -23,6 +24,7 @@ class RunPreset:
         name: ``"fast"`` or ``"paper"``.
         model: the ``fit`` model spec.
         lr: Adam learning rate of ``model`` (other models get their family's default).
+        schedule: the learning-rate schedule of every model (:data:`coordnet.training.trainer.SCHEDULES`).
         compare_models: the ``compare`` model specs.
         steps: optimiser steps (an upper bound when ``time_limit`` is set).
         eval_every: steps between evaluations.
@@ -35,6 +37,7 @@ class RunPreset:
     name: str
     model: str
     lr: float
+    schedule: str
     compare_models: Tuple[str, ...]
     steps: int
     eval_every: int
@@ -48,7 +51,8 @@ PRESETS: Dict[str, RunPreset] = {
     "fast": RunPreset(
         name="fast",
         model="gauss:num_frequencies=256+relu:width=128,depth=2",
-        lr=3e-3,
+        lr=5e-3,
+        schedule="stable-decay",
         compare_models=(
             "relu:width=128,depth=2",
             "pe:num_frequencies=6,max_log2_freq=5+relu:width=128,depth=2",
@@ -67,6 +71,7 @@ PRESETS: Dict[str, RunPreset] = {
         name="paper",
         model="gauss",
         lr=1e-3,
+        schedule="constant",
         compare_models=("none", "pe", "gauss", "siren"),
         steps=2000,
         eval_every=100,

@@ -12,7 +12,8 @@ from torch import Tensor, nn
 from coordnet.training.metrics import psnr_from_mse
 from coordnet.training.precision import choose_bf16
 
-SCHEDULES = ("constant", "cosine", "exponential")
+SCHEDULES = ("constant", "cosine", "exponential", "stable-decay")
+DECAY_FRACTION = 0.2  # the final part of a "stable-decay" run whose learning rate falls linearly
 
 
 class NonFiniteLossError(RuntimeError):
@@ -31,8 +32,11 @@ class TrainConfig:
     Attributes:
         steps: optimiser steps in total.
         lr: Adam learning rate.
-        schedule: ``"constant"``, ``"cosine"`` (to ``lr * final_lr_ratio``) or ``"exponential"``
-            (the same end point, geometric decay).
+        schedule: ``"constant"``, ``"cosine"`` (to ``lr * final_lr_ratio``), ``"exponential"``
+            (the same end point, geometric decay) or ``"stable-decay"`` (constant, then a linear
+            fall to the same end point over the last :data:`DECAY_FRACTION` of the run). With a
+            ``time_limit`` the progress of a schedule is the larger of the fractions of
+            ``steps`` and of ``time_limit`` done, so the decay ends when the time does.
         final_lr_ratio: learning rate at the last step relative to ``lr``.
         batch_size: random mini-batches of this many samples; ``None`` is full batch.
         seed: seeds the model initialisation (done by the caller) and the batch sampler.
@@ -216,7 +220,12 @@ class Trainer:
 
     def _lr_factor(self, step: int) -> float:
         progress = min(step / max(self.config.steps - 1, 1), 1.0)
+        if self.config.time_limit is not None and hasattr(self, "wall_seconds"):
+            progress = max(progress, min(self.elapsed() / self.config.time_limit, 1.0))
         end = self.config.final_lr_ratio
+        if self.config.schedule == "stable-decay":
+            start = 1.0 - DECAY_FRACTION
+            return 1.0 if progress <= start else 1.0 - (1.0 - end) * (progress - start) / DECAY_FRACTION
         if self.config.schedule == "cosine":
             return end + (1 - end) * 0.5 * (1 + math.cos(math.pi * progress))
         if self.config.schedule == "exponential":
