@@ -53,6 +53,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from coordnet.config_errors import ConfigError, config_error
 from coordnet.encoders.compat import tcnn_frequency
 from coordnet.encoders.composite import Composite, Empty, Padded
 from coordnet.encoders.fourier import BasicFourier, GaussianFourierFeatures, PositionalEncoding
@@ -102,7 +103,7 @@ class _Context:
         self.path, self.otype, self.generator = path, otype, generator
 
     def fail(self, problem: str) -> NoReturn:
-        raise ValueError(f"encoding config {self.path} ({self.otype}): {problem}")
+        config_error("encoding config", f"{self.path} ({self.otype})", problem)
 
 
 def _read_json(config: ConfigLike) -> Any:
@@ -112,7 +113,7 @@ def _read_json(config: ConfigLike) -> Any:
             with open(name) as handle:
                 text = handle.read()
         except OSError as error:
-            raise ValueError(f"encoding config file {name!r}: cannot read it: {error.strerror or error}") from error
+            raise ConfigError("encoding config file", repr(name), f"cannot read it: {error.strerror or error}") from error
         source = f"file {name!r}"
     elif isinstance(config, str):
         text, source = config, "string"
@@ -121,9 +122,9 @@ def _read_json(config: ConfigLike) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise ValueError(f"encoding config {source}: not valid JSON: {error}") from error
+        raise ConfigError("encoding config", source, f"not valid JSON: {error}") from error
     except RecursionError:
-        raise ValueError(f"encoding config {source}: nested too deeply (at most {MAX_NESTING} Composite levels)") from None
+        raise ConfigError("encoding config", source, f"nested too deeply (at most {MAX_NESTING} Composite levels)") from None
 
 
 def load_config(config: ConfigLike) -> Dict[str, Any]:

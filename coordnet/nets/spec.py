@@ -27,6 +27,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, NoReturn, Optio
 
 from coordnet.nets.coordinate_net import CoordinateNet, Domain
 from coordnet.nets.presets import ENCODER_PRESETS, NET_PRESETS, Param, Preset
+from coordnet.config_errors import ConfigError, config_error
 from coordnet.validation import check_count
 from coordnet.memory_budget import check_budget
 
@@ -55,12 +56,8 @@ def _article(role: str) -> str:
     return f"an {role}" if role == "encoder" else f"a {role}"
 
 
-def _message(spec: str, part: str, problem: str) -> str:
-    return f"model spec {spec}: part {part!r}: {problem}"
-
-
 def _fail(spec: str, part: str, problem: str) -> NoReturn:
-    raise ValueError(_message(spec, part, problem))
+    config_error("model spec", f"{spec}: part {part!r}", problem)
 
 
 def _coerce(value: Any, param: Param, key: str, fail: Callable[[str], NoReturn]) -> Any:
@@ -413,9 +410,9 @@ def load_spec_file(path: Union[str, "os.PathLike[str]"]) -> ModelSpec:
         with open(name, "rb") as handle:
             data = tomllib.load(handle)
     except OSError as error:
-        raise ValueError(f"spec file {name!r}: cannot read it: {error.strerror or error}") from error
+        raise ConfigError("spec file", repr(name), f"cannot read it: {error.strerror or error}") from error
     except tomllib.TOMLDecodeError as error:
-        raise ValueError(f"spec file {name!r}: not valid TOML: {error}") from error
+        raise ConfigError("spec file", repr(name), f"not valid TOML: {error}") from error
     return _from_mapping(data, f"file {name!r}")
 
 
@@ -451,13 +448,13 @@ def build_model(
         try:
             encoder = preset.build(in_dim, **model_spec.encoder_args)
         except (ValueError, TypeError) as error:
-            raise ValueError(_message(label, _format_part(preset, model_spec.encoder_args), str(error))) from error
+            raise ConfigError("model spec", f"{label}: part {_format_part(preset, model_spec.encoder_args)!r}", str(error)) from error
     net_in = in_dim if encoder is None else int(encoder.out_dim)
     preset = model_spec.net_preset
     try:
         net = preset.build(net_in, out_dim, output_activation=output_activation, **model_spec.net_args)
     except (ValueError, TypeError) as error:
-        raise ValueError(_message(label, _format_part(preset, model_spec.net_args), str(error))) from error
+        raise ConfigError("model spec", f"{label}: part {_format_part(preset, model_spec.net_args)!r}", str(error)) from error
     model = CoordinateNet(encoder, net, signal_domain=signal_domain)
     model.spec = model_spec
     return model

@@ -40,6 +40,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from coordnet.config_errors import config_error
 from coordnet.encoders import HashGrid, Padded
 from coordnet.encoders.composite import Composite
 from coordnet.encoders.config import from_config, load_config, tcnn_pad
@@ -93,7 +94,7 @@ class TcnnActivation(nn.Module):
 
 
 def _fail(where: str, problem: str) -> NoReturn:
-    raise ValueError(f"network config {where}: {problem}")
+    config_error("network config", where, problem)
 
 
 def parse_network_config(config: Mapping[str, Any]) -> Dict[str, Any]:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
+from coordnet.config_errors import ConfigError, key_path
 from coordnet.training.trainer import SCHEDULES
 from coordnet.nets import ModelSpec, parse_spec
 from coordnet.nets.presets import ENCODER_PRESETS, NET_PRESETS
@@ -51,7 +52,7 @@ MAX_COUNT = 2**63 - 1  # integers (steps, seeds, sizes) beyond int64 reach no te
 MAX_SEEDS = 100_000  # a seed count expands to a list of runs
 
 
-class SweepFileError(ValueError):
+class SweepFileError(ConfigError):
     """A sweep file that cannot be read, is not TOML, or holds a key with a wrong value."""
 
 
@@ -147,10 +148,7 @@ def key_line(text: str, path: KeyPath) -> Optional[int]:
 
 def format_path(path: KeyPath) -> str:
     """``("models", 1, "grid", "scale")`` -> ``"models[1].grid.scale"``."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
+    return key_path(path)
 
 
 class _Reader:
@@ -162,8 +160,8 @@ class _Reader:
 
     def fail(self, path: KeyPath, problem: str) -> SweepFileError:
         line = key_line(self.text, path)
-        where = f"sweep file {self.source}" + (f", line {line}" if line is not None else "")
-        return SweepFileError(f"{where}: key {format_path(path)!r}: {problem}")
+        where = self.source + (f", line {line}" if line is not None else "")
+        return SweepFileError("sweep file", f"{where}: key {format_path(path)!r}", problem)
 
     def count(self, path: KeyPath, value: Any, minimum: int = 1, maximum: int = MAX_COUNT) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -303,12 +301,12 @@ def parse_sweep(text: str, source: str = "<string>", base: Union[str, Path, None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise SweepFileError(f"sweep file {source}: not valid TOML: {error}") from error
+        raise SweepFileError("sweep file", source, f"not valid TOML: {error}") from error
     data.update(overrides or {})
     reader.unknown((), data, TOP_KEYS)
     for required in ("images", "steps", "models"):
         if required not in data:
-            raise SweepFileError(f"sweep file {source}: missing key {required!r}")
+            raise SweepFileError("sweep file", source, f"missing key {required!r}")
     images = _image_entries(reader, data["images"], Path(base) if base is not None else Path.cwd())
     steps = reader.count(("steps",), data["steps"])
     seeds_value = data.get("seeds", 1)
@@ -368,7 +366,7 @@ def load_sweep(path: Union[str, "os.PathLike[str]"], overrides: Optional[Dict[st
     try:
         text = Path(name).read_text()
     except OSError as error:
-        raise SweepFileError(f"sweep file {name!r}: cannot read it: {error.strerror or error}") from error
+        raise SweepFileError("sweep file", repr(name), f"cannot read it: {error.strerror or error}") from error
     except UnicodeDecodeError as error:
-        raise SweepFileError(f"sweep file {name!r}: not UTF-8 text: {error}") from error
+        raise SweepFileError("sweep file", repr(name), f"not UTF-8 text: {error}") from error
     return parse_sweep(text, repr(name), base=Path(name).resolve().parent, overrides=overrides)
