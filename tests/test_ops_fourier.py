@@ -327,3 +327,32 @@ ops.backend('cpu')
     result = run_python(code, COORDNET_BACKEND="compiled")
     assert result.returncode != 0
     assert "COORDNET_BACKEND=compiled but no compiled kernel for 'cpu'" in result.stderr
+
+
+@requires_extension
+@pytest.mark.parametrize("layout, factor, include_input", [
+    ("nerf-pytorch", 1.0, True), ("blocks", TWO_PI, False), ("tcnn", math.pi, False), ("blocks", math.pi, "last"),
+])
+def test_a_row_encodes_the_same_alone_and_inside_a_large_batch(layout, factor, include_input):
+    """Small batches take the reference path, large ones the kernel: both reduce phases in turns,
+    so power-of-two frequencies agree to a few float32 roundings of the unit-size outputs."""
+    from coordnet.encoders import PositionalEncoding
+
+    encoder = PositionalEncoding(3, 12, layout=layout, factor=factor, include_input=include_input)
+    x = torch.rand(4096, 3, generator=torch.Generator().manual_seed(3)) * 2 - 1
+    batch = encoder(x)
+    for i in range(0, 4096, 409):
+        assert (encoder(x[i:i + 1])[0] - batch[i]).abs().max() <= 4 * torch.finfo(torch.float32).eps
+
+
+@requires_extension
+def test_gaussian_features_agree_across_batch_sizes_within_one_rounding_of_the_phase():
+    from coordnet.encoders import GaussianFourierFeatures
+
+    encoder = GaussianFourierFeatures(2, 256, 10.0)
+    x = torch.rand(4096, 2, generator=torch.Generator().manual_seed(4)) * 2 - 1
+    batch = encoder(x)
+    turns = (x @ encoder.B.t()).abs().max().item()  # the largest phase in turns
+    bound = 2 * math.pi * turns * torch.finfo(torch.float32).eps + 4 * torch.finfo(torch.float32).eps
+    for i in range(0, 4096, 409):
+        assert (encoder(x[i:i + 1])[0] - batch[i]).abs().max() <= bound

@@ -2,7 +2,11 @@
 
 Notation (shared with ``csrc/include/coordnet/fourier.h``): for rows ``x`` of shape
 ``(N, d)`` and a frequency matrix ``B`` of shape ``(M, d)`` the phases are
-``z = scale * x @ B.T`` (radians, ``(N, M)``) and each row of the output holds
+``z = scale * x @ B.T`` (radians, ``(N, M)``). Like the kernels, the reference measures them
+in turns, ``t = (scale / 2π) * x @ B.T``, and reduces them exactly, ``r = t - rint(t)``,
+before ``sin(2π r)``, ``cos(2π r)``: large phases lose no accuracy to a rounded 2π, and the
+result does not depend on which path (kernel or reference) a batch size selects beyond one
+float rounding. Each row of the output holds
 ``a * sin(z)`` and ``a * cos(z)`` in groups: group ``k`` is
 ``[sin z[kg:(k+1)g], cos z[kg:(k+1)g]]`` for ``g = group``. ``group = M`` is the
 ``[sin block, cos block]`` layout, ``group = 1`` interleaves sin and cos.
@@ -11,6 +15,7 @@ Notation (shared with ``csrc/include/coordnet/fourier.h``): for rows ``x`` of sh
 from __future__ import annotations
 
 import functools
+import math
 from typing import Optional, Tuple
 
 import torch
@@ -25,8 +30,11 @@ def _zero(dtype: torch.dtype, device: torch.device) -> Tensor:
 
 
 def _phases(x: Tensor, B: Tensor, scale: float) -> Tensor:
-    """``scale * x @ B.T`` -> (N, M) in one fused call (``addmm`` with ``beta = 0`` ignores its input)."""
-    return torch.addmm(_zero(x.dtype, x.device), x, B.t(), beta=0, alpha=scale)
+    """The phases ``scale * x @ B.T`` (N, M) in radians, reduced to ``[-π, π]`` through turns:
+    ``2π (t - rint(t))`` with ``t = (scale / 2π) x @ B.T`` (one fused ``addmm``; ``beta = 0``
+    ignores its input). ``rint`` has zero derivative, so every derivative is that of ``z``."""
+    turns = torch.addmm(_zero(x.dtype, x.device), x, B.t(), beta=0, alpha=scale / (2 * math.pi))
+    return (turns - torch.round(turns).detach()) * (2 * math.pi)
 
 
 def _interleave(sin: Tensor, cos: Tensor, group: int) -> Tensor:
