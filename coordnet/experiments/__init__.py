@@ -10,7 +10,7 @@ The per-paper definitions (``coordnet.experiments.<paper>``) are imported by nam
 """
 from coordnet.experiments.budget import Budget
 from coordnet.experiments.cache import RunCache
-from coordnet.experiments.claims import VERDICTS, Claim, verdict_from_interval, verdict_within
+from coordnet.experiments.claims import VERDICTS, Claim, mean_interval, verdict_from_interval, verdict_within
 from coordnet.experiments.cli import experiment_main
 from coordnet.experiments.results import write_results
 
@@ -20,6 +20,7 @@ __all__ = [
     "RunCache",
     "VERDICTS",
     "experiment_main",
+    "mean_interval",
     "verdict_from_interval",
     "verdict_within",
     "write_results",

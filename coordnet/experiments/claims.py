@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import Any, Sequence, Tuple
+
+import numpy as np
+from scipy import stats
 
 VERDICTS = ("holds", "reverses", "inconclusive", "within", "outside")
 
@@ -31,6 +34,16 @@ class Claim:
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def mean_interval(values: Sequence[float], confidence: float = 0.95) -> Tuple[float, float, float]:
+    """Mean of ``values`` and its two-sided t-based ``confidence`` interval (NaN bounds for one value)."""
+    v = np.asarray(values, dtype=float)
+    mean = float(v.mean())
+    if len(v) < 2:
+        return mean, math.nan, math.nan
+    half = float(stats.t.ppf(0.5 + confidence / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
+    return mean, mean - half, mean + half
 
 
 def verdict_from_interval(low: float, high: float, expected_sign: int) -> str:

@@ -32,18 +32,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-from scipy import stats
 from torch import nn
 
 from coordnet.experiments.budget import Budget
 from coordnet.experiments.cache import RunCache
-from coordnet.experiments.claims import Claim, verdict_from_interval
+from coordnet.experiments.claims import Claim, mean_interval, verdict_from_interval
 from coordnet.experiments.cli import experiment_main, flags_to_overrides
 from coordnet.experiments.digits import accuracy, load_digits, mlp, train
 from coordnet.experiments.results import write_results
@@ -168,14 +166,7 @@ def run_seed(seed: int, budget: FridovichBudget) -> dict:
     return {"rows": rows, "label_noise": noise_fits}
 
 
-def interval(values: Sequence[float], confidence: float = 0.95) -> Tuple[float, float, float]:
-    """Mean of ``values`` and its two-sided t-based ``confidence`` interval (NaN bounds for one value)."""
-    v = np.asarray(values, dtype=float)
-    mean = float(v.mean())
-    if len(v) < 2:
-        return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + confidence / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
-    return mean, mean - half, mean + half
+interval = mean_interval  # the mean and t-interval of per-seed differences
 
 
 def _get(row: dict, path: Tuple[str, ...]) -> float:

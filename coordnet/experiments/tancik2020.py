@@ -34,17 +34,16 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 import torch
 
-from coordnet.experiments import Budget, Claim, RunCache, experiment_main, verdict_from_interval, verdict_within, write_results
-from coordnet.training.stacked import fit_stacked
-from coordnet.nets.stacked import StackedMLP
-from coordnet.signals import load_image
+from coordnet.experiments import (Budget, Claim, RunCache, experiment_main, mean_interval, verdict_from_interval,
+                                  verdict_within, write_results)
+from coordnet.experiments.tancik2020_protocol import (  # noqa: F401  (the protocol's names, re-exported)
+    LR, MAPPINGS, PAPER_RESOLUTION, POSENC_SCALE, SETS, OutOfTime, features, fit_chunk, frequencies, grid, image_paths,
+    load_rgb, posenc_B)
+from coordnet.plots.tancik2020 import plot_table
 from coordnet.sweep import expand, load_sweep, run_sweep, write_results as write_sweep
 from coordnet.sweep.aggregate import series
 from coordnet.sweep.config import shipped_sweep
-from coordnet.plots.figure import save_figure
 
-SETS = ("div2k", "text")
-MAPPINGS = ("none", "basic", "positional", "gaussian")
 LABELS = {"none": "no mapping", "basic": "basic", "positional": "positional enc.", "gaussian": "Gaussian"}
 SOURCE = "Table 1; Experiments/2d_image_regression.ipynb (printed mean, std)"
 # Table 1 as the official notebook prints it: (mean, std) of the test PSNR over 16 images, dB.
@@ -53,14 +52,10 @@ PAPER = {
     "text": {"none": (18.397, 2.340), "basic": (20.478, 1.961), "positional": (27.567, 3.073), "gaussian": (30.470, 2.108)},
 }
 SIGMA = {"div2k": 10.0, "text": 14.0}
-POSENC_SCALE = {"div2k": 6.0, "text": 5.0}
-LR = {"div2k": {"none": 1e-2, "basic": 1e-2, "positional": 1e-3, "gaussian": 1e-3},
-      "text": {"none": 1e-3, "basic": 1e-3, "positional": 1e-3, "gaussian": 1e-3}}
 # The notebook's σ search cell used a narrow grid around the chosen σ (text: 13, 14, 15); the
 # grid 1, 2, 4, ..., 64 belongs to its separate figure of one image, not to the search.
 SIGMA_SEARCH_GRID = {"div2k": (9.0, 10.0, 11.0), "text": (13.0, 14.0, 15.0)}
 FIGURE_SIGMA_GRID = (1.0, 2.0, 4.0, 8.0, 10.0, 16.0, 32.0, 64.0)
-PAPER_RESOLUTION = 512
 TOLERANCE_DB = 0.5
 
 
@@ -91,104 +86,13 @@ BUDGETS: Dict[str, TancikBudget] = {
 _NOT_RUN_SETTINGS = ("chunk", "max_seconds")
 
 
-class _OutOfTime(Exception):
-    """The wall-clock guard stopped a chunk."""
-
-
-def image_paths(data_dir: Path, split: str = "test") -> Dict[str, List[Path]]:
-    """The sorted PNGs of ``data_dir/<set>/<split>`` per set; ``FileNotFoundError`` naming a missing one."""
-    if not data_dir.is_dir():
-        raise FileNotFoundError(f"DATA_DIR {str(data_dir)!r} does not exist or is not a folder")
-    found = {}
-    for name in SETS:
-        folder = data_dir / name / split
-        files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".png") if folder.is_dir() else []
-        if not files:
-            raise FileNotFoundError(f"no PNG images in {str(folder)!r} (DATA_DIR must hold div2k/{split} and text/{split})")
-        found[name] = files
-    return found
-
-
-def grid(resolution: int) -> torch.Tensor:
-    """``(R, R, 2)`` coordinates ``linspace(0, 1, R+1)[:-1]`` stacked as ``meshgrid(x, x)`` (``"xy"``, the notebook's)."""
-    x = torch.linspace(0.0, 1.0, resolution + 1, dtype=torch.float64)[:-1]
-    xx, yy = torch.meshgrid(x, x, indexing="xy")
-    return torch.stack([xx, yy], dim=-1)
-
-
-def posenc_B(scale: float, per_axis: int = 128) -> torch.Tensor:
-    """Positional frequencies ``2**linspace(0, scale, 128) - 1`` on each axis: ``(256, 2)``."""
-    f = 2.0 ** torch.linspace(0.0, scale, per_axis, dtype=torch.float64) - 1.0
-    zeros = torch.zeros_like(f)
-    return torch.cat([torch.stack([f, zeros], 1), torch.stack([zeros, f], 1)])
-
-
-def frequencies(mapping: str, dataset: str, budget: TancikBudget, members: int, sigma: float) -> Optional[torch.Tensor]:
-    """B of ``mapping``: ``None`` (raw x), ``(K, 2)`` shared, or ``(M, K, 2)`` per image (Gaussian without shared B)."""
-    factor = budget.resolution / PAPER_RESOLUTION
-    if mapping == "none":
-        return None
-    if mapping == "basic":
-        return torch.eye(2, dtype=torch.float64)
-    if mapping == "positional":
-        return posenc_B(POSENC_SCALE[dataset]) * factor
-    generator = torch.Generator().manual_seed(budget.seed)
-    shape = (256, 2) if budget.shared_b else (members, 256, 2)
-    return torch.randn(shape, generator=generator, dtype=torch.float64) * sigma * factor
-
-
-def features(x: torch.Tensor, B: Optional[torch.Tensor]) -> torch.Tensor:
-    """``x (N, 2)`` mapped by ``B``: ``(N, 2)``, ``(N, 2K)`` or ``(M, N, 2K)``, float32."""
-    if B is None:
-        return x.float()
-    phase = 2.0 * math.pi * torch.matmul(x, B.transpose(-1, -2))
-    return torch.cat([torch.sin(phase), torch.cos(phase)], dim=-1).float()
-
-
-def load_rgb(path: Path, resolution: int) -> torch.Tensor:
-    """The image at ``resolution²`` as ``(R, R, 3)`` float32 in [0, 1]."""
-    signal = load_image(path)
-    if signal.grid_shape != (resolution, resolution):
-        signal = load_image(path, size=resolution)
-    values = signal.values
-    if values.shape[-1] == 1:
-        values = values.expand(*values.shape[:2], 3)
-    return values[..., :3].float()
-
-
-def fit_chunk(paths: Sequence[Path], dataset: str, mapping: str, budget: TancikBudget, sigma: float,
-              device: torch.device, deadline: Optional[float]) -> dict:
-    """Fit one chunk of images of a (set, mapping) together; the per-image results as a dict."""
-    images = torch.stack([load_rgb(p, budget.resolution) for p in paths])  # (M, R, R, 3)
-    coords = grid(budget.resolution)
-    B = frequencies(mapping, dataset, budget, len(paths), sigma)
-    train_x = features(coords[::2, ::2].reshape(-1, 2), B).to(device)
-    test_x = features(coords[1::2, 1::2].reshape(-1, 2), B).to(device)
-    members = len(paths)
-    train_y = images[:, ::2, ::2].reshape(members, -1, 3).to(device)
-    test_y = images[:, 1::2, 1::2].reshape(members, -1, 3).to(device)
-    generator = torch.Generator().manual_seed(budget.seed)
-    model = StackedMLP(members, train_x.shape[-1], 3, 256, 3, "sigmoid", init=budget.init, same_init=budget.same_init,
-                       generator=generator, tf32=budget.tf32 and device.type != "cuda").to(device)
-    result = fit_stacked(model, train_x, train_y, test_x, test_y, steps=budget.steps, lr=LR[dataset][mapping],
-                         record_every=budget.record_every, loss_scale=budget.loss_scale, deadline=deadline)
-    if not result.completed:
-        raise _OutOfTime(f"{dataset} {mapping}: stopped by the wall-clock guard after {result.steps_done} steps")
-    return {"images": [p.name for p in paths], "test_psnr": result.test_psnr[:, -1].tolist(),
-            "train_psnr": result.train_psnr[:, -1].tolist(), "final_test_psnr": result.final_test_psnr.tolist(),
-            "record_step": result.record_steps[-1], "seconds": result.seconds}
-
-
 def paired_interval(a: Sequence[float], b: Sequence[float]) -> tuple:
     """Mean of ``b - a`` over images and its 95% t-interval (the point itself for one image)."""
-    from scipy import stats
-
     d = np.asarray(b) - np.asarray(a)
-    mean = float(d.mean())
     if len(d) < 2:
+        mean = float(d.mean())
         return mean, mean, mean
-    half = float(stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d)))
-    return mean, mean - half, mean + half
+    return mean_interval(d, 0.95)
 
 
 def make_claims(name: str, budget: TancikBudget, per_image: Dict[str, Dict[str, List[float]]]) -> List[Claim]:
@@ -267,26 +171,6 @@ def format_table(per_image: Dict[str, Dict[str, List[float]]]) -> str:
     return "\n".join(rows)
 
 
-def plot_table(path: Path, per_image: Dict[str, Dict[str, List[float]]], label: str) -> None:
-    """Bars of ours vs the paper's means with their std."""
-    from matplotlib.figure import Figure
-
-
-    fig = Figure(figsize=(10, 4))
-    axes = fig.subplots(1, len(SETS), sharey=True)
-    x = np.arange(len(MAPPINGS))
-    for ax, s in zip(axes, SETS):
-        ours = [per_image.get(s, {}).get(m) or [np.nan] for m in MAPPINGS]
-        ax.bar(x - 0.2, [np.mean(v) for v in ours], 0.4, yerr=[np.std(v) for v in ours], label=f"ours ({label})")
-        ax.bar(x + 0.2, [PAPER[s][m][0] for m in MAPPINGS], 0.4, yerr=[PAPER[s][m][1] for m in MAPPINGS], label="paper")
-        ax.set_xticks(x, [LABELS[m] for m in MAPPINGS], rotation=15)
-        ax.set_title(s)
-        ax.set_ylabel("test PSNR (dB)")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, str(path))
-
-
 def check_device(name: str, budget: TancikBudget, device: str) -> torch.device:
     """The torch device of ``--device``; ``ValueError`` when this torch cannot use it."""
     if device not in ("cpu", "cuda"):
@@ -333,7 +217,7 @@ def run(name: str, budget: TancikBudget, args: argparse.Namespace) -> int:
                     break
                 try:
                     record = cache.load_or_run(key, run_settings, lambda: fit_chunk(chunk, s, m, budget, sigma[s], device, deadline))
-                except _OutOfTime as error:
+                except OutOfTime as error:
                     stopped = str(error)
                     break
                 slowest = max(slowest, record["seconds"])
@@ -350,7 +234,7 @@ def run(name: str, budget: TancikBudget, args: argparse.Namespace) -> int:
                          "complete": stopped is None, "wall_seconds": time.monotonic() - started,
                          "tf32": "CUDA TF32 matmuls" if budget.tf32 and device.type == "cuda" else
                          ("emulated TF32 matmuls" if budget.tf32 else "float32 matmuls")})
-    plot_table(args.out / "table1.png", per_image, name)
+    plot_table(args.out / "table1.png", per_image, PAPER, LABELS, name)
     print(f"\nTest PSNR, mean (std) over images, budget {name}\n{format_table(per_image)}")
     for claim in claims:
         print(f"  {claim.name}: ours {claim.ours}, paper {claim.paper} -> {claim.verdict}")
