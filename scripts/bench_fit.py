@@ -201,8 +201,9 @@ def best_of(fn, reps: int) -> float:
 
 
 def floor_parts(spec: str, samples: Samples, reps: int, seed: int) -> Dict[str, float]:
-    """Bare seconds of encoder forward+backward, MLP forward+backward and the optimiser's update
-    (the Trainer's Adam on all parameters) for one full-batch step of ``spec``."""
+    """Bare seconds of encoder forward+backward, MLP forward+backward (down to its input when the
+    encoder has parameters) and the optimiser's update (the Trainer's Adam on all parameters) for
+    one full-batch step of ``spec``."""
     from coordnet.training.trainer import make_adam
 
     model = make_model(spec, samples.train_values.shape[1], seed)
@@ -215,7 +216,8 @@ def floor_parts(spec: str, samples: Samples, reps: int, seed: int) -> Dict[str, 
         if trainable_encoder:
             h.backward(torch.ones_like(h))
 
-    features = encoder(x).detach()
+    # A trainable encoder needs the gradient of the loss with respect to the MLP's input.
+    features = encoder(x).detach().requires_grad_(trainable_encoder)
 
     def mlp_step():
         out = model.net(features)

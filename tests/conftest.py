@@ -30,3 +30,12 @@ def reference_path():
 def _seed():
     torch.manual_seed(0)
 
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """One intra-op thread for a module of tiny problems: on 2 cores OpenMP's hand-offs make each
+    tiny step many times slower. Use it with ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

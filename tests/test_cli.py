@@ -25,12 +25,7 @@ SPEC = "gauss:num_frequencies=16+relu:width=16,depth=1"
 TINY = ["--size", "16", "-m", SPEC, "--steps", "20", "--eval-every", "10", "--quiet"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny problems: threads only add hand-off costs on 2 cores
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def invoke(*args):

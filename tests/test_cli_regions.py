@@ -18,12 +18,7 @@ from coordnet.signals import load_signal
 SPEC = "relu:width=12,depth=2"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def invoke(*args):

@@ -43,14 +43,7 @@ SPEC = "gauss:num_frequencies=16+relu:width=16,depth=1"
 SPEC_PARAMS = 32 * 16 + 16 + 16 * 1 + 1  # Gaussian B is a buffer: only the two linear layers train
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """These problems are far too small for intra-op threads; on 2 busy cores OpenMP's
-    hand-offs make each tiny step ~20x slower."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

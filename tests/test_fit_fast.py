@@ -15,12 +15,7 @@ from coordnet.training.trainer import Samples, TrainConfig, Trainer
 from coordnet.nets import build_model
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _samples(n=64, seed=0):

@@ -15,12 +15,7 @@ from coordnet.signals import load_signal
 SPEC = "relu:width=16,depth=2"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def invoke(*args):

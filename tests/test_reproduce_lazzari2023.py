@@ -9,12 +9,7 @@ from coordnet.experiments import VERDICTS
 from coordnet.experiments import lazzari2023 as experiment
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_paper_budget_is_the_authors_settings():

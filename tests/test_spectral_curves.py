@@ -33,12 +33,7 @@ from coordnet.spectral.spectrum import (
 )
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def sinusoids(n, terms, dtype=torch.float64):

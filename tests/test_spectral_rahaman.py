@@ -18,12 +18,7 @@ from coordnet.spectral.rahaman import (
 from coordnet.spectral.spectrum import amplitudes
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_target_is_the_papers_sum_of_sinusoids():

@@ -4,36 +4,5 @@ The training core moved to :mod:`coordnet.training`; its names are re-exported h
 former module paths ``coordnet.fit.trainer``, ``.callbacks``, ``.checkpoint``, ``.metrics``,
 ``.learning_rates``, ``.precision`` and ``.stacked`` still import, with a ``DeprecationWarning``.
 """
-from coordnet.training import (
-    Callback,
-    CheckpointError,
-    FitResult,
-    History,
-    NonFiniteLossError,
-    Samples,
-    TrainConfig,
-    Trainer,
-    load,
-    load_checkpoint,
-    predict,
-    psnr,
-    save_checkpoint,
-    ssim,
-)
-
-__all__ = [
-    "Callback",
-    "CheckpointError",
-    "FitResult",
-    "History",
-    "NonFiniteLossError",
-    "Samples",
-    "TrainConfig",
-    "Trainer",
-    "load",
-    "load_checkpoint",
-    "predict",
-    "psnr",
-    "save_checkpoint",
-    "ssim",
-]
+from coordnet.training import *  # noqa: F401,F403  (the training core, re-exported)
+from coordnet.training import __all__  # noqa: F401

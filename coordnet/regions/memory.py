@@ -1,10 +1,10 @@
 """Working memory of region counting: an estimate before allocating, and the limit it is held to."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Optional
 
+from coordnet.memory_budget import format_bytes, physical_memory  # noqa: F401  (re-exported)
 from coordnet.validation import check_count
 
 GIB = 2**30
@@ -31,23 +31,6 @@ class RegionMemoryError(ValueError):
         )
         self.estimate = estimate
         self.limit = limit
-
-
-def format_bytes(n: float) -> str:
-    """``1536 -> '1.5 KiB'``."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(n) < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"  # pragma: no cover
-
-
-def physical_memory() -> Optional[int]:
-    """Bytes of physical memory, or ``None`` where unknown."""
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def default_max_memory() -> int:

@@ -4,27 +4,13 @@ import zipfile
 
 import pytest
 import torch
-from click.testing import CliRunner
 
 import coordnet
-from coordnet.cli.main import cli
 from coordnet.training.checkpoint import CheckpointError, content_hash, load_checkpoint, save_checkpoint
 
-TINY = ("--steps", "4", "--size", "12", "--eval-every", "2", "--quiet", "-m", "relu:width=8,depth=1")
+from .cli_helpers import TINY as BASE_TINY, invoke, one_line_error
 
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="coordnet")
-
-
-def one_line_error(result, *fragments):
-    assert result.exit_code == 1, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
+TINY = ("--size", "12", *BASE_TINY)
 
 
 @pytest.fixture(scope="module")

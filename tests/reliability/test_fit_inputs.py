@@ -6,26 +6,10 @@ import sys
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from coordnet.cli.main import cli
 from coordnet.memory_budget import MemoryBudgetError, check_budget, format_bytes
 
-TINY = ("--steps", "4", "--eval-every", "2", "--quiet", "-m", "relu:width=8,depth=1")
-
-
-def invoke(*args, env=None):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="coordnet", env=env)
-
-
-def one_line_error(result, *fragments):
-    assert result.exit_code == 1, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
+from .cli_helpers import TINY, invoke, one_line_error
 
 
 def test_check_budget_states_the_estimate_and_the_limit():

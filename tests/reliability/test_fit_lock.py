@@ -7,28 +7,15 @@ import sys
 import time
 
 import pytest
-from click.testing import CliRunner
 
 from coordnet.atomic import remove_orphaned_temporaries
-from coordnet.cli.main import cli
 from coordnet.outdir_lock import LOCK_NAME, OutputFolderBusyError, acquire, is_locked_here, output_folder_lock, release
 
-TINY = ("--steps", "4", "--size", "12", "--eval-every", "2", "--quiet", "-m", "relu:width=8,depth=1")
+from .cli_helpers import TINY as BASE_TINY, invoke, one_line_error
+
+TINY = ("--size", "12", *BASE_TINY)
 HOLDER = ("import sys, time\nfrom coordnet.outdir_lock import acquire\nacquire(sys.argv[1], 'coordnet fit holder')\n"
           "print('locked', flush=True)\ntime.sleep(600)\n")
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="coordnet")
-
-
-def one_line_error(result, *fragments):
-    assert result.exit_code == 1, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
 
 
 @pytest.fixture
