@@ -1,5 +1,5 @@
 # Set-up, demo and tests. Every target creates the virtual environment it needs.
-#   make demo    set up, then compare four models on the bundled default image
+#   make demo    set up, then run `coordnet compare` with its defaults on the bundled default image
 #   make test    set up, then run the test suite
 #   make bench   set up, then run the encoder benchmark
 
@@ -38,9 +38,8 @@ $(VENV)/.test-extras: $(VENV)/.installed
 
 demo: setup
 	$(BIN)/coordnet doctor
-	$(BIN)/coordnet compare --size 256 --steps 200 --eval-every 200 --quiet --out out/demo \
-		-m relu:width=128 -m pe:num_frequencies=6,max_log2_freq=5+relu:width=128 \
-		-m gauss:num_frequencies=128+relu:width=128 -m siren:width=128
+	rm -rf out/demo
+	$(BIN)/coordnet compare --quiet --out out/demo
 
 test: setup $(VENV)/.test-extras
 	$(BIN)/lint-imports --no-cache
