@@ -1,10 +1,10 @@
-// Schemas of coordnet's ops and their CPU registrations.
-// CUDA registrations live in cuda/ops_cuda.cpp; fake kernels and autograd formulas
-// are registered from Python (coordnet/ops/).
+// Schemas of coordnet's ops and the Python module that loads them. Each kernel file registers
+// its own implementations (TORCH_LIBRARY_IMPL at the bottom of cpu/*.cpp; CUDA ones in
+// cuda/ops_cuda.cpp); fake kernels and autograd formulas are registered from Python (coordnet/ops/).
 #include <Python.h>
 #include <torch/library.h>
 
-#include "cpu/kernels.h"
+#include "coordnet/version.h"
 
 extern "C" {
 // An empty module, so that `import coordnet._C` loads this library and runs the
@@ -12,6 +12,9 @@ extern "C" {
 PyObject* PyInit__C(void) {
   static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_C", "coordnet compiled ops", -1, nullptr};
   PyObject* module = PyModule_Create(&module_def);
+  if (module == nullptr) return nullptr;
+  // Checked on load by coordnet/ops/_extension.py: a build older than the Python side is stale.
+  PyModule_AddIntConstant(module, "ABI_VERSION", COORDNET_ABI_VERSION);
 #ifdef COORDNET_WITH_CUDA
   PyModule_AddIntConstant(module, "WITH_CUDA", 1);
 #else
@@ -37,14 +40,4 @@ TORCH_LIBRARY(coordnet, m) {
   m.def(
       "hashgrid_backward(Tensor grad_out, Tensor x, Tensor table, float[] scales, int[] levels, int interpolation, "
       "float shift, bool ceil_corner, bool need_grad_x, bool need_grad_table) -> (Tensor, Tensor)");
-}
-
-TORCH_LIBRARY_IMPL(coordnet, CPU, m) {
-  m.impl("fourier_features", &coordnet::fourier_features_cpu);
-  m.impl("fourier_features_backward", &coordnet::fourier_features_backward_cpu);
-  m.impl("pack_signs_relu_", &coordnet::pack_signs_relu_cpu);
-  m.impl("hash_patterns", &coordnet::hash_patterns_cpu);
-  m.impl("unique_patterns", &coordnet::unique_patterns_cpu);
-  m.impl("hashgrid_forward", &coordnet::hashgrid_forward_cpu);
-  m.impl("hashgrid_backward", &coordnet::hashgrid_backward_cpu);
 }

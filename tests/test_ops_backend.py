@@ -108,3 +108,40 @@ def test_half_table_on_the_cpu_is_upcast(request, path):
 def test_fourier_reference_is_what_the_wide_path_computes(reference_path):
     x, B = torch.rand(30, 12, dtype=torch.float64), torch.randn(5, 12, dtype=torch.float64)
     torch.testing.assert_close(ops.fourier_features(x, B), fourier_features_reference(x, B))
+
+
+@pytest.mark.skipif(not ops.extension_available(), reason="no extension")
+@pytest.mark.parametrize("call, message", [
+    (lambda t: torch.ops.coordnet.fourier_features(t(5, 3), t(4, 2), None, 1.0, 4, 0), "B has 2 columns but x has d = 3"),
+    (lambda t: torch.ops.coordnet.fourier_features(t(5, 2), t(4, 2), None, 1.0, 3, 0), "group = 3 must be positive and divide M = 4"),
+    (lambda t: torch.ops.coordnet.fourier_features(t(5, 2), t(4, 2), None, 1.0, 4, 7), "input_mode must be 0 (none)"),
+    (lambda t: torch.ops.coordnet.fourier_features(t(5, 2), t(4, 2), t(3), 1.0, 4, 0), "amplitude must have shape (M,) = (4,)"),
+    (lambda t: torch.ops.coordnet.fourier_features_backward(t(5, 7), t(5, 2), t(4, 2), None, 1.0, 4, 0, True, True),
+     "grad_out must have shape (5, 8)"),
+    (lambda t: torch.ops.coordnet.hashgrid_forward(t(5, 6), t(16, 2), [1.0], [0, 16, 4, 0], 1, 0.0, False),
+     "1 <= d <= 4"),
+    (lambda t: torch.ops.coordnet.hashgrid_forward(t(5, 2), t(16, 2), [1.0], [8, 16, 4, 0], 1, 0.0, False),
+     "level 0 (offset 8, size 16) does not fit a table of 16 entries"),
+    (lambda t: torch.ops.coordnet.hashgrid_forward(t(5, 2), t(16, 2), [1.0, 2.0], [0, 16, 4, 0], 1, 0.0, False),
+     "levels must hold 4 integers"),
+    (lambda t: torch.ops.coordnet.hash_patterns(t(5, 2), -1), "hash_patterns: packed must be int64"),
+    (lambda t: torch.ops.coordnet.pack_signs_relu_(t(5, 70), torch.zeros(5, 1, dtype=torch.int64), 0, True),
+     "a layer of 70 units takes 2 word(s) and packed has 1"),
+])
+def test_fake_kernels_refuse_what_the_kernels_refuse(call, message):
+    """The same call fails with the same message on real tensors (TORCH_CHECK) and when traced
+    with fake tensors (the fake kernels' torch._check)."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    def real(*shape):
+        return torch.zeros(*shape)
+
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        call(real)
+    with FakeTensorMode() as mode:
+        def fake(*shape):
+            return torch.zeros(*shape)
+
+        with pytest.raises(RuntimeError, match=re.escape(message)):
+            call(fake)
+    assert mode is not None

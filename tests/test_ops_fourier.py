@@ -356,3 +356,38 @@ def test_gaussian_features_agree_across_batch_sizes_within_one_rounding_of_the_p
     bound = 2 * math.pi * turns * torch.finfo(torch.float32).eps + 4 * torch.finfo(torch.float32).eps
     for i in range(0, 4096, 409):
         assert (encoder(x[i:i + 1])[0] - batch[i]).abs().max() <= bound
+
+
+@requires_extension
+def test_a_stale_build_is_detected_once_on_load_and_falls_back_to_the_reference():
+    code = """
+import warnings
+import torch
+import coordnet._C as built
+built.ABI_VERSION = built.ABI_VERSION - 1  # as a build from before the last interface change
+import coordnet.ops as ops
+from coordnet.encoders import PositionalEncoding
+from coordnet.regions import count_regions, relu_network
+assert not ops.extension_available()
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter('always')
+    assert ops.backend('cpu') == 'reference'
+    PositionalEncoding(2, 4)(torch.rand(5000, 2))
+    ops.backend('cpu')
+messages = [str(w.message) for w in caught if issubclass(w.category, ops.ExtensionWarning)]
+assert len(messages) == 1, messages
+print(messages[0])
+"""
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    assert "stale build: coordnet._C has interface version" in result.stdout and "rebuild it" in result.stdout
+
+
+def test_stale_build_error_names_both_versions():
+    from types import SimpleNamespace
+
+    from coordnet.ops import _extension
+
+    assert _extension.stale_build_error(SimpleNamespace(ABI_VERSION=_extension.EXPECTED_ABI_VERSION)) is None
+    assert "version 1, this coordnet expects 2" in _extension.stale_build_error(SimpleNamespace(ABI_VERSION=1), 2)
+    assert "version none (older)" in _extension.stale_build_error(SimpleNamespace(), 2)

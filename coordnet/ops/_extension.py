@@ -7,8 +7,22 @@ from types import ModuleType
 from typing import Optional
 
 
+#: The interface version this Python side expects of ``coordnet._C`` (its ``ABI_VERSION``, set
+#: from ``csrc/include/coordnet/version.h``): the set of ops, their schemas and semantics.
+EXPECTED_ABI_VERSION = 2
+
+
 class ExtensionWarning(UserWarning):
     """The compiled extension could not be loaded; coordnet runs on the pure-PyTorch path."""
+
+
+def stale_build_error(module: ModuleType, expected: int = EXPECTED_ABI_VERSION) -> Optional[str]:
+    """Why ``module`` (a loaded ``coordnet._C``) cannot serve this Python side, or ``None``."""
+    found = getattr(module, "ABI_VERSION", None)
+    if found == expected:
+        return None
+    return (f"stale build: coordnet._C has interface version {found if found is not None else 'none (older)'}, "
+            f"this coordnet expects {expected}; rebuild it")
 
 
 def _load() -> "tuple[Optional[ModuleType], Optional[str]]":
@@ -18,6 +32,9 @@ def _load() -> "tuple[Optional[ModuleType], Optional[str]]":
         _C = importlib.import_module("coordnet._C")  # registers torch.ops.coordnet.*
     except Exception as error:  # any failure (missing file, ABI mismatch) means: no extension
         return None, f"{type(error).__name__}: {error}"
+    stale = stale_build_error(_C)
+    if stale is not None:
+        return None, stale
     return _C, None
 
 

@@ -15,7 +15,7 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-from coordnet.ops import _extension
+from coordnet.ops import _extension, fake_checks
 from coordnet.ops.backend import route
 from coordnet.ops.fourier_reference import (
     INPUT_FIRST,
@@ -38,11 +38,15 @@ def _register_compiled() -> None:
 
     @torch.library.register_fake("coordnet::fourier_features")
     def _fake_forward(x, B, amplitude, turns, group, input_mode):
+        fake_checks.fourier_inputs(x, B, amplitude, group, input_mode)
         columns = 2 * B.shape[0] + (x.shape[1] if input_mode != INPUT_NONE else 0)
         return x.new_empty((x.shape[0], columns))
 
     @torch.library.register_fake("coordnet::fourier_features_backward")
     def _fake_backward(grad_out, x, B, amplitude, turns, group, input_mode, need_grad_x, need_grad_B):
+        fake_checks.fourier_inputs(x, B, amplitude, group, input_mode)
+        fake_checks.grad_output("fourier_features_backward", grad_out, x,
+                                2 * B.shape[0] + (x.shape[1] if input_mode != INPUT_NONE else 0))
         return (
             x.new_empty((x.shape[0] if need_grad_x else 0, x.shape[1])),
             B.new_empty((B.shape[0] if need_grad_B else 0, B.shape[1])),

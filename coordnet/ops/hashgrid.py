@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from coordnet.ops import _extension
+from coordnet.ops import _extension, fake_checks
 from coordnet.ops.backend import route
 from coordnet.ops.hashgrid_reference import INTERPOLATIONS, GridLevels, hashgrid_reference
 
@@ -24,10 +24,13 @@ def _register_compiled() -> None:
 
     @torch.library.register_fake("coordnet::hashgrid_forward")
     def _fake_forward(x, table, scales, levels, interpolation, shift, ceil_corner):
+        fake_checks.hashgrid_inputs(x, table, scales, levels, interpolation)
         return x.new_empty((x.shape[0], len(scales) * table.shape[1]))
 
     @torch.library.register_fake("coordnet::hashgrid_backward")
     def _fake_backward(grad_out, x, table, scales, levels, interpolation, shift, ceil_corner, need_x, need_table):
+        fake_checks.hashgrid_inputs(x, table, scales, levels, interpolation)
+        fake_checks.grad_output("hashgrid_backward", grad_out, x, len(scales) * table.shape[1])
         return (
             x.new_empty((x.shape[0] if need_x else 0, x.shape[1])),
             table.new_empty((table.shape[0] if need_table else 0, table.shape[1])),

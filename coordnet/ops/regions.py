@@ -23,8 +23,8 @@ from typing import Tuple
 import torch
 from torch import Tensor
 
-from coordnet.ops import _extension
-from coordnet.ops.backend import backend, get_backend_mode
+from coordnet.ops import _extension, fake_checks
+from coordnet.ops.backend import backend
 from coordnet.ops.regions_reference import (
     as_int64,
     hash_patterns_reference,
@@ -36,14 +36,8 @@ from coordnet.ops.regions_reference import (
 
 __all__ = ["hash_patterns", "pack_signs_relu_", "pattern_words", "unique_by_hash_sort", "unique_patterns"]
 
-_OPS = ("pack_signs_relu_", "hash_patterns", "unique_patterns")
-
 # Rows compared per step when unique_by_hash_sort verifies its groups (bounds the extra memory).
 VERIFY_CHUNK_ROWS = 1 << 16
-
-
-def _compiled_ops_present() -> bool:
-    return _extension.available() and all(hasattr(torch.ops.coordnet, name) for name in _OPS)
 
 
 def _register_compiled() -> None:
@@ -51,31 +45,27 @@ def _register_compiled() -> None:
 
     @torch.library.register_fake("coordnet::pack_signs_relu_")
     def _fake_pack(preact, packed, word_offset, relu):
+        fake_checks.pack_inputs(preact, packed, word_offset)
         return None
 
     @torch.library.register_fake("coordnet::hash_patterns")
     def _fake_hash(packed, hash_mask):
+        fake_checks.packed_patterns("hash_patterns", packed)
         return packed.new_empty((packed.shape[0],))
 
     @torch.library.register_fake("coordnet::unique_patterns")
     def _fake_unique(packed, hash_mask):
+        fake_checks.packed_patterns("unique_patterns", packed)
         distinct = torch.library.get_ctx().new_dynamic_size()
         return packed.new_empty((packed.shape[0],)), packed.new_empty((distinct,))
 
 
-_COMPILED = _compiled_ops_present()
-if _COMPILED:
+if _extension.available():
     _register_compiled()
 
 
 def _which(device: torch.device) -> str:
-    which = backend(device)
-    if which != "reference" and not _COMPILED:
-        # An extension built before these ops existed: rebuild it to get them.
-        if get_backend_mode() == "compiled":
-            raise RuntimeError("COORDNET_BACKEND=compiled but coordnet._C lacks the activation-pattern ops; rebuild it")
-        return "reference"
-    return which
+    return backend(device)
 
 
 def _check_packed(fn: str, packed: Tensor) -> None:

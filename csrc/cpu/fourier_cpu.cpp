@@ -14,6 +14,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/zeros.h>
+#include <torch/library.h>
 
 #include <algorithm>
 #include <cstring>
@@ -245,3 +246,9 @@ std::tuple<at::Tensor, at::Tensor> fourier_features_backward_cpu(const at::Tenso
 }
 
 }  // namespace coordnet
+
+// CPU implementations of the schemas in csrc/ops.cpp.
+TORCH_LIBRARY_IMPL(coordnet, CPU, m) {
+  m.impl("fourier_features", &coordnet::fourier_features_cpu);
+  m.impl("fourier_features_backward", &coordnet::fourier_features_backward_cpu);
+}

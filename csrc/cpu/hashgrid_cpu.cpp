@@ -21,6 +21,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/zeros.h>
+#include <torch/library.h>
 
 #include <algorithm>
 #include <atomic>
@@ -342,3 +343,9 @@ std::tuple<at::Tensor, at::Tensor> hashgrid_backward_cpu(const at::Tensor& grad_
 }
 
 }  // namespace coordnet
+
+// CPU implementations of the schemas in csrc/ops.cpp.
+TORCH_LIBRARY_IMPL(coordnet, CPU, m) {
+  m.impl("hashgrid_forward", &coordnet::hashgrid_forward_cpu);
+  m.impl("hashgrid_backward", &coordnet::hashgrid_backward_cpu);
+}

@@ -1,4 +1,4 @@
-// CPU kernels registered by csrc/ops.cpp.
+// CPU kernels; each file registers its own (TORCH_LIBRARY_IMPL at its bottom) for the schemas in csrc/ops.cpp.
 #pragma once
 
 #include <ATen/core/Tensor.h>

@@ -18,6 +18,7 @@
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 #include <ATen/ops/empty.h>
+#include <torch/library.h>
 
 #include <algorithm>
 #include <cstring>
@@ -250,3 +251,10 @@ std::tuple<at::Tensor, at::Tensor> unique_patterns_cpu(const at::Tensor& packed,
 }
 
 }  // namespace coordnet
+
+// CPU implementations of the schemas in csrc/ops.cpp.
+TORCH_LIBRARY_IMPL(coordnet, CPU, m) {
+  m.impl("pack_signs_relu_", &coordnet::pack_signs_relu_cpu);
+  m.impl("hash_patterns", &coordnet::hash_patterns_cpu);
+  m.impl("unique_patterns", &coordnet::unique_patterns_cpu);
+}
