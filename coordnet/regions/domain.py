@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor, nn
@@ -72,13 +72,21 @@ class GridSource:
 
     def __init__(self, shape: Sequence[int], box: Box) -> None:
         self.shape = tuple(shape)
-        self.axes = grid_axes(self.shape, box)
+        self.box = box
+        self._axes: Optional[List[Tensor]] = None  # built on first use, after the memory check
         self.num_points = int(math.prod(self.shape))
         strides, stride = [], 1
         for n in reversed(self.shape):
             strides.append(stride)
             stride *= n
         self.strides = tuple(reversed(strides))
+
+    @property
+    def axes(self) -> List[Tensor]:
+        """Coordinates along each axis: ``axes[k]`` is ``(shape[k],)`` float32."""
+        if self._axes is None:
+            self._axes = list(grid_axes(self.shape, self.box))
+        return self._axes
 
     def __call__(self, start: int, end: int) -> Tensor:
         index = torch.arange(start, end, dtype=torch.int64)

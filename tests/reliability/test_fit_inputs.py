@@ -59,6 +59,12 @@ def test_render_size_is_checked_before_allocating(tmp_path):
     assert not (tmp_path / "x.png").exists()
 
 
+@pytest.mark.parametrize("in_dim, size", [(1, "99999999999"), (3, "100000")])
+def test_regions_grid_is_checked_before_its_axes_are_allocated(tmp_path, in_dim, size):
+    one_line_error(invoke("regions", "--init", "relu:width=8,depth=1", "--in-dim", in_dim, "--size", size,
+                          "--out", tmp_path / "r"), "needs about", "max_memory")
+
+
 @pytest.mark.parametrize("spec, key", [
     ("gauss:scale=1e38", "'scale'"),
     ("gauss:sigma=1e40", "'sigma'"),
