@@ -1,0 +1,24 @@
+import warnings
+
+import pytest
+
+from coordnet.renamed import rename_kwargs
+
+
+def test_old_name_maps_to_new_and_warns():
+    given = {"n_levels": 8, "seed": 0}
+    with pytest.warns(DeprecationWarning, match=r"HashGrid: keyword n_levels= is deprecated, use num_levels="):
+        out = rename_kwargs("HashGrid", given, {"n_levels": "num_levels"})
+    assert out == {"num_levels": 8, "seed": 0}
+    assert given == {"n_levels": 8, "seed": 0}
+
+
+def test_new_name_passes_without_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert rename_kwargs("OneBlob", {"num_bins": 4}, {"n_bins": "num_bins"}) == {"num_bins": 4}
+
+
+def test_both_spellings_refused():
+    with pytest.raises(TypeError, match=r"n_bins=.*num_bins="):
+        rename_kwargs("OneBlob", {"n_bins": 4, "num_bins": 5}, {"n_bins": "num_bins"})
