@@ -22,3 +22,27 @@ def rename_kwargs(owner: str, kwargs: Dict[str, Any], renames: Mapping[str, str]
                       stacklevel=stacklevel)
         out[new] = out.pop(old)
     return out
+
+
+class renamed_attribute:
+    """A class attribute ``old`` that reads (and writes) ``new`` with a ``DeprecationWarning``.
+
+    ``class HashGrid: n_levels = renamed_attribute("n_levels", "num_levels")`` keeps
+    ``grid.n_levels`` working for one release while the attribute is ``num_levels``.
+    """
+
+    def __init__(self, old: str, new: str) -> None:
+        self.old, self.new = old, new
+
+    def _warn(self, owner: type) -> None:
+        warnings.warn(f"{owner.__name__}.{self.old} is deprecated, use .{self.new}", DeprecationWarning, stacklevel=3)
+
+    def __get__(self, instance: Any, owner: type) -> Any:
+        if instance is None:
+            return self
+        self._warn(owner)
+        return getattr(instance, self.new)
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        self._warn(type(instance))
+        setattr(instance, self.new, value)

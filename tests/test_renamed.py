@@ -22,3 +22,20 @@ def test_new_name_passes_without_warning():
 def test_both_spellings_refused():
     with pytest.raises(TypeError, match=r"n_bins=.*num_bins="):
         rename_kwargs("OneBlob", {"n_bins": 4, "num_bins": 5}, {"n_bins": "num_bins"})
+
+
+def test_renamed_attribute_reads_and_writes_the_new_name_with_a_warning():
+    from coordnet.renamed import renamed_attribute
+
+    class Grid:
+        n_levels = renamed_attribute("n_levels", "num_levels")
+
+        def __init__(self):
+            self.num_levels = 4
+
+    grid = Grid()
+    with pytest.warns(DeprecationWarning, match=r"Grid.n_levels is deprecated, use .num_levels"):
+        assert grid.n_levels == 4
+    with pytest.warns(DeprecationWarning):
+        grid.n_levels = 7
+    assert grid.num_levels == 7
