@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
@@ -40,9 +39,6 @@ from coordnet.experiments.tancik2020_protocol import (  # noqa: F401  (the proto
     LR, MAPPINGS, PAPER_RESOLUTION, POSENC_SCALE, SETS, OutOfTime, features, fit_chunk, frequencies, grid, image_paths,
     load_rgb, posenc_B)
 from coordnet.plots.tancik2020 import plot_table
-from coordnet.sweep import expand, load_sweep, run_sweep, write_results as write_sweep
-from coordnet.sweep.aggregate import series
-from coordnet.sweep.config import shipped_sweep
 
 LABELS = {"none": "no mapping", "basic": "basic", "positional": "positional enc.", "gaussian": "Gaussian"}
 SOURCE = "Table 1; Experiments/2d_image_regression.ipynb (printed mean, std)"
@@ -122,36 +118,33 @@ def make_claims(name: str, budget: TancikBudget, per_image: Dict[str, Dict[str, 
 
 
 def sigma_search(data_dir: Path, budget: TancikBudget, out: Path, workers: int = 1) -> Dict[str, dict]:
-    """σ per set by the shipped sweep (``coordnet/sweeps/tancik2020_sigma.toml``) on the first
-    ``images`` train images at ``resolution`` and ``steps``, over :data:`SIGMA_SEARCH_GRID` (narrow,
-    around the paper's σ); σ is searched at ``σ · resolution / 512`` and reported in paper units.
-    The sweep fits with coordnet's defaults (per-run B, PyTorch init), not the notebook's conventions."""
-    from dataclasses import replace
-
-
-    factor = budget.resolution / PAPER_RESOLUTION
+    """σ per set, searched over :data:`SIGMA_SEARCH_GRID` (the grid of the shipped sweep
+    ``coordnet/sweeps/tancik2020_sigma.toml``) on the first ``images`` train images, with the main
+    run's protocol (:func:`fit_chunk`: one shared B per set from ``seed``, every model initialised
+    from ``seed``, Glorot-normal, train on even pixels and score the odd ones); σ in paper units.
+    Each σ's fit is cached under ``out/sigma_search``; ``workers`` is accepted for the CLI."""
+    cache = RunCache(out / "sigma_search")
+    settings = {k: v for k, v in budget.as_dict().items() if k not in _NOT_RUN_SETTINGS}
     found = {}
     for s, files in image_paths(data_dir, "train").items():
         used = files[: budget.images]
-        sweep = load_sweep(shipped_sweep("tancik2020_sigma"), overrides={
-            "images": [str(p.resolve()) for p in used], "size": budget.resolution, "steps": budget.steps,
-            "eval_every": budget.steps, "name": f"σ search, {s} train images"})
-        (model,) = sweep.models
         grid_ = list(SIGMA_SEARCH_GRID[s])
-        sweep = replace(sweep, models=[replace(model, grid={("encoder", "scale"): [g * factor for g in grid_]})])
-        runs = expand(sweep)
-        folder = out / "sigma_search" / s
-        outcome = run_sweep(runs, str(folder), workers=workers, progress=False)
-        (scales,) = series(write_sweep(runs, str(folder), title=f"{s}: σ search at {budget.resolution}²"))
-        per_sigma = {g: next((mean for x, mean in zip(scales.x, scales.mean) if math.isclose(x, g * factor, rel_tol=1e-9)), None)
-                     for g in grid_}
+        per_sigma: Dict[float, Optional[float]] = {}
+        for g in grid_:
+            values: List[float] = []
+            for first in range(0, len(used), budget.chunk):
+                chunk = used[first:first + budget.chunk]
+                run_settings = {**settings, "images": [p.name for p in chunk], "sigma": g, "split": "train"}
+                record = cache.load_or_run(f"{s}__sigma{g:g}__{first:02d}", run_settings,
+                                           lambda: fit_chunk(chunk, s, "gaussian", budget, g, torch.device("cpu"), None))
+                values += record["test_psnr"]
+            per_sigma[g] = float(np.mean(values)) if values else None
         measured = {k: v for k, v in per_sigma.items() if v is not None}
         if not measured:
-            raise RuntimeError(f"every run of the σ search on {s} failed; see {folder}/runs/*/error.json")
+            raise RuntimeError(f"σ search on {s}: no train images under {data_dir}")
         best = max(measured, key=measured.get)
-        found[s] = {"best": best, "paper": SIGMA[s], "grid": grid_, "test_psnr": per_sigma, "sigma_scale_factor": factor,
-                    "images": [p.name for p in used], "fitted": len(outcome.done), "failed": len(outcome.failed),
-                    "reused": len(outcome.skipped)}
+        found[s] = {"best": best, "paper": SIGMA[s], "grid": grid_, "test_psnr": per_sigma,
+                    "images": [p.name for p in used]}
         print(f"  σ search {s}: " + ", ".join(f"{g:g}: {'-' if v is None else f'{v:.2f}'}" for g, v in per_sigma.items())
               + f" dB -> best σ {best:g} (paper {SIGMA[s]:g})", flush=True)
     return found
@@ -249,7 +242,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--sigma-search", action="store_true",
                         help="choose σ per set by the shipped σ-search sweep on the train images (else the paper's σ)")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes of the σ search")
+    parser.add_argument("--workers", type=int, default=1, help="unused: the σ search fits one image chunk at a time, like the main run")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
