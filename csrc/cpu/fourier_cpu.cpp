@@ -8,6 +8,7 @@
 
 #include "checks.h"
 #include "huge_pages.h"
+#include "isa.h"
 #include "coordnet/fourier.h"
 
 #include <ATen/Dispatch.h>
@@ -21,11 +22,8 @@
 #include <mutex>
 #include <vector>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define COORDNET_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define COORDNET_CLONES
-#endif
+// AVX-512 and AVX2+FMA copies of the row loops besides the generic one.
+#define COORDNET_CLONES COORDNET_CPU_CLONES("arch=x86-64-v4", "arch=x86-64-v3")
 
 namespace coordnet {
 namespace {

@@ -15,6 +15,7 @@
 
 #include "hashgrid_checks.h"
 #include "huge_pages.h"
+#include "isa.h"
 #include "coordnet/hashgrid.h"
 
 #include <ATen/Dispatch.h>
@@ -28,11 +29,8 @@
 #include <cstring>
 #include <vector>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define COORDNET_HASHGRID_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define COORDNET_HASHGRID_CLONES
-#endif
+// An AVX2+FMA copy of the level passes besides the generic one.
+#define COORDNET_HASHGRID_CLONES COORDNET_CPU_CLONES("arch=x86-64-v3")
 
 namespace coordnet {
 namespace {

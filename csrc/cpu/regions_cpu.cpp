@@ -13,6 +13,7 @@
 #include "kernels.h"
 
 #include "checks.h"
+#include "isa.h"
 #include "coordnet/regions.h"
 
 #include <ATen/Dispatch.h>
@@ -24,12 +25,8 @@
 #include <cstring>
 #include <vector>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define COORDNET_CLONES \
-  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "arch=x86-64-v2", "default")))
-#else
-#define COORDNET_CLONES
-#endif
+// AVX-512, AVX2 and SSE4.2/POPCNT copies of the packing loops besides the generic one.
+#define COORDNET_CLONES COORDNET_CPU_CLONES("arch=x86-64-v4", "arch=x86-64-v3", "arch=x86-64-v2")
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "regions_cpu.cpp gathers sign bytes little-endian");
 

@@ -1,5 +1,6 @@
 // CUDA Fourier-feature kernels: thin launchers around csrc/include/coordnet/fourier.h.
 #include "fourier_cuda.h"
+#include "launch.h"
 
 #include "coordnet/fourier.h"
 
@@ -11,9 +12,6 @@ using fourier::phase;
 using fourier::phase_gradient;
 using fourier::sin_column;
 using fourier::sincos_turns;
-
-constexpr int kThreads = 256;
-constexpr int kWarp = 32;
 
 // One thread per (row, frequency); the frequency index runs fastest so writes coalesce.
 template <typename T>
@@ -100,18 +98,13 @@ __global__ void grad_B_kernel(const T* __restrict__ grad_out, const T* __restric
   for (int64_t j = 0; j < d; ++j) atomicAdd(grad_B + k * d + j, scale * partial[j]);
 }
 
-int blocks_for(int64_t work) {
-  const int64_t blocks = (work + kThreads - 1) / kThreads;
-  return static_cast<int>(blocks < 65535 ? (blocks > 0 ? blocks : 1) : 65535);
-}
-
 }  // namespace
 
 template <typename T>
 void fourier_forward(const T* x, const T* B, const T* amplitude, T turns, int64_t n, int64_t d, int64_t m,
                      int64_t group, int64_t input_mode, T* out, cudaStream_t stream) {
   if (n == 0 || m == 0) return;
-  forward_kernel<T><<<blocks_for(n * m), kThreads, 0, stream>>>(x, B, amplitude, turns, n, d, m, group,
+  forward_kernel<T><<<grid_stride_blocks(n * m), kThreads, 0, stream>>>(x, B, amplitude, turns, n, d, m, group,
                                                                input_mode, out);
 }
 
@@ -122,13 +115,13 @@ void fourier_backward(const T* grad_out, const T* x, const T* B, const T* amplit
   if (n == 0) return;
   const T scale = static_cast<T>(fourier::kTwoPi) * turns;
   if (grad_x != nullptr) {
-    grad_x_kernel<T><<<blocks_for(n * kWarp), kThreads, 0, stream>>>(grad_out, x, B, amplitude, turns, scale, n, d,
+    grad_x_kernel<T><<<grid_stride_blocks(n * kWarp), kThreads, 0, stream>>>(grad_out, x, B, amplitude, turns, scale, n, d,
                                                                     m, group, input_mode, grad_x);
   }
   if (grad_B != nullptr && m > 0) {
     const int64_t rows_per_slice = 256;
     const int64_t slices = (n + rows_per_slice - 1) / rows_per_slice;
-    const dim3 grid(static_cast<unsigned>((m + kThreads - 1) / kThreads),
+    const dim3 grid(covering_blocks(m),
                     static_cast<unsigned>(slices < 65535 ? slices : 65535));
     const int64_t rows = (n + grid.y - 1) / grid.y;
     grad_B_kernel<T><<<grid, kThreads, 0, stream>>>(grad_out, x, B, amplitude, turns, scale, n, d, m, group,

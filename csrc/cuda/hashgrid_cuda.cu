@@ -4,14 +4,13 @@
 // block reads one level's table (tiny-cuda-nn's order). Table gradients are scattered with
 // atomicAdd. Input gradient: one thread per point, summing over the levels in registers.
 #include "hashgrid_cuda.h"
+#include "launch.h"
 
 namespace coordnet {
 namespace cuda {
 namespace {
 
 using hashgrid::Corners;
-
-constexpr int kThreads = 256;
 
 // Table entries as the arithmetic type: half parameters are widened to float on load.
 __device__ __forceinline__ float widen(float v) { return v; }
@@ -89,10 +88,10 @@ __global__ void grad_x_kernel(const T* __restrict__ grad_out, const T* __restric
 }
 
 dim3 level_grid(int64_t n, int levels) {
-  return dim3(static_cast<unsigned>((n + kThreads - 1) / kThreads), static_cast<unsigned>(levels));
+  return dim3(covering_blocks(n), static_cast<unsigned>(levels));
 }
 
-unsigned point_blocks(int64_t n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
+unsigned point_blocks(int64_t n) { return covering_blocks(n); }
 
 template <typename T, typename Param, int D>
 void forward_d(const T* x, const Param* table, int64_t n, int64_t features, const HashgridLevels<T>& levels, T shift,

@@ -1,5 +1,6 @@
 // CUDA activation-pattern kernels: thin launchers around csrc/include/coordnet/regions.h.
 #include "regions_cuda.h"
+#include "launch.h"
 
 #include "coordnet/regions.h"
 
@@ -7,14 +8,7 @@ namespace coordnet {
 namespace cuda {
 namespace {
 
-constexpr int kThreads = 256;
-constexpr int kWarp = 32;
 constexpr unsigned kFullMask = 0xffffffffu;
-
-int blocks_for(int64_t work) {
-  const int64_t blocks = (work + kThreads - 1) / kThreads;
-  return static_cast<int>(blocks < 65535 ? (blocks > 0 ? blocks : 1) : 65535);
-}
 
 // One warp per (row, word): lane l reads units 64k + l and 64k + 32 + l (coalesced), applies
 // the ReLU, and two ballots gather the 64 sign bits. The loop bound is uniform across the
@@ -67,14 +61,14 @@ void pack_signs_relu(T* preact, int64_t* packed, int64_t n, int64_t width, int64
                      bool relu, cudaStream_t stream) {
   const int64_t tasks = n * regions::words(width);
   if (tasks == 0) return;
-  pack_kernel<T><<<blocks_for(tasks * kWarp), kThreads, 0, stream>>>(preact, packed, n, width, row_words,
+  pack_kernel<T><<<grid_stride_blocks(tasks * kWarp), kThreads, 0, stream>>>(preact, packed, n, width, row_words,
                                                                      word_offset, relu);
 }
 
 void hash_patterns(const int64_t* packed, int64_t n, int64_t row_words, int64_t hash_mask, int64_t* hashes,
                    cudaStream_t stream) {
   if (n == 0) return;
-  hash_kernel<<<blocks_for(n), kThreads, 0, stream>>>(packed, n, row_words, static_cast<uint64_t>(hash_mask),
+  hash_kernel<<<grid_stride_blocks(n), kThreads, 0, stream>>>(packed, n, row_words, static_cast<uint64_t>(hash_mask),
                                                       hashes);
 }
 
