@@ -24,6 +24,23 @@ def rename_kwargs(owner: str, kwargs: Dict[str, Any], renames: Mapping[str, str]
     return out
 
 
+def renamed_kwarg(owner: str, deprecated: Mapping[str, Any], old: str, new: str, value: Any, default: Any) -> Any:
+    """The value of keyword ``new`` for a constructor that collects stray keywords in ``**deprecated``.
+
+    ``value`` (what ``new`` received) unless ``deprecated`` holds ``old``: then that value, with a
+    ``DeprecationWarning``. ``TypeError`` for any other stray keyword, and for ``old`` given while
+    ``new`` is not at its ``default`` (both spellings passed).
+    """
+    if not deprecated:
+        return value
+    unknown = sorted(set(deprecated) - {old})
+    if unknown:
+        raise TypeError(f"{owner} got an unexpected keyword argument {unknown[0]!r}")
+    if value != default:
+        raise TypeError(f"{owner}: got both {old}= (deprecated) and {new}=; pass only {new}=")
+    return rename_kwargs(owner, dict(deprecated), {old: new}, stacklevel=4)[new]
+
+
 class renamed_attribute:
     """A class attribute ``old`` that reads (and writes) ``new`` with a ``DeprecationWarning``.
 

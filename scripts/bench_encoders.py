@@ -116,7 +116,7 @@ def forward(encode: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor):
 
 def bench_case(n: int, d: int, m: int, use_compile: bool, min_run_time: float,
                bandwidth: float = 0.0) -> Dict[str, float]:
-    B = GaussianFourierFeatures(d, m, scale=10.0).B.to(DEVICE)
+    B = GaussianFourierFeatures(d, m, sigma=10.0).B.to(DEVICE)
     x = torch.rand(n, d, device=DEVICE, requires_grad=True)
     grad = torch.randn(n, 2 * m, device=DEVICE)
     z = (2 * math.pi) * (x.detach() @ B.T)

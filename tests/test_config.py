@@ -82,33 +82,33 @@ def test_otype_is_case_insensitive(otype):
 
 def test_missing_otype_is_oneblob_as_in_tcnn():
     encoder = from_config({}, 2)
-    assert isinstance(encoder, OneBlob) and encoder.n_bins == 16
+    assert isinstance(encoder, OneBlob) and encoder.num_bins == 16
 
 
 def test_defaults_are_tcnns():
     assert from_config({"otype": "Frequency"}, 3).bands == 12
-    assert from_config({"otype": "TriangleWave"}, 3).n_frequencies == 12
-    assert from_config({"otype": "OneBlob"}, 3).n_bins == 16
+    assert from_config({"otype": "TriangleWave"}, 3).num_frequencies == 12
+    assert from_config({"otype": "OneBlob"}, 3).num_bins == 16
     sh = from_config({"otype": "SphericalHarmonics"}, 3)
     assert sh.degree == 4 and sh.convention == "tcnn"
     identity = from_config({"otype": "Identity"}, 2)
     assert identity.scale == 1.0 and identity.offset == 0.0
     grid = from_config({"otype": "HashGrid", "log2_hashmap_size": 8}, 2)
-    assert (grid.n_levels, grid.n_features_per_level, grid.base_resolution) == (16, 2, 16)
-    assert (grid.per_level_scale, grid.interpolation, grid.grid_type, grid.convention) == (2.0, "linear", "hash", "tcnn")
-    assert from_config({"otype": "HashGrid"}, 3).log2_hashmap_size == 19
+    assert (grid.num_levels, grid.num_features_per_level, grid.min_resolution) == (16, 2, 16)
+    assert (grid.growth, grid.interpolation, grid.grid_type, grid.convention) == (2.0, "linear", "hash", "tcnn")
+    assert from_config({"otype": "HashGrid"}, 3).log2_table_size == 19
     assert from_config({"otype": "Grid", "log2_hashmap_size": 8}, 2).grid_type == "hash"
     assert from_config({"otype": "TiledGrid", **SMALL_GRID}, 2).grid_type == "tiled"
     assert from_config({"otype": "Grid", "type": "Tile", **SMALL_GRID}, 2).grid_type == "tiled"  # tcnn's alias
     nrc = from_config({"otype": "NRC"}, 9)
-    assert nrc.encoders[0].n_frequencies == 12 and nrc.encoders[1].n_bins == 4 and nrc.begins == (0, 3, 8)
+    assert nrc.encoders[0].num_frequencies == 12 and nrc.encoders[1].num_bins == 4 and nrc.begins == (0, 3, 8)
 
 
 def test_dense_grid_default_scale_is_tcnns_formula():
     """tiny-cuda-nn: per_level_scale = exp(log(256 / base_resolution) / (n_levels - 1)) for dense grids."""
     grid = from_config({"otype": "DenseGrid", "n_levels": 5, "base_resolution": 16}, 2)
-    assert grid.per_level_scale == pytest.approx(math.exp(math.log(256 / 16) / 4), rel=1e-6)
-    assert grid.per_level_scale == float(np.float32(grid.per_level_scale))  # computed in float32, as tcnn does
+    assert grid.growth == pytest.approx(math.exp(math.log(256 / 16) / 4), rel=1e-6)
+    assert grid.growth == float(np.float32(grid.growth))  # computed in float32, as tcnn does
     assert from_config({"otype": "Grid", "type": "Dense", "n_levels": 1, "base_resolution": 8}, 2).out_dim == 2
 
 
@@ -136,8 +136,11 @@ def test_grid_matches_the_constructor():
 def test_coordnet_otypes():
     pe = from_config({"otype": "PositionalEncoding", "num_frequencies": 4, "layout": "nerf-pytorch"}, 2)
     assert isinstance(pe, PositionalEncoding) and pe.out_dim == 16 and pe.layout == "nerf-pytorch"
-    gauss = from_config({"otype": "gaussianfourierfeatures", "num_frequencies": 8, "scale": 3.0, "seed": 4}, 2)
+    gauss = from_config({"otype": "gaussianfourierfeatures", "num_frequencies": 8, "sigma": 3.0, "seed": 4}, 2)
     assert gauss.out_dim == 16 and gauss.sigma == 3.0
+    with pytest.warns(DeprecationWarning, match="scale= is deprecated, use sigma="):
+        old = from_config({"otype": "GaussianFourierFeatures", "num_frequencies": 8, "scale": 3.0, "seed": 4}, 2)
+    assert torch.equal(old.B, gauss.B)
     assert from_config({"otype": "BasicFourier", "include_input": True}, 2).out_dim == 6
 
 
@@ -239,7 +242,7 @@ def test_tcnn_padding_rules():
     x = rows(3, 3)
     sh = tcnn_pad(SphericalHarmonics(3, 2), 4)
     assert torch.equal(sh(x)[:, :4], torch.ones(3, 4)) and sh.out_dim == 8  # in front, ones
-    grid = tcnn_pad(HashGrid(3, **SMALL_GRID), 2)
+    grid = tcnn_pad(from_config({"otype": "HashGrid", **SMALL_GRID}, 3), 2)
     assert torch.equal(grid(x)[:, -2:], torch.zeros(3, 2))  # at the back, zeros
     identity = tcnn_pad(Identity(3), 5)
     assert torch.equal(identity(x), torch.cat([x, torch.ones(3, 5)], -1))
@@ -379,10 +382,16 @@ def test_oneblob_gradcheck():
 
 
 def test_oneblob_errors():
-    with pytest.raises(ValueError, match="n_bins must be a power of two, got 6"):
+    with pytest.raises(ValueError, match="num_bins must be a power of two, got 6"):
         OneBlob(2, 6)
-    with pytest.raises(ValueError, match="n_bins must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="num_bins must be an integer >= 1, got 0"):
         OneBlob(2, 0)
+    with pytest.raises(ValueError, match="n_bins must be a power of two, got 6"):  # a config names its key
+        from_config({"otype": "OneBlob", "n_bins": 6}, 2)
+    with pytest.warns(DeprecationWarning, match="n_bins= is deprecated, use num_bins="):
+        assert OneBlob(2, n_bins=4).num_bins == 4
+    with pytest.warns(DeprecationWarning, match="TriangleWave.n_frequencies is deprecated"):
+        assert TriangleWave(2, num_frequencies=3).n_frequencies == 3
 
 
 # ------------------------------------------------------------------------- TriangleWave
@@ -445,12 +454,16 @@ def test_composite_api_errors():
     "spec, label, cls, attrs",
     [
         ("hash:L=4,F=4,T=10,base=8,b=1.5", "hash:n_levels=4,n_features_per_level=4,log2_hashmap_size=10,base_resolution=8,per_level_scale=1.5",
-         HashGrid, {"n_levels": 4, "n_features_per_level": 4, "log2_hashmap_size": 10, "base_resolution": 8}),
+         HashGrid, {"num_levels": 4, "num_features_per_level": 4, "log2_table_size": 10, "min_resolution": 8, "growth": 1.5}),
+        ("hash:num_levels=4,num_features_per_level=4,log2_table_size=10,min_resolution=8,growth=1.5",
+         "hash:n_levels=4,n_features_per_level=4,log2_hashmap_size=10,base_resolution=8,per_level_scale=1.5",
+         HashGrid, {"num_levels": 4, "min_resolution": 8}),
         ("hash:n_levels=2,T=8,type=dense,interpolation=smoothstep", None, HashGrid, {"grid_type": "dense", "interpolation": "smoothstep"}),
         ("sh:degree=3", "sh:degree=3", SphericalHarmonics, {"degree": 3, "convention": "tcnn"}),
         ("sh:convention=nerfstudio+relu:width=16,depth=1", None, SphericalHarmonics, {"convention": "nerfstudio"}),
-        ("oneblob:bins=8", "oneblob:n_bins=8", OneBlob, {"n_bins": 8}),
-        ("triwave:L=5", "triwave:n_frequencies=5", TriangleWave, {"n_frequencies": 5}),
+        ("oneblob:bins=8", "oneblob:n_bins=8", OneBlob, {"num_bins": 8}),
+        ("oneblob:num_bins=8", "oneblob:n_bins=8", OneBlob, {"num_bins": 8}),
+        ("triwave:L=5", "triwave:n_frequencies=5", TriangleWave, {"num_frequencies": 5}),
     ],
 )  # fmt: skip
 def test_specs_build_the_new_encoders(spec, label, cls, attrs):
@@ -471,7 +484,7 @@ def test_specs_build_the_new_encoders(spec, label, cls, attrs):
         ("hash:levels=0", "n_levels must be an integer >= 1, got 0"),
         ("hash:T=abc", "key 'T' needs an integer, got 'abc'"),
         ("hash:convention=ngp", "convention must be one of 'tcnn', 'nerfstudio', got 'ngp'"),
-        ("hash:degree=3", "unknown key 'degree' for encoder 'hash'; valid keys: n_levels (L, levels)"),
+        ("hash:degree=3", "unknown key 'degree' for encoder 'hash'; valid keys: n_levels (L, levels, num_levels)"),
         ("sh:degree=9", "degree must be an integer between 1 and 8"),
         ("oneblob:n_bins=5", "n_bins must be a power of two, got 5"),
     ],
@@ -502,4 +515,4 @@ def test_coordnet_fit_with_a_hash_spec(tmp_path):
     import coordnet
 
     model = coordnet.load(out / "checkpoint.pt")
-    assert isinstance(model.encoder, HashGrid) and model.encoder.n_levels == 4
+    assert isinstance(model.encoder, HashGrid) and model.encoder.num_levels == 4

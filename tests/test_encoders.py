@@ -88,7 +88,7 @@ def test_basic_fourier():
 
 
 def test_gaussian_fourier_features_definition():
-    encoder = GaussianFourierFeatures(2, 4096, scale=7.0, seed=3)
+    encoder = GaussianFourierFeatures(2, 4096, sigma=7.0, seed=3)
     assert encoder.B.shape == (4096, 2) and encoder.out_dim == 8192
     assert abs(encoder.B.std().item() - 7.0) < 0.2 and abs(encoder.B.mean().item()) < 0.3
     x = torch.rand(10, 2, dtype=torch.float64)
@@ -177,8 +177,8 @@ def test_integrated_positional_encoding_matches_monte_carlo():
 @pytest.mark.parametrize(
     "make,error,match",
     [
-        (lambda: GaussianFourierFeatures(2, 16, scale=0.0), ValueError, "scale must be a positive finite number, got 0.0"),
-        (lambda: GaussianFourierFeatures(2, 16, scale=-1.0), ValueError, "scale must be a positive"),
+        (lambda: GaussianFourierFeatures(2, 16, sigma=0.0), ValueError, "sigma must be a positive finite number, got 0.0"),
+        (lambda: GaussianFourierFeatures(2, 16, sigma=-1.0), ValueError, "sigma must be a positive"),
         (lambda: GaussianFourierFeatures(2, 0), ValueError, "num_frequencies must be an integer >= 1, got 0"),
         (lambda: PositionalEncoding(2, 0), ValueError, "num_frequencies must be an integer >= 1, got 0"),
         (lambda: PositionalEncoding(2, 4, layout="weird"), ValueError, "layout must be one of"),

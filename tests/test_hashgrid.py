@@ -51,7 +51,7 @@ def test_tcnn_resolution_schedule_and_sizes(d, levels, base, b, log2_size, grid_
         assert grid.levels.sizes[level] == entries
         assert grid.levels.offsets[level] == offset
         offset += entries
-    assert grid.params.shape == (2 * offset,) == (grid.n_params,)
+    assert grid.params.shape == (2 * offset,) == (grid.num_params,)
     assert grid.out_dim == 2 * levels
 
 
@@ -60,7 +60,7 @@ def test_default_grid_is_instant_ngp():
     # Vertices per axis 16·2^l: dense while 16^3, 32^3, 64^3 entries fit in 2^19, hashed after.
     assert grid.levels.resolutions == tuple(16 * 2**level for level in range(16))
     assert grid.levels.sizes == (4096, 32768, 262144) + (2**19,) * 13
-    assert grid.n_params == 2 * (4096 + 32768 + 262144 + 13 * 2**19)
+    assert grid.num_params == 2 * (4096 + 32768 + 262144 + 13 * 2**19)
     assert grid.out_dim == 32
     assert grid.params.abs().max() <= 1e-4 and grid.params.std() > 3e-5
 
@@ -73,7 +73,7 @@ def vertex_query(grid, level, vertex):
 
 def entry_probe(grid):
     """Feature 0 of entry e holds e, feature f holds e + f/8 (so the output names the entry)."""
-    features = grid.n_features_per_level
+    features = grid.num_features_per_level
     values = torch.arange(grid.levels.n_entries, dtype=torch.float64)[:, None] + torch.arange(features) / 8
     grid.params.data = values.reshape(-1).to(grid.params.dtype)
     return grid.double()
@@ -133,7 +133,7 @@ def test_output_is_level_major():
     out = grid(x)
     for level in range(3):
         single = HashGrid(2, level + 1, 4, 10, 4, 1.5).double()
-        single.params.data = grid.params.data[: single.n_params]
+        single.params.data = grid.params.data[: single.num_params]
         torch.testing.assert_close(out[:, 4 * level : 4 * level + 4], single(x)[:, 4 * level :])
 
 
@@ -204,11 +204,11 @@ def test_seed_generator_and_state_dict():
     [
         (dict(in_dim=0), ValueError, "in_dim must be an integer >= 1"),
         (dict(in_dim=5), ValueError, "in_dim must be between 1 and 4, got 5"),
-        (dict(in_dim=3, n_levels=0), ValueError, "n_levels must be an integer >= 1"),
-        (dict(in_dim=3, n_features_per_level=2.0), ValueError, "n_features_per_level must be an integer"),
-        (dict(in_dim=3, log2_hashmap_size=31), ValueError, "log2_hashmap_size must be at most 30, got 31"),
-        (dict(in_dim=3, base_resolution=0), ValueError, "base_resolution must be an integer >= 1"),
-        (dict(in_dim=3, per_level_scale=-1.0), ValueError, "per_level_scale must be a positive finite number"),
+        (dict(in_dim=3, num_levels=0), ValueError, "num_levels must be an integer >= 1, got 0"),
+        (dict(in_dim=3, num_features_per_level=2.0), ValueError, "num_features_per_level must be an integer"),
+        (dict(in_dim=3, log2_table_size=31), ValueError, "log2_table_size must be an integer <= 30, got 31"),
+        (dict(in_dim=3, min_resolution=0), ValueError, "min_resolution must be an integer >= 1, got 0"),
+        (dict(in_dim=3, growth=-1.0), ValueError, "growth must be a positive finite number"),
         (dict(in_dim=3, interpolation="cubic"), ValueError, "interpolation must be one of"),
         (dict(in_dim=3, interpolation=1), TypeError, "interpolation must be a string"),
         (dict(in_dim=3, convention="instant-ngp"), ValueError, "convention must be one of"),
@@ -252,7 +252,7 @@ def nerfstudio_pair(seed=0, **kwargs):
 def test_nerfstudio_schedule_and_init_match_its_code():
     theirs, ours = nerfstudio_pair(3, num_levels=8, min_res=4, max_res=300, log2_hashmap_size=12)
     assert list(ours.levels.scales) == theirs.scalings.tolist()
-    assert ours.per_level_scale == pytest.approx(float(theirs.growth_factor), abs=0)
+    assert ours.growth == pytest.approx(float(theirs.growth_factor), abs=0)
     assert torch.equal(ours.table, theirs.hash_table.data)
     assert ours.out_dim == theirs.get_out_dim()
 
@@ -304,3 +304,21 @@ def test_nerfstudio_growth_factor_and_scalings():
     assert torch.equal(encoding.scalings, expected) and encoding.growth_factor == growth
     single = HashEncoding(1, 16, 1024, 10, implementation="torch")
     assert torch.equal(single.scalings, torch.floor(16 * 1 ** torch.arange(1)))  # int64, as nerfstudio's
+
+
+def test_tiny_cuda_nn_argument_names_still_work_with_a_warning():
+    with pytest.warns(DeprecationWarning, match="n_levels= is deprecated, use num_levels="):
+        old = HashGrid(2, n_levels=3, n_features_per_level=4, log2_hashmap_size=8, base_resolution=4,
+                       per_level_scale=1.5)
+    new = HashGrid(2, num_levels=3, num_features_per_level=4, log2_table_size=8, min_resolution=4, growth=1.5)
+    torch.testing.assert_close(old.params, new.params)
+    assert (new.num_levels, new.num_features_per_level, new.log2_table_size, new.min_resolution, new.growth) == (
+        3, 4, 8, 4, 1.5)
+    with pytest.warns(DeprecationWarning, match="HashGrid.per_level_scale is deprecated, use .growth"):
+        assert old.per_level_scale == 1.5
+    with pytest.warns(DeprecationWarning, match="n_params is deprecated"):
+        assert old.n_params == new.num_params
+    with pytest.raises(TypeError, match="both n_levels= .* and num_levels="):
+        HashGrid(2, num_levels=3, n_levels=4)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'levels'"):
+        HashGrid(2, levels=3)

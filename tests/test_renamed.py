@@ -39,3 +39,18 @@ def test_renamed_attribute_reads_and_writes_the_new_name_with_a_warning():
     with pytest.warns(DeprecationWarning):
         grid.n_levels = 7
     assert grid.num_levels == 7
+
+
+def test_renamed_kwarg_takes_the_old_keyword_once():
+    from coordnet.renamed import renamed_kwarg
+
+    def make(num_bins=16, **deprecated):
+        return renamed_kwarg("OneBlob", deprecated, "n_bins", "num_bins", num_bins, 16)
+
+    assert make(8) == 8
+    with pytest.warns(DeprecationWarning, match="n_bins= is deprecated, use num_bins="):
+        assert make(n_bins=4) == 4
+    with pytest.raises(TypeError, match="both n_bins= .* and num_bins="):
+        make(8, n_bins=4)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'bins'"):
+        make(bins=4)

@@ -26,7 +26,7 @@ defaults, and coordnet's own encoders under their class names:
 ``NRC``, ``OneBlobFrequency``                Composite of TriangleWave on 3 dims (``n_frequencies``
                                              12), OneBlob on 5 (``n_bins`` 4), Identity on the rest
 ``PositionalEncoding``,                      coordnet's classes; keys are the constructors' arguments
-``GaussianFourierFeatures``, ``BasicFourier``
+``GaussianFourierFeatures``, ``BasicFourier``  (``scale``, the former name of ``sigma``, warns)
 ==========================================  =====================================================
 
 tiny-cuda-nn semantics kept: a missing ``otype`` means ``OneBlob``; inside ``Composite`` each
@@ -47,6 +47,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from typing import Any, Callable, Dict, List, Mapping, NoReturn, Optional, Tuple, Union
 
 import numpy as np
@@ -63,7 +64,7 @@ from coordnet.encoders.spherical import SphericalHarmonics
 from coordnet.encoders.triangle_wave import TriangleWave
 from coordnet.ops.hashgrid_reference import next_multiple
 from coordnet.validation import check_count, check_seed
-from coordnet.encoders.hashgrid import HashGrid
+from coordnet.encoders.hashgrid import TCNN_NAMES, HashGrid
 
 ConfigLike = Union[Mapping[str, Any], str, "os.PathLike[str]"]
 
@@ -89,7 +90,7 @@ OTYPE_KEYS: Dict[str, Tuple[str, ...]] = {
     "PositionalEncoding": (
         "num_frequencies", "min_log2_freq", "max_log2_freq", "spacing", "factor", "layout", "include_input",
     ),  # fmt: skip
-    "GaussianFourierFeatures": ("num_frequencies", "scale", "seed", "learnable", "include_input"),
+    "GaussianFourierFeatures": ("num_frequencies", "sigma", "scale", "seed", "learnable", "include_input"),
     "BasicFourier": ("include_input",),
 }
 TCNN_OTYPES = tuple(k for k in OTYPE_KEYS if k not in ("PositionalEncoding", "GaussianFourierFeatures", "BasicFourier"))
@@ -193,7 +194,7 @@ def alignment(module: nn.Module) -> int:
     grid, the lcm over the nested encodings of a composite, 1 otherwise."""
 
     if isinstance(module, HashGrid):
-        return module.n_features_per_level
+        return module.num_features_per_level
     if isinstance(module, Padded):
         return alignment(module.encoder)
     if isinstance(module, Composite):
@@ -385,6 +386,19 @@ _BUILDERS: Dict[str, Callable[[_Context, Mapping[str, Any], int], nn.Module]] = 
 MAX_NESTING = 64
 
 
+#: coordnet's argument names -> the tiny-cuda-nn config keys they are read from.
+_TCNN_KEYS = {**{new: old for old, new in TCNN_NAMES.items()}, "num_bins": "n_bins", "num_frequencies": "n_frequencies"}
+_TCNN_KEY_PATTERN = re.compile(r"\b(" + "|".join(_TCNN_KEYS) + r")\b")
+
+
+def _config_names(otype: str, message: str) -> str:
+    """``message`` of a constructor error with coordnet's argument names replaced by the config's keys
+    (tiny-cuda-nn otypes only: coordnet's own otypes take the constructors' names)."""
+    if otype not in TCNN_OTYPES:
+        return message
+    return _TCNN_KEY_PATTERN.sub(lambda m: _TCNN_KEYS[m.group(1)], message)
+
+
 def _build(cfg: Mapping[str, Any], n_dims: int, ctx: _Context, nested: bool) -> nn.Module:
     if ctx.path.count(".nested[") > MAX_NESTING:
         ctx.fail(f"Composite configs nested more than {MAX_NESTING} deep")
@@ -394,7 +408,7 @@ def _build(cfg: Mapping[str, Any], n_dims: int, ctx: _Context, nested: bool) -> 
     except (TypeError, ValueError) as error:
         if str(error).startswith("encoding config "):
             raise
-        ctx.fail(str(error))
+        ctx.fail(_config_names(ctx.otype, str(error)))
     module.config = {"otype": ctx.otype, **{k: v for k, v in cfg.items() if k != "otype"}}
     return module
 

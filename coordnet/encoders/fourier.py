@@ -1,14 +1,21 @@
 """Sinusoidal encodings: Fourier features, basic, positional and Gaussian (Tancik et al. 2020).
 
-Every encoder here maps ``x (..., d)`` to ``a ⊙ sin(scale · x Bᵀ)`` and ``a ⊙ cos(scale · x Bᵀ)``
+Every encoder here maps ``x (..., d)`` to ``a ⊙ sin(factor · x Bᵀ)`` and ``a ⊙ cos(factor · x Bᵀ)``
 for a frequency matrix ``B (M, d)``, through the fused op :func:`coordnet.ops.fourier_features`.
 The encodings are periodic, so any finite input gives finite features; their nominal
 domain is ``[0, 1]`` per coordinate (the signal domain of coordnet), and NaN/inf inputs
 give NaN features.
+
+Vocabulary: ``factor`` is the phase factor (2π, π or 1), ``sigma`` the standard deviation of
+Gaussian frequencies, ``num_frequencies`` the number of frequencies (per coordinate for
+:class:`PositionalEncoding`). The former keyword ``scale`` (``factor`` of
+:class:`FourierFeatures`, ``sigma`` of :class:`GaussianFourierFeatures`) still works with a
+``DeprecationWarning``.
 """
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Optional, Union
 
 import torch
@@ -17,9 +24,10 @@ from torch import Tensor, nn
 from coordnet.encoders.annealing import cosine_window
 from coordnet.encoders.base import Encoder, no_autocast
 from coordnet.ops import fourier_features
+from coordnet.renamed import renamed_kwarg
 from coordnet.validation import check_count, check_interval, check_positive, check_seed
 
-#: Largest |B · scale| accepted: 2^120 leaves 2^8 of float32 headroom for the coordinates.
+#: Largest |B · factor| accepted: 2^120 leaves 2^8 of float32 headroom for the coordinates.
 MAX_LOG2_PHASE_FACTOR = 120
 MAX_PHASE_FACTOR = 2.0**MAX_LOG2_PHASE_FACTOR
 #: Largest Gaussian σ: the rows of B ~ N(0, σ²) stay below ~10 σ.
@@ -43,19 +51,24 @@ def _input_position(include_input: IncludeInput, default: str) -> Optional[str]:
 
 
 class FourierFeatures(Encoder):
-    """Fourier features for any frequency matrix: ``[a sin(scale x Bᵀ), a cos(scale x Bᵀ)]``.
+    """Fourier features for any frequency matrix: ``[a sin(factor x Bᵀ), a cos(factor x Bᵀ)]``.
 
     Args:
         B: ``(M, d)`` frequency matrix.
         learnable: make ``B`` a trained ``nn.Parameter`` (else a buffer saved in ``state_dict``).
-        scale: phase factor (2π: Tancik/nerfstudio; π: tiny-cuda-nn, mip-NeRF; 1: nerf-pytorch).
+        factor: phase factor (2π: Tancik/nerfstudio; π: tiny-cuda-nn, mip-NeRF; 1: nerf-pytorch);
+            ``scale`` is its deprecated name.
         include_input: also output ``x``: ``True``/``"first"`` before the features, ``"last"`` after.
         group: output layout, see :func:`coordnet.ops.fourier_features` (default ``[sin block, cos block]``).
 
     Shapes: ``x (..., d) -> (..., 2M)``, plus ``d`` with ``include_input``.
 
-    Range: the constructor refuses ``|B| · scale`` beyond ``2^120``; float32 inputs give finite
-    features while ``|scale · B · x|`` stays within float32 (about ``3.4e38``, so ``|x|`` up to
+    Attributes:
+        num_frequencies: ``M``, the rows of ``B`` (subclasses may count per coordinate).
+        num_sinusoids: ``M`` as well: the sin/cos pairs in the output.
+
+    Range: the constructor refuses ``|B| · factor`` beyond ``2^120``; float32 inputs give finite
+    features while ``|factor · B · x|`` stays within float32 (about ``3.4e38``, so ``|x|`` up to
     ``2^8`` at the largest factor); beyond that, pass float64 inputs.
     """
 
@@ -66,10 +79,12 @@ class FourierFeatures(Encoder):
         B: Tensor,
         *,
         learnable: bool = False,
-        scale: float = TWO_PI,
+        factor: float = TWO_PI,
         include_input: IncludeInput = False,
         group: Optional[int] = None,
+        **deprecated: float,
     ) -> None:
+        factor = renamed_kwarg(type(self).__name__, deprecated, "scale", "factor", factor, TWO_PI)
         if not isinstance(B, Tensor) or B.dim() != 2 or B.shape[0] < 1 or B.shape[1] < 1:
             shape = tuple(B.shape) if isinstance(B, Tensor) else type(B).__name__
             raise ValueError(f"B must be a (num_frequencies, in_dim) tensor with both sizes >= 1, got {shape}")
@@ -77,10 +92,10 @@ class FourierFeatures(Encoder):
             raise TypeError(f"B must be a floating-point tensor, got dtype {B.dtype}")
         super().__init__(int(B.shape[1]))
         B = B.detach().clone()
-        self.scale = check_positive("scale", scale)
-        largest = float(B.detach().abs().max().double()) * self.scale if B.numel() else 0.0
+        self.factor = check_positive("factor", factor)
+        largest = float(B.detach().abs().max().double()) * self.factor if B.numel() else 0.0
         if not torch.isfinite(B).all() or not largest <= MAX_PHASE_FACTOR:
-            raise ValueError(f"B · scale must be finite and at most 2^{MAX_LOG2_PHASE_FACTOR} in magnitude (larger "
+            raise ValueError(f"B · factor must be finite and at most 2^{MAX_LOG2_PHASE_FACTOR} in magnitude (larger "
                              f"phase factors overflow float32 and make every feature NaN), got {largest:.3g}")
         if learnable:
             self.B = nn.Parameter(B)
@@ -92,6 +107,7 @@ class FourierFeatures(Encoder):
         if self.group < 1 or num % self.group:
             raise ValueError(f"group must be a positive divisor of num_frequencies={num}, got {group!r}")
         self.num_frequencies = num
+        self.num_sinusoids = num
         self.out_dim = 2 * num + (self.in_dim if self.input_position else 0)
 
     def amplitude(self) -> Optional[Tensor]:
@@ -107,11 +123,18 @@ class FourierFeatures(Encoder):
             if amplitude is not None:
                 amplitude = amplitude.to(device=x.device, dtype=x.dtype)
             return fourier_features(
-                x, B, amplitude, scale=self.scale, group=self.group, include_input=self.input_position
+                x, B, amplitude, scale=self.factor, group=self.group, include_input=self.input_position
             )
 
     def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, num_frequencies={self.num_frequencies}, scale={self.scale:.6g}"
+        return f"{super().extra_repr()}, num_frequencies={self.num_frequencies}, factor={self.factor:.6g}"
+
+    @property
+    def scale(self) -> float:
+        """Deprecated name of :attr:`factor`."""
+        warnings.warn(f"{type(self).__name__}.scale is deprecated, use .factor (the phase factor)",
+                      DeprecationWarning, stacklevel=2)
+        return self.factor
 
 
 class BasicFourier(FourierFeatures):
@@ -123,7 +146,7 @@ class BasicFourier(FourierFeatures):
 
 
 class GaussianFourierFeatures(FourierFeatures):
-    """Random Fourier features (Tancik et al. 2020): ``B ~ N(0, scale²)`` of shape ``(M, d)``.
+    """Random Fourier features (Tancik et al. 2020): ``B ~ N(0, sigma²)`` of shape ``(M, d)``.
 
     Output ``[sin(2π x Bᵀ), cos(2π x Bᵀ)]``, ``out_dim = 2 M``. ``B`` is drawn once, from
     ``generator`` or from a fresh generator seeded with ``seed`` (default 0: reproducible),
@@ -131,24 +154,27 @@ class GaussianFourierFeatures(FourierFeatures):
 
     Args:
         in_dim: ``d``.
-        num_frequencies: ``M`` (Tancik et al. use 256).
-        scale: standard deviation σ of the entries of ``B`` (10 for natural images in the paper).
+        num_frequencies: ``M``, 1 to ``2^24`` (Tancik et al. use 256).
+        sigma: standard deviation σ of the entries of ``B``, in ``(0, 1e36]`` (10 for natural
+            images in the paper); ``scale`` is its deprecated name.
     """
 
     def __init__(
         self,
         in_dim: int,
         num_frequencies: int = 256,
-        scale: float = 10.0,
+        sigma: float = 10.0,
         *,
         seed: Optional[int] = 0,
         generator: Optional[torch.Generator] = None,
         learnable: bool = False,
         include_input: IncludeInput = False,
+        **deprecated: float,
     ) -> None:
+        sigma = renamed_kwarg("GaussianFourierFeatures", deprecated, "scale", "sigma", sigma, 10.0)
         check_count("in_dim", in_dim, maximum=MAX_ROWS)
         check_count("num_frequencies", num_frequencies, maximum=MAX_ROWS)
-        sigma = check_positive("scale", scale, maximum=MAX_GAUSS_SCALE,
+        sigma = check_positive("sigma", sigma, maximum=MAX_GAUSS_SCALE,
                                why="10 σ must stay within float32 with room for 2π and the coordinates")
         if generator is None:
             generator = torch.Generator().manual_seed(0 if seed is None else check_seed("seed", seed))
@@ -179,6 +205,10 @@ class PositionalEncoding(FourierFeatures):
             first otherwise); ``"first"``/``"last"`` choose explicitly.
 
     Shapes: ``x (..., d) -> (..., 2 d L)`` plus ``d`` with ``include_input``.
+
+    Attributes:
+        num_frequencies: ``L``, frequencies per coordinate (as nerfstudio's ``NeRFEncoding``).
+        num_sinusoids: ``d · L``, the sin/cos pairs (rows of ``B``).
 
     Coarse-to-fine annealing: :meth:`set_window` applies the Nerfies/BARF cosine window to
     the ``L`` bands (the window of a band multiplies both its sin and cos features).
@@ -224,7 +254,8 @@ class PositionalEncoding(FourierFeatures):
             group = B.shape[0] if layout == "blocks" else 1
         position = _input_position(include_input, "last" if layout == "blocks" else "first")
         # Kept in float64 so that float64 inputs see exact frequencies; cast per call otherwise.
-        super().__init__(B, scale=check_positive("factor", factor), include_input=position or False, group=group)
+        super().__init__(B, factor=check_positive("factor", factor), include_input=position or False, group=group)
+        self.num_frequencies = num_frequencies
         self.layout = layout
         self.bands = num_frequencies
         self.register_buffer("frequencies", freqs, persistent=False)

@@ -7,7 +7,7 @@ the geometry of both is described in :mod:`coordnet.ops.hashgrid_reference`.
 from __future__ import annotations
 
 import math
-
+import warnings
 from typing import Optional
 
 import numpy as np
@@ -25,6 +25,7 @@ from coordnet.ops.hashgrid_reference import (
     nerfstudio_levels,
     tcnn_levels,
 )
+from coordnet.renamed import rename_kwargs, renamed_attribute
 from coordnet.validation import check_choice, check_count, check_positive, check_seed
 
 DEFAULT_INIT_SCALE = {"tcnn": 1e-4, "nerfstudio": 1e-3}
@@ -38,6 +39,17 @@ def _lower(name: str, value: object) -> str:
 MAX_LEVELS = 128  # levels of one grid (tiny-cuda-nn's and nerfstudio's configs use 8-32)
 MAX_FEATURES_PER_LEVEL = 64
 MAX_RESOLUTION = 2**31  # grid indices are 32-bit
+
+#: tiny-cuda-nn's argument names -> coordnet's (the old names warn).
+TCNN_NAMES = {
+    "n_levels": "num_levels",
+    "n_features_per_level": "num_features_per_level",
+    "log2_hashmap_size": "log2_table_size",
+    "base_resolution": "min_resolution",
+    "per_level_scale": "growth",
+}
+_OLD_NAME = {new: old for old, new in TCNN_NAMES.items()}
+_DEFAULTS = {"num_levels": 16, "num_features_per_level": 2, "log2_table_size": 19, "min_resolution": 16, "growth": 2.0}
 
 
 def nerfstudio_growth(num_levels: int, min_res: int, max_res: int) -> float:
@@ -53,17 +65,24 @@ def nerfstudio_growth(num_levels: int, min_res: int, max_res: int) -> float:
 class HashGrid(Encoder):
     """Multiresolution grid of trainable features, hashed where a level is too fine to store densely.
 
-    Each of ``n_levels`` levels maps ``x`` to a grid of growing resolution and interpolates the
-    ``n_features_per_level`` features stored at the surrounding ``2^d`` vertices; the output
+    Each of ``num_levels`` levels maps ``x`` to a grid of growing resolution and interpolates the
+    ``num_features_per_level`` features stored at the surrounding ``2^d`` vertices; the output
     concatenates the levels (level-major).
+
+    The arguments are tiny-cuda-nn's under coordnet's names: ``num_levels`` (``n_levels``),
+    ``num_features_per_level`` (``n_features_per_level``), ``log2_table_size``
+    (``log2_hashmap_size``), ``min_resolution`` (``base_resolution``), ``growth``
+    (``per_level_scale``). The tiny-cuda-nn spellings still work, as keywords and attributes, with
+    a ``DeprecationWarning``; :func:`coordnet.encoders.config.from_config` reads them from configs.
 
     Args:
         in_dim: ``d``, 1 to 4.
-        n_levels: ``L``.
-        n_features_per_level: ``F`` (tiny-cuda-nn supports 1, 2, 4, 8; any ``F >= 1`` works here).
-        log2_hashmap_size: at most ``2^log2_hashmap_size`` entries per hashed level.
-        base_resolution: ``N_min``.
-        per_level_scale: growth factor ``b`` between levels.
+        num_levels: ``L``, 1 to 128.
+        num_features_per_level: ``F`` (tiny-cuda-nn supports 1, 2, 4, 8; any ``F`` in 1..64 works here).
+        log2_table_size: at most ``2^log2_table_size`` entries per hashed level, 1 to 30.
+        min_resolution: ``N_min``, the resolution scale of the coarsest level.
+        growth: growth factor ``b`` of the resolution between levels (> 0; every level's
+            resolution must stay within ``[1, 2^31]``).
         interpolation: ``"linear"``, ``"nearest"`` or ``"smoothstep"`` (case-insensitive).
         convention: ``"tcnn"``: tiny-cuda-nn's exact semantics (scale ``N_min b^l - 1`` in float32,
             resolution ``ceil(scale) + 1``, the half-cell offset, dense levels where ``R^d`` entries
@@ -82,7 +101,7 @@ class HashGrid(Encoder):
             ``torch.manual_seed(s)``.
 
     Attributes:
-        params: ``(n_params,)`` flat trainable parameter vector (tiny-cuda-nn's layout).
+        params: ``(num_params,)`` flat trainable parameter vector (tiny-cuda-nn's layout).
         levels: the :class:`~coordnet.ops.hashgrid_reference.GridLevels` geometry.
 
     Shapes: ``x (..., d) -> (..., L·F)``. The nominal domain is ``[0, 1]^d``; outside it hashed
@@ -90,15 +109,20 @@ class HashGrid(Encoder):
     """
 
     input_domain = (0.0, 1.0)
+    n_levels = renamed_attribute("n_levels", "num_levels")
+    n_features_per_level = renamed_attribute("n_features_per_level", "num_features_per_level")
+    log2_hashmap_size = renamed_attribute("log2_hashmap_size", "log2_table_size")
+    base_resolution = renamed_attribute("base_resolution", "min_resolution")
+    per_level_scale = renamed_attribute("per_level_scale", "growth")
 
     def __init__(
         self,
         in_dim: int,
-        n_levels: int = 16,
-        n_features_per_level: int = 2,
-        log2_hashmap_size: int = 19,
-        base_resolution: int = 16,
-        per_level_scale: float = 2.0,
+        num_levels: int = 16,
+        num_features_per_level: int = 2,
+        log2_table_size: int = 19,
+        min_resolution: int = 16,
+        growth: float = 2.0,
         interpolation: str = "linear",
         convention: str = "tcnn",
         grid_type: str = "hash",
@@ -107,27 +131,39 @@ class HashGrid(Encoder):
         param_dtype: torch.dtype = torch.float32,
         seed: Optional[int] = 0,
         generator: Optional[torch.Generator] = None,
+        **deprecated: object,
     ) -> None:
+        if deprecated:
+            given = {"num_levels": num_levels, "num_features_per_level": num_features_per_level,
+                     "log2_table_size": log2_table_size, "min_resolution": min_resolution, "growth": growth}
+            unknown = sorted(set(deprecated) - set(TCNN_NAMES))
+            if unknown:
+                raise TypeError(f"HashGrid got an unexpected keyword argument {unknown[0]!r}")
+            for old, value in rename_kwargs("HashGrid", deprecated, TCNN_NAMES).items():
+                if given[old] != _DEFAULTS[old]:
+                    raise TypeError(f"HashGrid: got both {_OLD_NAME[old]}= (deprecated) and {old}=; pass only {old}=")
+                given[old] = value
+            num_levels, num_features_per_level = given["num_levels"], given["num_features_per_level"]  # type: ignore[assignment]
+            log2_table_size, min_resolution = given["log2_table_size"], given["min_resolution"]  # type: ignore[assignment]
+            growth = given["growth"]  # type: ignore[assignment]
         check_count("in_dim", in_dim)
         if param_dtype not in (torch.float32, torch.float16):
             raise ValueError(f"param_dtype must be torch.float32 or torch.float16, got {param_dtype!r}")
         if in_dim > MAX_DIMS:
             raise ValueError(f"in_dim must be between 1 and {MAX_DIMS}, got {in_dim}")
         super().__init__(in_dim)
-        check_count("n_levels", n_levels, maximum=MAX_LEVELS)
-        check_count("n_features_per_level", n_features_per_level, maximum=MAX_FEATURES_PER_LEVEL)
-        check_count("log2_hashmap_size", log2_hashmap_size)
-        if log2_hashmap_size > 30:
-            raise ValueError(f"log2_hashmap_size must be at most 30, got {log2_hashmap_size}")
-        check_count("base_resolution", base_resolution, maximum=MAX_RESOLUTION, why="grid indices are 32-bit")
-        per_level_scale = check_positive("per_level_scale", per_level_scale)
-        finest = math.log2(base_resolution) + (n_levels - 1) * math.log2(per_level_scale)
-        if min(finest, math.log2(base_resolution)) < 0 or finest < 0:
-            raise ValueError(f"per_level_scale {per_level_scale:g} over {n_levels} levels from base_resolution "
-                             f"{base_resolution} gives levels of resolution below 1")
+        check_count("num_levels", num_levels, maximum=MAX_LEVELS)
+        check_count("num_features_per_level", num_features_per_level, maximum=MAX_FEATURES_PER_LEVEL)
+        check_count("log2_table_size", log2_table_size, maximum=30)
+        check_count("min_resolution", min_resolution, maximum=MAX_RESOLUTION, why="grid indices are 32-bit")
+        growth = check_positive("growth", growth)
+        finest = math.log2(min_resolution) + (num_levels - 1) * math.log2(growth)
+        if min(finest, math.log2(min_resolution)) < 0 or finest < 0:
+            raise ValueError(f"growth {growth:g} over {num_levels} levels from min_resolution "
+                             f"{min_resolution} gives levels of resolution below 1")
         if finest > math.log2(MAX_RESOLUTION):
-            raise ValueError(f"per_level_scale {per_level_scale:g} over {n_levels} levels from base_resolution "
-                             f"{base_resolution} gives a finest resolution of 2^{finest:.3g}, beyond 2^31 "
+            raise ValueError(f"growth {growth:g} over {num_levels} levels from min_resolution "
+                             f"{min_resolution} gives a finest resolution of 2^{finest:.3g}, beyond 2^31 "
                              "(grid indices are 32-bit)")
         interpolation = check_choice("interpolation", _lower("interpolation", interpolation), INTERPOLATIONS)
         convention = check_choice("convention", _lower("convention", convention), CONVENTIONS)
@@ -143,17 +179,17 @@ class HashGrid(Encoder):
                     f"HashEncoding), got interpolation={interpolation!r}"
                 )
             levels = nerfstudio_levels(
-                in_dim, n_levels, n_features_per_level, log2_hashmap_size, base_resolution, per_level_scale
+                in_dim, num_levels, num_features_per_level, log2_table_size, min_resolution, growth
             )
         else:
             levels = tcnn_levels(
-                in_dim, n_levels, n_features_per_level, log2_hashmap_size, base_resolution, per_level_scale,
+                in_dim, num_levels, num_features_per_level, log2_table_size, min_resolution, growth,
                 grid_type,
             )
         if levels.n_params > MAX_ENTRIES:
             raise ValueError(
                 f"the {grid_type} grid needs {levels.n_params} parameters (more than 2^31); "
-                "use grid_type='hash', fewer levels or a smaller per_level_scale"
+                "use grid_type='hash', fewer levels or a smaller growth"
             )
         init_scale = DEFAULT_INIT_SCALE[convention] if init_scale is None else check_positive("init_scale", init_scale)
         if generator is None:
@@ -161,16 +197,16 @@ class HashGrid(Encoder):
         elif not isinstance(generator, torch.Generator):
             raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
         if convention == "nerfstudio":  # nerfstudio draws (P, F) with torch.rand * 2 - 1, then scales
-            table = (torch.rand((levels.n_entries, n_features_per_level), generator=generator) * 2 - 1) * init_scale
+            table = (torch.rand((levels.n_entries, num_features_per_level), generator=generator) * 2 - 1) * init_scale
         else:
             table = (torch.rand(levels.n_params, generator=generator) * 2 - 1) * init_scale
         self.params = nn.Parameter(table.reshape(-1).to(param_dtype))
         self.levels = levels
-        self.n_levels = n_levels
-        self.n_features_per_level = n_features_per_level
-        self.log2_hashmap_size = log2_hashmap_size
-        self.base_resolution = base_resolution
-        self.per_level_scale = per_level_scale
+        self.num_levels = num_levels
+        self.num_features_per_level = num_features_per_level
+        self.log2_table_size = log2_table_size
+        self.min_resolution = min_resolution
+        self.growth = growth
         self.interpolation = interpolation
         self.convention = convention
         self.grid_type = grid_type
@@ -203,14 +239,21 @@ class HashGrid(Encoder):
     @property
     def table(self) -> Tensor:
         """``(n_entries, F)`` view of :attr:`params` (nerfstudio's ``hash_table`` layout)."""
-        return self.params.view(-1, self.n_features_per_level)
+        return self.params.view(-1, self.num_features_per_level)
+
+    @property
+    def num_params(self) -> int:
+        """Number of trainable parameters (entries of :attr:`params`)."""
+        return self.levels.n_params
 
     @property
     def n_params(self) -> int:
+        """Deprecated name of :attr:`num_params`."""
+        warnings.warn("HashGrid.n_params is deprecated, use .num_params", DeprecationWarning, stacklevel=2)
         return self.levels.n_params
 
     def forward(self, x: Tensor) -> Tensor:
-        """``x (..., in_dim) -> (..., n_levels · n_features_per_level)`` in float32 (or float64)."""
+        """``x (..., in_dim) -> (..., num_levels · num_features_per_level)`` in float32 (or float64)."""
         x = self.check_input(x)
         with no_autocast(x.device):
             half_table = self.params.dtype == torch.float16 and x.dtype == torch.float32
@@ -219,8 +262,8 @@ class HashGrid(Encoder):
 
     def extra_repr(self) -> str:
         return (
-            f"{super().extra_repr()}, n_levels={self.n_levels}, n_features_per_level={self.n_features_per_level}, "
-            f"log2_hashmap_size={self.log2_hashmap_size}, base_resolution={self.base_resolution}, "
-            f"per_level_scale={self.per_level_scale:g}, interpolation={self.interpolation!r}, "
-            f"convention={self.convention!r}, grid_type={self.grid_type!r}, n_params={self.n_params}"
+            f"{super().extra_repr()}, num_levels={self.num_levels}, "
+            f"num_features_per_level={self.num_features_per_level}, log2_table_size={self.log2_table_size}, "
+            f"min_resolution={self.min_resolution}, growth={self.growth:g}, interpolation={self.interpolation!r}, "
+            f"convention={self.convention!r}, grid_type={self.grid_type!r}, num_params={self.num_params}"
         )

@@ -1,6 +1,6 @@
 """tiny-cuda-nn's ``OneBlob`` encoding (Müller et al. 2019, "Neural Importance Sampling").
 
-Each coordinate ``x`` is spread over ``n_bins`` bins of width ``1/n`` on ``[0, 1]``: bin ``k``
+Each coordinate ``x`` is spread over ``n = num_bins`` bins of width ``1/n`` on ``[0, 1]``: bin ``k``
 receives the mass of a quartic kernel ``K(t) = 15/16 (1 - t²)²`` (``|t| ≤ 1``, in units of one
 bin width) centred on ``x`` that falls into ``[k/n, (k+1)/n]``. With the kernel's CDF
 
@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 from coordnet.encoders.base import Encoder, no_autocast
+from coordnet.renamed import renamed_attribute, renamed_kwarg
 from coordnet.validation import check_count
 
 
@@ -32,28 +33,32 @@ def quartic_cdf(u: Tensor) -> Tensor:
 
 
 class OneBlob(Encoder):
-    """tiny-cuda-nn's ``OneBlob``: ``(..., d) -> (..., d · n_bins)``, coordinate-major
-    (feature ``j · n_bins + k`` is bin ``k`` of coordinate ``j``). See the module docstring.
+    """tiny-cuda-nn's ``OneBlob``: ``(..., d) -> (..., d · num_bins)``, coordinate-major
+    (feature ``j · num_bins + k`` is bin ``k`` of coordinate ``j``). See the module docstring.
 
     Args:
         in_dim: ``d``.
-        n_bins: bins per coordinate; a power of two, as tiny-cuda-nn requires (default 16).
+        num_bins: bins per coordinate; a power of two up to ``2^16``, as tiny-cuda-nn requires
+            a power of two (default 16). ``n_bins`` (tiny-cuda-nn's name) still works, with a
+            ``DeprecationWarning``.
     """
 
     input_domain = (0.0, 1.0)
+    n_bins = renamed_attribute("n_bins", "num_bins")
 
-    def __init__(self, in_dim: int, n_bins: int = 16) -> None:
+    def __init__(self, in_dim: int, num_bins: int = 16, **deprecated: int) -> None:
+        num_bins = renamed_kwarg("OneBlob", deprecated, "n_bins", "num_bins", num_bins, 16)
         super().__init__(in_dim)
-        check_count("n_bins", n_bins, maximum=2**16, why="out_dim grows as in_dim · n_bins")
-        if n_bins & (n_bins - 1):
-            raise ValueError(f"n_bins must be a power of two, got {n_bins!r}")
-        self.n_bins = n_bins
-        self.out_dim = in_dim * n_bins
+        check_count("num_bins", num_bins, maximum=2**16, why="out_dim grows as in_dim · num_bins")
+        if num_bins & (num_bins - 1):
+            raise ValueError(f"num_bins must be a power of two, got {num_bins!r}")
+        self.num_bins = num_bins
+        self.out_dim = in_dim * num_bins
 
     def forward(self, x: Tensor) -> Tensor:
-        """``x (..., d) -> (..., d · n_bins)`` in float32 (or float64); differentiable in ``x``."""
+        """``x (..., d) -> (..., d · num_bins)`` in float32 (or float64); differentiable in ``x``."""
         x = self.check_input(x)
-        n = self.n_bins
+        n = self.num_bins
         with no_autocast(x.device):
             left = torch.arange(n, device=x.device, dtype=x.dtype) / n  # exact: n is a power of two
             t = left - x[..., None]  # (..., d, n)
@@ -62,4 +67,4 @@ class OneBlob(Encoder):
             return (right - cdf).flatten(-2)
 
     def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, n_bins={self.n_bins}"
+        return f"{super().extra_repr()}, num_bins={self.num_bins}"

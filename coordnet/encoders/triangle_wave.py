@@ -15,32 +15,37 @@ import torch
 from torch import Tensor
 
 from coordnet.encoders.base import Encoder, no_autocast
+from coordnet.renamed import renamed_attribute, renamed_kwarg
 from coordnet.validation import check_count
 
 
 class TriangleWave(Encoder):
-    """tiny-cuda-nn's ``TriangleWave``: ``(..., d) -> (..., d · n_frequencies)``, coordinate-major.
+    """tiny-cuda-nn's ``TriangleWave``: ``(..., d) -> (..., d · num_frequencies)``, coordinate-major.
 
     Args:
         in_dim: ``d``.
-        n_frequencies: bands ``L`` per coordinate (default 12, tiny-cuda-nn's).
+        num_frequencies: bands ``L`` per coordinate, 1 to 121 (default 12, tiny-cuda-nn's).
+            ``n_frequencies`` (tiny-cuda-nn's name) still works, with a ``DeprecationWarning``.
     """
 
     input_domain = (0.0, 1.0)
+    n_frequencies = renamed_attribute("n_frequencies", "num_frequencies")
 
-    def __init__(self, in_dim: int, n_frequencies: int = 12) -> None:
+    def __init__(self, in_dim: int, num_frequencies: int = 12, **deprecated: int) -> None:
+        num_frequencies = renamed_kwarg("TriangleWave", deprecated, "n_frequencies", "num_frequencies",
+                                        num_frequencies, 12)
         super().__init__(in_dim)
-        self.n_frequencies = check_count("n_frequencies", n_frequencies, maximum=121,
-                                         why="level l scales x by 2^(l-1): beyond 2^120 float32 overflows")
-        self.out_dim = in_dim * n_frequencies
+        self.num_frequencies = check_count("num_frequencies", num_frequencies, maximum=121,
+                                           why="level l scales x by 2^(l-1): beyond 2^120 float32 overflows")
+        self.out_dim = in_dim * num_frequencies
 
     def forward(self, x: Tensor) -> Tensor:
-        """``x (..., d) -> (..., d · n_frequencies)`` in float32 (or float64); differentiable in ``x``."""
+        """``x (..., d) -> (..., d · num_frequencies)`` in float32 (or float64); differentiable in ``x``."""
         x = self.check_input(x)
-        levels = torch.arange(self.n_frequencies, device=x.device, dtype=x.dtype)
+        levels = torch.arange(self.num_frequencies, device=x.device, dtype=x.dtype)
         with no_autocast(x.device):
             v = x[..., None] * torch.exp2(levels - 1.0) + 0.25 * levels  # (..., d, L); exact scaling
             return (4.0 * torch.abs(v - torch.floor(v) - 0.5) - 1.0).flatten(-2)
 
     def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, n_frequencies={self.n_frequencies}"
+        return f"{super().extra_repr()}, num_frequencies={self.num_frequencies}"

@@ -28,10 +28,15 @@ Nets (``in_dim``, ``out_dim`` and ``output_activation`` are filled in); all take
   ``first_bias_scale`` (``k``), ``scale_grad``;
 - ``wire``: :class:`~coordnet.nets.WireMLP`; ``omega`` (``omega0``), ``s`` (``s0``, ``scale``, ``sigma``).
 
-Keys are the constructors' argument names.
+Keys are the constructors' argument names, except where a spec keeps tiny-cuda-nn's or the
+paper's spelling (``gauss:scale`` is ``sigma``; ``hash``'s keys are tiny-cuda-nn's, the
+constructor's ``num_levels``, ``num_features_per_level``, ``log2_table_size``,
+``min_resolution`` and ``growth`` are accepted as aliases): labels and stored results keep
+their keys.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Mapping, Optional, Tuple
 
@@ -61,10 +66,19 @@ KINDS = ("int", "float", "bool", "str", "bool|str")
 
 @dataclass(frozen=True)
 class Param:
-    """One constructor argument a preset accepts: its ``name`` and value ``kind`` (see :data:`KINDS`)."""
+    """One constructor argument a preset accepts: its spec key ``name``, value ``kind`` (see
+    :data:`KINDS`) and, where the spec keeps a tiny-cuda-nn or paper spelling, the constructor's
+    argument name ``arg`` (``Param("scale", "float", "sigma")``: ``gauss:scale=10`` calls
+    ``GaussianFourierFeatures(..., sigma=10)``)."""
 
     name: str
     kind: str
+    arg: Optional[str] = None
+
+    @property
+    def argument(self) -> str:
+        """The constructor's keyword for this key."""
+        return self.arg or self.name
 
 
 @dataclass(frozen=True)
@@ -90,6 +104,18 @@ class Preset:
     def param(self, name: str) -> Optional[Param]:
         """The :class:`Param` called ``name`` (canonical names only), or ``None``."""
         return next((p for p in self.params if p.name == name), None)
+
+    def constructor_kwargs(self, args: Mapping[str, object]) -> Dict[str, object]:
+        """``args`` (canonical spec keys) as the constructor's keyword arguments."""
+        names = {p.name: p.argument for p in self.params}
+        return {names.get(key, key): value for key, value in args.items()}
+
+    def spec_names(self, message: str) -> str:
+        """A constructor's error ``message`` with its argument names replaced by this preset's spec keys."""
+        renamed = {p.arg: p.name for p in self.params if p.arg}
+        if not renamed:
+            return message
+        return re.sub(r"\b(" + "|".join(renamed) + r")\b", lambda m: renamed[m.group(1)], message)
 
     def resolve(self, key: str) -> Optional[Tuple[str, ...]]:
         """Canonical keys set by ``key`` (itself or an alias), or ``None`` if unknown."""
@@ -148,7 +174,7 @@ ENCODER_PRESETS: Dict[str, Preset] = {
             GaussianFourierFeatures,
             (
                 Param("num_frequencies", "int"),
-                Param("scale", "float"),
+                Param("scale", "float", "sigma"),
                 Param("seed", "int"),
                 Param("learnable", "bool"),
                 Param("include_input", "bool|str"),
@@ -161,11 +187,11 @@ ENCODER_PRESETS: Dict[str, Preset] = {
             "encoder",
             HashGrid,
             (
-                Param("n_levels", "int"),
-                Param("n_features_per_level", "int"),
-                Param("log2_hashmap_size", "int"),
-                Param("base_resolution", "int"),
-                Param("per_level_scale", "float"),
+                Param("n_levels", "int", "num_levels"),
+                Param("n_features_per_level", "int", "num_features_per_level"),
+                Param("log2_hashmap_size", "int", "log2_table_size"),
+                Param("base_resolution", "int", "min_resolution"),
+                Param("per_level_scale", "float", "growth"),
                 Param("interpolation", "str"),
                 Param("convention", "str"),
                 Param("grid_type", "str"),
@@ -175,11 +201,16 @@ ENCODER_PRESETS: Dict[str, Preset] = {
             {
                 "L": ("n_levels",),
                 "levels": ("n_levels",),
+                "num_levels": ("n_levels",),
                 "F": ("n_features_per_level",),
+                "num_features_per_level": ("n_features_per_level",),
                 "T": ("log2_hashmap_size",),
+                "log2_table_size": ("log2_hashmap_size",),
                 "base": ("base_resolution",),
                 "N_min": ("base_resolution",),
+                "min_resolution": ("base_resolution",),
                 "b": ("per_level_scale",),
+                "growth": ("per_level_scale",),
                 "type": ("grid_type",),
             },
             summary="instant-NGP multiresolution hash grid (tiny-cuda-nn semantics)",
@@ -195,16 +226,16 @@ ENCODER_PRESETS: Dict[str, Preset] = {
             "oneblob",
             "encoder",
             OneBlob,
-            (Param("n_bins", "int"),),
-            {"bins": ("n_bins",)},
+            (Param("n_bins", "int", "num_bins"),),
+            {"bins": ("n_bins",), "num_bins": ("n_bins",)},
             summary="tiny-cuda-nn OneBlob, n_bins quartic-kernel bins per coordinate",
         ),
         Preset(
             "triwave",
             "encoder",
             TriangleWave,
-            (Param("n_frequencies", "int"),),
-            _FREQ_ALIASES_TCNN,
+            (Param("n_frequencies", "int", "num_frequencies"),),
+            {**_FREQ_ALIASES_TCNN, "num_frequencies": ("n_frequencies",)},
             summary="tiny-cuda-nn TriangleWave, n_frequencies triangle waves per coordinate",
         ),
     )

@@ -136,7 +136,8 @@ def _default(preset: Preset, name: str) -> Any:
     import inspect
 
     try:
-        parameter = inspect.signature(preset.build).parameters.get(name)
+        param = preset.param(name)
+        parameter = inspect.signature(preset.build).parameters.get(param.argument if param else name)
     except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
         return None
     return None if parameter is None or parameter.default is inspect.Parameter.empty else parameter.default
@@ -429,7 +430,8 @@ def build_model(
 ) -> CoordinateNet:
     """Build the :class:`CoordinateNet` a spec describes: ``(..., in_dim) -> (..., out_dim)``.
 
-    The encoder is called as ``Encoder(in_dim, **encoder_args)`` (``none`` without keys
+    The encoder is called as ``Encoder(in_dim, **encoder_args)`` with each key under its
+    constructor name (:meth:`~coordnet.nets.presets.Preset.constructor_kwargs`; ``none`` without keys
     builds no encoder at all, so the net's own ``input_domain`` decides the coordinate
     mapping: raw coordinates for ``relu``, ``[-1, 1]`` for ``siren``); the net as
     ``Net(encoder_out_dim, out_dim, output_activation=output_activation, **net_args)``.
@@ -446,15 +448,18 @@ def build_model(
     if model_spec.encoder != DEFAULT_ENCODER or model_spec.encoder_args:
         preset = model_spec.encoder_preset
         try:
-            encoder = preset.build(in_dim, **model_spec.encoder_args)
+            encoder = preset.build(in_dim, **preset.constructor_kwargs(model_spec.encoder_args))
         except (ValueError, TypeError) as error:
-            raise ConfigError("model spec", f"{label}: part {_format_part(preset, model_spec.encoder_args)!r}", str(error)) from error
+            raise ConfigError("model spec", f"{label}: part {_format_part(preset, model_spec.encoder_args)!r}",
+                              preset.spec_names(str(error))) from error
     net_in = in_dim if encoder is None else int(encoder.out_dim)
     preset = model_spec.net_preset
     try:
-        net = preset.build(net_in, out_dim, output_activation=output_activation, **model_spec.net_args)
+        net = preset.build(net_in, out_dim, output_activation=output_activation,
+                           **preset.constructor_kwargs(model_spec.net_args))
     except (ValueError, TypeError) as error:
-        raise ConfigError("model spec", f"{label}: part {_format_part(preset, model_spec.net_args)!r}", str(error)) from error
+        raise ConfigError("model spec", f"{label}: part {_format_part(preset, model_spec.net_args)!r}",
+                              preset.spec_names(str(error))) from error
     model = CoordinateNet(encoder, net, signal_domain=signal_domain)
     model.spec = model_spec
     return model

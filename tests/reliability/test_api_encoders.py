@@ -12,8 +12,8 @@ from coordnet.encoders.config import MAX_NESTING, from_config
 
 
 @pytest.mark.parametrize("seed", ["2", 1.5, True, float("inf"), 2**70, -1])
-@pytest.mark.parametrize("make", [lambda s: GaussianFourierFeatures(2, 8, scale=1.0, seed=s),
-                                  lambda s: HashGrid(2, n_levels=2, log2_hashmap_size=8, seed=s),
+@pytest.mark.parametrize("make", [lambda s: GaussianFourierFeatures(2, 8, sigma=1.0, seed=s),
+                                  lambda s: HashGrid(2, num_levels=2, log2_table_size=8, seed=s),
                                   lambda s: from_config({"otype": "Frequency", "n_frequencies": 2}, 2, seed=s)])
 def test_bad_seeds_are_refused_naming_seed(make, seed):
     with pytest.raises((TypeError, ValueError), match=r"^seed must be an integer") as caught:
@@ -25,15 +25,15 @@ def test_bad_seeds_are_refused_naming_seed(make, seed):
     (lambda: PositionalEncoding(2, num_frequencies=200), "num_frequencies"),
     (lambda: PositionalEncoding(2, 4, max_log2_freq=1e9), "max_log2_freq"),
     (lambda: PositionalEncoding(2, 4, min_log2_freq=float("nan")), "min_log2_freq"),
-    (lambda: TriangleWave(2, 200), "n_frequencies"),
-    (lambda: GaussianFourierFeatures(2, 8, scale=1e38), "scale"),
-    (lambda: GaussianFourierFeatures(2, 8, scale=True), "scale"),
-    (lambda: HashGrid(2, n_levels=10**30), "n_levels"),
-    (lambda: HashGrid(2, n_levels=16, per_level_scale=1e30), "per_level_scale"),
-    (lambda: HashGrid(2, base_resolution=2**40), "base_resolution"),
+    (lambda: TriangleWave(2, 200), "num_frequencies"),
+    (lambda: GaussianFourierFeatures(2, 8, sigma=1e38), "sigma"),
+    (lambda: GaussianFourierFeatures(2, 8, sigma=True), "sigma"),
+    (lambda: HashGrid(2, num_levels=10**30), "num_levels"),
+    (lambda: HashGrid(2, num_levels=16, growth=1e30), "growth"),
+    (lambda: HashGrid(2, min_resolution=2**40), "min_resolution"),
     (lambda: IntegratedPositionalEncoding(2, 0, 10**6), "max_deg"),
     (lambda: IntegratedPositionalEncoding(2, 0.5, 4), "min_deg"),
-    (lambda: OneBlob(2, 1.5), "n_bins"),
+    (lambda: OneBlob(2, 1.5), "num_bins"),
     (lambda: PositionalEncoding(2, num_frequencies=True), "num_frequencies"),
 ])
 def test_bad_arguments_name_themselves(make, name):

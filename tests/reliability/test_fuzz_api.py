@@ -33,15 +33,15 @@ CONSTRUCTORS = {
     PositionalEncoding: (lambda rng: dict(in_dim=rng.choice([1, 2, 3]), num_frequencies=_value(rng),
                                           factor=_value(rng) if rng.random() < 0.3 else math.pi)),
     GaussianFourierFeatures: (lambda rng: dict(in_dim=rng.choice([1, 2, 3]), num_frequencies=_value(rng),
-                                               scale=_value(rng), seed=_value(rng))),
-    TriangleWave: (lambda rng: dict(in_dim=rng.choice([1, 2]), n_frequencies=_value(rng))),
-    OneBlob: (lambda rng: dict(in_dim=rng.choice([1, 2]), n_bins=_value(rng))),
+                                               sigma=_value(rng), seed=_value(rng))),
+    TriangleWave: (lambda rng: dict(in_dim=rng.choice([1, 2]), num_frequencies=_value(rng))),
+    OneBlob: (lambda rng: dict(in_dim=rng.choice([1, 2]), num_bins=_value(rng))),
     SphericalHarmonics: (lambda rng: dict(in_dim=3, degree=_value(rng))),
     IntegratedPositionalEncoding: (lambda rng: dict(in_dim=2, min_deg=_value(rng), max_deg=_value(rng),
                                                     factor=_value(rng) if rng.random() < 0.3 else 1.0)),
-    HashGrid: (lambda rng: dict(in_dim=rng.choice([1, 2, 3]), n_levels=_value(rng, GRID_VALUES), n_features_per_level=2,
-                                log2_hashmap_size=rng.choice([4, 8, 12]), base_resolution=_value(rng, GRID_VALUES),
-                                per_level_scale=rng.choice([1.5, 2.0, _value(rng, GRID_VALUES)]), seed=_value(rng))),
+    HashGrid: (lambda rng: dict(in_dim=rng.choice([1, 2, 3]), num_levels=_value(rng, GRID_VALUES), num_features_per_level=2,
+                                log2_table_size=rng.choice([4, 8, 12]), min_resolution=_value(rng, GRID_VALUES),
+                                growth=rng.choice([1.5, 2.0, _value(rng, GRID_VALUES)]), seed=_value(rng))),
 }
 
 
@@ -50,7 +50,7 @@ def _phase_bound(encoder):
     B = getattr(encoder, "B", None)
     if B is None:
         return math.inf
-    return FLOAT32_MAX / (float(B.abs().max()) * encoder.scale) / 4
+    return FLOAT32_MAX / (float(B.abs().max()) * encoder.factor) / 4
 
 
 def _fuzz_encoders(seed, cases):
