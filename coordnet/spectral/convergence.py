@@ -34,19 +34,14 @@ Practical subtleties:
   ``η = lr_factor / μ_max``: the shallow net uses the infinite-width kernel's ``μ_max`` on the
   points (finite width moves it by ``O(1/√m)``, ``lr_factor = 1`` leaves a factor-2 margin); the
   deep net uses its empirical NTK at initialisation and, by default, ``lr_factor = 0.125``: its
-  kernel grows while it trains. Measured with 3 x 128 on 128 points, ``k = 1..12``: with bias
-  ``0.5`` learned every ``k`` (5 seeds); without bias ``0.5`` diverged for one seed in three and
-  stalled at one or two frequencies for the others (the loss oscillating around 0.2-0.5 for
-  thousands of iterations, at ``k = 3``, ``4`` or ``11``), ``0.25`` still stalled for one seed in
-  four, ``0.125`` learned every ``k`` (5 seeds; the stalled ``k = 3`` then took 33 iterations).
-  Far above ``2/μ_max`` the loss diverges (``FloatingPointError``); the two-layer net may instead
+  kernel grows while it trains (the README's Basri section gives the measurements behind
+  ``0.125``). Far above ``2/μ_max`` the loss diverges (``FloatingPointError``); the two-layer net may instead
   stall with dead units. Below the limit a smaller ``η`` only rescales the times.
 * **Kernel regime.** The prediction assumes the ReLU patterns stay as initialised. Fitting
   ``sin kθ`` moves the weights by ``‖ΔW‖² ≈ yᵀH⁻¹y ≈ π/λ_k`` ∝ ``k²`` (independent of the width
   ``m`` and of ``n``) while ``‖W_0‖² ≈ σ² m d``. With ``w ~ N(0, I)`` (``init_scale σ = 1``) and
   ``m = 2048`` the weights move by a sizeable fraction of their size from ``k ≈ 5`` on; the
-  patterns change and high ``k`` take far longer than ``1/λ_k`` (measured: ``k = 6`` 778
-  iterations against 171 predicted; ``k ≥ 7`` not within 2500). ``init_scale = 100`` keeps the
+  patterns change and high ``k`` take far longer than ``1/λ_k``. ``init_scale = 100`` keeps the
   net linearised (the NTK itself does not depend on ``σ``: ReLU is positively homogeneous and
   the bias weight starts at 0); it is equivalent to a target of amplitude ``1/σ``.
 * **Which k.** ``k = 1`` is special (the linear part of ``relu``, ``λ_1`` comparable to ``λ_0``)
