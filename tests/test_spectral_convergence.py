@@ -173,7 +173,7 @@ def test_divergence_is_reported():
 def test_bad_arguments():
     with pytest.raises(ValueError, match="frequencies is empty"):
         shallow_time_to_learn([], **SMALL)
-    with pytest.raises(ValueError, match="frequencies must be integers >= 1, got 0"):
+    with pytest.raises(ValueError, match="frequencies must be an integer >= 1, got 0"):
         shallow_time_to_learn([0, 1], **SMALL)
     with pytest.raises(ValueError, match="Nyquist limit points/2 = 16 of the grid, got k = 16"):
         shallow_time_to_learn([16], **SMALL)

@@ -9,14 +9,13 @@
 """
 from __future__ import annotations
 
-import math
 from typing import Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
 
 from coordnet.encoders.base import Encoder
-from coordnet.validation import check_choice, check_count
+from coordnet.validation import check_choice, check_count, check_real
 
 REDUCTIONS = ("concatenation", "sum", "product")
 
@@ -121,9 +120,7 @@ class Padded(Encoder):
         self.encoder = encoder
         self.n_front = check_count("n_front", n_front, minimum=0)
         self.n_back = check_count("n_back", n_back, minimum=0)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ValueError(f"value must be a finite number, got {value!r}")
-        self.value = float(value)
+        self.value = check_real("value", value)
         self.out_dim = n_front + width + n_back
         self.input_domain = getattr(encoder, "input_domain", None)
 

@@ -1,11 +1,11 @@
 """The identity encoding (raw coordinates), with an optional affine map."""
 from __future__ import annotations
 
-import math
 
 from torch import Tensor
 
 from coordnet.encoders.base import Encoder
+from coordnet.validation import check_real
 
 
 class Identity(Encoder):
@@ -20,8 +20,7 @@ class Identity(Encoder):
     def __init__(self, in_dim: int, scale: float = 1.0, offset: float = 0.0) -> None:
         super().__init__(in_dim)
         for name, value in (("scale", scale), ("offset", offset)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ValueError(f"{name} must be a finite number, got {value!r}")
+            check_real(name, value)
         self.scale = float(scale)
         self.offset = float(offset)
         self.out_dim = in_dim

@@ -118,7 +118,6 @@ def estimate_memory(
 def check_memory(estimate: MemoryEstimate, max_memory: Optional[int]) -> None:
     """Raise :class:`RegionMemoryError` when ``estimate.total > max_memory`` (``None``: the default)."""
     limit = default_max_memory() if max_memory is None else max_memory
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
-        raise ValueError(f"max_memory must be a positive number of bytes, got {max_memory!r}")
+    check_count("max_memory", limit)
     if estimate.total > limit:
         raise RegionMemoryError(estimate, limit)

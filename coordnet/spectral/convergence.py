@@ -276,8 +276,7 @@ def _check_frequencies(frequencies: Sequence[int], points: int, domain: str) -> 
     if not values:
         raise ValueError("frequencies is empty: give at least one k")
     for k in values:
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise ValueError(f"frequencies must be integers >= 1, got {k!r}")
+        check_count("frequencies", k)
     if domain == "circle" and max(values) >= points / 2:
         raise ValueError(
             f"frequencies must stay below the Nyquist limit points/2 = {points / 2:g} of the grid, got k = {max(values)}"

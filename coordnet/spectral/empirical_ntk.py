@@ -93,8 +93,7 @@ def empirical_ntk(model: nn.Module, inputs: Tensor, *, output: int = 0, chunk_si
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     _check_inputs(inputs)
-    if isinstance(output, bool) or not isinstance(output, int) or output < 0:
-        raise ValueError(f"output must be an integer >= 0, got {output!r}")
+    check_count("output", output, minimum=0)
     trainable = {name: p.detach() for name, p in model.named_parameters() if p.requires_grad}
     if not trainable:
         raise ValueError(f"model {type(model).__name__} has no trainable parameters")
