@@ -99,7 +99,7 @@ def test_no_biases_and_padded_shapes():
     assert all(layer.bias is None for layer in layers)
     assert [tuple(layer.weight.shape) for layer in layers] == [(32, 16), (32, 32), (32, 32), (16, 32)]
     assert model.encoded_dims == 6 and model.network.in_dim == 16 and model.network.padded_output_dims == 16
-    assert model.n_params == 32 * 16 + 2 * 32 * 32 + 16 * 32 + model.encoding.encoder.n_params
+    assert model.n_params == 32 * 16 + 2 * 32 * 32 + 16 * 32 + model.encoding.encoder.num_params
     assert model(torch.rand(4, 3)).shape == (4, 3)
     assert model.network(torch.rand(4, 16), padded=True).shape == (4, 16)
 
