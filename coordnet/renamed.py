@@ -24,21 +24,33 @@ def rename_kwargs(owner: str, kwargs: Dict[str, Any], renames: Mapping[str, str]
     return out
 
 
-def renamed_kwarg(owner: str, deprecated: Mapping[str, Any], old: str, new: str, value: Any, default: Any) -> Any:
-    """The value of keyword ``new`` for a constructor that collects stray keywords in ``**deprecated``.
+def renamed_kwargs(owner: str, deprecated: Mapping[str, Any], renames: Mapping[str, str], given: Mapping[str, Any],
+                   defaults: Mapping[str, Any], stacklevel: int = 4) -> Dict[str, Any]:
+    """The values of the new keywords of a constructor that collects stray keywords in ``**deprecated``.
 
-    ``value`` (what ``new`` received) unless ``deprecated`` holds ``old``: then that value, with a
-    ``DeprecationWarning``. ``TypeError`` for any other stray keyword, and for ``old`` given while
-    ``new`` is not at its ``default`` (both spellings passed).
+    ``given`` maps each new name to what it received, ``defaults`` to its default, ``renames``
+    old names to new. Each old name in ``deprecated`` supplies its new name's value, with a
+    ``DeprecationWarning``. ``TypeError`` for any other stray keyword, and for an old name given
+    while its new name is not at its default (both spellings passed).
     """
+    values = dict(given)
     if not deprecated:
-        return value
-    unknown = sorted(set(deprecated) - {old})
+        return values
+    unknown = sorted(set(deprecated) - set(renames))
     if unknown:
         raise TypeError(f"{owner} got an unexpected keyword argument {unknown[0]!r}")
-    if value != default:
-        raise TypeError(f"{owner}: got both {old}= (deprecated) and {new}=; pass only {new}=")
-    return rename_kwargs(owner, dict(deprecated), {old: new}, stacklevel=4)[new]
+    for old in deprecated:
+        new = renames[old]
+        if given[new] != defaults[new]:
+            raise TypeError(f"{owner}: got both {old}= (deprecated) and {new}=; pass only {new}=")
+    values.update(rename_kwargs(owner, dict(deprecated), renames, stacklevel=stacklevel))
+    return values
+
+
+def renamed_kwarg(owner: str, deprecated: Mapping[str, Any], old: str, new: str, value: Any, default: Any) -> Any:
+    """:func:`renamed_kwargs` for one renamed keyword: the value of ``new`` (``value`` as received,
+    ``default`` its default), or that of ``old`` in ``deprecated`` with a ``DeprecationWarning``."""
+    return renamed_kwargs(owner, deprecated, {old: new}, {new: value}, {new: default}, stacklevel=5)[new]
 
 
 class renamed_attribute:

@@ -323,7 +323,7 @@ def test_tiny_cuda_nn_argument_names_still_work_with_a_warning():
         assert old.per_level_scale == 1.5
     with pytest.warns(DeprecationWarning, match="n_params is deprecated"):
         assert old.n_params == new.num_params
-    with pytest.warns(DeprecationWarning), pytest.raises(TypeError, match="both n_levels= .* and num_levels="):
+    with pytest.raises(TypeError, match="both n_levels= .* and num_levels="):
         HashGrid(2, num_levels=3, n_levels=4)
     with pytest.raises(TypeError, match="unexpected keyword argument 'levels'"):
         HashGrid(2, levels=3)

@@ -15,7 +15,6 @@ Gaussian frequencies, ``num_frequencies`` the number of frequencies (per coordin
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Optional, Union
 
 import torch
@@ -24,7 +23,7 @@ from torch import Tensor, nn
 from coordnet.encoders.annealing import cosine_window
 from coordnet.encoders.base import Encoder, no_autocast
 from coordnet.ops import fourier_features
-from coordnet.renamed import renamed_kwarg
+from coordnet.renamed import renamed_attribute, renamed_kwarg
 from coordnet.validation import check_count, check_interval, check_positive, check_seed
 
 #: Largest |B · factor| accepted: 2^120 leaves 2^8 of float32 headroom for the coordinates.
@@ -73,6 +72,8 @@ class FourierFeatures(Encoder):
     """
 
     input_domain = (0.0, 1.0)
+
+    scale = renamed_attribute("scale", "factor")  # the phase factor's former name
 
     def __init__(
         self,
@@ -128,13 +129,6 @@ class FourierFeatures(Encoder):
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, num_frequencies={self.num_frequencies}, factor={self.factor:.6g}"
-
-    @property
-    def scale(self) -> float:
-        """Deprecated name of :attr:`factor`."""
-        warnings.warn(f"{type(self).__name__}.scale is deprecated, use .factor (the phase factor)",
-                      DeprecationWarning, stacklevel=2)
-        return self.factor
 
 
 class BasicFourier(FourierFeatures):

@@ -6,8 +6,8 @@ the geometry of both is described in :mod:`coordnet.ops.hashgrid_reference`.
 """
 from __future__ import annotations
 
+import inspect
 import math
-import warnings
 from typing import Optional
 
 import numpy as np
@@ -25,7 +25,7 @@ from coordnet.ops.hashgrid_reference import (
     nerfstudio_levels,
     tcnn_levels,
 )
-from coordnet.renamed import rename_kwargs, renamed_attribute
+from coordnet.renamed import renamed_attribute, renamed_kwargs
 from coordnet.validation import check_choice, check_count, check_positive, check_seed
 
 DEFAULT_INIT_SCALE = {"tcnn": 1e-4, "nerfstudio": 1e-3}
@@ -48,8 +48,6 @@ TCNN_NAMES = {
     "base_resolution": "min_resolution",
     "per_level_scale": "growth",
 }
-_OLD_NAME = {new: old for old, new in TCNN_NAMES.items()}
-_DEFAULTS = {"num_levels": 16, "num_features_per_level": 2, "log2_table_size": 19, "min_resolution": 16, "growth": 2.0}
 
 
 def nerfstudio_growth(num_levels: int, min_res: int, max_res: int) -> float:
@@ -114,6 +112,7 @@ class HashGrid(Encoder):
     log2_hashmap_size = renamed_attribute("log2_hashmap_size", "log2_table_size")
     base_resolution = renamed_attribute("base_resolution", "min_resolution")
     per_level_scale = renamed_attribute("per_level_scale", "growth")
+    n_params = renamed_attribute("n_params", "num_params")
 
     def __init__(
         self,
@@ -133,19 +132,11 @@ class HashGrid(Encoder):
         generator: Optional[torch.Generator] = None,
         **deprecated: object,
     ) -> None:
-        if deprecated:
-            given = {"num_levels": num_levels, "num_features_per_level": num_features_per_level,
-                     "log2_table_size": log2_table_size, "min_resolution": min_resolution, "growth": growth}
-            unknown = sorted(set(deprecated) - set(TCNN_NAMES))
-            if unknown:
-                raise TypeError(f"HashGrid got an unexpected keyword argument {unknown[0]!r}")
-            for old, value in rename_kwargs("HashGrid", deprecated, TCNN_NAMES).items():
-                if given[old] != _DEFAULTS[old]:
-                    raise TypeError(f"HashGrid: got both {_OLD_NAME[old]}= (deprecated) and {old}=; pass only {old}=")
-                given[old] = value
-            num_levels, num_features_per_level = given["num_levels"], given["num_features_per_level"]  # type: ignore[assignment]
-            log2_table_size, min_resolution = given["log2_table_size"], given["min_resolution"]  # type: ignore[assignment]
-            growth = given["growth"]  # type: ignore[assignment]
+        given = {"num_levels": num_levels, "num_features_per_level": num_features_per_level,
+                 "log2_table_size": log2_table_size, "min_resolution": min_resolution, "growth": growth}
+        given = renamed_kwargs("HashGrid", deprecated, TCNN_NAMES, given, _DEFAULTS)
+        num_levels, num_features_per_level = given["num_levels"], given["num_features_per_level"]
+        log2_table_size, min_resolution, growth = given["log2_table_size"], given["min_resolution"], given["growth"]
         check_count("in_dim", in_dim)
         if param_dtype not in (torch.float32, torch.float16):
             raise ValueError(f"param_dtype must be torch.float32 or torch.float16, got {param_dtype!r}")
@@ -246,12 +237,6 @@ class HashGrid(Encoder):
         """Number of trainable parameters (entries of :attr:`params`)."""
         return self.levels.n_params
 
-    @property
-    def n_params(self) -> int:
-        """Deprecated name of :attr:`num_params`."""
-        warnings.warn("HashGrid.n_params is deprecated, use .num_params", DeprecationWarning, stacklevel=2)
-        return self.levels.n_params
-
     def forward(self, x: Tensor) -> Tensor:
         """``x (..., in_dim) -> (..., num_levels · num_features_per_level)`` in float32 (or float64)."""
         x = self.check_input(x)
@@ -267,3 +252,7 @@ class HashGrid(Encoder):
             f"min_resolution={self.min_resolution}, growth={self.growth:g}, interpolation={self.interpolation!r}, "
             f"convention={self.convention!r}, grid_type={self.grid_type!r}, num_params={self.num_params}"
         )
+
+
+#: The defaults of the renamed arguments, read from the signature (for the both-spellings check).
+_DEFAULTS = {name: parameter.default for name, parameter in inspect.signature(HashGrid.__init__).parameters.items()}
