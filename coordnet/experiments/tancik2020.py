@@ -117,12 +117,14 @@ def make_claims(name: str, budget: TancikBudget, per_image: Dict[str, Dict[str, 
     return claims
 
 
-def sigma_search(data_dir: Path, budget: TancikBudget, out: Path, workers: int = 1) -> Dict[str, dict]:
+def sigma_search(data_dir: Path, budget: TancikBudget, out: Path, workers: int = 1,
+                 device: torch.device = torch.device("cpu")) -> Dict[str, dict]:
     """σ per set, searched over :data:`SIGMA_SEARCH_GRID` (the grid of the shipped sweep
     ``coordnet/sweeps/tancik2020_sigma.toml``) on the first ``images`` train images, with the main
     run's protocol (:func:`fit_chunk`: one shared B per set from ``seed``, every model initialised
     from ``seed``, Glorot-normal, train on even pixels and score the odd ones); σ in paper units.
-    Each σ's fit is cached under ``out/sigma_search``; ``workers`` is accepted for the CLI."""
+    Each σ's fit runs on ``device`` and is cached under ``out/sigma_search``; ``workers`` is
+    accepted for the CLI."""
     cache = RunCache(out / "sigma_search")
     settings = {k: v for k, v in budget.as_dict().items() if k not in _NOT_RUN_SETTINGS}
     found = {}
@@ -134,9 +136,10 @@ def sigma_search(data_dir: Path, budget: TancikBudget, out: Path, workers: int =
             values: List[float] = []
             for first in range(0, len(used), budget.chunk):
                 chunk = used[first:first + budget.chunk]
-                run_settings = {**settings, "images": [p.name for p in chunk], "sigma": g, "split": "train"}
+                run_settings = {**settings, "images": [p.name for p in chunk], "sigma": g, "split": "train",
+                                "device": device.type}
                 record = cache.load_or_run(f"{s}__sigma{g:g}__{first:02d}", run_settings,
-                                           lambda: fit_chunk(chunk, s, "gaussian", budget, g, torch.device("cpu"), None))
+                                           lambda: fit_chunk(chunk, s, "gaussian", budget, g, device, None))
                 values += record["test_psnr"]
             per_sigma[g] = float(np.mean(values)) if values else None
         measured = {k: v for k, v in per_sigma.items() if v is not None}
@@ -191,7 +194,7 @@ def run(name: str, budget: TancikBudget, args: argparse.Namespace) -> int:
     sigma = dict(SIGMA)
     searched = None
     if args.sigma_search:
-        searched = sigma_search(args.data_dir, budget, args.out, workers=max(1, args.workers))
+        searched = sigma_search(args.data_dir, budget, args.out, workers=max(1, args.workers), device=device)
         sigma = {s: searched[s]["best"] for s in SETS}
     cache = RunCache(args.out)
     settings = {k: v for k, v in budget.as_dict().items() if k not in _NOT_RUN_SETTINGS}
