@@ -203,7 +203,6 @@ class Trainer:
         self.config = config
         self.callbacks = list(callbacks)
         self.optimizer = make_adam(self.model.parameters(), config.lr, self.device)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.step = 0
         self.seconds = 0.0
@@ -213,6 +212,7 @@ class Trainer:
         self.history = History()
         self.last_loss = math.nan
         self._started: Optional[float] = None
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)  # reads the clock above
         self._train_x = samples.train_coords.to(self.device)
         self._train_y = samples.train_values.to(self.device)
         batch = self._train_x.shape[0] if config.batch_size is None else min(config.batch_size, self._train_x.shape[0])
@@ -220,7 +220,7 @@ class Trainer:
 
     def _lr_factor(self, step: int) -> float:
         progress = min(step / max(self.config.steps - 1, 1), 1.0)
-        if self.config.time_limit is not None and hasattr(self, "wall_seconds"):
+        if self.config.time_limit is not None:
             progress = max(progress, min(self.elapsed() / self.config.time_limit, 1.0))
         end = self.config.final_lr_ratio
         if self.config.schedule == "stable-decay":
