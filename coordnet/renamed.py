@@ -1,6 +1,7 @@
 """Renamed keyword arguments: the old name keeps working for one release with a ``DeprecationWarning``."""
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any, Dict, Mapping
 
@@ -75,3 +76,12 @@ class renamed_attribute:
     def __set__(self, instance: Any, value: Any) -> None:
         self._warn(type(instance))
         setattr(instance, self.new, value)
+
+
+def names_in_message(message: str, names: Mapping[str, str]) -> str:
+    """``message`` with every whole-word occurrence of a key of ``names`` replaced by its value
+    (an error raised under a constructor's argument names, told in a config's or spec's keys)."""
+    if not names:
+        return message
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
+    return pattern.sub(lambda match: names[match.group(1)], message)

@@ -54,3 +54,12 @@ def test_renamed_kwarg_takes_the_old_keyword_once():
         make(8, n_bins=4)
     with pytest.raises(TypeError, match="unexpected keyword argument 'bins'"):
         make(bins=4)
+
+
+def test_names_in_message_replaces_whole_words_only():
+    from coordnet.renamed import names_in_message
+
+    names = {"num_levels": "n_levels", "growth": "per_level_scale"}
+    assert names_in_message("num_levels must be >= 1, got 0; growth 2", names) == "n_levels must be >= 1, got 0; per_level_scale 2"
+    assert names_in_message("max_num_levels_x and regrowth stay", names) == "max_num_levels_x and regrowth stay"
+    assert names_in_message("unchanged", {}) == "unchanged"

@@ -47,7 +47,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from typing import Any, Callable, Dict, List, Mapping, NoReturn, Optional, Tuple, Union
 
 import numpy as np
@@ -58,13 +57,14 @@ from coordnet.config_errors import ConfigError, config_error
 from coordnet.encoders.compat import tcnn_frequency
 from coordnet.encoders.composite import Composite, Empty, Padded
 from coordnet.encoders.fourier import BasicFourier, GaussianFourierFeatures, PositionalEncoding
+from coordnet.encoders.hashgrid import TCNN_NAMES, HashGrid
 from coordnet.encoders.identity import Identity
 from coordnet.encoders.oneblob import OneBlob
 from coordnet.encoders.spherical import SphericalHarmonics
 from coordnet.encoders.triangle_wave import TriangleWave
 from coordnet.ops.hashgrid_reference import next_multiple
+from coordnet.renamed import names_in_message
 from coordnet.validation import check_count, check_seed
-from coordnet.encoders.hashgrid import TCNN_NAMES, HashGrid
 
 ConfigLike = Union[Mapping[str, Any], str, "os.PathLike[str]"]
 
@@ -192,7 +192,6 @@ def _check_keys(ctx: _Context, cfg: Mapping[str, Any], nested: bool) -> None:
 def alignment(module: nn.Module) -> int:
     """The output alignment tiny-cuda-nn requires of an encoding: ``n_features_per_level`` for a
     grid, the lcm over the nested encodings of a composite, 1 otherwise."""
-
     if isinstance(module, HashGrid):
         return module.num_features_per_level
     if isinstance(module, Padded):
@@ -209,7 +208,6 @@ def tcnn_pad(module: nn.Module, n: int) -> nn.Module:
     every other encoding at the back with ones; a concatenating composite pads its last nested
     encoding, a reducing one each nested encoding. ``n = 0`` returns ``module`` itself.
     """
-
     if n == 0:
         return module
     if isinstance(module, Composite):
@@ -233,7 +231,6 @@ def tcnn_pad(module: nn.Module, n: int) -> nn.Module:
 
 
 def _grid(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
-
     default_type = {"TiledGrid": "Tiled", "DenseGrid": "Dense"}.get(ctx.otype, "Hash")
     if isinstance(cfg.get("type"), str) and cfg["type"].strip().lower() == "tile":  # tiny-cuda-nn's alias
         cfg = {**cfg, "type": "Tiled"}
@@ -388,7 +385,6 @@ MAX_NESTING = 64
 
 #: coordnet's argument names -> the tiny-cuda-nn config keys they are read from.
 _TCNN_KEYS = {**{new: old for old, new in TCNN_NAMES.items()}, "num_bins": "n_bins", "num_frequencies": "n_frequencies"}
-_TCNN_KEY_PATTERN = re.compile(r"\b(" + "|".join(_TCNN_KEYS) + r")\b")
 
 
 def _config_names(otype: str, message: str) -> str:
@@ -396,7 +392,7 @@ def _config_names(otype: str, message: str) -> str:
     (tiny-cuda-nn otypes only: coordnet's own otypes take the constructors' names)."""
     if otype not in TCNN_OTYPES:
         return message
-    return _TCNN_KEY_PATTERN.sub(lambda m: _TCNN_KEYS[m.group(1)], message)
+    return names_in_message(message, _TCNN_KEYS)
 
 
 def _build(cfg: Mapping[str, Any], n_dims: int, ctx: _Context, nested: bool) -> nn.Module:

@@ -36,7 +36,6 @@ their keys.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Mapping, Optional, Tuple
 
@@ -58,6 +57,7 @@ from coordnet.nets.gaussian import GaussianMLP
 from coordnet.nets.mlp import ReluMLP
 from coordnet.nets.siren import Siren
 from coordnet.nets.wire import WireMLP
+from coordnet.renamed import names_in_message
 
 #: Value kinds a key can take: ``"int"``, ``"float"`` (ints accepted), ``"bool"``
 #: (``true``/``false``), ``"str"``, or ``"bool|str"`` (``true``/``false`` or a word).
@@ -112,10 +112,7 @@ class Preset:
 
     def spec_names(self, message: str) -> str:
         """A constructor's error ``message`` with its argument names replaced by this preset's spec keys."""
-        renamed = {p.arg: p.name for p in self.params if p.arg}
-        if not renamed:
-            return message
-        return re.sub(r"\b(" + "|".join(renamed) + r")\b", lambda m: renamed[m.group(1)], message)
+        return names_in_message(message, {p.arg: p.name for p in self.params if p.arg})
 
     def resolve(self, key: str) -> Optional[Tuple[str, ...]]:
         """Canonical keys set by ``key`` (itself or an alias), or ``None`` if unknown."""
