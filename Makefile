@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 SOURCES := setup.py pyproject.toml $(shell find csrc -type f 2>/dev/null)
 
-.PHONY: setup demo test test-all bench clean gpu-check gpu-tancik tancik-data
+.PHONY: setup lint demo test test-all bench clean gpu-check gpu-tancik tancik-data
 
 setup: $(VENV)/.installed
 
@@ -27,8 +27,8 @@ $(VENV)/.installed: $(VENV)/.venv-created $(SOURCES)
 
 # Real code of other projects, for the equivalence tests (pure Python, no torch pulled),
 # tensorboard and ray for the logging and sweep tests, import-linter for the layer contracts
-# (their dependencies do not include torch).
-TEST_EXTRAS_DEPS := tensorboard==2.21.0 ray==2.60.0 import-linter==2.16
+# (their dependencies do not include torch), ruff and mypy for lint, format and types.
+TEST_EXTRAS_DEPS := tensorboard==2.21.0 ray==2.60.0 import-linter==2.16 ruff==0.17.6 mypy==2.4.1
 TEST_EXTRAS := nerfstudio==1.1.5 viser==0.2.7 jaxtyping==0.3.11 rich==15.0.0 msgspec==0.22.0 websockets==17.4
 
 $(VENV)/.test-extras: $(VENV)/.installed
@@ -41,12 +41,15 @@ demo: setup
 	rm -rf out/demo
 	$(BIN)/coordnet compare --quiet --out out/demo
 
-test: setup $(VENV)/.test-extras
+lint: setup $(VENV)/.test-extras
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+
+test: lint
 	$(BIN)/python -m pytest -q
 
-test-all: setup $(VENV)/.test-extras
-	$(BIN)/lint-imports --no-cache
+test-all: lint
 	$(BIN)/python -m pytest -q -m "slow or not slow"
 
 bench: setup

@@ -11,6 +11,7 @@ Environment switches:
   COORDNET_NO_CUDA=1        build the CPU kernels only, even with a CUDA toolkit
   TORCH_CUDA_ARCH_LIST      CUDA architectures (read by torch's build helpers)
 """
+
 import glob
 import os
 import sys
@@ -27,8 +28,11 @@ def _extension():
         import torch
         from torch.utils import cpp_extension
     except ImportError:
-        print("coordnet: torch is not importable at build time; building without coordnet._C "
-              "(use pip install --no-build-isolation)", file=sys.stderr)
+        print(
+            "coordnet: torch is not importable at build time; building without coordnet._C "
+            "(use pip install --no-build-isolation)",
+            file=sys.stderr,
+        )
         return [], {}
 
     sources = ["csrc/ops.cpp"] + sorted(glob.glob("csrc/cpu/*.cpp"))

@@ -1,4 +1,5 @@
 """Atomic file writes: a temporary file in the destination folder, then ``os.replace``."""
+
 from __future__ import annotations
 
 import contextlib
@@ -26,10 +27,14 @@ def atomic_path(path: str) -> Iterator[str]:
     on failure it is removed and ``path`` is left as it was."""
     directory = os.path.dirname(os.path.abspath(path)) or "."
     os.makedirs(directory, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=TEMPORARY_PREFIX, suffix=os.path.splitext(path)[1])
+    fd, temporary = tempfile.mkstemp(
+        dir=directory, prefix=TEMPORARY_PREFIX, suffix=os.path.splitext(path)[1]
+    )
     os.close(fd)
     try:
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 would make the outputs private to their owner
+        os.chmod(
+            temporary, 0o666 & ~_umask()
+        )  # mkstemp's 0600 would make the outputs private to their owner
         yield temporary
         with open(temporary, "rb") as handle:  # the data reaches the disk before the rename
             os.fsync(handle.fileno())

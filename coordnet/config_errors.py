@@ -6,6 +6,7 @@ Every message has the form ``"<source> <where>: <problem>"``: ``source`` names w
 ``where`` the path of the bad key inside it (``part 'gauss'``, ``encoding.nested[1]
 (HashGrid)``, ``key 'models[0].grid.scale'``), so that one line says what to fix and where.
 """
+
 from __future__ import annotations
 
 from typing import NoReturn, Sequence, Union

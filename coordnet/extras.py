@@ -1,4 +1,5 @@
 """Optional dependencies (the package's extras) and the one-line error naming the extra to install."""
+
 from __future__ import annotations
 
 import importlib

@@ -5,6 +5,7 @@ Jobs (a fit, a render, a resize of an image) add up what they are about to alloc
 when it exceeds :func:`memory_limit` (the machine's physical memory), instead of failing
 later with the allocator's raw message or being killed by the operating system.
 """
+
 from __future__ import annotations
 
 import os
@@ -61,8 +62,17 @@ def check_budget(what: str, nbytes: float, details: str = "", limit: Optional[in
         return
     source = f"${LIMIT_VARIABLE}" if os.environ.get(LIMIT_VARIABLE) else "this machine's memory"
     breakdown = f" ({details})" if details else ""
-    raise MemoryBudgetError(f"{what} needs about {format_bytes(nbytes)}{breakdown}, more than {source} "
-                            f"({format_bytes(limit)})")
+    raise MemoryBudgetError(
+        f"{what} needs about {format_bytes(nbytes)}{breakdown}, more than {source} "
+        f"({format_bytes(limit)})"
+    )
 
 
-__all__ = ["LIMIT_VARIABLE", "MemoryBudgetError", "check_budget", "format_bytes", "memory_limit", "physical_memory"]
+__all__ = [
+    "LIMIT_VARIABLE",
+    "MemoryBudgetError",
+    "check_budget",
+    "format_bytes",
+    "memory_limit",
+    "physical_memory",
+]

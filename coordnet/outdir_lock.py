@@ -16,6 +16,7 @@ while such children live on (descriptors are also closed on ``exec``).
 The lock is advisory and local: processes that do not take it, or folders on network file
 systems without ``flock`` support, are not protected.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -117,10 +118,14 @@ def acquire(folder: str, command: Optional[str] = None) -> str:
                     f"output folder {folder!r} is in use by {holder}; wait for it to finish or choose another folder"
                 ) from None
         try:
-            _write_holder(fd, command or " ".join([os.path.basename(sys.argv[0] or "python"), *sys.argv[1:]]))
+            _write_holder(
+                fd, command or " ".join([os.path.basename(sys.argv[0] or "python"), *sys.argv[1:]])
+            )
         except OSError as error:
             os.close(fd)
-            raise OSError(error.errno, f"output folder {folder!r} is not writable ({error.strerror})") from None
+            raise OSError(
+                error.errno, f"output folder {folder!r} is not writable ({error.strerror})"
+            ) from None
         _held[key] = [fd, 1]
         return key
 
@@ -153,4 +158,11 @@ def is_locked_here(folder: str) -> bool:
         return os.path.realpath(folder) in _held
 
 
-__all__ = ["LOCK_NAME", "OutputFolderBusyError", "acquire", "is_locked_here", "output_folder_lock", "release"]
+__all__ = [
+    "LOCK_NAME",
+    "OutputFolderBusyError",
+    "acquire",
+    "is_locked_here",
+    "output_folder_lock",
+    "release",
+]

@@ -1,4 +1,5 @@
 """Renamed keyword arguments: the old name keeps working for one release with a ``DeprecationWarning``."""
+
 from __future__ import annotations
 
 import re
@@ -6,7 +7,9 @@ import warnings
 from typing import Any, Dict, Mapping
 
 
-def rename_kwargs(owner: str, kwargs: Dict[str, Any], renames: Mapping[str, str], stacklevel: int = 3) -> Dict[str, Any]:
+def rename_kwargs(
+    owner: str, kwargs: Dict[str, Any], renames: Mapping[str, str], stacklevel: int = 3
+) -> Dict[str, Any]:
     """``kwargs`` with each old name in ``renames`` (old -> new) replaced by its new name.
 
     Every old name found warns (``DeprecationWarning`` naming ``owner``, the old and the new name);
@@ -19,14 +22,23 @@ def rename_kwargs(owner: str, kwargs: Dict[str, Any], renames: Mapping[str, str]
             continue
         if new in out:
             raise TypeError(f"{owner}: got both {old}= (deprecated) and {new}=; pass only {new}=")
-        warnings.warn(f"{owner}: keyword {old}= is deprecated, use {new}=", DeprecationWarning,
-                      stacklevel=stacklevel)
+        warnings.warn(
+            f"{owner}: keyword {old}= is deprecated, use {new}=",
+            DeprecationWarning,
+            stacklevel=stacklevel,
+        )
         out[new] = out.pop(old)
     return out
 
 
-def renamed_kwargs(owner: str, deprecated: Mapping[str, Any], renames: Mapping[str, str], given: Mapping[str, Any],
-                   defaults: Mapping[str, Any], stacklevel: int = 4) -> Dict[str, Any]:
+def renamed_kwargs(
+    owner: str,
+    deprecated: Mapping[str, Any],
+    renames: Mapping[str, str],
+    given: Mapping[str, Any],
+    defaults: Mapping[str, Any],
+    stacklevel: int = 4,
+) -> Dict[str, Any]:
     """The values of the new keywords of a constructor that collects stray keywords in ``**deprecated``.
 
     ``given`` maps each new name to what it received, ``defaults`` to its default, ``renames``
@@ -48,10 +60,14 @@ def renamed_kwargs(owner: str, deprecated: Mapping[str, Any], renames: Mapping[s
     return values
 
 
-def renamed_kwarg(owner: str, deprecated: Mapping[str, Any], old: str, new: str, value: Any, default: Any) -> Any:
+def renamed_kwarg(
+    owner: str, deprecated: Mapping[str, Any], old: str, new: str, value: Any, default: Any
+) -> Any:
     """:func:`renamed_kwargs` for one renamed keyword: the value of ``new`` (``value`` as received,
     ``default`` its default), or that of ``old`` in ``deprecated`` with a ``DeprecationWarning``."""
-    return renamed_kwargs(owner, deprecated, {old: new}, {new: value}, {new: default}, stacklevel=5)[new]
+    return renamed_kwargs(
+        owner, deprecated, {old: new}, {new: value}, {new: default}, stacklevel=5
+    )[new]
 
 
 class renamed_attribute:
@@ -65,7 +81,11 @@ class renamed_attribute:
         self.old, self.new = old, new
 
     def _warn(self, owner: type) -> None:
-        warnings.warn(f"{owner.__name__}.{self.old} is deprecated, use .{self.new}", DeprecationWarning, stacklevel=3)
+        warnings.warn(
+            f"{owner.__name__}.{self.old} is deprecated, use .{self.new}",
+            DeprecationWarning,
+            stacklevel=3,
+        )
 
     def __get__(self, instance: Any, owner: type) -> Any:
         if instance is None:

@@ -5,13 +5,16 @@ so callers catching either see it) for a value of the wrong kind (a string, a fl
 integer is meant; ``bool`` is never a number here) and ``ValueError`` for one out of range,
 never ``OverflowError``: a huge integer or an infinite float is reported as out of range.
 """
+
 from __future__ import annotations
 
 import math
 import numbers
 from typing import Optional, Sequence
 
-SEED_MAX = 2**63 - 1  # torch.Generator.manual_seed takes seeds in [-2^63, 2^64); one sign keeps them simple
+SEED_MAX = (
+    2**63 - 1
+)  # torch.Generator.manual_seed takes seeds in [-2^63, 2^64); one sign keeps them simple
 FLOAT32_MAX = 3.4028234663852886e38
 
 
@@ -32,8 +35,13 @@ def _short(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def check_int(name: str, value: int, minimum: Optional[int] = None, maximum: Optional[int] = None,
-              why: Optional[str] = None) -> int:
+def check_int(
+    name: str,
+    value: int,
+    minimum: Optional[int] = None,
+    maximum: Optional[int] = None,
+    why: Optional[str] = None,
+) -> int:
     """``int(value)`` if it is an integer (not a bool, not a float) in ``[minimum, maximum]``
     (either bound optional); ``ArgumentTypeError`` for another type, ``ValueError`` out of range, both
     naming ``name``. ``why`` explains the upper bound in the message."""
@@ -49,8 +57,13 @@ def check_int(name: str, value: int, minimum: Optional[int] = None, maximum: Opt
     return value
 
 
-def check_count(name: str, value: int, minimum: int = 1, maximum: Optional[int] = None,
-                why: Optional[str] = None) -> int:
+def check_count(
+    name: str,
+    value: int,
+    minimum: int = 1,
+    maximum: Optional[int] = None,
+    why: Optional[str] = None,
+) -> int:
     """``value`` if it is an integer in ``[minimum, maximum]``, else ``ValueError`` naming ``name``
     (``TypeError`` for a non-integer: a bool, a float, a string)."""
     return check_int(name, value, minimum, maximum, why)
@@ -65,7 +78,9 @@ def check_real(name: str, value: float) -> float:
     """``float(value)`` if ``value`` is a finite real number (not a bool), else ``TypeError`` /
     ``ValueError`` naming ``name``."""
     if not _is_real(value):
-        raise ArgumentTypeError(f"{name} must be a number, got {type(value).__name__} {_short(value)}")
+        raise ArgumentTypeError(
+            f"{name} must be a number, got {type(value).__name__} {_short(value)}"
+        )
     try:
         result = float(value)
     except OverflowError:  # an int beyond float range
@@ -75,8 +90,15 @@ def check_real(name: str, value: float) -> float:
     return result
 
 
-def check_interval(name: str, value: float, low: Optional[float] = None, high: Optional[float] = None,
-                   low_open: bool = False, high_open: bool = False, why: Optional[str] = None) -> float:
+def check_interval(
+    name: str,
+    value: float,
+    low: Optional[float] = None,
+    high: Optional[float] = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    why: Optional[str] = None,
+) -> float:
     """``float(value)`` if it is a finite number in the interval from ``low`` to ``high`` (either
     optional; ``*_open`` excludes the end), else ``TypeError`` / ``ValueError`` naming ``name``."""
     result = check_real(name, value)
@@ -91,7 +113,9 @@ def check_interval(name: str, value: float, low: Optional[float] = None, high: O
     return result
 
 
-def check_positive(name: str, value: float, maximum: Optional[float] = None, why: Optional[str] = None) -> float:
+def check_positive(
+    name: str, value: float, maximum: Optional[float] = None, why: Optional[str] = None
+) -> float:
     """``float(value)`` if it is a positive finite number (at most ``maximum`` if given), else
     ``ValueError`` naming ``name`` (``TypeError`` for a non-number)."""
     if not _is_real(value):
@@ -115,12 +139,16 @@ def check_choice(name: str, value: str, choices: Sequence[str]) -> str:
     except TypeError:  # unhashable
         known = False
     if not known:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {_short(value)}")
+        raise ValueError(
+            f"{name} must be one of {', '.join(map(repr, choices))}, got {_short(value)}"
+        )
     return value
 
 
 def check_bool(name: str, value: bool) -> bool:
     """``value`` if it is a bool, else ``TypeError`` naming ``name``."""
     if not isinstance(value, bool):
-        raise ArgumentTypeError(f"{name} must be True or False, got {type(value).__name__} {_short(value)}")
+        raise ArgumentTypeError(
+            f"{name} must be True or False, got {type(value).__name__} {_short(value)}"
+        )
     return value

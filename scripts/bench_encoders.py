@@ -28,6 +28,7 @@ Usage: python scripts/bench_encoders.py [--sizes 1,256,4096,65536,262144] [--no-
        python scripts/bench_encoders.py --section hashgrid [--hash-sizes 262144]
        python scripts/bench_encoders.py --device cuda --json bench_encoders.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +41,8 @@ import torch.utils.benchmark as benchmark
 
 from coordnet import ops
 from coordnet.atomic import write_json
-from coordnet.ops import fourier_features, hashgrid_encode, hashgrid_reference
 from coordnet.encoders import GaussianFourierFeatures, HashGrid
+from coordnet.ops import fourier_features, hashgrid_encode, hashgrid_reference
 
 #: Where the benchmark runs (set by main): "cpu" or "cuda".
 DEVICE = "cpu"
@@ -98,7 +99,9 @@ def seconds(fn: Callable[[], object], min_run_time: float) -> float:
     return timer.blocked_autorange(min_run_time=min_run_time).median
 
 
-def forward_backward(encode: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, grad: torch.Tensor):
+def forward_backward(
+    encode: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, grad: torch.Tensor
+):
     def run():
         x.grad = None
         encode(x).backward(grad)
@@ -114,13 +117,17 @@ def forward(encode: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor):
     return run
 
 
-def bench_case(n: int, d: int, m: int, use_compile: bool, min_run_time: float,
-               bandwidth: float = 0.0) -> Dict[str, float]:
+def bench_case(
+    n: int, d: int, m: int, use_compile: bool, min_run_time: float, bandwidth: float = 0.0
+) -> Dict[str, float]:
     B = GaussianFourierFeatures(d, m, sigma=10.0).B.to(DEVICE)
     x = torch.rand(n, d, device=DEVICE, requires_grad=True)
     grad = torch.randn(n, 2 * m, device=DEVICE)
     z = (2 * math.pi) * (x.detach() @ B.T)
-    candidates = {"reference": lambda x: reference_encoding(x, B), "coordnet": lambda x: fourier_features(x, B)}
+    candidates = {
+        "reference": lambda x: reference_encoding(x, B),
+        "coordnet": lambda x: fourier_features(x, B),
+    }
     row: Dict[str, float] = {"n": n, "d": d, "m": m}
     for name, encode in candidates.items():
         row[f"{name}_fwd"] = seconds(forward(encode, x), min_run_time)
@@ -140,17 +147,35 @@ def bench_case(n: int, d: int, m: int, use_compile: bool, min_run_time: float,
     return row
 
 
-def bench_hashgrid_case(n: int, use_compile: bool, min_run_time: float, bandwidth: float = 0.0,
-                        param_dtype: torch.dtype = torch.float32) -> Dict[str, float]:
-    grid = HashGrid(3, n_levels=16, n_features_per_level=2, log2_hashmap_size=19, base_resolution=16,
-                    per_level_scale=2.0, param_dtype=param_dtype)
+def bench_hashgrid_case(
+    n: int,
+    use_compile: bool,
+    min_run_time: float,
+    bandwidth: float = 0.0,
+    param_dtype: torch.dtype = torch.float32,
+) -> Dict[str, float]:
+    grid = HashGrid(
+        3,
+        n_levels=16,
+        n_features_per_level=2,
+        log2_hashmap_size=19,
+        base_resolution=16,
+        per_level_scale=2.0,
+        param_dtype=param_dtype,
+    )
     levels = grid.levels
     table = grid.table.detach().clone().to(DEVICE).requires_grad_()
     x = torch.rand(n, 3, device=DEVICE)
     grad = torch.randn(n, grid.out_dim, device=DEVICE)
-    row: Dict[str, float] = {"section": "hashgrid", "n": n, "d": 3, "levels": levels.n_levels,
-                             "features": levels.n_features_per_level, "params": levels.n_params,
-                             "param_dtype": str(param_dtype).replace("torch.", "")}
+    row: Dict[str, float] = {
+        "section": "hashgrid",
+        "n": n,
+        "d": 3,
+        "levels": levels.n_levels,
+        "features": levels.n_features_per_level,
+        "params": levels.n_params,
+        "param_dtype": str(param_dtype).replace("torch.", ""),
+    }
 
     def reference(t: torch.Tensor) -> torch.Tensor:  # the pure-PyTorch path upcasts half tables
         return hashgrid_reference(x, t.float(), levels, "linear")
@@ -170,7 +195,9 @@ def bench_hashgrid_case(n: int, use_compile: bool, min_run_time: float, bandwidt
         row["bytes_fwdbwd"] = 4 * (2 * n * 3 + 2 * n * grid.out_dim) + 2 * table_bytes
         row["floor_mem_fwdbwd"] = row["bytes_fwdbwd"] / bandwidth
     for name, encode in candidates.items():
-        if not (name == "compiled" and DEVICE == "cuda"):  # on CUDA only fwd+bwd (the target): one compile
+        if not (
+            name == "compiled" and DEVICE == "cuda"
+        ):  # on CUDA only fwd+bwd (the target): one compile
             row[f"{name}_fwd"] = seconds(forward(encode, table), min_run_time)
         train = training if name == "compiled" else encode
         row[f"{name}_fwdbwd"] = seconds(forward_backward(train, table, grad), min_run_time)
@@ -192,7 +219,9 @@ def check_targets(section: str, row: Dict[str, float]) -> List[str]:
         met = value >= threshold if comparison == ">=" else value <= threshold
         row[f"target {key} {comparison} {threshold:g}"] = bool(met)
         row[key] = value
-        lines.append(f"    target {key} {comparison} {threshold:g}: {value:6.2f}  {'met' if met else 'NOT met'}")
+        lines.append(
+            f"    target {key} {comparison} {threshold:g}: {value:6.2f}  {'met' if met else 'NOT met'}"
+        )
     return lines
 
 
@@ -205,8 +234,10 @@ def print_hashgrid_row(row: Dict[str, float], use_compile: bool) -> None:
             f"ref/coordnet {row[f'reference_{phase}'] / ours:6.2f}x"
         )
         if use_compile and f"compiled_{phase}" in row:
-            text += (f"  compiled {row['compiled_' + phase] * 1e3:9.1f} ms  "
-                     f"compiled/coordnet {row[f'compiled_{phase}'] / ours:6.2f}x")
+            text += (
+                f"  compiled {row['compiled_' + phase] * 1e3:9.1f} ms  "
+                f"compiled/coordnet {row[f'compiled_{phase}'] / ours:6.2f}x"
+            )
         if phase == "fwdbwd" and "floor_mem_fwdbwd" in row:
             text += f"  mem floor {row['floor_mem_fwdbwd'] * 1e3:8.3f} ms  coordnet/floor {ours / row['floor_mem_fwdbwd']:5.2f}"
         print(text, flush=True)
@@ -237,26 +268,51 @@ def print_row(row: Dict[str, float], use_compile: bool) -> None:
 
 
 def main(argv: List[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to run and time")
-    parser.add_argument("--sizes", default=None,
-                        help="comma-separated N values (default 1,64,1024,16384,262144; cuda: 2^20, 2^22)")
-    parser.add_argument("--dims", default=None, help="comma-separated d values (default 2,3; cuda: 3)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--device", choices=("cpu", "cuda"), default="cpu", help="where to run and time"
+    )
+    parser.add_argument(
+        "--sizes",
+        default=None,
+        help="comma-separated N values (default 1,64,1024,16384,262144; cuda: 2^20, 2^22)",
+    )
+    parser.add_argument(
+        "--dims", default=None, help="comma-separated d values (default 2,3; cuda: 3)"
+    )
     parser.add_argument("--frequencies", type=int, default=256, help="M")
-    parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile reference (b)")
-    parser.add_argument("--min-run-time", type=float, default=1.0, help="seconds of timing per measurement")
-    parser.add_argument("--section", choices=("all", "fourier", "hashgrid"), default="all",
-                        help="which encoders to time")
-    parser.add_argument("--hash-sizes", default=None,
-                        help="comma-separated N of the hash grid section (default 262144; cuda: 2^22)")
-    parser.add_argument("--json", help="also write the rows to this JSON file (rewritten after every row)")
+    parser.add_argument(
+        "--no-compile", action="store_true", help="skip the torch.compile reference (b)"
+    )
+    parser.add_argument(
+        "--min-run-time", type=float, default=1.0, help="seconds of timing per measurement"
+    )
+    parser.add_argument(
+        "--section",
+        choices=("all", "fourier", "hashgrid"),
+        default="all",
+        help="which encoders to time",
+    )
+    parser.add_argument(
+        "--hash-sizes",
+        default=None,
+        help="comma-separated N of the hash grid section (default 262144; cuda: 2^22)",
+    )
+    parser.add_argument(
+        "--json", help="also write the rows to this JSON file (rewritten after every row)"
+    )
     args = parser.parse_args(argv)
     global DEVICE
     DEVICE = args.device
     cuda = DEVICE == "cuda"
     if cuda and not torch.cuda.is_available():
-        print("bench_encoders.py: error: --device cuda but no CUDA device is available "
-              "(torch.cuda.is_available() is False)", file=sys.stderr)
+        print(
+            "bench_encoders.py: error: --device cuda but no CUDA device is available "
+            "(torch.cuda.is_available() is False)",
+            file=sys.stderr,
+        )
         return 2
     sizes = args.sizes or ("1048576,4194304" if cuda else "1,64,1024,16384,262144")
     dims = args.dims or ("3" if cuda else "2,3")
@@ -264,12 +320,18 @@ def main(argv: List[str]) -> int:
     if cuda:
         torch.backends.cuda.matmul.allow_tf32 = False  # the reference's x Bᵀ stays float32
         bandwidth = copy_bandwidth(args.min_run_time)
-        print(f"torch {torch.__version__}, {torch.cuda.get_device_name()}, backend {ops.backend('cuda')}, "
-              f"device-to-device copy {bandwidth / 1e9:.0f} GB/s", flush=True)
+        print(
+            f"torch {torch.__version__}, {torch.cuda.get_device_name()}, backend {ops.backend('cuda')}, "
+            f"device-to-device copy {bandwidth / 1e9:.0f} GB/s",
+            flush=True,
+        )
     else:
         bandwidth = 0.0
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, backend {ops.backend('cpu')}, "
-              f"CPU capability {torch.backends.cpu.get_cpu_capability()}", flush=True)
+        print(
+            f"torch {torch.__version__}, {torch.get_num_threads()} threads, backend {ops.backend('cpu')}, "
+            f"CPU capability {torch.backends.cpu.get_cpu_capability()}",
+            flush=True,
+        )
     rows: List[Dict[str, object]] = []
 
     def keep(row: Dict[str, object]) -> None:
@@ -282,13 +344,17 @@ def main(argv: List[str]) -> int:
     if args.section in ("all", "fourier"):
         for d in (int(v) for v in dims.split(",")):
             for n in (int(v) for v in sizes.split(",")):
-                row = bench_case(n, d, args.frequencies, not args.no_compile, args.min_run_time, bandwidth)
+                row = bench_case(
+                    n, d, args.frequencies, not args.no_compile, args.min_run_time, bandwidth
+                )
                 print_row(row, not args.no_compile)
                 keep(row)
     if args.section in ("all", "hashgrid"):
         for param_dtype in (torch.float32, torch.float16) if cuda else (torch.float32,):
             for n in (int(v) for v in hash_sizes.split(",")):
-                row = bench_hashgrid_case(n, not args.no_compile, args.min_run_time, bandwidth, param_dtype)
+                row = bench_hashgrid_case(
+                    n, not args.no_compile, args.min_run_time, bandwidth, param_dtype
+                )
                 print_hashgrid_row(row, not args.no_compile)
                 keep(row)
                 if cuda:

@@ -44,6 +44,7 @@ Usage: python scripts/bench_regions.py [--size 512] [--widths 256,512] [--depth 
        [--repeats 5] [--threads N] [--chunk ROWS] [--no-memory] [--json rows.json]
        python scripts/bench_regions.py --device cuda [--op-rows 4194304] --json rows.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,7 +60,11 @@ import torch
 
 from coordnet import ops
 from coordnet.nets import ReluMLP
-from coordnet.ops.regions_reference import hash_patterns_reference, pack_signs_relu_reference_, unique_patterns_dense
+from coordnet.ops.regions_reference import (
+    hash_patterns_reference,
+    pack_signs_relu_reference_,
+    unique_patterns_dense,
+)
 from coordnet.regions import count_regions, default_chunk
 from coordnet.regions.domain import GridSource
 
@@ -138,7 +143,9 @@ RUNNERS: Dict[str, Callable[[ReluMLP, torch.Tensor, int], int]] = {
 }
 
 
-def best_times(functions: Dict[str, Callable[[], object]], repeats: int) -> Tuple[Dict[str, float], Dict[str, object]]:
+def best_times(
+    functions: Dict[str, Callable[[], object]], repeats: int
+) -> Tuple[Dict[str, float], Dict[str, object]]:
     """Best wall time of each function over ``repeats`` rounds, after one warm-up call each.
 
     Rounds interleave the functions (a, b, c, a, b, c, ...), so that load from other jobs on a
@@ -187,7 +194,9 @@ def copy_bandwidth(repeats: int, nbytes: int = 1 << 30) -> float:
     return 2 * nbytes * 10 / seconds["copy"]
 
 
-def bench_pattern_ops(rows: int, width: int, repeats: int, bandwidth: float, use_compile: bool) -> dict:
+def bench_pattern_ops(
+    rows: int, width: int, repeats: int, bandwidth: float, use_compile: bool
+) -> dict:
     """The pattern ops alone on ``rows`` rows of one layer of ``width`` units: (a) eager reference,
     (b) the reference under torch.compile, (c) coordnet's kernel, (d) the memory floor."""
     torch.manual_seed(0)
@@ -195,12 +204,18 @@ def bench_pattern_ops(rows: int, width: int, repeats: int, bandwidth: float, use
     preact = torch.randn(rows, width, device=DEVICE)
     work = preact.clone()
     packed = torch.zeros(rows, words, dtype=torch.int64, device=DEVICE)
-    row: dict = {"section": "pattern_ops", "rows": rows, "width": width, "copy_bandwidth": bandwidth}
+    row: dict = {
+        "section": "pattern_ops",
+        "rows": rows,
+        "width": width,
+        "copy_bandwidth": bandwidth,
+    }
 
     def pack_with(fn):
         def run():
             work.copy_(preact)  # the same input every call (also timed for every method)
             fn(work, packed, 0, True)
+
         return run
 
     def pack_reference(p, k, offset, relu):
@@ -225,7 +240,9 @@ def bench_pattern_ops(rows: int, width: int, repeats: int, bandwidth: float, use
             row[f"{name}_error"] = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
     for name in candidates:  # subtract the input copy every pack call makes
         if f"pack_{name}_seconds" in row:
-            row[f"pack_{name}_seconds"] = max(row[f"pack_{name}_seconds"] - row["pack_copy_seconds"], 1e-9)
+            row[f"pack_{name}_seconds"] = max(
+                row[f"pack_{name}_seconds"] - row["pack_copy_seconds"], 1e-9
+            )
     # pack: read and write preact (ReLU in place), write the packed words; hash: read words, write hashes.
     row["pack_floor_seconds"] = (2 * rows * width * 4 + rows * words * 8) / bandwidth
     row["hash_floor_seconds"] = (rows * words * 8 + rows * 8) / bandwidth
@@ -278,7 +295,9 @@ def measure_peak(method: str, size: int, width: int, depth: int, chunk: int) -> 
     """Run ``method`` once in this (fresh) process; peak memory above the baseline before the call."""
     net, points = make_problem(size, width, depth)
     runner = RUNNERS[method]
-    runner(net, points[: 2 * chunk].contiguous(), chunk)  # load lazily initialised libraries and pools
+    runner(
+        net, points[: 2 * chunk].contiguous(), chunk
+    )  # load lazily initialised libraries and pools
     reset = _reset_peak()
     baseline_rss = _status("VmRSS")
     baseline_maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -293,9 +312,22 @@ def measure_peak(method: str, size: int, width: int, depth: int, chunk: int) -> 
 
 
 def peak_in_subprocess(method: str, args, width: int, chunk: int) -> dict:
-    command = [sys.executable, os.path.abspath(__file__), "--memory-child", method, "--size", str(args.size),
-               "--widths", str(width), "--depth", str(args.depth), "--chunk", str(chunk),
-               "--threads", str(args.threads)]
+    command = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--memory-child",
+        method,
+        "--size",
+        str(args.size),
+        "--widths",
+        str(width),
+        "--depth",
+        str(args.depth),
+        "--chunk",
+        str(chunk),
+        "--threads",
+        str(args.threads),
+    ]
     env = {**os.environ, **MALLOC_ENV, "OMP_NUM_THREADS": str(args.threads)}
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
@@ -321,12 +353,19 @@ def bench_width(args, width: int) -> dict:
     net, points = make_problem(args.size, width, args.depth)
     chunk = args.chunk or default_chunk(width)
     load_before = load_average()
-    row: dict = {"size": args.size, "n": points.shape[0], "width": width, "depth": args.depth, "chunk": chunk,
-                 "threads": torch.get_num_threads(), "repeats": args.repeats}
+    row: dict = {
+        "size": args.size,
+        "n": points.shape[0],
+        "width": width,
+        "depth": args.depth,
+        "chunk": chunk,
+        "threads": torch.get_num_threads(),
+        "repeats": args.repeats,
+    }
     patterns = reference_forward(net, points, chunk)
     functions = {method: (lambda m=method: RUNNERS[m](net, points, chunk)) for method in METHODS}
     functions["reference_forward"] = lambda: reference_forward(net, points, chunk)
-    functions["reference_unique"] = lambda: unique_patterns_dense(patterns)
+    functions["reference_unique"] = lambda patterns=patterns: unique_patterns_dense(patterns)
     seconds, results = best_times(functions, args.repeats)
     del patterns, functions
     for name, value in seconds.items():
@@ -340,14 +379,20 @@ def bench_width(args, width: int) -> dict:
     if DEVICE == "cuda":
         for method in METHODS:
             row[f"{method}_peak_bytes"] = cuda_peak(lambda m=method: RUNNERS[m](net, points, chunk))
-            row["memory_how"] = "torch.cuda.max_memory_allocated above the allocation before the call"
-        row["coordnet_over_reference_memory"] = row["coordnet_peak_bytes"] / row["reference_peak_bytes"]
+            row["memory_how"] = (
+                "torch.cuda.max_memory_allocated above the allocation before the call"
+            )
+        row["coordnet_over_reference_memory"] = (
+            row["coordnet_peak_bytes"] / row["reference_peak_bytes"]
+        )
     elif not args.no_memory:
         for method in METHODS:
             measured = peak_in_subprocess(method, args, width, chunk)
             row[f"{method}_peak_bytes"] = measured["peak_bytes"]
             row["memory_how"] = measured["how"]
-        row["coordnet_over_reference_memory"] = row["coordnet_peak_bytes"] / row["reference_peak_bytes"]
+        row["coordnet_over_reference_memory"] = (
+            row["coordnet_peak_bytes"] / row["reference_peak_bytes"]
+        )
     return row
 
 
@@ -360,8 +405,12 @@ def format_rows(rows: List[dict]) -> str:
     for r in rows:
         memory = ["-", "-", "-", "-"]
         if "coordnet_peak_bytes" in r:
-            memory = [mib(r["reference_peak_bytes"]), mib(r["coordnet_peak_bytes"]), mib(r["floor_peak_bytes"]),
-                      f"1/{1 / max(r['coordnet_over_reference_memory'], 1e-12):.0f}"]
+            memory = [
+                mib(r["reference_peak_bytes"]),
+                mib(r["coordnet_peak_bytes"]),
+                mib(r["floor_peak_bytes"]),
+                f"1/{1 / max(r['coordnet_over_reference_memory'], 1e-12):.0f}",
+            ]
         lines.append(
             f"| {r['width']} | {r['reference_count']} | {r['coordnet_count']} | {r['reference_seconds'] * 1e3:.0f} ms "
             f"| {r['reference_forward_seconds'] * 1e3:.0f} / {r['reference_unique_seconds'] * 1e3:.0f} ms "
@@ -373,25 +422,46 @@ def format_rows(rows: List[dict]) -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to run and time")
-    parser.add_argument("--size", type=int, default=None, help="grid samples per axis (N = size²; 512, cuda 1024)")
-    parser.add_argument("--op-rows", type=int, default=1 << 22, help="rows of the pattern-op timings (cuda)")
-    parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile references (cuda)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--device", choices=("cpu", "cuda"), default="cpu", help="where to run and time"
+    )
+    parser.add_argument(
+        "--size", type=int, default=None, help="grid samples per axis (N = size²; 512, cuda 1024)"
+    )
+    parser.add_argument(
+        "--op-rows", type=int, default=1 << 22, help="rows of the pattern-op timings (cuda)"
+    )
+    parser.add_argument(
+        "--no-compile", action="store_true", help="skip the torch.compile references (cuda)"
+    )
     parser.add_argument("--widths", default="256,512", help="comma-separated hidden widths")
     parser.add_argument("--depth", type=int, default=4, help="hidden layers")
-    parser.add_argument("--repeats", type=int, default=5, help="timed calls per method (best is kept)")
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch threads")
-    parser.add_argument("--chunk", type=int, default=None, help="rows per chunk [default: coordnet's default]")
-    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="timed calls per method (best is kept)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=torch.get_num_threads(), help="torch threads"
+    )
+    parser.add_argument(
+        "--chunk", type=int, default=None, help="rows per chunk [default: coordnet's default]"
+    )
+    parser.add_argument(
+        "--no-memory", action="store_true", help="skip the peak-memory subprocesses"
+    )
     parser.add_argument("--json", help="also write the rows to this JSON file")
     parser.add_argument("--memory-child", choices=METHODS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     global DEVICE
     DEVICE = args.device
     if DEVICE == "cuda" and not torch.cuda.is_available():
-        print("bench_regions.py: error: --device cuda but no CUDA device is available "
-              "(torch.cuda.is_available() is False)", file=sys.stderr)
+        print(
+            "bench_regions.py: error: --device cuda but no CUDA device is available "
+            "(torch.cuda.is_available() is False)",
+            file=sys.stderr,
+        )
         return 2
     if args.size is None:
         args.size = 1024 if DEVICE == "cuda" else 512
@@ -413,15 +483,22 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(json.dumps(measure_peak(args.memory_child, args.size, widths[0], args.depth, chunk)))
         return 0
 
-    where = torch.cuda.get_device_name() if DEVICE == "cuda" else f"{torch.get_num_threads()} threads"
-    print(f"activation-region counting, {args.size}x{args.size} grid of [0,1]^2, ReluMLP depth {args.depth}, "
-          f"torch {torch.__version__}, {where}, best of {args.repeats}", flush=True)
+    where = (
+        torch.cuda.get_device_name() if DEVICE == "cuda" else f"{torch.get_num_threads()} threads"
+    )
+    print(
+        f"activation-region counting, {args.size}x{args.size} grid of [0,1]^2, ReluMLP depth {args.depth}, "
+        f"torch {torch.__version__}, {where}, best of {args.repeats}",
+        flush=True,
+    )
     rows = []
     if DEVICE == "cuda":
         bandwidth = copy_bandwidth(args.repeats)
         print(f"device-to-device copy {bandwidth / 1e9:.0f} GB/s", flush=True)
         for width in widths:
-            op_row = bench_pattern_ops(args.op_rows, width, args.repeats, bandwidth, not args.no_compile)
+            op_row = bench_pattern_ops(
+                args.op_rows, width, args.repeats, bandwidth, not args.no_compile
+            )
             print("\n".join(pattern_op_lines(op_row)), flush=True)
             rows.append(op_row)
     for width in widths:
@@ -429,19 +506,32 @@ def main(argv: Optional[List[str]] = None) -> int:
         row["device"] = DEVICE
         row["coordnet_over_floor_target_met"] = row["coordnet_over_floor"] <= 1.3
         rows.append(row)
-        print(f"  width {width}: counts (a) {row['reference_count']} (b) {row['coordnet_count']}"
-              f"{'' if row['counts_agree'] else '  MISMATCH'}; (b)/(c) {row['coordnet_over_floor']:.2f}, "
-              f"(a)/(b) {row['reference_over_coordnet']:.1f}", flush=True)
+        print(
+            f"  width {width}: counts (a) {row['reference_count']} (b) {row['coordnet_count']}"
+            f"{'' if row['counts_agree'] else '  MISMATCH'}; (b)/(c) {row['coordnet_over_floor']:.2f}, "
+            f"(a)/(b) {row['reference_over_coordnet']:.1f}",
+            flush=True,
+        )
     print()
     print(format_rows([r for r in rows if "section" not in r]))
     counted = [r for r in rows if "section" not in r]
-    print("(b)/(c) <= 1.3: " + ", ".join(
-        f"width {r['width']} {r['coordnet_over_floor']:.2f} {'met' if r['coordnet_over_floor_target_met'] else 'NOT met'}"
-        for r in counted))
+    print(
+        "(b)/(c) <= 1.3: "
+        + ", ".join(
+            f"width {r['width']} {r['coordnet_over_floor']:.2f} {'met' if r['coordnet_over_floor_target_met'] else 'NOT met'}"
+            for r in counted
+        )
+    )
     if DEVICE == "cuda" or not args.no_memory:
-        how = "" if DEVICE == "cuda" else ", fresh subprocess per method, glibc mmap threshold 128 KiB"
+        how = (
+            ""
+            if DEVICE == "cuda"
+            else ", fresh subprocess per method, glibc mmap threshold 128 KiB"
+        )
         print(f"peak memory: {counted[0]['memory_how']}{how}")
-    print("targets: (b)/(c) <= 1.3, peak (b) <= 1/8 of peak (a); the machine may be shared (load = 1-min average)")
+    print(
+        "targets: (b)/(c) <= 1.3, peak (b) <= 1/8 of peak (a); the machine may be shared (load = 1-min average)"
+    )
     if args.json:
         from coordnet.atomic import write_json
 

@@ -8,6 +8,7 @@ setup.py, compiled with ninja for ``TORCH_CUDA_ARCH_LIST``, and the library copi
 
 Usage: python scripts/build_extension_inplace.py [--no-cuda] [--target PATH]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,15 +23,21 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def main(argv: list) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--no-cuda", action="store_true", help="CPU kernels only")
     parser.add_argument("--target", help="where the library goes (default coordnet/_C<EXT_SUFFIX>)")
     args = parser.parse_args(argv)
     import torch
     from torch.utils import cpp_extension
 
-    with_cuda = not args.no_cuda and torch.version.cuda is not None and cpp_extension.CUDA_HOME is not None
-    sources = [os.path.join(ROOT, "csrc", "ops.cpp")] + sorted(glob.glob(os.path.join(ROOT, "csrc", "cpu", "*.cpp")))
+    with_cuda = (
+        not args.no_cuda and torch.version.cuda is not None and cpp_extension.CUDA_HOME is not None
+    )
+    sources = [os.path.join(ROOT, "csrc", "ops.cpp")] + sorted(
+        glob.glob(os.path.join(ROOT, "csrc", "cpu", "*.cpp"))
+    )
     macros = []
     if with_cuda:
         sources += sorted(glob.glob(os.path.join(ROOT, "csrc", "cuda", "*.cu")))
@@ -50,7 +57,9 @@ def main(argv: list) -> int:
         verbose=True,
     )
     built = os.path.join(build, "_C.so")
-    target = args.target or os.path.join(ROOT, "coordnet", "_C" + sysconfig.get_config_var("EXT_SUFFIX"))
+    target = args.target or os.path.join(
+        ROOT, "coordnet", "_C" + sysconfig.get_config_var("EXT_SUFFIX")
+    )
     shutil.copyfile(built, target + ".tmp")
     os.replace(target + ".tmp", target)
     print(f"built {target} (CUDA kernels: {with_cuda})")

@@ -29,6 +29,7 @@ setting), ``heldout_target.png``, ``heldout_prediction.png``, ``heldout_side_by_
 view 23.9 dB PSNR (untrained 9.7 dB), a training view 29.0 dB, 113 s of training (35 s of CPU
 time).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,9 +45,9 @@ from torch import Tensor, nn
 
 from coordnet.atomic import write_json
 from coordnet.encoders import SphericalHarmonics
-from coordnet.training.metrics import psnr
 from coordnet.nets.tcnn_model import model_from_config, network_from_config
 from coordnet.signals import save_image
+from coordnet.training.metrics import psnr
 
 BOUND = 1.2  # the scene lies in [-BOUND, BOUND]^3; the hash grid sees (p + BOUND) / (2 BOUND)
 BACKGROUND = 1.0
@@ -154,7 +155,9 @@ def render_scene(origins: Tensor, dirs: Tensor) -> Tensor:
     halfway = halfway / halfway.norm(dim=-1, keepdim=True).clamp(min=1e-12)
     specular = (normal * halfway).sum(-1).clamp(min=0.0) ** 24
     shaded = albedo * (0.25 + 0.7 * lambert[:, None]) + 0.35 * specular[:, None]
-    return torch.where(torch.isinf(best)[:, None], torch.full_like(shaded, BACKGROUND), shaded.clamp(0.0, 1.0))
+    return torch.where(
+        torch.isinf(best)[:, None], torch.full_like(shaded, BACKGROUND), shaded.clamp(0.0, 1.0)
+    )
 
 
 def camera_poses(n_views: int) -> Tensor:
@@ -165,9 +168,16 @@ def camera_poses(n_views: int) -> Tensor:
     for i in range(n_views):
         azimuth = i * math.pi * (3.0 - math.sqrt(5.0))
         elevation = math.radians(15.0 + 45.0 * ((0.5 + i * 0.618034) % 1.0))
-        eye = torch.tensor(
-            [math.cos(elevation) * math.cos(azimuth), math.cos(elevation) * math.sin(azimuth), math.sin(elevation)]
-        ) * CAMERA_RADIUS
+        eye = (
+            torch.tensor(
+                [
+                    math.cos(elevation) * math.cos(azimuth),
+                    math.cos(elevation) * math.sin(azimuth),
+                    math.sin(elevation),
+                ]
+            )
+            * CAMERA_RADIUS
+        )
         forward = -eye / eye.norm()
         right = torch.linalg.cross(forward, torch.tensor([0.0, 0.0, 1.0]))
         right = right / right.norm()
@@ -184,7 +194,9 @@ def camera_rays(pose: Tensor, size: int) -> Tuple[Tensor, Tensor]:
     focal = 0.5 * size / math.tan(0.5 * math.radians(FOV_DEGREES))
     centres = torch.arange(size, dtype=torch.float32) + 0.5
     v, u = torch.meshgrid(centres, centres, indexing="ij")
-    local = torch.stack([(u - 0.5 * size) / focal, -(v - 0.5 * size) / focal, -torch.ones_like(u)], dim=-1)
+    local = torch.stack(
+        [(u - 0.5 * size) / focal, -(v - 0.5 * size) / focal, -torch.ones_like(u)], dim=-1
+    )
     dirs = local.reshape(-1, 3) @ pose[:3, :3].T
     dirs = dirs / dirs.norm(dim=-1, keepdim=True)
     return pose[:3, 3].expand_as(dirs).clone(), dirs
@@ -199,7 +211,9 @@ class TinyNeRF(nn.Module):
     def __init__(self, seed: int = 0) -> None:
         super().__init__()
         self.density = model_from_config(DENSITY_CONFIG, 3, 1 + GEOMETRY_FEATURES, seed=seed)
-        self.direction_encoding = SphericalHarmonics(3, 4)  # tiny-cuda-nn convention: input (d + 1) / 2
+        self.direction_encoding = SphericalHarmonics(
+            3, 4
+        )  # tiny-cuda-nn convention: input (d + 1) / 2
         self.colour = network_from_config(
             COLOUR_NETWORK, GEOMETRY_FEATURES + self.direction_encoding.out_dim, 3, seed=seed + 1
         )
@@ -209,36 +223,56 @@ class TinyNeRF(nn.Module):
         ``(R, S)`` and colour ``(R, S, 3)``."""
         unit = ((points + BOUND) / (2 * BOUND)).clamp(0.0, 1.0)
         out = self.density(unit)
-        sigma = torch.exp(out[..., 0].clamp(max=15.0) - 1.0)  # instant-NGP's (truncated) exponential
+        sigma = torch.exp(
+            out[..., 0].clamp(max=15.0) - 1.0
+        )  # instant-NGP's (truncated) exponential
         inside = ((points.abs() <= BOUND).all(-1)).to(sigma.dtype)
         harmonics = self.direction_encoding((dirs + 1.0) / 2.0)  # once per ray
-        features = torch.cat([out[..., 1:], harmonics[:, None, :].expand(*out.shape[:-1], -1)], dim=-1)
+        features = torch.cat(
+            [out[..., 1:], harmonics[:, None, :].expand(*out.shape[:-1], -1)], dim=-1
+        )
         return sigma * inside, self.colour(features)
 
 
-def sample_along_rays(n_rays: int, n_samples: int, stratified: bool, generator: Optional[torch.Generator]) -> Tensor:
+def sample_along_rays(
+    n_rays: int, n_samples: int, stratified: bool, generator: Optional[torch.Generator]
+) -> Tensor:
     """Sample depths ``(n_rays, n_samples)`` in ``[NEAR, FAR]``: one per equal interval, uniformly
     within it (``stratified``) or at its centre."""
-    offsets = torch.rand(n_rays, n_samples, generator=generator) if stratified else torch.full((n_rays, n_samples), 0.5)
+    offsets = (
+        torch.rand(n_rays, n_samples, generator=generator)
+        if stratified
+        else torch.full((n_rays, n_samples), 0.5)
+    )
     return NEAR + (FAR - NEAR) * (torch.arange(n_samples) + offsets) / n_samples
 
 
-def composite(sigma: Tensor, colour: Tensor, depths: Tensor, background: float = BACKGROUND) -> Tuple[Tensor, Tensor]:
+def composite(
+    sigma: Tensor, colour: Tensor, depths: Tensor, background: float = BACKGROUND
+) -> Tuple[Tensor, Tensor]:
     """Emission–absorption quadrature: ``sigma (R, S)``, ``colour (R, S, 3)``, ``depths (R, S)``
     -> pixel colours ``(R, 3)`` over ``background`` and weights ``(R, S)`` (sum ≤ 1). The last
     sample's interval runs to ``FAR``."""
-    deltas = torch.cat([depths[:, 1:] - depths[:, :-1], (FAR - depths[:, -1:]).clamp(min=0.0)], dim=-1)
+    deltas = torch.cat(
+        [depths[:, 1:] - depths[:, :-1], (FAR - depths[:, -1:]).clamp(min=0.0)], dim=-1
+    )
     alpha = 1.0 - torch.exp(-sigma * deltas)
-    transmittance = torch.cumprod(torch.cat([torch.ones_like(alpha[:, :1]), 1.0 - alpha[:, :-1] + 1e-10], -1), -1)
+    transmittance = torch.cumprod(
+        torch.cat([torch.ones_like(alpha[:, :1]), 1.0 - alpha[:, :-1] + 1e-10], -1), -1
+    )
     weights = alpha * transmittance
     rgb = (weights[..., None] * colour).sum(1) + (1.0 - weights.sum(1, keepdim=True)) * background
     return rgb, weights
 
 
 def render_rays(
-    model: TinyNeRF, origins: Tensor, dirs: Tensor, n_samples: int, stratified: bool,
+    model: TinyNeRF,
+    origins: Tensor,
+    dirs: Tensor,
+    n_samples: int,
+    stratified: bool,
     generator: Optional[torch.Generator] = None,
-) -> Tensor:  # fmt: skip
+) -> Tensor:
     """NeRF colours of rays ``(R, 3), (R, 3)`` -> ``(R, 3)``."""
     depths = sample_along_rays(origins.shape[0], n_samples, stratified, generator)
     points = origins[:, None, :] + dirs[:, None, :] * depths[..., None]
@@ -246,10 +280,15 @@ def render_rays(
     return composite(sigma, colour, depths)[0]
 
 
-def render_image(model: TinyNeRF, pose: Tensor, size: int, n_samples: int, chunk: int = 4096) -> Tensor:
+def render_image(
+    model: TinyNeRF, pose: Tensor, size: int, n_samples: int, chunk: int = 4096
+) -> Tensor:
     origins, dirs = camera_rays(pose, size)
     with torch.no_grad():
-        parts = [render_rays(model, o, d, n_samples, False) for o, d in zip(origins.split(chunk), dirs.split(chunk))]
+        parts = [
+            render_rays(model, o, d, n_samples, False)
+            for o, d in zip(origins.split(chunk), dirs.split(chunk))
+        ]
     return torch.cat(parts).reshape(size, size, 3)
 
 
@@ -268,7 +307,14 @@ class NeRFResult:
 
 
 def train(
-    steps: int, views: int, size: int, samples: int, batch: int, lr: float, seed: int, log_every: int = 0
+    steps: int,
+    views: int,
+    size: int,
+    samples: int,
+    batch: int,
+    lr: float,
+    seed: int,
+    log_every: int = 0,
 ) -> NeRFResult:
     """Render the dataset, train the tiny NeRF, evaluate on the held-out first view."""
     torch.manual_seed(seed)
@@ -287,13 +333,17 @@ def train(
     start = time.perf_counter()
     for step in range(1, steps + 1):
         index = torch.randint(0, train_rgb.shape[0], (batch,), generator=generator)
-        prediction = render_rays(model, train_origins[index], train_dirs[index], samples, True, generator)
+        prediction = render_rays(
+            model, train_origins[index], train_dirs[index], samples, True, generator
+        )
         loss = torch.mean((prediction - train_rgb[index]) ** 2)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         if log_every and step % log_every == 0:
-            print(f"step {step:5d}  loss {loss.item():.5f}  train-batch PSNR {-10 * math.log10(loss.item()):.2f} dB")
+            print(
+                f"step {step:5d}  loss {loss.item():.5f}  train-batch PSNR {-10 * math.log10(loss.item()):.2f} dB"
+            )
     seconds = time.perf_counter() - start
     prediction = render_image(model, poses[0], size, samples)
     train_view = render_image(model, poses[1], size, samples)
@@ -312,7 +362,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=300, help="training steps (default 300)")
     parser.add_argument("--out", type=Path, default=Path("out/example_nerf"), help="output folder")
-    parser.add_argument("--views", type=int, default=24, help="rendered views, the first held out (default 24)")
+    parser.add_argument(
+        "--views", type=int, default=24, help="rendered views, the first held out (default 24)"
+    )
     parser.add_argument("--size", type=int, default=32, help="image size in pixels (default 32)")
     parser.add_argument("--samples", type=int, default=48, help="samples per ray (default 48)")
     parser.add_argument("--batch", type=int, default=1024, help="rays per step (default 1024)")
@@ -328,9 +380,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error(f"--lr must be positive, got {args.lr}")
 
     result = train(
-        args.steps, args.views, args.size, args.samples, args.batch, args.lr, args.seed,
+        args.steps,
+        args.views,
+        args.size,
+        args.samples,
+        args.batch,
+        args.lr,
+        args.seed,
         log_every=0 if args.quiet else max(1, args.steps // 10),
-    )  # fmt: skip
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     target, prediction = result.heldout_target, result.heldout_prediction.clamp(0.0, 1.0)
     error = ((prediction - target).abs() * 4.0).clamp(0.0, 1.0)
@@ -346,13 +404,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             "steps": result.steps,
             "seconds": result.seconds,
             "settings": {
-                "views": args.views, "size": args.size, "samples": args.samples, "batch": args.batch,
-                "lr": args.lr, "seed": args.seed, "density_config": DENSITY_CONFIG,
-                "colour_network": COLOUR_NETWORK, "spherical_harmonics_degree": 4,
-                "near": NEAR, "far": FAR, "bound": BOUND,
+                "views": args.views,
+                "size": args.size,
+                "samples": args.samples,
+                "batch": args.batch,
+                "lr": args.lr,
+                "seed": args.seed,
+                "density_config": DENSITY_CONFIG,
+                "colour_network": COLOUR_NETWORK,
+                "spherical_harmonics_degree": 4,
+                "near": NEAR,
+                "far": FAR,
+                "bound": BOUND,
             },
         },
-    )  # fmt: skip
+    )
     print(
         f"held-out view: {result.heldout_psnr:.2f} dB PSNR (untrained {result.initial_heldout_psnr:.2f} dB); "
         f"training view: {result.train_view_psnr:.2f} dB; {result.steps} steps in {result.seconds:.1f} s -> {args.out}"

@@ -8,6 +8,7 @@ the target is met and red where it is not.
 
 Usage: python scripts/plot_gpu_bench.py --encoders bench_encoders.json --regions bench_regions.json --out ratios.png
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,12 +43,23 @@ def bars(encoder_rows: List[dict], region_rows: List[dict]) -> List[Bar]:
             targets = (("reference", 5.0), ("compiled", 1.5))
         for other, target in targets:
             if f"{other}_fwdbwd" in r:
-                out.append((f"{name} {other}/coordnet", r[f"{other}_fwdbwd"] / r["coordnet_fwdbwd"], target, True))
+                out.append(
+                    (
+                        f"{name} {other}/coordnet",
+                        r[f"{other}_fwdbwd"] / r["coordnet_fwdbwd"],
+                        target,
+                        True,
+                    )
+                )
         if "floor_mem_fwdbwd" in r and r.get("section") != "hashgrid":
-            out.append((f"{name} coordnet/floor", r["coordnet_fwdbwd"] / r["floor_mem_fwdbwd"], 2.0, False))
+            out.append(
+                (f"{name} coordnet/floor", r["coordnet_fwdbwd"] / r["floor_mem_fwdbwd"], 2.0, False)
+            )
     for r in region_rows:
         if "coordnet_over_floor" in r:
-            out.append((f"regions w={r['width']} coordnet/forward", r["coordnet_over_floor"], 1.3, False))
+            out.append(
+                (f"regions w={r['width']} coordnet/forward", r["coordnet_over_floor"], 1.3, False)
+            )
     return out
 
 
@@ -60,11 +72,13 @@ def draw(items: List[Bar], path: str, title: str) -> None:
     from coordnet.atomic import write_atomically
 
     fig, ax = plt.subplots(figsize=(9, 0.45 * max(len(items), 2) + 1.2))
-    for i, (label, value, target, higher) in enumerate(items):
+    for i, (_label, value, target, higher) in enumerate(items):
         met = value >= target if higher else value <= target
         ax.barh(i, value, color="tab:green" if met else "tab:red")
         ax.plot([target, target], [i - 0.4, i + 0.4], color="black", linewidth=2)
-        ax.text(value, i, f" {value:.2f} ({'≥' if higher else '≤'} {target:g})", va="center", fontsize=8)
+        ax.text(
+            value, i, f" {value:.2f} ({'≥' if higher else '≤'} {target:g})", va="center", fontsize=8
+        )
     ax.set_yticks(range(len(items)), [label for label, *_ in items], fontsize=8)
     ax.set_xscale("log")
     ax.set_xlabel("ratio (black tick: target)")
@@ -76,11 +90,15 @@ def draw(items: List[Bar], path: str, title: str) -> None:
 
 
 def main(argv: List[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--encoders", help="bench_encoders.py --json output")
     parser.add_argument("--regions", help="bench_regions.py --json output")
     parser.add_argument("--out", required=True, help="PNG to write")
-    parser.add_argument("--title", default="coordnet GPU benchmarks: measured ratios against targets")
+    parser.add_argument(
+        "--title", default="coordnet GPU benchmarks: measured ratios against targets"
+    )
     args = parser.parse_args(argv)
     items = bars(_rows(args.encoders), _rows(args.regions))
     if not items:

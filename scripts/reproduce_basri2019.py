@@ -7,6 +7,7 @@ Usage::
 
 The experiment is defined in :mod:`coordnet.experiments.basri2019`.
 """
+
 import sys
 
 from coordnet.experiments.basri2019 import main

@@ -9,6 +9,7 @@ The earlier flags ``--seeds``, ``--epochs``, ``--pairs``, ``--samples``, ``--exa
 ``--noise-frequencies`` still work (they become ``--set KEY=VALUE``). The experiment is defined in
 :mod:`coordnet.experiments.fridovich2022`.
 """
+
 import sys
 
 from coordnet.experiments.fridovich2022 import main

@@ -9,6 +9,7 @@ Usage::
 ``--budget paper`` needs ``--data`` (the DIV2K test images of Tancik et al.'s data). The experiment
 is defined in :mod:`coordnet.experiments.lazzari2023`.
 """
+
 import sys
 
 from coordnet.experiments.lazzari2023 import main

@@ -6,6 +6,7 @@ Usage::
 
 The experiment is defined in :mod:`coordnet.experiments.rahaman2019`.
 """
+
 import sys
 
 from coordnet.experiments.rahaman2019 import main

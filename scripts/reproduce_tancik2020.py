@@ -9,6 +9,7 @@ The experiment is :mod:`coordnet.experiments.tancik2020` (protocol, budgets, cla
 flags ``--images N``, ``--steps N``, ``--resolution N`` are kept as shorthands for
 ``--set images=N`` etc.; ``--crop`` (the former variance-selected window) is refused.
 """
+
 from __future__ import annotations
 
 import sys

@@ -1,4 +1,5 @@
 """Fixtures shared by the tests; shared helper functions are in helpers.py."""
+
 import pytest
 import torch
 

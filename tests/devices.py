@@ -3,6 +3,7 @@
 ``@on_devices`` adds a ``device`` argument; its ``cuda`` case carries the ``cuda`` marker
 (``pytest -m cuda`` selects it) and is skipped where no GPU or no CUDA kernel is available.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -12,9 +13,12 @@ import coordnet.ops as ops
 
 CUDA_AVAILABLE = torch.cuda.is_available()
 
-_no_cuda = pytest.mark.skipif(not CUDA_AVAILABLE, reason="no CUDA device (torch.cuda.is_available() is False)")
+_no_cuda = pytest.mark.skipif(
+    not CUDA_AVAILABLE, reason="no CUDA device (torch.cuda.is_available() is False)"
+)
 _no_cuda_kernels = pytest.mark.skipif(
-    CUDA_AVAILABLE and not ops.has_cuda_kernels(), reason="coordnet._C was built without its CUDA kernels"
+    CUDA_AVAILABLE and not ops.has_cuda_kernels(),
+    reason="coordnet._C was built without its CUDA kernels",
 )
 
 DEVICES = [

@@ -1,4 +1,5 @@
 """Helpers shared by the op and encoder tests (fixtures live in conftest.py)."""
+
 import math
 
 import pytest
@@ -17,5 +18,6 @@ def phase_tolerance(max_abs_phase: float, dtype: torch.dtype) -> float:
 
 
 requires_extension = pytest.mark.skipif(
-    not ops.extension_available(), reason=f"compiled extension unavailable: {ops.extension_load_error}"
+    not ops.extension_available(),
+    reason=f"compiled extension unavailable: {ops.extension_load_error}",
 )

@@ -6,17 +6,21 @@ images, all of one size and channel count. Writes ``OUT/classifier_spectrum.json
 (:meth:`ClassifierSpectrum.to_dict` plus the class names) and ``OUT/classifier_spectrum.png``
 (mean spectra) and prints the between- and within-class centroids.
 """
+
 from __future__ import annotations
 
 import math
 import os
 import warnings
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 import click
 
 from coordnet.cli.errors import friendly_errors
+
+if TYPE_CHECKING:
+    import torch
 
 RESULTS = "classifier_spectrum.json"
 FIGURE = "classifier_spectrum.png"
@@ -33,7 +37,9 @@ def load_classifier(path: str):
         raise ValueError(f"MODEL {path!r} does not exist or is not a file")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit is deprecated, still the saved-model format
+            warnings.simplefilter(
+                "ignore", DeprecationWarning
+            )  # torch.jit is deprecated, still the saved-model format
             return torch.jit.load(path, map_location="cpu")
     except Exception:  # not a TorchScript archive: try a pickled module
         pass
@@ -42,16 +48,22 @@ def load_classifier(path: str):
         # it runs code from the file, so only load models you trust.
         model = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as error:
-        raise ValueError(f"MODEL {path!r} is neither a TorchScript file nor a torch.save'd module: {error}") from error
+        raise ValueError(
+            f"MODEL {path!r} is neither a TorchScript file nor a torch.save'd module: {error}"
+        ) from error
     if isinstance(model, dict):
-        raise ValueError(f"MODEL {path!r} holds a dict (a state_dict?), not a module: save the full module with "
-                         "torch.save(model, path) or torch.jit.save(torch.jit.script(model), path)")
+        raise ValueError(
+            f"MODEL {path!r} holds a dict (a state_dict?), not a module: save the full module with "
+            "torch.save(model, path) or torch.jit.save(torch.jit.script(model), path)"
+        )
     if not isinstance(model, nn.Module):
         raise ValueError(f"MODEL {path!r} holds a {type(model).__name__}, not an nn.Module")
     return model
 
 
-def load_image_folder(data_dir: str, layout: str = "chw") -> Tuple["torch.Tensor", "torch.Tensor", List[str]]:
+def load_image_folder(
+    data_dir: str, layout: str = "chw"
+) -> Tuple["torch.Tensor", "torch.Tensor", List[str]]:
     """Images of ``DATA_DIR/<class>/*`` as ``(N, C, H, W)`` (``chw``), ``(N, H, W, C)`` (``hwc``) or
     ``(N, H·W·C)`` (``flat``) float32 in [0, 1], labels ``(N,)`` (index of the sorted class names), names."""
     import torch
@@ -63,23 +75,31 @@ def load_image_folder(data_dir: str, layout: str = "chw") -> Tuple["torch.Tensor
         raise ValueError(f"DATA_DIR {data_dir!r} does not exist or is not a folder")
     classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not classes:
-        raise ValueError(f"DATA_DIR {data_dir!r} has no class subfolders (expected DATA_DIR/<class>/<image>)")
+        raise ValueError(
+            f"DATA_DIR {data_dir!r} has no class subfolders (expected DATA_DIR/<class>/<image>)"
+        )
     images, labels, first = [], [], None
     for index, name in enumerate(classes):
         files = sorted(p for p in (root / name).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
-            raise ValueError(f"class folder {str(root / name)!r} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+            raise ValueError(
+                f"class folder {str(root / name)!r} holds no images ({', '.join(IMAGE_SUFFIXES)})"
+            )
         for file in files:
             values = load_image(file).values
             if first is None:
                 first = (file, tuple(values.shape))
             elif tuple(values.shape) != first[1]:
-                raise ValueError(f"image {str(file)!r} has shape {tuple(values.shape)} (H, W, C) but "
-                                 f"{str(first[0])!r} has {first[1]}: all images must have one size and channel count")
+                raise ValueError(
+                    f"image {str(file)!r} has shape {tuple(values.shape)} (H, W, C) but "
+                    f"{str(first[0])!r} has {first[1]}: all images must have one size and channel count"
+                )
             images.append(values)
             labels.append(index)
     if len(classes) < 2:
-        raise ValueError(f"DATA_DIR {data_dir!r} has a single class ({classes[0]!r}): between-class paths need two or more")
+        raise ValueError(
+            f"DATA_DIR {data_dir!r} has a single class ({classes[0]!r}): between-class paths need two or more"
+        )
     x = torch.stack(images).float()
     if layout == "chw":
         x = x.permute(0, 3, 1, 2).contiguous()
@@ -88,48 +108,111 @@ def load_image_folder(data_dir: str, layout: str = "chw") -> Tuple["torch.Tensor
     return x, torch.tensor(labels, dtype=torch.long), classes
 
 
-def spectrum_bytes(input_shape: Tuple[int, ...], classes: int, pairs: int, samples: Optional[int],
-                   chunk: int, max_samples: int = 4096) -> Dict[str, float]:
+def spectrum_bytes(
+    input_shape: Tuple[int, ...],
+    classes: int,
+    pairs: int,
+    samples: Optional[int],
+    chunk: int,
+    max_samples: int = 4096,
+) -> Dict[str, float]:
     """Bytes a measurement holds at its peak, by part: ``probabilities`` (float64 softmax outputs of
     every path point, both kinds of path), ``spectra`` (each path's signal and power spectrum,
     float64), ``batch`` (one ``chunk`` of interpolated inputs and the model's logits, float32).
     ``samples=None`` (a fixed ``--step``): paths hold at most ``max_samples`` points."""
-    points = 2.0 * pairs * float(samples if samples is not None else max_samples)  # both kinds of path
+    points = (
+        2.0 * pairs * float(samples if samples is not None else max_samples)
+    )  # both kinds of path
     input_size = float(math.prod(input_shape)) if input_shape else 1.0
-    return {"probabilities": points * max(classes, 2) * 8, "spectra": points * 3 * 8,
-            "batch": float(chunk) * (input_size * 3 + max(classes, 2)) * 4}
+    return {
+        "probabilities": points * max(classes, 2) * 8,
+        "spectra": points * 3 * 8,
+        "batch": float(chunk) * (input_size * 3 + max(classes, 2)) * 4,
+    }
 
 
-def check_spectrum_memory(input_shape: Tuple[int, ...], classes: int, pairs: int, samples: Optional[int],
-                          chunk: int) -> None:
+def check_spectrum_memory(
+    input_shape: Tuple[int, ...], classes: int, pairs: int, samples: Optional[int], chunk: int
+) -> None:
     """``MemoryBudgetError`` (one line, naming the options and the estimate) when
     :func:`spectrum_bytes` exceeds the memory limit (:func:`coordnet.memory_budget.memory_limit`)."""
     from coordnet.memory_budget import check_budget, format_bytes
 
     parts = spectrum_bytes(input_shape, classes, pairs, samples, chunk)
-    sampling = f"--samples {samples}" if samples is not None else "--step (up to 4096 samples per path)"
-    check_budget(f"classifier-spectrum with --pairs {pairs}, {sampling}, --chunk {chunk}", sum(parts.values()),
-                 ", ".join(f"{name} {format_bytes(value)}" for name, value in parts.items()))
+    sampling = (
+        f"--samples {samples}" if samples is not None else "--step (up to 4096 samples per path)"
+    )
+    check_budget(
+        f"classifier-spectrum with --pairs {pairs}, {sampling}, --chunk {chunk}",
+        sum(parts.values()),
+        ", ".join(f"{name} {format_bytes(value)}" for name, value in parts.items()),
+    )
 
 
 @click.command("classifier-spectrum")
 @click.argument("model_path", metavar="MODEL")
 @click.argument("data_dir")
-@click.option("--pairs", default=100, show_default=True, type=click.IntRange(min=1), help="Paths of each kind.")
-@click.option("--samples", default=64, show_default=True, type=click.IntRange(min=2),
-              help="Samples per path (ignored with --step).")
-@click.option("--step", default=None, type=click.FloatRange(min=0, min_open=True),
-              help="Fixed step in input space instead of a fixed number of samples.")
+@click.option(
+    "--pairs",
+    default=100,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Paths of each kind.",
+)
+@click.option(
+    "--samples",
+    default=64,
+    show_default=True,
+    type=click.IntRange(min=2),
+    help="Samples per path (ignored with --step).",
+)
+@click.option(
+    "--step",
+    default=None,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Fixed step in input space instead of a fixed number of samples.",
+)
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the pair sampling.")
-@click.option("--layout", type=click.Choice(LAYOUTS), default="chw", show_default=True,
-              help="Input layout the model expects: (N, C, H, W), (N, H, W, C) or flattened (N, H*W*C).")
-@click.option("--window", type=click.Choice(["hann", "none"]), default="hann", show_default=True,
-              help="Taper of each path signal after mean removal (none: untapered).")
-@click.option("--chunk", default=8192, show_default=True, type=click.IntRange(min=1), help="Path points per forward.")
-@click.option("--out", "out_dir", default=None, help="Output folder [default: out/classifier-spectrum-<model>].")
+@click.option(
+    "--layout",
+    type=click.Choice(LAYOUTS),
+    default="chw",
+    show_default=True,
+    help="Input layout the model expects: (N, C, H, W), (N, H, W, C) or flattened (N, H*W*C).",
+)
+@click.option(
+    "--window",
+    type=click.Choice(["hann", "none"]),
+    default="hann",
+    show_default=True,
+    help="Taper of each path signal after mean removal (none: untapered).",
+)
+@click.option(
+    "--chunk",
+    default=8192,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Path points per forward.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default=None,
+    help="Output folder [default: out/classifier-spectrum-<model>].",
+)
 @friendly_errors
-def classifier_spectrum(model_path: str, data_dir: str, pairs: int, samples: int, step: Optional[float], seed: int,
-                        layout: str, window: str, chunk: int, out_dir: Optional[str]) -> None:
+def classifier_spectrum(
+    model_path: str,
+    data_dir: str,
+    pairs: int,
+    samples: int,
+    step: Optional[float],
+    seed: int,
+    layout: str,
+    window: str,
+    chunk: int,
+    out_dir: Optional[str],
+) -> None:
     """Function frequency of the classifier MODEL along paths between the images of DATA_DIR.
 
     MODEL: a TorchScript file (torch.jit.save) or a full pickled nn.Module (torch.save(model));
@@ -150,15 +233,38 @@ def classifier_spectrum(model_path: str, data_dir: str, pairs: int, samples: int
 
     model = load_classifier(model_path)
     inputs, labels, classes = load_image_folder(data_dir, layout)
-    check_spectrum_memory(tuple(inputs.shape[1:]), len(classes), pairs, None if step else samples, chunk)
-    result = measure(model, inputs, labels, num_pairs=pairs, samples=None if step else samples, step=step,
-                     seed=seed, window=window, chunk=chunk)
+    check_spectrum_memory(
+        tuple(inputs.shape[1:]), len(classes), pairs, None if step else samples, chunk
+    )
+    result = measure(
+        model,
+        inputs,
+        labels,
+        num_pairs=pairs,
+        samples=None if step else samples,
+        step=step,
+        seed=seed,
+        window=window,
+        chunk=chunk,
+    )
     out_dir = out_dir or os.path.join("out", f"classifier-spectrum-{Path(model_path).stem}")
-    payload = {**result.to_dict(), "model": model_path, "data_dir": data_dir, "classes": classes, "layout": layout}
+    payload = {
+        **result.to_dict(),
+        "model": model_path,
+        "data_dir": data_dir,
+        "classes": classes,
+        "layout": layout,
+    }
     write_json(os.path.join(out_dir, RESULTS), payload)
-    plot_mean_spectra(os.path.join(out_dir, FIGURE), payload["between"], payload["within"],
-                      title=f"{Path(model_path).name} on {Path(data_dir).name} ({len(classes)} classes)")
-    click.echo(f"between-class centroid {result.between.centroid:.3f} cycles/path "
-               f"(high share {result.between.high_share:.3f}), within-class centroid {result.within.centroid:.3f} "
-               f"(high share {result.within.high_share:.3f})")
+    plot_mean_spectra(
+        os.path.join(out_dir, FIGURE),
+        payload["between"],
+        payload["within"],
+        title=f"{Path(model_path).name} on {Path(data_dir).name} ({len(classes)} classes)",
+    )
+    click.echo(
+        f"between-class centroid {result.between.centroid:.3f} cycles/path "
+        f"(high share {result.between.high_share:.3f}), within-class centroid {result.within.centroid:.3f} "
+        f"(high share {result.within.high_share:.3f})"
+    )
     click.echo(f"wrote {os.path.join(out_dir, RESULTS)}, {FIGURE}")

@@ -1,4 +1,5 @@
 """The ``--device`` option shared by the commands: parsed and checked before any work starts."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -41,4 +42,6 @@ def _validate(ctx: click.Context, param: click.Parameter, value: Optional[str]) 
 
 def device_option():
     """``--device`` (default cpu), validated when the command line is parsed."""
-    return click.option("--device", default="cpu", show_default=True, callback=_validate, help="cpu or cuda[:N].")
+    return click.option(
+        "--device", default="cpu", show_default=True, callback=_validate, help="cpu or cuda[:N]."
+    )

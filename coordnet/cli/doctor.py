@@ -1,4 +1,5 @@
 """``coordnet doctor``: what coordnet will run on, and why."""
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -50,10 +51,15 @@ def diagnostics() -> Dict[str, object]:
         "numpy": _version("numpy"),
         "torch threads": torch.get_num_threads(),
         "backend mode": mode,
-        "compiled extension": "loaded" if ops.extension_available() else f"not loaded ({ops.extension_load_error})",
+        "compiled extension": "loaded"
+        if ops.extension_available()
+        else f"not loaded ({ops.extension_load_error})",
         "extension CUDA kernels": "yes" if ops.has_cuda_kernels() else "no",
         "torch CUDA build": torch.version.cuda or "no (CPU build)",
-        "CUDA devices": ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())) or "none",
+        "CUDA devices": ", ".join(
+            torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())
+        )
+        or "none",
         "CPU capability": torch.backends.cpu.get_cpu_capability(),
         "tiny-cuda-nn": tinycudann_status(),
         "backends": backends,
@@ -62,10 +68,17 @@ def diagnostics() -> Dict[str, object]:
 
 def problems(diagnostics_: Dict[str, object]) -> List[str]:
     """The ``key: error: ...`` lines of :func:`diagnostics` (a bad setting, a failing backend)."""
-    found = [f"{key}: {value}" for key, value in diagnostics_.items()
-             if isinstance(value, str) and value.startswith("error: ")]
+    found = [
+        f"{key}: {value}"
+        for key, value in diagnostics_.items()
+        if isinstance(value, str) and value.startswith("error: ")
+    ]
     backends = diagnostics_.get("backends") or {}
-    found += [f"backend on {device}: {name}" for device, name in backends.items() if str(name).startswith("error: ")]
+    found += [
+        f"backend on {device}: {name}"
+        for device, name in backends.items()
+        if str(name).startswith("error: ")
+    ]
     return found
 
 

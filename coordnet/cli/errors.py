@@ -1,4 +1,5 @@
 """One-line errors with a non-zero exit; tracebacks only with ``--debug``."""
+
 from __future__ import annotations
 
 import contextlib
@@ -27,7 +28,10 @@ def friendly_errors(command: Callable) -> Callable:
         try:
             return command(*args, **kwargs)
         except KeyboardInterrupt:
-            click.echo("interrupted; the last checkpoint is intact (rerun with --resume to continue)", err=True)
+            click.echo(
+                "interrupted; the last checkpoint is intact (rerun with --resume to continue)",
+                err=True,
+            )
             sys.exit(130)
         except EXPECTED as error:
             if debug:
@@ -39,14 +43,19 @@ def friendly_errors(command: Callable) -> Callable:
         except MemoryError as error:
             if debug:
                 raise
-            click.echo(f"error: out of memory{': ' + one_line(error) if str(error).strip() else ''} "
-                       "(use a smaller --size, model or --batch-size)", err=True)
+            click.echo(
+                f"error: out of memory{': ' + one_line(error) if str(error).strip() else ''} "
+                "(use a smaller --size, model or --batch-size)",
+                err=True,
+            )
             sys.exit(1)
         except Exception as error:  # anything unexpected still ends in one line
             if debug:
                 raise
-            click.echo(f"error: {type(error).__name__}: {one_line(error)} (rerun with --debug for the traceback)",
-                       err=True)
+            click.echo(
+                f"error: {type(error).__name__}: {one_line(error)} (rerun with --debug for the traceback)",
+                err=True,
+            )
             sys.exit(1)
 
     return click.option("--debug", is_flag=True, help="Show tracebacks.")(wrapper)
@@ -59,7 +68,9 @@ def one_line_usage_errors() -> Iterator[None]:
     try:
         yield
     except click.UsageError as error:
-        if not isinstance(error, click.exceptions.NoArgsIsHelpError):  # bare `coordnet`: keep the help
+        if not isinstance(
+            error, click.exceptions.NoArgsIsHelpError
+        ):  # bare `coordnet`: keep the help
 
             def show(file=None, error: click.UsageError = error) -> None:
                 where = error.ctx.command_path if error.ctx is not None else "coordnet"

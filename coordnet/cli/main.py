@@ -1,4 +1,5 @@
 """Entry point of the ``coordnet`` command."""
+
 from __future__ import annotations
 
 import os
@@ -39,33 +40,84 @@ def doctor() -> None:
 def training_options(command):
     """Options shared by ``fit`` and ``compare``."""
     options = [
-        click.option("--preset", type=click.Choice(["fast", "paper"]), default="fast", show_default=True,
-                     help="Defaults for what is not given: fast (small models, bf16 where it pays, a time budget, "
-                          "stop on a held-out PSNR plateau) or paper (gauss 3x256, 2000 float32 steps, no budget)."),
-        click.option("--steps", default=None, type=click.IntRange(min=1),
-                     help="Optimiser steps [default: 2000; an upper bound under --time]."),
-        click.option("--time", "time_budget", default=None,
-                     help="Wall-time budget of training per model, e.g. 60s, 2m, 0 for none "
-                          "[default: fast: 50s per fit, 20s per compared model; paper: none]."),
-        click.option("--patience", type=click.IntRange(min=0), default=None,
-                     help="Stop after this many evaluations without a held-out PSNR gain, 0 for never "
-                          "[default: fast: 4; paper: never]."),
-        click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None,
-                     help="Adam learning rate [default: per model family, see `coordnet fit --help`]."),
-        click.option("--schedule", type=click.Choice(["constant", "cosine", "exponential", "stable-decay"]), default=None,
-                     help="Learning-rate schedule [default: fast: stable-decay (constant, then a linear fall "
-                          "over the last fifth of the steps or the time budget); paper: constant]."),
-        click.option("--batch-size", type=click.IntRange(min=1), default=None,
-                     help="Random mini-batches of this size [default: full batch]."),
-        click.option("--split", default="tancik", show_default=True,
-                     help="full | tancik (train even pixels, test odd) | holdout:FRACTION."),
-        click.option("--size", type=click.IntRange(min=2), default=None, help="Resize images to SIZE x SIZE on load."),
-        click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**63 - 1), help="Random seed."),
-        click.option("--bf16/--no-bf16", default=None,
-                     help="bfloat16 autocast for the MLP, encoders stay float32 [default: fast: only where a "
-                          "start-up benchmark on a CPU with AVX512-BF16/AMX shows it faster; paper: off]."),
-        click.option("--eval-every", default=None, type=click.IntRange(min=1),
-                     help="Steps between evaluations [default: fast: 25; paper: 100]."),
+        click.option(
+            "--preset",
+            type=click.Choice(["fast", "paper"]),
+            default="fast",
+            show_default=True,
+            help="Defaults for what is not given: fast (small models, bf16 where it pays, a time budget, "
+            "stop on a held-out PSNR plateau) or paper (gauss 3x256, 2000 float32 steps, no budget).",
+        ),
+        click.option(
+            "--steps",
+            default=None,
+            type=click.IntRange(min=1),
+            help="Optimiser steps [default: 2000; an upper bound under --time].",
+        ),
+        click.option(
+            "--time",
+            "time_budget",
+            default=None,
+            help="Wall-time budget of training per model, e.g. 60s, 2m, 0 for none "
+            "[default: fast: 50s per fit, 20s per compared model; paper: none].",
+        ),
+        click.option(
+            "--patience",
+            type=click.IntRange(min=0),
+            default=None,
+            help="Stop after this many evaluations without a held-out PSNR gain, 0 for never "
+            "[default: fast: 4; paper: never].",
+        ),
+        click.option(
+            "--lr",
+            type=click.FloatRange(min=0, min_open=True),
+            default=None,
+            help="Adam learning rate [default: per model family, see `coordnet fit --help`].",
+        ),
+        click.option(
+            "--schedule",
+            type=click.Choice(["constant", "cosine", "exponential", "stable-decay"]),
+            default=None,
+            help="Learning-rate schedule [default: fast: stable-decay (constant, then a linear fall "
+            "over the last fifth of the steps or the time budget); paper: constant].",
+        ),
+        click.option(
+            "--batch-size",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Random mini-batches of this size [default: full batch].",
+        ),
+        click.option(
+            "--split",
+            default="tancik",
+            show_default=True,
+            help="full | tancik (train even pixels, test odd) | holdout:FRACTION.",
+        ),
+        click.option(
+            "--size",
+            type=click.IntRange(min=2),
+            default=None,
+            help="Resize images to SIZE x SIZE on load.",
+        ),
+        click.option(
+            "--seed",
+            default=0,
+            show_default=True,
+            type=click.IntRange(0, 2**63 - 1),
+            help="Random seed.",
+        ),
+        click.option(
+            "--bf16/--no-bf16",
+            default=None,
+            help="bfloat16 autocast for the MLP, encoders stay float32 [default: fast: only where a "
+            "start-up benchmark on a CPU with AVX512-BF16/AMX shows it faster; paper: off].",
+        ),
+        click.option(
+            "--eval-every",
+            default=None,
+            type=click.IntRange(min=1),
+            help="Steps between evaluations [default: fast: 25; paper: 100].",
+        ),
         click.option("--resume", is_flag=True, help="Continue the checkpoint in --out."),
         click.option("--quiet", is_flag=True, help="No progress bar."),
         device_option(),
@@ -75,43 +127,102 @@ def training_options(command):
     return command
 
 
-def _config(steps, lr, schedule, batch_size, seed, bf16, eval_every, preset="paper", time_budget=None,
-            patience=None, compare=False):
-    """A TrainConfig from the options, the ``preset``'s values (:mod:`coordnet.fit.presets`) for those not given."""
-    from coordnet.fit import TrainConfig
-    from coordnet.fit.presets import get_preset, parse_duration
+def _config(
+    steps,
+    lr,
+    schedule,
+    batch_size,
+    seed,
+    bf16,
+    eval_every,
+    preset="paper",
+    time_budget=None,
+    patience=None,
+    compare=False,
+):
+    """A TrainConfig from the options, the ``preset``'s values (:mod:`coordnet.runs.presets`) for those not given."""
+    from coordnet.runs.presets import get_preset, parse_duration
+    from coordnet.training import TrainConfig
 
     defaults = get_preset(preset)
     steps = defaults.steps if steps is None else steps
     eval_every = defaults.eval_every if eval_every is None else eval_every
-    limit = (defaults.compare_time_limit if compare else defaults.time_limit) if time_budget is None \
+    limit = (
+        (defaults.compare_time_limit if compare else defaults.time_limit)
+        if time_budget is None
         else parse_duration(time_budget)
+    )
     patience = defaults.patience if patience is None else (patience or None)
     schedule = defaults.schedule if schedule is None else schedule
-    return TrainConfig(steps=steps, lr=lr or 1e-3, schedule=schedule, batch_size=batch_size, seed=seed,
-                       bf16=defaults.bf16 if bf16 is None else bf16, eval_every=min(eval_every, steps),
-                       time_limit=limit, patience=patience)
+    return TrainConfig(
+        steps=steps,
+        lr=lr or 1e-3,
+        schedule=schedule,
+        batch_size=batch_size,
+        seed=seed,
+        bf16=defaults.bf16 if bf16 is None else bf16,
+        eval_every=min(eval_every, steps),
+        time_limit=limit,
+        patience=patience,
+    )
 
 
 @cli.command()
 @click.argument("signal", required=False)
-@click.option("-m", "--model", "spec", default=None,
-              help="Model spec, e.g. none, pe:num_frequencies=10, gauss:scale=10, siren:omega=30, or a TOML file "
-                   "[default: fast: gauss:num_frequencies=256+relu:width=128,depth=2 at lr 5e-3; paper: gauss].")
-@click.option("--out", "out_dir", default=None, help="Output folder [default: out/fit-<signal>-<model>].")
+@click.option(
+    "-m",
+    "--model",
+    "spec",
+    default=None,
+    help="Model spec, e.g. none, pe:num_frequencies=10, gauss:scale=10, siren:omega=30, or a TOML file "
+    "[default: fast: gauss:num_frequencies=256+relu:width=128,depth=2 at lr 5e-3; paper: gauss].",
+)
+@click.option(
+    "--out", "out_dir", default=None, help="Output folder [default: out/fit-<signal>-<model>]."
+)
 @click.option("--checkpoint-every", default=500, show_default=True, type=click.IntRange(min=1))
-@click.option("--tensorboard", is_flag=True, help="Log scalars and reconstructions to OUT/tensorboard.")
-@click.option("--probe", type=click.Choice(["spectrum", "regions"]), default=None,
-              help="Record during training: the spectrum (spectrum.json, spectrum.png, spectral-bias index) "
-                   "or the activation-region count of a ReLU model (region_counts.json, region_counts.png, region_map.png).")
-@click.option("--probe-every", type=click.IntRange(min=1), default=None,
-              help="Steps between probe records [default: steps/100].")
+@click.option(
+    "--tensorboard", is_flag=True, help="Log scalars and reconstructions to OUT/tensorboard."
+)
+@click.option(
+    "--probe",
+    type=click.Choice(["spectrum", "regions"]),
+    default=None,
+    help="Record during training: the spectrum (spectrum.json, spectrum.png, spectral-bias index) "
+    "or the activation-region count of a ReLU model (region_counts.json, region_counts.png, region_map.png).",
+)
+@click.option(
+    "--probe-every",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Steps between probe records [default: steps/100].",
+)
 @training_options
 @friendly_errors
-def fit(signal: Optional[str], spec: str, out_dir: Optional[str], checkpoint_every: int, tensorboard: bool,
-        probe: Optional[str], probe_every: Optional[int],
-        preset, steps, time_budget, patience, lr, schedule, batch_size, split, size, seed, bf16, eval_every, resume,
-        quiet, device) -> None:
+def fit(
+    signal: Optional[str],
+    spec: str,
+    out_dir: Optional[str],
+    checkpoint_every: int,
+    tensorboard: bool,
+    probe: Optional[str],
+    probe_every: Optional[int],
+    preset,
+    steps,
+    time_budget,
+    patience,
+    lr,
+    schedule,
+    batch_size,
+    split,
+    size,
+    seed,
+    bf16,
+    eval_every,
+    resume,
+    quiet,
+    device,
+) -> None:
     """Fit one model to SIGNAL (an image, .wav, .npy, .csv, or a bundled name; default: camera).
 
     Writes reconstruction.png, error.png, curves.png, metrics.json and checkpoint.pt; with
@@ -121,94 +232,188 @@ def fit(signal: Optional[str], spec: str, out_dir: Optional[str], checkpoint_eve
     signal's grid samples over training; ReLU models only).
     Default learning rates: 1e-2 for raw/basic inputs, 1e-4 for SIREN/FINER, 1e-3 otherwise.
     """
-    from coordnet.fit.compare import safe_name
-    from coordnet.training.learning_rates import default_lr
-    from coordnet.fit.run import run_fit
     from coordnet.nets import parse_spec
+    from coordnet.runs.compare import safe_name
+    from coordnet.runs.presets import get_preset
+    from coordnet.runs.run import run_fit
     from coordnet.signals import load_signal
-
-    from coordnet.fit.presets import get_preset
+    from coordnet.training.learning_rates import default_lr
 
     model_spec = parse_spec(spec or get_preset(preset).model)
     if spec is None and lr is None:
         lr = get_preset(preset).lr
     loaded = load_signal(signal, size=size)
-    config = _config(steps, lr or default_lr(model_spec), schedule, batch_size, seed, bf16, eval_every, preset,
-                     time_budget, patience)
-    out_dir = out_dir or os.path.join("out", f"fit-{safe_name(loaded.name)}-{safe_name(model_spec.label)}")
-    outcome = run_fit(loaded, model_spec, config, out_dir, split=split, resume=resume, progress=not quiet,
-                      checkpoint_every=checkpoint_every, tensorboard=tensorboard, device=device,
-                      probe=probe, probe_every=probe_every)
+    config = _config(
+        steps,
+        lr or default_lr(model_spec),
+        schedule,
+        batch_size,
+        seed,
+        bf16,
+        eval_every,
+        preset,
+        time_budget,
+        patience,
+    )
+    out_dir = out_dir or os.path.join(
+        "out", f"fit-{safe_name(loaded.name)}-{safe_name(model_spec.label)}"
+    )
+    outcome = run_fit(
+        loaded,
+        model_spec,
+        config,
+        out_dir,
+        split=split,
+        resume=resume,
+        progress=not quiet,
+        checkpoint_every=checkpoint_every,
+        tensorboard=tensorboard,
+        device=device,
+        probe=probe,
+        probe_every=probe_every,
+    )
     metrics = outcome.metrics
     test = metrics["test_psnr"]
-    click.echo(f"{metrics['model']}: train {metrics['train_psnr']:.2f} dB, "
-               f"test {'-' if test is None else f'{test:.2f} dB'}"
-               + (f", SSIM {metrics['ssim']:.4f}" if metrics.get("ssim") is not None else "")
-               + f", {metrics['steps']} steps in {metrics['seconds']:.1f} s"
-               + {"time_limit": " (time budget reached)", "plateau": " (test PSNR stopped improving)"}.get(
-                   metrics.get("stopped"), "")
-               + f" -> {out_dir}")
+    click.echo(
+        f"{metrics['model']}: train {metrics['train_psnr']:.2f} dB, "
+        f"test {'-' if test is None else f'{test:.2f} dB'}"
+        + (f", SSIM {metrics['ssim']:.4f}" if metrics.get("ssim") is not None else "")
+        + f", {metrics['steps']} steps in {metrics['seconds']:.1f} s"
+        + {"time_limit": " (time budget reached)", "plateau": " (test PSNR stopped improving)"}.get(
+            metrics.get("stopped"), ""
+        )
+        + f" -> {out_dir}"
+    )
     if probe == "spectrum":
         index = metrics.get("spectral_bias_index")
-        click.echo(f"spectral-bias index {'-' if index is None else f'{index:.3f}'} -> "
-                   f"{os.path.join(out_dir, 'spectrum.json')}, spectrum.png")
+        click.echo(
+            f"spectral-bias index {'-' if index is None else f'{index:.3f}'} -> "
+            f"{os.path.join(out_dir, 'spectrum.json')}, spectrum.png"
+        )
     if probe == "regions":
-        click.echo(f"activation regions {metrics.get('regions')} -> {os.path.join(out_dir, 'region_counts.json')}, "
-                   "region_counts.png, region_map.png")
+        click.echo(
+            f"activation regions {metrics.get('regions')} -> {os.path.join(out_dir, 'region_counts.json')}, "
+            "region_counts.png, region_map.png"
+        )
 
 
 @cli.command()
 @click.argument("signal", required=False)
-@click.option("-m", "--model", "specs", multiple=True,
-              help=f"Model spec (repeatable) [default: fast: width-128 relu, pe, gauss, siren and a hash grid; "
-                   f"paper: {' '.join(DEFAULT_COMPARE)}].")
-@click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1), help="Runs per model.")
-@click.option("--out", "out_dir", default=None, help="Output folder [default: out/compare-<signal>].")
-@click.option("--probe", type=click.Choice(["spectrum"]), default=None,
-              help="Record each run's spectrum and add a spectral-bias index column.")
-@click.option("--probe-every", type=click.IntRange(min=1), default=None,
-              help="Steps between probe records [default: steps/100].")
+@click.option(
+    "-m",
+    "--model",
+    "specs",
+    multiple=True,
+    help=f"Model spec (repeatable) [default: fast: width-128 relu, pe, gauss, siren and a hash grid; "
+    f"paper: {' '.join(DEFAULT_COMPARE)}].",
+)
+@click.option(
+    "--seeds", default=1, show_default=True, type=click.IntRange(min=1), help="Runs per model."
+)
+@click.option(
+    "--out", "out_dir", default=None, help="Output folder [default: out/compare-<signal>]."
+)
+@click.option(
+    "--probe",
+    type=click.Choice(["spectrum"]),
+    default=None,
+    help="Record each run's spectrum and add a spectral-bias index column.",
+)
+@click.option(
+    "--probe-every",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Steps between probe records [default: steps/100].",
+)
 @training_options
 @friendly_errors
-def compare(signal: Optional[str], specs: Tuple[str, ...], seeds: int, out_dir: Optional[str],
-            probe: Optional[str], probe_every: Optional[int],
-            preset, steps, time_budget, patience, lr, schedule, batch_size, split, size, seed, bf16, eval_every, resume,
-            quiet, device) -> None:
+def compare(
+    signal: Optional[str],
+    specs: Tuple[str, ...],
+    seeds: int,
+    out_dir: Optional[str],
+    probe: Optional[str],
+    probe_every: Optional[int],
+    preset,
+    steps,
+    time_budget,
+    patience,
+    lr,
+    schedule,
+    batch_size,
+    split,
+    size,
+    seed,
+    bf16,
+    eval_every,
+    resume,
+    quiet,
+    device,
+) -> None:
     """Fit several models to SIGNAL and tabulate PSNR/SSIM (results.csv, comparison.png, curves.png).
 
     With --probe spectrum the table gains spectral_bias_index, Spearman's rank correlation of
     the step each radial frequency band is learned with its frequency (1: strictly low to high;
     bands never learned count as the last step), and spectral_learned, how many bands were learned.
     """
-    from coordnet.fit.compare import compare as run_compare
-    from coordnet.fit.compare import safe_name, write_report
-    from coordnet.training.learning_rates import default_lr
     from coordnet.nets import parse_spec
+    from coordnet.runs.compare import compare as run_compare
+    from coordnet.runs.compare import safe_name, write_report
+    from coordnet.runs.presets import get_preset
     from coordnet.signals import load_signal
-
-    from coordnet.fit.presets import get_preset
+    from coordnet.training.learning_rates import default_lr
 
     model_specs = [parse_spec(spec) for spec in (specs or get_preset(preset).compare_models)]
     loaded = load_signal(signal, size=size)
     out_dir = out_dir or os.path.join("out", f"compare-{safe_name(loaded.name)}")
-    config = _config(steps, lr, schedule, batch_size, seed, bf16, eval_every, preset, time_budget, patience,
-                     compare=True)
-    results = run_compare(loaded, model_specs, config, out_dir, seeds=seeds, split=split, resume=resume,
-                          progress=not quiet, lr_for=None if lr else default_lr, announce=click.echo,
-                          probe=probe, probe_every=probe_every)
+    config = _config(
+        steps,
+        lr,
+        schedule,
+        batch_size,
+        seed,
+        bf16,
+        eval_every,
+        preset,
+        time_budget,
+        patience,
+        compare=True,
+    )
+    results = run_compare(
+        loaded,
+        model_specs,
+        config,
+        out_dir,
+        seeds=seeds,
+        split=split,
+        resume=resume,
+        progress=not quiet,
+        lr_for=None if lr else default_lr,
+        announce=click.echo,
+        probe=probe,
+        probe_every=probe_every,
+    )
     click.echo(write_report(out_dir, loaded, results, seeds))
     click.echo(f"wrote {out_dir}/results.csv, comparison.png, curves.png")
 
 
 @cli.command()
 @click.argument("checkpoint")
-@click.option("--size", "size", default=None, help="WxH in pixels [default: the fitted signal's size].")
+@click.option(
+    "--size", "size", default=None, help="WxH in pixels [default: the fitted signal's size]."
+)
 @click.option("--out", "out_file", required=True, help="Output PNG.")
-@click.option("--chunk", default=65536, show_default=True, type=click.IntRange(min=1), help="Pixels per batch.")
+@click.option(
+    "--chunk",
+    default=65536,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Pixels per batch.",
+)
 @friendly_errors
 def render(checkpoint: str, size: Optional[str], out_file: str, chunk: int) -> None:
     """Render a fitted image model at any resolution."""
-    from coordnet.fit.render import render_checkpoint
+    from coordnet.runs.render import render_checkpoint
 
     shape = render_checkpoint(checkpoint, out_file, size=size, chunk=chunk)
     click.echo(f"rendered {shape[1]}x{shape[0]} -> {out_file}")

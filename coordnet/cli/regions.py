@@ -6,6 +6,7 @@ regular grid over the signal's domain (:func:`coordnet.regions.region_map`) and 
 ``OUT/regions.json``, ``OUT/regions.png`` (a random colour per region, seeded) and
 ``OUT/boundaries.png`` (samples whose grid neighbour lies in another region, black).
 """
+
 from __future__ import annotations
 
 import math
@@ -28,11 +29,20 @@ DEFAULT_INIT_SIZE = {1: 4096, 2: 512, 3: 64}
 COLOUR_SEED = 0
 
 _UNITS = {
-    "": 1, "b": 1,
-    "k": 2**10, "kib": 2**10, "kb": 10**3,
-    "m": 2**20, "mib": 2**20, "mb": 10**6,
-    "g": 2**30, "gib": 2**30, "gb": 10**9,
-    "t": 2**40, "tib": 2**40, "tb": 10**12,
+    "": 1,
+    "b": 1,
+    "k": 2**10,
+    "kib": 2**10,
+    "kb": 10**3,
+    "m": 2**20,
+    "mib": 2**20,
+    "mb": 10**6,
+    "g": 2**30,
+    "gib": 2**30,
+    "gb": 10**9,
+    "t": 2**40,
+    "tib": 2**40,
+    "tb": 10**12,
 }
 
 
@@ -98,9 +108,9 @@ def load_model(checkpoint: Optional[str], init: Optional[str], in_dim: int, seed
     """
     import torch
 
-    from coordnet.training.checkpoint import load, load_checkpoint
-    from coordnet.fit.compare import safe_name
     from coordnet.nets import ModelSpec, build_model, parse_spec
+    from coordnet.runs.compare import safe_name
+    from coordnet.training.checkpoint import load, load_checkpoint
 
     check_device(device)
     if checkpoint is not None:
@@ -109,13 +119,20 @@ def load_model(checkpoint: Optional[str], init: Optional[str], in_dim: int, seed
         label = ModelSpec.from_dict(document["model_spec"]).label
         signal = document.get("signal") or {}
         grid = tuple(int(n) for n in (signal.get("shape") or [])[: model.in_dim])
-        description = {"source": "checkpoint", "checkpoint": os.path.abspath(checkpoint), "spec": label,
-                       "signal": signal.get("name"), "steps": int(document["trainer"].get("step", 0))}
+        description = {
+            "source": "checkpoint",
+            "checkpoint": os.path.abspath(checkpoint),
+            "spec": label,
+            "signal": signal.get("name"),
+            "steps": int(document["trainer"].get("step", 0)),
+        }
         default_out = os.path.dirname(os.path.abspath(checkpoint))
         return model, description, grid if len(grid) == model.in_dim else None, default_out
     spec = parse_spec(init)
     if not 1 <= in_dim <= 3:
-        raise ValueError(f"--in-dim must be 1, 2 or 3 (region maps are drawn on 1D to 3D grids), got {in_dim}")
+        raise ValueError(
+            f"--in-dim must be 1, 2 or 3 (region maps are drawn on 1D to 3D grids), got {in_dim}"
+        )
     torch.manual_seed(seed)
     model = build_model(spec, in_dim=in_dim, out_dim=1).to(device).eval()
     description = {"source": "init", "spec": spec.label, "seed": seed}
@@ -130,7 +147,9 @@ def _relu_structure(model, description: Dict[str, Any]):
         return relu_network(model)
     except (TypeError, ValueError) as error:
         what = description.get("checkpoint") or f"--init {description['spec']}"
-        raise ValueError(f"{what}: model {description['spec']!r} is not a ReLU network: {error}") from None
+        raise ValueError(
+            f"{what}: model {description['spec']!r} is not a ReLU network: {error}"
+        ) from None
 
 
 def size_stats(sizes) -> Dict[str, Any]:
@@ -166,10 +185,14 @@ def run_regions(
     started = time.perf_counter()
     limit = parse_bytes(max_memory) if max_memory is not None else None
     interval = parse_domain(domain) if domain is not None else None
-    model, description, default_shape, default_out = load_model(checkpoint, init, in_dim, seed, device)
+    model, description, default_shape, default_out = load_model(
+        checkpoint, init, in_dim, seed, device
+    )
     network = _relu_structure(model, description)
     if not 1 <= network.in_dim <= 3:
-        raise ValueError(f"region maps need 1 to 3 input dimensions; the model takes {network.in_dim}")
+        raise ValueError(
+            f"region maps need 1 to 3 input dimensions; the model takes {network.in_dim}"
+        )
     if size is not None:
         shape = parse_grid_size(size, network.in_dim)
     elif default_shape is not None:
@@ -182,14 +205,41 @@ def run_regions(
     from coordnet.outdir_lock import output_folder_lock
 
     counting = time.perf_counter()
-    regions = region_map(model, shape, box, chunk=chunk, max_memory=limit)  # the memory estimate comes first
+    regions = region_map(
+        model, shape, box, chunk=chunk, max_memory=limit
+    )  # the memory estimate comes first
     count_seconds = time.perf_counter() - counting
     with output_folder_lock(out_dir):  # one owner per folder while the three files are written
-        return _write(regions, network, description, shape, box, out_dir, chunk, limit, device, started,
-                      count_seconds, model)
+        return _write(
+            regions,
+            network,
+            description,
+            shape,
+            box,
+            out_dir,
+            chunk,
+            limit,
+            device,
+            started,
+            count_seconds,
+            model,
+        )
 
 
-def _write(regions, network, description, shape, box, out_dir, chunk, limit, device, started, count_seconds, model):
+def _write(
+    regions,
+    network,
+    description,
+    shape,
+    box,
+    out_dir,
+    chunk,
+    limit,
+    device,
+    started,
+    count_seconds,
+    model,
+):
     import coordnet
     from coordnet.atomic import write_json
     from coordnet.plots.regions import save_boundary_map, save_region_map
@@ -199,8 +249,12 @@ def _write(regions, network, description, shape, box, out_dir, chunk, limit, dev
     samples = int(regions.ids.numel())
     record = {
         "regions": regions.num_regions,
-        "grid": {"shape": list(shape), "size": format_grid_size(shape), "samples": samples,
-                 "domain": [list(pair) for pair in box]},
+        "grid": {
+            "shape": list(shape),
+            "size": format_grid_size(shape),
+            "samples": samples,
+            "domain": [list(pair) for pair in box],
+        },
         "region_sizes": size_stats(regions.sizes),
         "regions_per_sample": regions.num_regions / samples,
         "boundary_fraction": regions.boundary_fraction,
@@ -212,7 +266,10 @@ def _write(regions, network, description, shape, box, out_dir, chunk, limit, dev
             "input_map": network.input_map_name,
             "parameters": sum(p.numel() for p in model.parameters()),
         },
-        "timing": {"count_seconds": round(count_seconds, 4), "total_seconds": round(time.perf_counter() - started, 4)},
+        "timing": {
+            "count_seconds": round(count_seconds, 4),
+            "total_seconds": round(time.perf_counter() - started, 4),
+        },
         "chunk": chunk,
         "max_memory": limit,
         "device": device,
@@ -226,39 +283,96 @@ def _write(regions, network, description, shape, box, out_dir, chunk, limit, dev
 
 @click.command()
 @click.argument("checkpoint", required=False)
-@click.option("--init", "init", default=None, metavar="SPEC",
-              help="Analyse an untrained model built from this spec (e.g. relu:width=256,depth=4) "
-                   "instead of a checkpoint.")
-@click.option("--in-dim", default=2, show_default=True, type=click.IntRange(min=1),
-              help="Input dimension of --init models.")
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**63 - 1), help="Initialisation seed of --init models.")
-@click.option("--size", default=None,
-              help="Grid samples: N per axis, or one number per axis as WIDTHxHEIGHT[xDEPTH] (last axis first, "
-                   "as image sizes); 1D/2D/3D follows the model's input dimension "
-                   "[default: the fitted signal's grid; for --init 4096, 512x512 or 64x64x64].")
-@click.option("--domain", default=None, help="LOW,HIGH on every axis [default: the signal's domain, [0,1]].")
-@click.option("--out", "out_dir", default=None,
-              help="Output folder [default: the checkpoint's folder; out/regions-<spec> for --init].")
-@click.option("--chunk", default=None, type=click.IntRange(min=1),
-              help="Grid samples per forward chunk [default: automatic].")
-@click.option("--max-memory", default=None, help="Memory allowed, e.g. 2GiB [default: half the RAM, at most 8 GiB].")
+@click.option(
+    "--init",
+    "init",
+    default=None,
+    metavar="SPEC",
+    help="Analyse an untrained model built from this spec (e.g. relu:width=256,depth=4) "
+    "instead of a checkpoint.",
+)
+@click.option(
+    "--in-dim",
+    default=2,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Input dimension of --init models.",
+)
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 2**63 - 1),
+    help="Initialisation seed of --init models.",
+)
+@click.option(
+    "--size",
+    default=None,
+    help="Grid samples: N per axis, or one number per axis as WIDTHxHEIGHT[xDEPTH] (last axis first, "
+    "as image sizes); 1D/2D/3D follows the model's input dimension "
+    "[default: the fitted signal's grid; for --init 4096, 512x512 or 64x64x64].",
+)
+@click.option(
+    "--domain", default=None, help="LOW,HIGH on every axis [default: the signal's domain, [0,1]]."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default=None,
+    help="Output folder [default: the checkpoint's folder; out/regions-<spec> for --init].",
+)
+@click.option(
+    "--chunk",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Grid samples per forward chunk [default: automatic].",
+)
+@click.option(
+    "--max-memory",
+    default=None,
+    help="Memory allowed, e.g. 2GiB [default: half the RAM, at most 8 GiB].",
+)
 @device_option()
 @friendly_errors
-def regions(checkpoint: Optional[str], init: Optional[str], in_dim: int, seed: int, size: Optional[str],
-            domain: Optional[str], out_dir: Optional[str], chunk: Optional[int], max_memory: Optional[str],
-            device: str) -> None:
+def regions(
+    checkpoint: Optional[str],
+    init: Optional[str],
+    in_dim: int,
+    seed: int,
+    size: Optional[str],
+    domain: Optional[str],
+    out_dir: Optional[str],
+    chunk: Optional[int],
+    max_memory: Optional[str],
+    device: str,
+) -> None:
     """Count and draw the activation regions of a ReLU model (CHECKPOINT or --init SPEC).
 
     Writes regions.json (count, grid, region sizes, boundary fraction, model, timing),
     regions.png (a random colour per region) and boundaries.png.
     """
     if (checkpoint is None) == (init is None):
-        raise click.UsageError("give either CHECKPOINT or --init SPEC, not both" if checkpoint else
-                               "give a CHECKPOINT or --init SPEC")
-    record, out = run_regions(checkpoint, init, in_dim=in_dim, seed=seed, size=size, domain=domain, out_dir=out_dir,
-                              chunk=chunk, max_memory=max_memory, device=device)
+        raise click.UsageError(
+            "give either CHECKPOINT or --init SPEC, not both"
+            if checkpoint
+            else "give a CHECKPOINT or --init SPEC"
+        )
+    record, out = run_regions(
+        checkpoint,
+        init,
+        in_dim=in_dim,
+        seed=seed,
+        size=size,
+        domain=domain,
+        out_dir=out_dir,
+        chunk=chunk,
+        max_memory=max_memory,
+        device=device,
+    )
     grid = record["grid"]
     domain_text = " x ".join(f"[{low:g}, {high:g}]" for low, high in grid["domain"])
-    click.echo(f"{record['regions']} activation regions among {grid['samples']} samples of a {grid['size']} grid "
-               f"over {domain_text} ({record['model']['spec']}) -> "
-               f"{os.path.join(out, RESULTS)}, {REGION_PNG}, {BOUNDARY_PNG}")
+    click.echo(
+        f"{record['regions']} activation regions among {grid['samples']} samples of a {grid['size']} grid "
+        f"over {domain_text} ({record['model']['spec']}) -> "
+        f"{os.path.join(out, RESULTS)}, {REGION_PNG}, {BOUNDARY_PNG}"
+    )

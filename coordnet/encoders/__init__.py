@@ -19,11 +19,17 @@
 :mod:`coordnet.encoders.compat` holds drop-in equivalents of other codebases' encoders;
 :class:`Padded` and :class:`Empty` are the building blocks of tiny-cuda-nn's padding and ``Empty``.
 """
+
 from coordnet.encoders.annealing import annealing_alpha, cosine_window
 from coordnet.encoders.base import Encoder
 from coordnet.encoders.composite import Composite, Empty, Padded
 from coordnet.encoders.config import from_config
-from coordnet.encoders.fourier import BasicFourier, FourierFeatures, GaussianFourierFeatures, PositionalEncoding
+from coordnet.encoders.fourier import (
+    BasicFourier,
+    FourierFeatures,
+    GaussianFourierFeatures,
+    PositionalEncoding,
+)
 from coordnet.encoders.hashgrid import HashGrid
 from coordnet.encoders.identity import Identity
 from coordnet.encoders.integrated import IntegratedPositionalEncoding

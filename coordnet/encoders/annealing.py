@@ -1,4 +1,5 @@
 """Coarse-to-fine frequency annealing (Nerfies, Park et al. 2021; BARF, Lin et al. 2021)."""
+
 from __future__ import annotations
 
 import math
@@ -22,7 +23,9 @@ def cosine_window(num_frequencies: int, alpha: float, dtype: torch.dtype = torch
     return ((1.0 - torch.cos(math.pi * ramp)) / 2.0).to(dtype)
 
 
-def annealing_alpha(step: int, num_frequencies: int, anneal_steps: int, start_step: int = 0) -> float:
+def annealing_alpha(
+    step: int, num_frequencies: int, anneal_steps: int, start_step: int = 0
+) -> float:
     """Window position for a training step: grows linearly from 0 at ``start_step`` to
     ``num_frequencies`` at ``start_step + anneal_steps`` (Nerfies' schedule)."""
     if anneal_steps <= 0:

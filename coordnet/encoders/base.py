@@ -1,4 +1,5 @@
 """Base class of coordnet's input encodings."""
+
 from __future__ import annotations
 
 import contextlib
@@ -42,9 +43,13 @@ class Encoder(nn.Module):
         half precision are wrong by whole radians.
         """
         if not isinstance(x, Tensor):
-            raise TypeError(f"{type(self).__name__}: {name} must be a torch.Tensor, got {type(x).__name__}")
+            raise TypeError(
+                f"{type(self).__name__}: {name} must be a torch.Tensor, got {type(x).__name__}"
+            )
         if not x.is_floating_point():
-            raise TypeError(f"{type(self).__name__}: {name} must be a floating-point tensor, got dtype {x.dtype}")
+            raise TypeError(
+                f"{type(self).__name__}: {name} must be a floating-point tensor, got dtype {x.dtype}"
+            )
         if x.dim() == 0 or x.shape[-1] != self.in_dim:
             raise ValueError(
                 f"{type(self).__name__}: {name} must have shape (..., {self.in_dim}), got {tuple(x.shape)}"

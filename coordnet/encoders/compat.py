@@ -21,6 +21,7 @@ Outputs agree with the originals within float32 rounding of the phase (nerfstudi
 ``SHEncoding`` and ``HashEncoding`` agree within float32 rounding of their polynomials and
 interpolation weights. Other tiny-cuda-nn encodings: :func:`coordnet.encoders.from_config`.
 """
+
 from __future__ import annotations
 
 import math
@@ -34,8 +35,8 @@ from coordnet.encoders.fourier import PositionalEncoding
 from coordnet.encoders.hashgrid import HashGrid, nerfstudio_growth
 from coordnet.encoders.spherical import SphericalHarmonics
 from coordnet.encoders.tinycudann import check_implementation, resolve_tinycudann
-from coordnet.validation import check_count, check_positive
 from coordnet.ops import fourier_features
+from coordnet.validation import check_count, check_positive
 
 
 class NerfPytorchEmbedder(PositionalEncoding):
@@ -49,7 +50,11 @@ class NerfPytorchEmbedder(PositionalEncoding):
     input_domain = None
 
     def __init__(
-        self, multires: int = 10, input_dims: int = 3, include_input: bool = True, log_sampling: bool = True
+        self,
+        multires: int = 10,
+        input_dims: int = 3,
+        include_input: bool = True,
+        log_sampling: bool = True,
     ) -> None:
         super().__init__(
             input_dims,
@@ -66,7 +71,9 @@ class NerfPytorchEmbedder(PositionalEncoding):
         return self(x)
 
 
-def get_embedder(multires: int, i: int = 0, input_dims: int = 3) -> Tuple[Callable[[Tensor], Tensor], int]:
+def get_embedder(
+    multires: int, i: int = 0, input_dims: int = 3
+) -> Tuple[Callable[[Tensor], Tensor], int]:
     """nerf-pytorch's ``get_embedder``: ``(embed_fn, out_dim)``; ``i = -1`` gives the identity."""
     if i == -1:
         return nn.Identity(), input_dims
@@ -111,11 +118,15 @@ class NeRFEncoding(PositionalEncoding):
             return super().forward(in_tensor)
         x = self.check_input(in_tensor, "in_tensor")
         if covs.shape != (*x.shape, self.in_dim):
-            raise ValueError(f"NeRFEncoding: covs must have shape {(*x.shape, self.in_dim)}, got {tuple(covs.shape)}")
+            raise ValueError(
+                f"NeRFEncoding: covs must have shape {(*x.shape, self.in_dim)}, got {tuple(covs.shape)}"
+            )
         with no_autocast(x.device):
             freqs = self.frequencies.to(x.dtype)
             phase = (2 * math.pi * x[..., None] * freqs).flatten(-2)
-            variance = (torch.diagonal(covs, dim1=-2, dim2=-1).to(x.dtype)[..., None] * freqs**2).flatten(-2)
+            variance = (
+                torch.diagonal(covs, dim1=-2, dim2=-1).to(x.dtype)[..., None] * freqs**2
+            ).flatten(-2)
             damping = torch.exp(-0.5 * variance)
             encoded = torch.cat((damping * torch.sin(phase), damping * torch.cos(phase)), dim=-1)
             return torch.cat((encoded, x), dim=-1) if self.include_input else encoded
@@ -132,14 +143,23 @@ class RFFEncoding(Encoder):
     input_domain = (0.0, 1.0)
 
     def __init__(
-        self, in_dim: int, num_frequencies: int, scale: float, include_input: bool = False, seed: int = 0
+        self,
+        in_dim: int,
+        num_frequencies: int,
+        scale: float,
+        include_input: bool = False,
+        seed: int = 0,
     ) -> None:
         super().__init__(in_dim)
         check_count("num_frequencies", num_frequencies)
         if not scale > 0:
             raise ValueError(f"RFFEncoding: scale must be greater than zero, got {scale!r}")
         generator = torch.Generator().manual_seed(int(seed))
-        self.register_buffer("b_matrix", torch.randn(in_dim, num_frequencies, generator=generator) * check_positive("scale", scale))
+        self.register_buffer(
+            "b_matrix",
+            torch.randn(in_dim, num_frequencies, generator=generator)
+            * check_positive("scale", scale),
+        )
         self.num_frequencies = num_frequencies
         self.include_input = bool(include_input)
         self.out_dim = 2 * num_frequencies + (in_dim if include_input else 0)
@@ -175,13 +195,17 @@ class SHEncoding(SphericalHarmonics):
 
     def __init__(self, levels: int = 4, implementation: str = "torch") -> None:
         if isinstance(levels, bool) or not isinstance(levels, int) or levels <= 0 or levels > 4:
-            raise ValueError(f"Spherical harmonic encoding only supports 1 to 4 levels, requested {levels!r}")
+            raise ValueError(
+                f"Spherical harmonic encoding only supports 1 to 4 levels, requested {levels!r}"
+            )
         super().__init__(3, levels, convention="nerfstudio")
         self.levels = levels
         tcnn = resolve_tinycudann("SHEncoding", implementation)
         self.tcnn_encoding = None
         if tcnn is not None:
-            self.tcnn_encoding = tcnn.Encoding(n_input_dims=3, encoding_config=self.get_tcnn_encoding_config(levels))
+            self.tcnn_encoding = tcnn.Encoding(
+                n_input_dims=3, encoding_config=self.get_tcnn_encoding_config(levels)
+            )
 
     @classmethod
     def get_tcnn_encoding_config(cls, levels: int) -> dict:
@@ -232,9 +256,16 @@ class HashEncoding(HashGrid):
     ) -> None:
         growth = nerfstudio_growth(num_levels, min_res, max_res)
         super().__init__(
-            3, num_levels, features_per_level, log2_hashmap_size, min_res, float(growth),
-            convention="nerfstudio", init_scale=hash_init_scale, seed=seed,
-        )  # fmt: skip
+            3,
+            num_levels,
+            features_per_level,
+            log2_hashmap_size,
+            min_res,
+            float(growth),
+            convention="nerfstudio",
+            init_scale=hash_init_scale,
+            seed=seed,
+        )
         self.num_levels = num_levels
         self.min_res = min_res
         self.features_per_level = features_per_level
@@ -242,7 +273,9 @@ class HashEncoding(HashGrid):
         self.hash_table_size = 2**log2_hashmap_size
         self.growth_factor = growth
         scalings = torch.tensor(self.levels.scales)  # nerfstudio's floor(min_res * growth**l)
-        self.scalings = scalings if num_levels > 1 else scalings.long()  # int64 too when growth is the int 1
+        self.scalings = (
+            scalings if num_levels > 1 else scalings.long()
+        )  # int64 too when growth is the int 1
         self.hash_offset = torch.arange(num_levels) * self.hash_table_size
         tcnn = resolve_tinycudann("HashEncoding", implementation)
         self.tcnn_encoding = None
@@ -252,13 +285,21 @@ class HashEncoding(HashGrid):
             )
             self.tcnn_encoding = tcnn.Encoding(n_input_dims=3, encoding_config=config)
         elif interpolation is not None and interpolation != "Linear":
-            raise ValueError(f"interpolation {interpolation!r} is not supported for torch encoding backend")
+            raise ValueError(
+                f"interpolation {interpolation!r} is not supported for torch encoding backend"
+            )
         self.register_state_dict_post_hook(_params_to_hash_table)
         self.register_load_state_dict_pre_hook(_hash_table_to_params)
 
     @classmethod
     def get_tcnn_encoding_config(
-        cls, num_levels, features_per_level, log2_hashmap_size, min_res, growth_factor, interpolation=None
+        cls,
+        num_levels,
+        features_per_level,
+        log2_hashmap_size,
+        min_res,
+        growth_factor,
+        interpolation=None,
     ) -> dict:
         """nerfstudio's tiny-cuda-nn ``HashGrid`` config."""
         config = {
@@ -289,9 +330,13 @@ class HashEncoding(HashGrid):
         return self.pytorch_fwd(in_tensor)
 
 
-def _params_to_hash_table(module: HashEncoding, state_dict: dict, prefix: str, local_metadata: dict) -> None:
+def _params_to_hash_table(
+    module: HashEncoding, state_dict: dict, prefix: str, local_metadata: dict
+) -> None:
     if prefix + "params" in state_dict:
-        state_dict[prefix + "hash_table"] = state_dict.pop(prefix + "params").view(-1, module.features_per_level)
+        state_dict[prefix + "hash_table"] = state_dict.pop(prefix + "params").view(
+            -1, module.features_per_level
+        )
 
 
 def _hash_table_to_params(module: HashEncoding, state_dict: dict, prefix: str, *args: Any) -> None:

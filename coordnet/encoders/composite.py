@@ -7,6 +7,7 @@
   tiny-cuda-nn pads encodings to the alignment its networks and nested grids need.
 * :class:`Empty` — tiny-cuda-nn's ``Empty``: consumes its inputs, outputs nothing.
 """
+
 from __future__ import annotations
 
 from typing import Optional, Sequence, Tuple
@@ -24,7 +25,9 @@ def _out_dim(module: nn.Module, what: str) -> int:
     for attribute in ("in_dim", "out_dim"):
         value = getattr(module, attribute, None)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"{what} ({type(module).__name__}) needs an integer attribute {attribute}, got {value!r}")
+            raise ValueError(
+                f"{what} ({type(module).__name__}) needs an integer attribute {attribute}, got {value!r}"
+            )
     return module.out_dim
 
 
@@ -70,7 +73,9 @@ class Composite(Encoder):
         else:
             starts = list(begins)
             if len(starts) != len(encoders):
-                raise ValueError(f"begins must give one start per encoder ({len(encoders)}), got {len(starts)}")
+                raise ValueError(
+                    f"begins must give one start per encoder ({len(encoders)}), got {len(starts)}"
+                )
             for i, start in enumerate(starts):
                 check_count(f"begins[{i}]", start, minimum=0)
         for i, (encoder, start) in enumerate(zip(encoders, starts)):
@@ -82,7 +87,9 @@ class Composite(Encoder):
                 )
         self.reduction = check_choice("reduction", reduction, REDUCTIONS)
         if reduction != "concatenation" and len(set(widths)) > 1:
-            raise ValueError(f"reduction {reduction!r} needs nested encoders of one output width, got widths {widths}")
+            raise ValueError(
+                f"reduction {reduction!r} needs nested encoders of one output width, got widths {widths}"
+            )
         self.encoders = nn.ModuleList(encoders)
         self.begins: Tuple[int, ...] = tuple(starts)
         self.out_dim = sum(widths) if reduction == "concatenation" else widths[0]
@@ -93,7 +100,8 @@ class Composite(Encoder):
         """``x (..., in_dim) -> (..., out_dim)``."""
         x = self.check_input(x)
         outputs = [
-            encoder(x[..., start : start + encoder.in_dim]) for encoder, start in zip(self.encoders, self.begins)
+            encoder(x[..., start : start + encoder.in_dim])
+            for encoder, start in zip(self.encoders, self.begins)
         ]
         if self.reduction == "concatenation":
             return torch.cat(outputs, dim=-1)
@@ -114,7 +122,9 @@ class Padded(Encoder):
     need (a multiple of 16) and, inside a ``Composite``, to the alignment of the next grid.
     """
 
-    def __init__(self, encoder: nn.Module, n_front: int = 0, n_back: int = 0, value: float = 1.0) -> None:
+    def __init__(
+        self, encoder: nn.Module, n_front: int = 0, n_back: int = 0, value: float = 1.0
+    ) -> None:
         width = _out_dim(encoder, "encoder")
         super().__init__(encoder.in_dim)
         self.encoder = encoder

@@ -42,6 +42,7 @@ Stricter than tiny-cuda-nn: unknown keys are errors (tiny-cuda-nn ignores them),
 values of the wrong kind; every error is a ``ValueError`` naming the config path, the otype,
 the key and what is allowed.
 """
+
 from __future__ import annotations
 
 import json
@@ -72,9 +73,18 @@ ConfigLike = Union[Mapping[str, Any], str, "os.PathLike[str]"]
 NESTED_KEYS = ("n_dims_to_encode", "dims_to_encode_begin")
 GRID_OTYPES = ("Grid", "HashGrid", "DenseGrid", "TiledGrid")
 _GRID_KEYS = (
-    "type", "n_levels", "n_features_per_level", "log2_hashmap_size", "base_resolution", "per_level_scale",
-    "interpolation", "n_features", "n_grid_features", "hash", "stochastic_interpolation",
-)  # fmt: skip
+    "type",
+    "n_levels",
+    "n_features_per_level",
+    "log2_hashmap_size",
+    "base_resolution",
+    "per_level_scale",
+    "interpolation",
+    "n_features",
+    "n_grid_features",
+    "hash",
+    "stochastic_interpolation",
+)
 #: Keys (besides ``otype``) of each otype, canonical spelling.
 OTYPE_KEYS: Dict[str, Tuple[str, ...]] = {
     "Identity": ("scale", "offset"),
@@ -83,17 +93,34 @@ OTYPE_KEYS: Dict[str, Tuple[str, ...]] = {
     "TriangleWave": ("n_frequencies",),
     "OneBlob": ("n_bins",),
     "SphericalHarmonics": ("degree",),
-    **{otype: _GRID_KEYS for otype in GRID_OTYPES},
+    **dict.fromkeys(GRID_OTYPES, _GRID_KEYS),
     "Composite": ("nested", "reduction"),
     "NRC": ("n_frequencies", "n_bins"),
     "OneBlobFrequency": ("n_frequencies", "n_bins"),
     "PositionalEncoding": (
-        "num_frequencies", "min_log2_freq", "max_log2_freq", "spacing", "factor", "layout", "include_input",
-    ),  # fmt: skip
-    "GaussianFourierFeatures": ("num_frequencies", "sigma", "scale", "seed", "learnable", "include_input"),
+        "num_frequencies",
+        "min_log2_freq",
+        "max_log2_freq",
+        "spacing",
+        "factor",
+        "layout",
+        "include_input",
+    ),
+    "GaussianFourierFeatures": (
+        "num_frequencies",
+        "sigma",
+        "scale",
+        "seed",
+        "learnable",
+        "include_input",
+    ),
     "BasicFourier": ("include_input",),
 }
-TCNN_OTYPES = tuple(k for k in OTYPE_KEYS if k not in ("PositionalEncoding", "GaussianFourierFeatures", "BasicFourier"))
+TCNN_OTYPES = tuple(
+    k
+    for k in OTYPE_KEYS
+    if k not in ("PositionalEncoding", "GaussianFourierFeatures", "BasicFourier")
+)
 _CANONICAL = {name.lower(): name for name in OTYPE_KEYS}
 
 
@@ -108,13 +135,17 @@ class _Context:
 
 
 def _read_json(config: ConfigLike) -> Any:
-    if isinstance(config, os.PathLike) or (isinstance(config, str) and not config.lstrip().startswith("{")):
+    if isinstance(config, os.PathLike) or (
+        isinstance(config, str) and not config.lstrip().startswith("{")
+    ):
         name = os.fspath(config)
         try:
             with open(name) as handle:
                 text = handle.read()
         except OSError as error:
-            raise ConfigError("encoding config file", repr(name), f"cannot read it: {error.strerror or error}") from error
+            raise ConfigError(
+                "encoding config file", repr(name), f"cannot read it: {error.strerror or error}"
+            ) from error
         source = f"file {name!r}"
     elif isinstance(config, str):
         text, source = config, "string"
@@ -125,14 +156,18 @@ def _read_json(config: ConfigLike) -> Any:
     except json.JSONDecodeError as error:
         raise ConfigError("encoding config", source, f"not valid JSON: {error}") from error
     except RecursionError:
-        raise ConfigError("encoding config", source, f"nested too deeply (at most {MAX_NESTING} Composite levels)") from None
+        raise ConfigError(
+            "encoding config", source, f"nested too deeply (at most {MAX_NESTING} Composite levels)"
+        ) from None
 
 
 def load_config(config: ConfigLike) -> Dict[str, Any]:
     """A config given as a dict, a JSON string (starting with ``{``) or a path to a JSON file -> dict."""
     data = _read_json(config)
     if not isinstance(data, Mapping):
-        raise TypeError(f"an encoding config must be a dict (JSON object), got {type(data).__name__}")
+        raise TypeError(
+            f"an encoding config must be a dict (JSON object), got {type(data).__name__}"
+        )
     return dict(data)
 
 
@@ -140,7 +175,9 @@ MAX_INTEGER = 2**63 - 1  # integer config values beyond int64 cannot reach a ten
 MAX_INPUT_DIMS = 2**20
 
 
-def _integer(ctx: _Context, cfg: Mapping[str, Any], key: str, default: Optional[int], minimum: int = 0) -> int:
+def _integer(
+    ctx: _Context, cfg: Mapping[str, Any], key: str, default: Optional[int], minimum: int = 0
+) -> int:
     value = cfg.get(key, default)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -158,7 +195,9 @@ def _number(ctx: _Context, cfg: Mapping[str, Any], key: str, default: float) -> 
     return float(value)
 
 
-def _word(ctx: _Context, cfg: Mapping[str, Any], key: str, default: str, choices: Tuple[str, ...]) -> str:
+def _word(
+    ctx: _Context, cfg: Mapping[str, Any], key: str, default: str, choices: Tuple[str, ...]
+) -> str:
     """A case-insensitive choice, returned in its canonical spelling from ``choices``."""
     value = cfg.get(key, default)
     lookup = {c.lower(): c for c in choices}
@@ -211,7 +250,11 @@ def tcnn_pad(module: nn.Module, n: int) -> nn.Module:
     if n == 0:
         return module
     if isinstance(module, Composite):
-        targets = [len(module.encoders) - 1] if module.reduction == "concatenation" else range(len(module.encoders))
+        targets = (
+            [len(module.encoders) - 1]
+            if module.reduction == "concatenation"
+            else range(len(module.encoders))
+        )
         for i in targets:
             module.encoders[i] = tcnn_pad(module.encoders[i], n)
         module.out_dim += n
@@ -232,7 +275,9 @@ def tcnn_pad(module: nn.Module, n: int) -> nn.Module:
 
 def _grid(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
     default_type = {"TiledGrid": "Tiled", "DenseGrid": "Dense"}.get(ctx.otype, "Hash")
-    if isinstance(cfg.get("type"), str) and cfg["type"].strip().lower() == "tile":  # tiny-cuda-nn's alias
+    if (
+        isinstance(cfg.get("type"), str) and cfg["type"].strip().lower() == "tile"
+    ):  # tiny-cuda-nn's alias
         cfg = {**cfg, "type": "Tiled"}
     grid_type = _word(ctx, cfg, "type", default_type, ("Hash", "Dense", "Tiled"))
     n_features_per_level = _integer(ctx, cfg, "n_features_per_level", 2, minimum=1)
@@ -248,32 +293,48 @@ def _grid(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
     base_resolution = _integer(ctx, cfg, "base_resolution", 16, minimum=1)
     if grid_type == "Dense" and n_levels > 1:  # tiny-cuda-nn's default, computed in float32
         f32 = np.float32
-        default_scale = float(f32(np.exp(f32(f32(np.log(f32(256.0) / f32(base_resolution))) / f32(n_levels - 1)))))
+        default_scale = float(
+            f32(np.exp(f32(f32(np.log(f32(256.0) / f32(base_resolution))) / f32(n_levels - 1))))
+        )
     else:  # a single level's resolution does not depend on per_level_scale
         default_scale = 2.0
     per_level_scale = _number(ctx, cfg, "per_level_scale", default_scale)
     interpolation = _word(ctx, cfg, "interpolation", "Linear", ("Nearest", "Linear", "Smoothstep"))
     _word(ctx, cfg, "hash", "CoherentPrime", ("CoherentPrime",))
     if cfg.get("stochastic_interpolation", False) is not False:
-        ctx.fail(f"stochastic_interpolation must be false (not supported), got {cfg['stochastic_interpolation']!r}")
+        ctx.fail(
+            f"stochastic_interpolation must be false (not supported), got {cfg['stochastic_interpolation']!r}"
+        )
     return HashGrid(
-        n_dims, n_levels, n_features_per_level, log2_hashmap_size, base_resolution, per_level_scale,
-        interpolation.lower(), convention="tcnn", grid_type=grid_type.lower(), generator=ctx.generator,
-    )  # fmt: skip
+        n_dims,
+        n_levels,
+        n_features_per_level,
+        log2_hashmap_size,
+        base_resolution,
+        per_level_scale,
+        interpolation.lower(),
+        convention="tcnn",
+        grid_type=grid_type.lower(),
+        generator=ctx.generator,
+    )
 
 
 def _composite(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
     nested = cfg.get("nested")
     if not isinstance(nested, list) or not nested:
         ctx.fail(f"nested must be a non-empty list of encoding configs, got {nested!r}")
-    reduction = _word(ctx, cfg, "reduction", "Concatenation", ("Concatenation", "Sum", "Product")).lower()
+    reduction = _word(
+        ctx, cfg, "reduction", "Concatenation", ("Concatenation", "Sum", "Product")
+    ).lower()
     explicit_begins = any(isinstance(c, Mapping) and "dims_to_encode_begin" in c for c in nested)
     specified = 0
     for i, child in enumerate(nested):
         if not isinstance(child, Mapping):
             ctx.fail(f"nested[{i}] must be an encoding config (a dict), got {type(child).__name__}")
         if "n_dims_to_encode" in child:
-            child_ctx = _Context(f"{ctx.path}.nested[{i}]", _otype(child, f"{ctx.path}.nested[{i}]"), ctx.generator)
+            child_ctx = _Context(
+                f"{ctx.path}.nested[{i}]", _otype(child, f"{ctx.path}.nested[{i}]"), ctx.generator
+            )
             specified += _integer(child_ctx, child, "n_dims_to_encode", None)
     unspecified = [i for i, c in enumerate(nested) if "n_dims_to_encode" not in c]
     if not explicit_begins and specified > n_dims:
@@ -305,12 +366,18 @@ def _composite(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
             # tiny-cuda-nn creates nested encodings with alignment 1: a nested composite pads to the
             # lcm of its own nested grids' n_features_per_level.
             encoder = _build(child, width, child_ctx, nested=True)
-            encoders.append(tcnn_pad(encoder, next_multiple(encoder.out_dim, alignment(encoder)) - encoder.out_dim))
+            encoders.append(
+                tcnn_pad(
+                    encoder, next_multiple(encoder.out_dim, alignment(encoder)) - encoder.out_dim
+                )
+            )
             begins.append(offset)
         offset += width
     if not encoders:
         ctx.fail("every nested encoding encodes 0 dims; nothing to encode")
-    if reduction == "concatenation":  # pad each output to the alignment the next nested encoding needs
+    if (
+        reduction == "concatenation"
+    ):  # pad each output to the alignment the next nested encoding needs
         so_far = 0
         for i in range(len(encoders) - 1):
             width = encoders[i].out_dim
@@ -322,7 +389,9 @@ def _composite(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
         encoders = [tcnn_pad(e, next_multiple(e.out_dim, align) - e.out_dim) for e in encoders]
         widths = [e.out_dim for e in encoders]
         if len(set(widths)) > 1:
-            ctx.fail(f"reduction {reduction!r} needs nested encodings of one output width, got {widths}")
+            ctx.fail(
+                f"reduction {reduction!r} needs nested encodings of one output width, got {widths}"
+            )
     return Composite(n_dims, encoders, begins, reduction=reduction)
 
 
@@ -341,8 +410,11 @@ def _nrc(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
 
 
 def _coordnet(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
-    cls = {"PositionalEncoding": PositionalEncoding, "GaussianFourierFeatures": GaussianFourierFeatures,
-           "BasicFourier": BasicFourier}[ctx.otype]  # fmt: skip
+    cls = {
+        "PositionalEncoding": PositionalEncoding,
+        "GaussianFourierFeatures": GaussianFourierFeatures,
+        "BasicFourier": BasicFourier,
+    }[ctx.otype]
     kwargs = {k: v for k, v in cfg.items() if k in OTYPE_KEYS[ctx.otype]}
     if ctx.otype == "GaussianFourierFeatures" and "seed" not in kwargs:
         kwargs["generator"] = ctx.generator
@@ -370,12 +442,14 @@ def _simple(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
 
 
 _BUILDERS: Dict[str, Callable[[_Context, Mapping[str, Any], int], nn.Module]] = {
-    **{otype: _simple for otype in ("Identity", "Empty", "Frequency", "TriangleWave", "OneBlob", "SphericalHarmonics")},
-    **{otype: _grid for otype in GRID_OTYPES},
+    **dict.fromkeys(
+        ("Identity", "Empty", "Frequency", "TriangleWave", "OneBlob", "SphericalHarmonics"), _simple
+    ),
+    **dict.fromkeys(GRID_OTYPES, _grid),
     "Composite": _composite,
     "NRC": _nrc,
     "OneBlobFrequency": _nrc,
-    **{otype: _coordnet for otype in ("PositionalEncoding", "GaussianFourierFeatures", "BasicFourier")},
+    **dict.fromkeys(("PositionalEncoding", "GaussianFourierFeatures", "BasicFourier"), _coordnet),
 }
 
 
@@ -384,7 +458,11 @@ MAX_NESTING = 64
 
 
 #: coordnet's argument names -> the tiny-cuda-nn config keys they are read from.
-_TCNN_KEYS = {**{new: old for old, new in TCNN_NAMES.items()}, "num_bins": "n_bins", "num_frequencies": "n_frequencies"}
+_TCNN_KEYS = {
+    **{new: old for old, new in TCNN_NAMES.items()},
+    "num_bins": "n_bins",
+    "num_frequencies": "n_frequencies",
+}
 
 
 def _config_names(otype: str, message: str) -> str:
@@ -410,7 +488,11 @@ def _build(cfg: Mapping[str, Any], n_dims: int, ctx: _Context, nested: bool) -> 
 
 
 def from_config(
-    config: ConfigLike, n_input_dims: int, *, seed: int = 0, generator: Optional[torch.Generator] = None
+    config: ConfigLike,
+    n_input_dims: int,
+    *,
+    seed: int = 0,
+    generator: Optional[torch.Generator] = None,
 ) -> nn.Module:
     """Build the encoder a tiny-cuda-nn encoding config describes: ``(..., n_input_dims) -> (..., out_dim)``.
 
@@ -433,7 +515,9 @@ def from_config(
     data = load_config(config)
     if "otype" not in data and ("encoding" in data or "network" in data):  # a whole model config
         if not isinstance(data.get("encoding"), Mapping):
-            raise ValueError(f"model config: 'encoding' must be an encoding config (a dict), got {data.get('encoding')!r}")
+            raise ValueError(
+                f"model config: 'encoding' must be an encoding config (a dict), got {data.get('encoding')!r}"
+            )
         data = dict(data["encoding"])
     check_count("n_input_dims", n_input_dims, maximum=MAX_INPUT_DIMS)
     if generator is None:

@@ -12,6 +12,7 @@ Gaussian frequencies, ``num_frequencies`` the number of frequencies (per coordin
 :class:`FourierFeatures`, ``sigma`` of :class:`GaussianFourierFeatures`) still works with a
 ``DeprecationWarning``.
 """
+
 from __future__ import annotations
 
 import math
@@ -88,7 +89,9 @@ class FourierFeatures(Encoder):
         factor = renamed_kwarg(type(self).__name__, deprecated, "scale", "factor", factor, TWO_PI)
         if not isinstance(B, Tensor) or B.dim() != 2 or B.shape[0] < 1 or B.shape[1] < 1:
             shape = tuple(B.shape) if isinstance(B, Tensor) else type(B).__name__
-            raise ValueError(f"B must be a (num_frequencies, in_dim) tensor with both sizes >= 1, got {shape}")
+            raise ValueError(
+                f"B must be a (num_frequencies, in_dim) tensor with both sizes >= 1, got {shape}"
+            )
         if not B.is_floating_point():
             raise TypeError(f"B must be a floating-point tensor, got dtype {B.dtype}")
         super().__init__(int(B.shape[1]))
@@ -96,8 +99,10 @@ class FourierFeatures(Encoder):
         self.factor = check_positive("factor", factor)
         largest = float(B.detach().abs().max().double()) * self.factor if B.numel() else 0.0
         if not torch.isfinite(B).all() or not largest <= MAX_PHASE_FACTOR:
-            raise ValueError(f"B · factor must be finite and at most 2^{MAX_LOG2_PHASE_FACTOR} in magnitude (larger "
-                             f"phase factors overflow float32 and make every feature NaN), got {largest:.3g}")
+            raise ValueError(
+                f"B · factor must be finite and at most 2^{MAX_LOG2_PHASE_FACTOR} in magnitude (larger "
+                f"phase factors overflow float32 and make every feature NaN), got {largest:.3g}"
+            )
         if learnable:
             self.B = nn.Parameter(B)
         else:
@@ -106,7 +111,9 @@ class FourierFeatures(Encoder):
         num = int(B.shape[0])
         self.group = num if group is None else int(group)
         if self.group < 1 or num % self.group:
-            raise ValueError(f"group must be a positive divisor of num_frequencies={num}, got {group!r}")
+            raise ValueError(
+                f"group must be a positive divisor of num_frequencies={num}, got {group!r}"
+            )
         self.num_frequencies = num
         self.num_sinusoids = num
         self.out_dim = 2 * num + (self.in_dim if self.input_position else 0)
@@ -124,7 +131,12 @@ class FourierFeatures(Encoder):
             if amplitude is not None:
                 amplitude = amplitude.to(device=x.device, dtype=x.dtype)
             return fourier_features(
-                x, B, amplitude, scale=self.factor, group=self.group, include_input=self.input_position
+                x,
+                B,
+                amplitude,
+                scale=self.factor,
+                group=self.group,
+                include_input=self.input_position,
             )
 
     def extra_repr(self) -> str:
@@ -168,10 +180,16 @@ class GaussianFourierFeatures(FourierFeatures):
         sigma = renamed_kwarg("GaussianFourierFeatures", deprecated, "scale", "sigma", sigma, 10.0)
         check_count("in_dim", in_dim, maximum=MAX_ROWS)
         check_count("num_frequencies", num_frequencies, maximum=MAX_ROWS)
-        sigma = check_positive("sigma", sigma, maximum=MAX_GAUSS_SCALE,
-                               why="10 σ must stay within float32 with room for 2π and the coordinates")
+        sigma = check_positive(
+            "sigma",
+            sigma,
+            maximum=MAX_GAUSS_SCALE,
+            why="10 σ must stay within float32 with room for 2π and the coordinates",
+        )
         if generator is None:
-            generator = torch.Generator().manual_seed(0 if seed is None else check_seed("seed", seed))
+            generator = torch.Generator().manual_seed(
+                0 if seed is None else check_seed("seed", seed)
+            )
         elif not isinstance(generator, torch.Generator):
             raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
         B = torch.randn(num_frequencies, in_dim, generator=generator) * sigma
@@ -227,12 +245,27 @@ class PositionalEncoding(FourierFeatures):
         if spacing not in ("log", "linear"):
             raise ValueError(f"spacing must be 'log' or 'linear', got {spacing!r}")
         if max_log2_freq is None:
-            check_count("num_frequencies", num_frequencies, maximum=MAX_LOG2_PHASE_FACTOR + 1,
-                        why=f"the top frequency 2^(num_frequencies - 1) must stay below 2^{MAX_LOG2_PHASE_FACTOR}")
+            check_count(
+                "num_frequencies",
+                num_frequencies,
+                maximum=MAX_LOG2_PHASE_FACTOR + 1,
+                why=f"the top frequency 2^(num_frequencies - 1) must stay below 2^{MAX_LOG2_PHASE_FACTOR}",
+            )
         why = f"frequencies beyond 2^{MAX_LOG2_PHASE_FACTOR} overflow float32"
-        low = check_interval("min_log2_freq", min_log2_freq, -MAX_LOG2_PHASE_FACTOR, MAX_LOG2_PHASE_FACTOR, why=why)
-        high = float(num_frequencies - 1) if max_log2_freq is None else check_interval(
-            "max_log2_freq", max_log2_freq, -MAX_LOG2_PHASE_FACTOR, MAX_LOG2_PHASE_FACTOR, why=why)
+        low = check_interval(
+            "min_log2_freq", min_log2_freq, -MAX_LOG2_PHASE_FACTOR, MAX_LOG2_PHASE_FACTOR, why=why
+        )
+        high = (
+            float(num_frequencies - 1)
+            if max_log2_freq is None
+            else check_interval(
+                "max_log2_freq",
+                max_log2_freq,
+                -MAX_LOG2_PHASE_FACTOR,
+                MAX_LOG2_PHASE_FACTOR,
+                why=why,
+            )
+        )
         if high < low:
             raise ValueError(f"need min_log2_freq <= max_log2_freq, got {low} and {high}")
         if spacing == "log":
@@ -248,7 +281,9 @@ class PositionalEncoding(FourierFeatures):
             group = B.shape[0] if layout == "blocks" else 1
         position = _input_position(include_input, "last" if layout == "blocks" else "first")
         # Kept in float64 so that float64 inputs see exact frequencies; cast per call otherwise.
-        super().__init__(B, factor=check_positive("factor", factor), include_input=position or False, group=group)
+        super().__init__(
+            B, factor=check_positive("factor", factor), include_input=position or False, group=group
+        )
         self.num_frequencies = num_frequencies
         self.layout = layout
         self.bands = num_frequencies

@@ -4,6 +4,7 @@
 ``convention="tcnn"``) or nerfstudio's torch ``HashEncoding`` (``convention="nerfstudio"``);
 the geometry of both is described in :mod:`coordnet.ops.hashgrid_reference`.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -35,6 +36,7 @@ def _lower(name: str, value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string, got {type(value).__name__}")
     return value.strip().lower()
+
 
 MAX_LEVELS = 128  # levels of one grid (tiny-cuda-nn's and nerfstudio's configs use 8-32)
 MAX_FEATURES_PER_LEVEL = 64
@@ -132,31 +134,52 @@ class HashGrid(Encoder):
         generator: Optional[torch.Generator] = None,
         **deprecated: object,
     ) -> None:
-        given = {"num_levels": num_levels, "num_features_per_level": num_features_per_level,
-                 "log2_table_size": log2_table_size, "min_resolution": min_resolution, "growth": growth}
+        given = {
+            "num_levels": num_levels,
+            "num_features_per_level": num_features_per_level,
+            "log2_table_size": log2_table_size,
+            "min_resolution": min_resolution,
+            "growth": growth,
+        }
         given = renamed_kwargs("HashGrid", deprecated, TCNN_NAMES, given, _DEFAULTS)
         num_levels, num_features_per_level = given["num_levels"], given["num_features_per_level"]
-        log2_table_size, min_resolution, growth = given["log2_table_size"], given["min_resolution"], given["growth"]
+        log2_table_size, min_resolution, growth = (
+            given["log2_table_size"],
+            given["min_resolution"],
+            given["growth"],
+        )
         check_count("in_dim", in_dim)
         if param_dtype not in (torch.float32, torch.float16):
-            raise ValueError(f"param_dtype must be torch.float32 or torch.float16, got {param_dtype!r}")
+            raise ValueError(
+                f"param_dtype must be torch.float32 or torch.float16, got {param_dtype!r}"
+            )
         if in_dim > MAX_DIMS:
             raise ValueError(f"in_dim must be between 1 and {MAX_DIMS}, got {in_dim}")
         super().__init__(in_dim)
         check_count("num_levels", num_levels, maximum=MAX_LEVELS)
-        check_count("num_features_per_level", num_features_per_level, maximum=MAX_FEATURES_PER_LEVEL)
+        check_count(
+            "num_features_per_level", num_features_per_level, maximum=MAX_FEATURES_PER_LEVEL
+        )
         check_count("log2_table_size", log2_table_size, maximum=30)
-        check_count("min_resolution", min_resolution, maximum=MAX_RESOLUTION, why="grid indices are 32-bit")
+        check_count(
+            "min_resolution", min_resolution, maximum=MAX_RESOLUTION, why="grid indices are 32-bit"
+        )
         growth = check_positive("growth", growth)
         finest = math.log2(min_resolution) + (num_levels - 1) * math.log2(growth)
         if min(finest, math.log2(min_resolution)) < 0 or finest < 0:
-            raise ValueError(f"growth {growth:g} over {num_levels} levels from min_resolution "
-                             f"{min_resolution} gives levels of resolution below 1")
+            raise ValueError(
+                f"growth {growth:g} over {num_levels} levels from min_resolution "
+                f"{min_resolution} gives levels of resolution below 1"
+            )
         if finest > math.log2(MAX_RESOLUTION):
-            raise ValueError(f"growth {growth:g} over {num_levels} levels from min_resolution "
-                             f"{min_resolution} gives a finest resolution of 2^{finest:.3g}, beyond 2^31 "
-                             "(grid indices are 32-bit)")
-        interpolation = check_choice("interpolation", _lower("interpolation", interpolation), INTERPOLATIONS)
+            raise ValueError(
+                f"growth {growth:g} over {num_levels} levels from min_resolution "
+                f"{min_resolution} gives a finest resolution of 2^{finest:.3g}, beyond 2^31 "
+                "(grid indices are 32-bit)"
+            )
+        interpolation = check_choice(
+            "interpolation", _lower("interpolation", interpolation), INTERPOLATIONS
+        )
         convention = check_choice("convention", _lower("convention", convention), CONVENTIONS)
         grid_type = check_choice("grid_type", _lower("grid_type", grid_type), GRID_TYPES)
         if convention == "nerfstudio":
@@ -174,7 +197,12 @@ class HashGrid(Encoder):
             )
         else:
             levels = tcnn_levels(
-                in_dim, num_levels, num_features_per_level, log2_table_size, min_resolution, growth,
+                in_dim,
+                num_levels,
+                num_features_per_level,
+                log2_table_size,
+                min_resolution,
+                growth,
                 grid_type,
             )
         if levels.n_params > MAX_ENTRIES:
@@ -182,13 +210,23 @@ class HashGrid(Encoder):
                 f"the {grid_type} grid needs {levels.n_params} parameters (more than 2^31); "
                 "use grid_type='hash', fewer levels or a smaller growth"
             )
-        init_scale = DEFAULT_INIT_SCALE[convention] if init_scale is None else check_positive("init_scale", init_scale)
+        init_scale = (
+            DEFAULT_INIT_SCALE[convention]
+            if init_scale is None
+            else check_positive("init_scale", init_scale)
+        )
         if generator is None:
-            generator = torch.Generator().manual_seed(0 if seed is None else check_seed("seed", seed))
+            generator = torch.Generator().manual_seed(
+                0 if seed is None else check_seed("seed", seed)
+            )
         elif not isinstance(generator, torch.Generator):
             raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
-        if convention == "nerfstudio":  # nerfstudio draws (P, F) with torch.rand * 2 - 1, then scales
-            table = (torch.rand((levels.n_entries, num_features_per_level), generator=generator) * 2 - 1) * init_scale
+        if (
+            convention == "nerfstudio"
+        ):  # nerfstudio draws (P, F) with torch.rand * 2 - 1, then scales
+            table = (
+                torch.rand((levels.n_entries, num_features_per_level), generator=generator) * 2 - 1
+            ) * init_scale
         else:
             table = (torch.rand(levels.n_params, generator=generator) * 2 - 1) * init_scale
         self.params = nn.Parameter(table.reshape(-1).to(param_dtype))
@@ -223,8 +261,16 @@ class HashGrid(Encoder):
         factor ``exp((ln max_res - ln min_res) / (num_levels - 1))``, same features for the same table."""
         growth = float(nerfstudio_growth(num_levels, min_res, max_res))
         return cls(
-            in_dim, num_levels, features_per_level, log2_hashmap_size, min_res, growth,
-            convention="nerfstudio", init_scale=hash_init_scale, seed=seed, generator=generator,
+            in_dim,
+            num_levels,
+            features_per_level,
+            log2_hashmap_size,
+            min_res,
+            growth,
+            convention="nerfstudio",
+            init_scale=hash_init_scale,
+            seed=seed,
+            generator=generator,
         )
 
     @property
@@ -242,7 +288,9 @@ class HashGrid(Encoder):
         x = self.check_input(x)
         with no_autocast(x.device):
             half_table = self.params.dtype == torch.float16 and x.dtype == torch.float32
-            table = self.table if self.params.dtype == x.dtype or half_table else self.table.to(x.dtype)
+            table = (
+                self.table if self.params.dtype == x.dtype or half_table else self.table.to(x.dtype)
+            )
             return hashgrid_encode(x, table, self.levels, self.interpolation)
 
     def extra_repr(self) -> str:
@@ -255,4 +303,7 @@ class HashGrid(Encoder):
 
 
 #: The defaults of the renamed arguments, read from the signature (for the both-spellings check).
-_DEFAULTS = {name: parameter.default for name, parameter in inspect.signature(HashGrid.__init__).parameters.items()}
+_DEFAULTS = {
+    name: parameter.default
+    for name, parameter in inspect.signature(HashGrid.__init__).parameters.items()
+}

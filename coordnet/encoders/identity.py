@@ -1,6 +1,6 @@
 """The identity encoding (raw coordinates), with an optional affine map."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 from torch import Tensor
 

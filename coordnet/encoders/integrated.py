@@ -1,7 +1,7 @@
 """Integrated positional encoding (mip-NeRF, Barron et al. 2021)."""
+
 from __future__ import annotations
 
-import math
 from typing import Optional
 
 import torch
@@ -32,16 +32,22 @@ class IntegratedPositionalEncoding(Encoder):
 
     input_domain = None
 
-    def __init__(self, in_dim: int, min_deg: int = 0, max_deg: int = 16, factor: float = 1.0) -> None:
+    def __init__(
+        self, in_dim: int, min_deg: int = 0, max_deg: int = 16, factor: float = 1.0
+    ) -> None:
         super().__init__(in_dim)
         why = "frequencies 2^deg beyond 2^120 overflow float32"
         check_int("min_deg", min_deg, -120, 120, why=why)
         check_int("max_deg", max_deg, -120, 121, why=why)
         if max_deg <= min_deg:
             raise ValueError(f"need integers min_deg < max_deg, got {min_deg!r} and {max_deg!r}")
-        self.factor = check_positive("factor", factor, maximum=2.0**8, why="factor · 2^max_deg must stay within float32")
+        self.factor = check_positive(
+            "factor", factor, maximum=2.0**8, why="factor · 2^max_deg must stay within float32"
+        )
         self.register_buffer(
-            "frequencies", 2.0 ** torch.arange(min_deg, max_deg, dtype=torch.float32), persistent=False
+            "frequencies",
+            2.0 ** torch.arange(min_deg, max_deg, dtype=torch.float32),
+            persistent=False,
         )
         self.out_dim = 2 * in_dim * (max_deg - min_deg)
 
@@ -50,7 +56,9 @@ class IntegratedPositionalEncoding(Encoder):
         mean = self.check_input(mean, "mean")
         with no_autocast(mean.device):
             scales = self.frequencies.to(mean.dtype) * self.factor  # (L,)
-            phase = (mean[..., None, :] * scales[:, None]).flatten(-2)  # (..., L*d), frequency-major
+            phase = (mean[..., None, :] * scales[:, None]).flatten(
+                -2
+            )  # (..., L*d), frequency-major
             if cov is None:
                 damping = torch.ones_like(phase)
             else:
@@ -61,7 +69,9 @@ class IntegratedPositionalEncoding(Encoder):
 
     def _diagonal(self, cov: Tensor, mean: Tensor) -> Tensor:
         if not isinstance(cov, Tensor) or not cov.is_floating_point():
-            raise TypeError(f"IntegratedPositionalEncoding: cov must be a floating-point tensor, got {cov!r:.80}")
+            raise TypeError(
+                f"IntegratedPositionalEncoding: cov must be a floating-point tensor, got {cov!r:.80}"
+            )
         d = self.in_dim
         if cov.shape == mean.shape:
             variance = cov
@@ -74,6 +84,8 @@ class IntegratedPositionalEncoding(Encoder):
             )
         variance = variance.to(mean.dtype)
         if bool((variance < 0).any()) or not bool(torch.isfinite(variance).all()):
-            raise ValueError("IntegratedPositionalEncoding: cov must have finite, non-negative variances on its "
-                             "diagonal (a negative variance makes exp(-var·f²/2) overflow)")
+            raise ValueError(
+                "IntegratedPositionalEncoding: cov must have finite, non-negative variances on its "
+                "diagonal (a negative variance makes exp(-var·f²/2) overflow)"
+            )
         return variance

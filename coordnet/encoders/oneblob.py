@@ -15,6 +15,7 @@ finite, a coordinate's bins still sum to 1 (the last bin takes what no other bin
 ``x ± 1`` encodes like ``x`` while the kernel around ``x`` stays inside ``[0, 1]``, and more than a
 unit away from the interval all the mass sits in the last bin.
 """
+
 from __future__ import annotations
 
 import torch

@@ -25,6 +25,7 @@ the three-term Legendre recurrence in ``z``), so they agree with the closed form
 codebases within rounding, also for vectors that are not of unit length. Inputs of moderate size
 give finite features (in float32 the degree-7 terms overflow beyond ``|x| ≈ 10⁵``); NaN gives NaN.
 """
+
 from __future__ import annotations
 
 import math
@@ -48,7 +49,9 @@ def _coefficients(degree: int, condon_shortley: bool) -> List[Tuple[int, int, fl
         for m in range(-l, l + 1):
             a = abs(m)
             double_factorial = math.prod(range(2 * a - 1, 0, -2))  # (2a-1)!!, 1 for a = 0
-            k = math.sqrt((2 * l + 1) / (4 * math.pi) * math.factorial(l - a) / math.factorial(l + a))
+            k = math.sqrt(
+                (2 * l + 1) / (4 * math.pi) * math.factorial(l - a) / math.factorial(l + a)
+            )
             c = k * double_factorial * (math.sqrt(2.0) if m else 1.0)
             if condon_shortley and a % 2:
                 c = -c
@@ -79,11 +82,15 @@ def spherical_harmonics(directions: Tensor, degree: int, condon_shortley: bool =
         if m + 1 < degree:
             legendre[(m + 1, m)] = (2 * m + 1) * z
         for l in range(m + 2, degree):
-            legendre[(l, m)] = ((2 * l - 1) * z * legendre[(l - 1, m)] - (l + m - 1) * legendre[(l - 2, m)]) / (l - m)
+            legendre[(l, m)] = (
+                (2 * l - 1) * z * legendre[(l - 1, m)] - (l + m - 1) * legendre[(l - 2, m)]
+            ) / (l - m)
     features = []
     for l, m, c in _coefficients(degree, condon_shortley):
         azimuthal = cos_parts[m] if m >= 0 else sin_parts[-m]
-        features.append(c * legendre[(l, abs(m))] if m == 0 else c * legendre[(l, abs(m))] * azimuthal)
+        features.append(
+            c * legendre[(l, abs(m))] if m == 0 else c * legendre[(l, abs(m))] * azimuthal
+        )
     return torch.stack(features, dim=-1)
 
 
@@ -109,7 +116,9 @@ class SphericalHarmonics(Encoder):
     def __init__(self, in_dim: int = 3, degree: int = 4, *, convention: str = "tcnn") -> None:
         super().__init__(in_dim)
         if in_dim != 3:
-            raise ValueError(f"SphericalHarmonics encodes 3D directions: in_dim must be 3, got {in_dim!r}")
+            raise ValueError(
+                f"SphericalHarmonics encodes 3D directions: in_dim must be 3, got {in_dim!r}"
+            )
         self.convention = check_choice("convention", convention, CONVENTIONS)
         top = MAX_DEGREE[convention]
         if isinstance(degree, bool) or not isinstance(degree, int) or not 1 <= degree <= top:
@@ -124,7 +133,9 @@ class SphericalHarmonics(Encoder):
         """``x (..., 3) -> (..., degree²)``, in float32 (or float64) even under autocast."""
         x = self.check_input(x)
         with no_autocast(x.device):
-            wide = x if x.dtype == torch.float64 else x.double()  # degree-7 polynomials overflow float32 near |x| = 1e5
+            wide = (
+                x if x.dtype == torch.float64 else x.double()
+            )  # degree-7 polynomials overflow float32 near |x| = 1e5
             if self.convention == "tcnn":
                 y = spherical_harmonics(wide * 2.0 - 1.0, self.degree, condon_shortley=True)
             else:

@@ -5,6 +5,7 @@ tiny-cuda-nn cannot be installed or run without CUDA. Modules that accept
 module; it returns ``None`` (after one :class:`TinyCudaNNWarning` saying why) when the torch
 path has to run instead, as nerfstudio falls back.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -12,7 +13,6 @@ from types import ModuleType
 from typing import Optional
 
 import torch
-
 
 IMPLEMENTATIONS = ("torch", "tcnn")
 
@@ -44,7 +44,11 @@ def check_implementation(implementation: str) -> str:
 
 
 def resolve_tinycudann(
-    owner: str, implementation: str, fallback: str = "the torch implementation", *, stacklevel: int = 3
+    owner: str,
+    implementation: str,
+    fallback: str = "the torch implementation",
+    *,
+    stacklevel: int = 3,
 ) -> Optional[ModuleType]:
     """The ``tinycudann`` module for ``implementation="tcnn"`` when it runs here, else ``None``.
 

@@ -9,6 +9,7 @@ shift is tiny-cuda-nn's, to tell the bands apart), feature ``j · L + l`` is
 a triangle wave of period ``2^(1-l)`` in ``x_j``. Periodic, so every finite input is valid;
 the derivative is ``±2^(l+1)`` (undefined at the kinks, where autograd uses 0).
 """
+
 from __future__ import annotations
 
 import torch
@@ -32,11 +33,16 @@ class TriangleWave(Encoder):
     n_frequencies = renamed_attribute("n_frequencies", "num_frequencies")
 
     def __init__(self, in_dim: int, num_frequencies: int = 12, **deprecated: int) -> None:
-        num_frequencies = renamed_kwarg("TriangleWave", deprecated, "n_frequencies", "num_frequencies",
-                                        num_frequencies, 12)
+        num_frequencies = renamed_kwarg(
+            "TriangleWave", deprecated, "n_frequencies", "num_frequencies", num_frequencies, 12
+        )
         super().__init__(in_dim)
-        self.num_frequencies = check_count("num_frequencies", num_frequencies, maximum=121,
-                                           why="level l scales x by 2^(l-1): beyond 2^120 float32 overflows")
+        self.num_frequencies = check_count(
+            "num_frequencies",
+            num_frequencies,
+            maximum=121,
+            why="level l scales x by 2^(l-1): beyond 2^120 float32 overflows",
+        )
         self.out_dim = in_dim * num_frequencies
 
     def forward(self, x: Tensor) -> Tensor:
@@ -44,7 +50,9 @@ class TriangleWave(Encoder):
         x = self.check_input(x)
         levels = torch.arange(self.num_frequencies, device=x.device, dtype=x.dtype)
         with no_autocast(x.device):
-            v = x[..., None] * torch.exp2(levels - 1.0) + 0.25 * levels  # (..., d, L); exact scaling
+            v = (
+                x[..., None] * torch.exp2(levels - 1.0) + 0.25 * levels
+            )  # (..., d, L); exact scaling
             return (4.0 * torch.abs(v - torch.floor(v) - 0.5) - 1.0).flatten(-2)
 
     def extra_repr(self) -> str:

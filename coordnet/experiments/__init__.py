@@ -8,9 +8,16 @@
 
 The per-paper definitions (``coordnet.experiments.<paper>``) are imported by name, not here.
 """
+
 from coordnet.experiments.budget import Budget
 from coordnet.experiments.cache import RunCache
-from coordnet.experiments.claims import VERDICTS, Claim, mean_interval, verdict_from_interval, verdict_within
+from coordnet.experiments.claims import (
+    VERDICTS,
+    Claim,
+    mean_interval,
+    verdict_from_interval,
+    verdict_within,
+)
 from coordnet.experiments.cli import experiment_main
 from coordnet.experiments.results import write_results
 

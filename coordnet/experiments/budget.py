@@ -1,4 +1,5 @@
 """Budgets: frozen dataclasses holding an experiment's settings, with typed overrides."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -35,16 +36,25 @@ def _parse(annotation: Any, text: str) -> Any:
     origin = typing.get_origin(annotation)
     if origin is typing.Union or (hasattr(types, "UnionType") and origin is types.UnionType):
         arguments = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(arguments) != len(typing.get_args(annotation)) and text.strip().lower() in {"none", "null", ""}:
+        if len(arguments) != len(typing.get_args(annotation)) and text.strip().lower() in {
+            "none",
+            "null",
+            "",
+        }:
             return None
         if len(arguments) != 1:
-            raise ValueError(f"unions of several types ({annotation!r}) cannot be overridden from text")
+            raise ValueError(
+                f"unions of several types ({annotation!r}) cannot be overridden from text"
+            )
         return _parse(arguments[0], text)
     if origin is tuple:
         arguments = typing.get_args(annotation)
         if len(arguments) == 2 and arguments[1] is Ellipsis:
             items = [item for item in text.split(",") if item.strip() != ""]
-            return tuple(_parse_scalar(arguments[0], item.strip() if arguments[0] is str else item) for item in items)
+            return tuple(
+                _parse_scalar(arguments[0], item.strip() if arguments[0] is str else item)
+                for item in items
+            )
         items = text.split(",")
         if len(items) != len(arguments):
             raise ValueError(f"expected {len(arguments)} comma-separated values, got {len(items)}")
@@ -92,7 +102,9 @@ class Budget:
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as a JSON-able dict (tuples become lists)."""
-        return {field.name: _jsonable(getattr(self, field.name)) for field in dataclasses.fields(self)}
+        return {
+            field.name: _jsonable(getattr(self, field.name)) for field in dataclasses.fields(self)
+        }
 
     def differences(self, other: "Budget") -> list[str]:
         """``"key: ours vs paper"`` for every field whose value differs from ``other``'s (fields
@@ -111,7 +123,11 @@ class Budget:
 def _show(value: Any) -> str:
     """A setting as text; a run of 4 or more consecutive integers as ``first…last``."""
     if isinstance(value, list):
-        if len(value) >= 4 and all(type(v) is int for v in value) and value == list(range(value[0], value[-1] + 1)):
+        if (
+            len(value) >= 4
+            and all(type(v) is int for v in value)
+            and value == list(range(value[0], value[-1] + 1))
+        ):
             return f"{value[0]}…{value[-1]}"
         return ",".join(str(item) for item in value)
     return str(value)

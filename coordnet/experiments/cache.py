@@ -1,4 +1,5 @@
 """A run cache: each run's result stored atomically under its key, reused when settings match."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Claims: a paper's statement, its value, ours, and a verdict."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,7 +31,9 @@ class Claim:
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
-            raise ValueError(f"verdict {self.verdict!r} of claim {self.name!r} is not one of {', '.join(VERDICTS)}")
+            raise ValueError(
+                f"verdict {self.verdict!r} of claim {self.name!r} is not one of {', '.join(VERDICTS)}"
+            )
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

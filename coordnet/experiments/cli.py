@@ -1,4 +1,5 @@
 """The command line shared by every experiment: ``--budget``, ``--set``, ``--out``, ``--debug``."""
+
 from __future__ import annotations
 
 import argparse
@@ -44,11 +45,23 @@ def experiment_main(
     Bad input (``ValueError`` or ``FileNotFoundError``, from the overrides or from ``run``) prints
     ``error: <one line>`` to stderr and returns 2; ``--debug`` lets the traceback through."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
-    parser.add_argument("--budget", default="cpu", help=f"one of: {', '.join(budgets)} (default cpu)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override one setting of the budget (repeatable)")
-    parser.add_argument("--out", type=Path, required=True, help="output folder (results, runs, figures)")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    parser.add_argument(
+        "--budget", default="cpu", help=f"one of: {', '.join(budgets)} (default cpu)"
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one setting of the budget (repeatable)",
+    )
+    parser.add_argument(
+        "--out", type=Path, required=True, help="output folder (results, runs, figures)"
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks instead of one-line errors"
+    )
     if add_arguments is not None:
         add_arguments(parser)
     try:

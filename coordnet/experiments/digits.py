@@ -5,6 +5,7 @@ nothing downloads at run time. Images are standardised with the training set's m
 deviation over all pixels (one channel: what a per-channel normalisation reduces to), so a unit
 of input distance means one standard deviation of pixel value.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -89,7 +90,9 @@ def mlp(width: int, seed: int, classes: int = 10, hidden_layers: int = 2) -> nn.
     return nn.Sequential(*layers, nn.Linear(size, classes))
 
 
-def random_shift(x: Tensor, max_shift: int, generator: torch.Generator, fill: float = 0.0) -> Tensor:
+def random_shift(
+    x: Tensor, max_shift: int, generator: torch.Generator, fill: float = 0.0
+) -> Tensor:
     """Each image moved by up to ``max_shift`` pixels per axis (uniform integers), vacated pixels
     set to ``fill``: ``(B, C, H, W)`` -> same shape."""
     if max_shift == 0:
@@ -98,7 +101,9 @@ def random_shift(x: Tensor, max_shift: int, generator: torch.Generator, fill: fl
     padded = nn.functional.pad(x, (max_shift,) * 4, value=fill)
     dy = torch.randint(0, 2 * max_shift + 1, (b,), generator=generator)
     dx = torch.randint(0, 2 * max_shift + 1, (b,), generator=generator)
-    rows = (dy[:, None] + torch.arange(h))[:, None, :, None].expand(b, x.shape[1], h, w + 2 * max_shift)
+    rows = (dy[:, None] + torch.arange(h))[:, None, :, None].expand(
+        b, x.shape[1], h, w + 2 * max_shift
+    )
     cols = (dx[:, None] + torch.arange(w))[:, None, None, :].expand(b, x.shape[1], h, w)
     return padded.gather(2, rows).gather(3, cols)
 
@@ -110,9 +115,21 @@ def accuracy(model: nn.Module, x: Tensor, y: Tensor) -> float:
         return float((model(x).argmax(1) == y).float().mean())
 
 
-def train(model: nn.Module, x: Tensor, targets: Tensor, epochs: int, seed: int, *, lr: float = 1e-3,
-          batch: int = 64, weight_decay: float = 0.0, shift: int = 0, fill: float = 0.0, loss: str = "ce",
-          on_epoch: Optional[Callable[[int], None]] = None) -> nn.Module:
+def train(
+    model: nn.Module,
+    x: Tensor,
+    targets: Tensor,
+    epochs: int,
+    seed: int,
+    *,
+    lr: float = 1e-3,
+    batch: int = 64,
+    weight_decay: float = 0.0,
+    shift: int = 0,
+    fill: float = 0.0,
+    loss: str = "ce",
+    on_epoch: Optional[Callable[[int], None]] = None,
+) -> nn.Module:
     """AdamW (``weight_decay`` decoupled; 0: Adam) on shuffled batches, ``loss`` ``"ce"`` (labels) or
     ``"mse"`` (targets ``(N, C)``); ``shift > 0``: :func:`random_shift` augmentation, fresh each batch.
 

@@ -23,6 +23,7 @@ without ``--data``, uses scikit-image's bundled ``camera`` and ``astronaut`` ima
 Verdicts: a claim holds when its difference has the expected sign for every image (the interval
 is the range over images), reverses when the opposite sign holds for every image.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,17 +39,19 @@ from coordnet.experiments.cache import RunCache
 from coordnet.experiments.claims import Claim, verdict_from_interval
 from coordnet.experiments.cli import experiment_main, flags_to_overrides
 from coordnet.experiments.results import write_results
-from coordnet.training.metrics import psnr
-from coordnet.training.trainer import predict
 from coordnet.nets import build_model
+from coordnet.plots.regions import save_count_curves
 from coordnet.regions import compare_pairs, count_regions
 from coordnet.regions.pixel_pairs import patch_and_quadrant_pairs
 from coordnet.signals import load_signal
-from coordnet.plots.regions import save_count_curves
+from coordnet.training.metrics import psnr
+from coordnet.training.trainer import predict
 
 TITLE = "Lazzari & Liu 2023, Understanding the Spectral Bias of Coordinate Based MLPs Via Training Dynamics"
 SOURCE_REGIONS = "paper, region counts during training (2D images); authors' code"
-SOURCE_PAIRS = "paper, Hamming distance and gradient confusion vs L (directions; no numbers); authors' code"
+SOURCE_PAIRS = (
+    "paper, Hamming distance and gradient confusion vs L (directions; no numbers); authors' code"
+)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 BUNDLED = ("camera", "astronaut")
 
@@ -73,10 +76,23 @@ class LazzariBudget(Budget):
 PAPER_BUDGET = LazzariBudget()
 BUDGETS = {
     "paper": PAPER_BUDGET,
-    "cpu": LazzariBudget(images=2, size=64, width=128, batch_size=512, epochs=200, count_every=20, patch=6, pairs=128),
+    "cpu": LazzariBudget(
+        images=2, size=64, width=128, batch_size=512, epochs=200, count_every=20, patch=6, pairs=128
+    ),
     # seconds-long settings for tests (not a reproduction)
-    "smoke": LazzariBudget(images=1, size=16, width=16, depth=2, batch_size=64, epochs=4, count_every=2,
-                           count_levels=(1, 2), pair_levels=(1, 2), patch=4, pairs=8),
+    "smoke": LazzariBudget(
+        images=1,
+        size=16,
+        width=16,
+        depth=2,
+        batch_size=64,
+        epochs=4,
+        count_every=2,
+        count_levels=(1, 2),
+        pair_levels=(1, 2),
+        patch=4,
+        pairs=8,
+    ),
 }
 
 
@@ -88,7 +104,9 @@ def mappings(b: LazzariBudget) -> dict[str, str]:
     return names
 
 
-def image_sources(b: LazzariBudget, data: Optional[Path], image: Optional[str], budget_name: str) -> list[str]:
+def image_sources(
+    b: LazzariBudget, data: Optional[Path], image: Optional[str], budget_name: str
+) -> list[str]:
     """The first ``b.images`` image files of ``data`` (sorted), or ``image``, or bundled images."""
     if data is not None:
         folder = data / "div2k" / "test" if (data / "div2k" / "test").is_dir() else data
@@ -99,11 +117,15 @@ def image_sources(b: LazzariBudget, data: Optional[Path], image: Optional[str], 
             raise ValueError(f"{folder} holds {len(files)} images, the budget needs {b.images}")
         return [str(p) for p in files[: b.images]]
     if budget_name == "paper":
-        raise ValueError("the paper budget needs --data (the DIV2K test images of Tancik et al.'s data)")
+        raise ValueError(
+            "the paper budget needs --data (the DIV2K test images of Tancik et al.'s data)"
+        )
     if image is not None:
         return [image]
     if b.images > len(BUNDLED):
-        raise ValueError(f"without --data at most {len(BUNDLED)} bundled images, the budget asks for {b.images}")
+        raise ValueError(
+            f"without --data at most {len(BUNDLED)} bundled images, the budget asks for {b.images}"
+        )
     return list(BUNDLED[: b.images])
 
 
@@ -113,7 +135,9 @@ def train_and_measure(source: str, mapping: str, encoder: str, b: LazzariBudget)
     coords, values = signal.flat()
     torch.manual_seed(b.seed)
     net = f"relu:width={b.width},depth={b.depth}"
-    model = build_model(f"{encoder}+{net}" if encoder else net, 2, signal.channels, output_activation="sigmoid")
+    model = build_model(
+        f"{encoder}+{net}" if encoder else net, 2, signal.channels, output_activation="sigmoid"
+    )
     optimizer = torch.optim.Adam(model.parameters(), lr=b.lr)
     generator = torch.Generator().manual_seed(b.seed)
     epochs, counts = [0], [count_regions(model, coords)]
@@ -128,8 +152,12 @@ def train_and_measure(source: str, mapping: str, encoder: str, b: LazzariBudget)
         if epoch % b.count_every == 0 or epoch == b.epochs:
             epochs.append(epoch)
             counts.append(count_regions(model, coords))
-    record = {"epochs": epochs, "counts": counts, "pixels": int(coords.shape[0]),
-              "psnr": psnr(predict(model, coords), values)}
+    record = {
+        "epochs": epochs,
+        "counts": counts,
+        "pixels": int(coords.shape[0]),
+        "psnr": psnr(predict(model, coords), values),
+    }
     if mapping.startswith("pe") and int(mapping[2:]) in b.pair_levels:
         grid = values.reshape(b.size, b.size, -1)
 
@@ -138,11 +166,19 @@ def train_and_measure(source: str, mapping: str, encoder: str, b: LazzariBudget)
             return grid[index[:, 0], index[:, 1]].to(torch.float32)
 
         pairs = patch_and_quadrant_pairs(b.pairs, b.size, b.patch, seed=b.seed)
-        pairs = dataclasses.replace(pairs, **{k: getattr(pairs, k).float() for k in ("near_a", "near_b", "far_a", "far_b")})
+        pairs = dataclasses.replace(
+            pairs, **{k: getattr(pairs, k).float() for k in ("near_a", "near_b", "far_a", "far_b")}
+        )
         comparison = compare_pairs(model, pairs, target=target)
-        record["pairs"] = {kind: {"hamming": group.hamming_mean, "hamming_std": group.hamming_std,
-                                  "confusion": group.confusion_mean, "confusion_std": group.confusion_std}
-                           for kind, group in (("local", comparison.near), ("global", comparison.far))}
+        record["pairs"] = {
+            kind: {
+                "hamming": group.hamming_mean,
+                "hamming_std": group.hamming_std,
+                "confusion": group.confusion_mean,
+                "confusion_std": group.confusion_std,
+            }
+            for kind, group in (("local", comparison.near), ("global", comparison.far))
+        }
     return record
 
 
@@ -156,27 +192,87 @@ def claims(runs: dict[str, dict[str, dict]], b: LazzariBudget) -> list[Claim]:
     final = lambda r: math.log(r["counts"][-1])  # noqa: E731 - log ratio of the final region counts
     low, high = min(b.count_levels), max(b.count_levels)
     checks = [
-        ("pe_more_regions", SOURCE_REGIONS, f"PE L={high} ends with more regions than raw [−1, 1]",
-         f"pe{high}", "raw11", final, +1, "log ratio of final region counts"),
-        ("regions_grow_with_L", SOURCE_REGIONS, f"more regions with more frequencies (L={high} vs L={low})",
-         f"pe{high}", f"pe{low}", final, +1, "log ratio of final region counts"),
-        ("centring_more_regions", SOURCE_REGIONS, "raw [−1, 1] ends with more regions than raw [0, 1]",
-         "raw11", "raw01", final, +1, "log ratio of final region counts"),
-        ("pe_fits_better", SOURCE_REGIONS, f"PE L={high} fits better than raw [−1, 1]",
-         f"pe{high}", "raw11", lambda r: r["psnr"], +1, "PSNR difference, dB"),
+        (
+            "pe_more_regions",
+            SOURCE_REGIONS,
+            f"PE L={high} ends with more regions than raw [−1, 1]",
+            f"pe{high}",
+            "raw11",
+            final,
+            +1,
+            "log ratio of final region counts",
+        ),
+        (
+            "regions_grow_with_L",
+            SOURCE_REGIONS,
+            f"more regions with more frequencies (L={high} vs L={low})",
+            f"pe{high}",
+            f"pe{low}",
+            final,
+            +1,
+            "log ratio of final region counts",
+        ),
+        (
+            "centring_more_regions",
+            SOURCE_REGIONS,
+            "raw [−1, 1] ends with more regions than raw [0, 1]",
+            "raw11",
+            "raw01",
+            final,
+            +1,
+            "log ratio of final region counts",
+        ),
+        (
+            "pe_fits_better",
+            SOURCE_REGIONS,
+            f"PE L={high} fits better than raw [−1, 1]",
+            f"pe{high}",
+            "raw11",
+            lambda r: r["psnr"],
+            +1,
+            "PSNR difference, dB",
+        ),
     ]
     top, bottom = f"pe{max(b.pair_levels)}", f"pe{min(b.pair_levels)}"
     for kind in ("local", "global"):
-        checks.append((f"hamming_grows_with_L_{kind}", SOURCE_PAIRS, f"{kind} pairs: larger L, more units differ",
-                       top, bottom, lambda r, k=kind: r["pairs"][k]["hamming"], +1, "Hamming difference, units"))
-        checks.append((f"gradients_less_alike_with_L_{kind}", SOURCE_PAIRS,
-                       f"{kind} pairs: larger L, less aligned gradients (lower cosine)", top, bottom,
-                       lambda r, k=kind: r["pairs"][k]["confusion"], -1, "gradient-cosine difference"))
+        checks.append(
+            (
+                f"hamming_grows_with_L_{kind}",
+                SOURCE_PAIRS,
+                f"{kind} pairs: larger L, more units differ",
+                top,
+                bottom,
+                lambda r, k=kind: r["pairs"][k]["hamming"],
+                +1,
+                "Hamming difference, units",
+            )
+        )
+        checks.append(
+            (
+                f"gradients_less_alike_with_L_{kind}",
+                SOURCE_PAIRS,
+                f"{kind} pairs: larger L, less aligned gradients (lower cosine)",
+                top,
+                bottom,
+                lambda r, k=kind: r["pairs"][k]["confusion"],
+                -1,
+                "gradient-cosine difference",
+            )
+        )
     found = []
     for name, source, paper, first, second, value, sign, unit in checks:
         d = _difference(runs, first, second, value)
-        found.append(Claim(name, source, paper, [round(v, 4) for v in d], verdict_from_interval(min(d), max(d), sign), differs,
-                           note=f"{first} − {second}, {unit}, per image"))
+        found.append(
+            Claim(
+                name,
+                source,
+                paper,
+                [round(v, 4) for v in d],
+                verdict_from_interval(min(d), max(d), sign),
+                differs,
+                note=f"{first} − {second}, {unit}, per image",
+            )
+        )
     return found
 
 
@@ -185,7 +281,9 @@ def run(name: str, b: LazzariBudget, args: argparse.Namespace) -> int:
     cache = RunCache(out)
     sources = image_sources(b, args.data, args.image, name)
     print(f"{TITLE}\nbudget {name}: {b}\nimages: {', '.join(sources)}", flush=True)
-    settings = {k: v for k, v in b.as_dict().items() if k not in ("images", "count_levels", "pair_levels")}
+    settings = {
+        k: v for k, v in b.as_dict().items() if k not in ("images", "count_levels", "pair_levels")
+    }
     runs: dict[str, dict[str, dict]] = {}
     for source in sources:
         stem = Path(source).stem
@@ -194,27 +292,54 @@ def run(name: str, b: LazzariBudget, args: argparse.Namespace) -> int:
             key = f"{stem}__{mapping}"
             pair = mapping.startswith("pe") and int(mapping[2:]) in b.pair_levels
             runs[stem][mapping] = cache.load_or_run(
-                key, {**settings, "source": source, "encoder": encoder, "pairs_measured": pair},
-                lambda s=source, m=mapping, e=encoder: train_and_measure(s, m, e, b))
-            print(f"  {key}: regions {runs[stem][mapping]['counts'][0]} -> {runs[stem][mapping]['counts'][-1]}, "
-                  f"PSNR {runs[stem][mapping]['psnr']:.2f} dB", flush=True)
+                key,
+                {**settings, "source": source, "encoder": encoder, "pairs_measured": pair},
+                lambda s=source, m=mapping, e=encoder: train_and_measure(s, m, e, b),
+            )
+            print(
+                f"  {key}: regions {runs[stem][mapping]['counts'][0]} -> {runs[stem][mapping]['counts'][-1]}, "
+                f"PSNR {runs[stem][mapping]['psnr']:.2f} dB",
+                flush=True,
+            )
     found = claims(runs, b)
     tables = {
-        "final_regions": {stem: {m: r["counts"][-1] for m, r in per.items()} for stem, per in runs.items()},
-        "initial_regions": {stem: {m: r["counts"][0] for m, r in per.items()} for stem, per in runs.items()},
+        "final_regions": {
+            stem: {m: r["counts"][-1] for m, r in per.items()} for stem, per in runs.items()
+        },
+        "initial_regions": {
+            stem: {m: r["counts"][0] for m, r in per.items()} for stem, per in runs.items()
+        },
         "psnr": {stem: {m: r["psnr"] for m, r in per.items()} for stem, per in runs.items()},
-        "pairs": {stem: {m: r["pairs"] for m, r in per.items() if "pairs" in r} for stem, per in runs.items()},
+        "pairs": {
+            stem: {m: r["pairs"] for m, r in per.items() if "pairs" in r}
+            for stem, per in runs.items()
+        },
     }
-    extra = {"images": sources, "bundled_images": args.data is None and args.image is None,
-             "encoding": "sin/cos(2^l·π·x), l < L", "output": "sigmoid (ours)"}
-    path = write_results(out, experiment="lazzari2023", budget_name=name, budget=b, paper_budget=PAPER_BUDGET,
-                         claims=found, tables=tables, extra=extra)
+    extra = {
+        "images": sources,
+        "bundled_images": args.data is None and args.image is None,
+        "encoding": "sin/cos(2^l·π·x), l < L",
+        "output": "sigmoid (ours)",
+    }
+    path = write_results(
+        out,
+        experiment="lazzari2023",
+        budget_name=name,
+        budget=b,
+        paper_budget=PAPER_BUDGET,
+        claims=found,
+        tables=tables,
+        extra=extra,
+    )
     if not args.no_figures:
-
         first = next(iter(runs))
-        save_count_curves(str(out / "counts.png"), {m: (r["epochs"], r["counts"]) for m, r in runs[first].items()},
-                          title=f"activation regions over the {b.size}² pixel grid, {first}",
-                          limit=b.size * b.size, xlabel="epoch")
+        save_count_curves(
+            str(out / "counts.png"),
+            {m: (r["epochs"], r["counts"]) for m, r in runs[first].items()},
+            title=f"activation regions over the {b.size}² pixel grid, {first}",
+            limit=b.size * b.size,
+            xlabel="epoch",
+        )
     for claim in found:
         print(f"{claim.name}: {claim.paper}; ours {claim.ours} ({claim.note}) -> {claim.verdict}")
     print(f"wrote {path}")
@@ -222,17 +347,36 @@ def run(name: str, b: LazzariBudget, args: argparse.Namespace) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, default=None,
-                        help="folder of the test images (or Tancik et al.'s data folder with div2k/test)")
-    parser.add_argument("--image", default=None, help="one bundled image name or image file instead of --data")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="folder of the test images (or Tancik et al.'s data folder with div2k/test)",
+    )
+    parser.add_argument(
+        "--image", default=None, help="one bundled image name or image file instead of --data"
+    )
     parser.add_argument("--no-figures", action="store_true", help=argparse.SUPPRESS)
 
 
-LEGACY_FLAGS = {"--size": "size", "--width": "width", "--depth": "depth", "--pairs": "pairs",
-                "--steps": "epochs", "--every": "count_every", "--seed": "seed"}
+LEGACY_FLAGS = {
+    "--size": "size",
+    "--width": "width",
+    "--depth": "depth",
+    "--pairs": "pairs",
+    "--steps": "epochs",
+    "--every": "count_every",
+    "--seed": "seed",
+}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """``--budget cpu|paper --out DIR [--data DIR | --image NAME] [--set KEY=VALUE ...]``."""
-    return experiment_main(flags_to_overrides(argv, LEGACY_FLAGS), prog="reproduce_lazzari2023",
-                           description=TITLE, budgets=BUDGETS, run=run, add_arguments=add_arguments)
+    return experiment_main(
+        flags_to_overrides(argv, LEGACY_FLAGS),
+        prog="reproduce_lazzari2023",
+        description=TITLE,
+        budgets=BUDGETS,
+        run=run,
+        add_arguments=add_arguments,
+    )

@@ -14,6 +14,7 @@
 Depth: the paper's wording ("6 layers, 256 units") is ambiguous. We use the common reading, six
 linear layers, i.e. **5 hidden layers** of 256 (coordnet's ``depth`` counts hidden layers).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,10 +47,22 @@ from coordnet.spectral.rahaman import (
 TITLE = "Rahaman et al. 2019, On the Spectral Bias of Neural Networks (ICML, arXiv 1806.08734)"
 PAPER = {
     "exp1_equal": ("Sec. 3, Fig. 1 (A_i = 1)", "learned from low to high k"),
-    "exp1_increasing": ("Sec. 3, Fig. 1 (A_i = 0.1 i)", "still low to high, though high k are the strongest"),
-    "fourier": ("Tancik et al. 2020 (Fourier features remove spectral bias)", "no order: Spearman near 0"),
-    "perturbation": ("Sec. 3, exp. 2, Fig. 3", "high k are the least robust to parameter perturbation"),
-    "manifold": ("Sec. 4, Fig. 5", "the curvier the manifold (larger L), the easier high k along it"),
+    "exp1_increasing": (
+        "Sec. 3, Fig. 1 (A_i = 0.1 i)",
+        "still low to high, though high k are the strongest",
+    ),
+    "fourier": (
+        "Tancik et al. 2020 (Fourier features remove spectral bias)",
+        "no order: Spearman near 0",
+    ),
+    "perturbation": (
+        "Sec. 3, exp. 2, Fig. 3",
+        "high k are the least robust to parameter perturbation",
+    ),
+    "manifold": (
+        "Sec. 4, Fig. 5",
+        "the curvier the manifold (larger L), the easier high k along it",
+    ),
 }
 THRESHOLD = 0.9  # normalised amplitude at which a frequency counts as learned
 MARGIN = 0.5  # |Spearman| at or below this is inconclusive
@@ -84,16 +97,43 @@ class RahamanBudget(Budget):
 PAPER_BUDGET = RahamanBudget()
 BUDGETS = {
     "paper": PAPER_BUDGET,
-    "cpu": RahamanBudget(width=128, lr=2e-3, steps=20000, record_every=50, fourier_steps=500,
-                         fractions=tuple(round(0.02 * i, 2) for i in range(16)), directions=10,
-                         manifold_ls=(0, 4, 8, 12, 16, 20), manifold_ks=(8, 16, 24, 32), manifold_width=64,
-                         manifold_depth=4, manifold_steps=300, manifold_lr=1e-3),
+    "cpu": RahamanBudget(
+        width=128,
+        lr=2e-3,
+        steps=20000,
+        record_every=50,
+        fourier_steps=500,
+        fractions=tuple(round(0.02 * i, 2) for i in range(16)),
+        directions=10,
+        manifold_ls=(0, 4, 8, 12, 16, 20),
+        manifold_ks=(8, 16, 24, 32),
+        manifold_width=64,
+        manifold_depth=4,
+        manifold_steps=300,
+        manifold_lr=1e-3,
+    ),
     # seconds-long settings for tests (not a reproduction)
-    "smoke": RahamanBudget(points=32, frequencies=(1, 3, 7), width=16, depth=2, lr=3e-3, steps=60, record_every=5,
-                           fourier_steps=20, gauss="gauss:num_frequencies=16,scale=4", pe="pe:num_frequencies=4",
-                           fractions=(0.0, 0.1, 0.3), directions=2, manifold_ls=(0, 8), manifold_ks=(8,),
-                           manifold_width=16, manifold_depth=2, manifold_steps=20, manifold_lr=3e-3,
-                           manifold_points=32),
+    "smoke": RahamanBudget(
+        points=32,
+        frequencies=(1, 3, 7),
+        width=16,
+        depth=2,
+        lr=3e-3,
+        steps=60,
+        record_every=5,
+        fourier_steps=20,
+        gauss="gauss:num_frequencies=16,scale=4",
+        pe="pe:num_frequencies=4",
+        fractions=(0.0, 0.1, 0.3),
+        directions=2,
+        manifold_ls=(0, 8),
+        manifold_ks=(8,),
+        manifold_width=16,
+        manifold_depth=2,
+        manifold_steps=20,
+        manifold_lr=3e-3,
+        manifold_points=32,
+    ),
 }
 
 
@@ -107,23 +147,44 @@ def exp1_run(model: str, case: str, b: RahamanBudget) -> dict:
     torch.manual_seed(b.seed)
     net = build_model(model_spec(model, b), 1, 1)
     target = sinusoid_target(list(b.frequencies), case, seed=b.seed)
-    run = train_spectral_run(net, target, steps=b.steps if model == "relu" else b.fourier_steps, lr=b.lr,
-                             record_every=b.record_every, n_points=b.points, threshold=THRESHOLD, seed=b.seed,
-                             label=model_spec(model, b))
+    run = train_spectral_run(
+        net,
+        target,
+        steps=b.steps if model == "relu" else b.fourier_steps,
+        lr=b.lr,
+        record_every=b.record_every,
+        n_points=b.points,
+        threshold=THRESHOLD,
+        seed=b.seed,
+        label=model_spec(model, b),
+    )
     record = {**run.to_dict(), "target": target.to_dict()}
     if model == "relu" and case == "equal":
         norm = float(torch.cat([p.detach().reshape(-1) for p in run.model.parameters()]).norm())
         coords = unit_grid(b.points).float()[:, None]
-        result = perturbation_spectrum(run.model, coords, list(b.frequencies), [f * norm for f in b.fractions],
-                                       directions=b.directions, seed=b.seed)
+        result = perturbation_spectrum(
+            run.model,
+            coords,
+            list(b.frequencies),
+            [f * norm for f in b.fractions],
+            directions=b.directions,
+            seed=b.seed,
+        )
         record["perturbation"] = {**result.to_dict(), "fractions": list(b.fractions)}
     return record
 
 
 def manifold_cell(L: int, k: int, b: RahamanBudget) -> dict:
     spec = f"relu:width={b.manifold_width},depth={b.manifold_depth}"
-    result = manifold_experiment([L], [k], lambda: build_model(spec, 2, 1), steps=b.manifold_steps,
-                                 lr=b.manifold_lr, n_points=b.manifold_points, seed=b.seed)
+    result = manifold_experiment(
+        [L],
+        [k],
+        lambda: build_model(spec, 2, 1),
+        steps=b.manifold_steps,
+        lr=b.manifold_lr,
+        n_points=b.manifold_points,
+        seed=b.seed,
+    )
     return {"amplitude": float(result.amplitude[0, 0]), "loss": float(result.loss[0, 0])}
 
 
@@ -132,8 +193,25 @@ def _settings(b: RahamanBudget, keys: Sequence[str]) -> dict:
     return {key: values[key] for key in keys}
 
 
-EXP1_KEYS = ("seed", "points", "frequencies", "width", "depth", "lr", "steps", "record_every", "fourier_steps")
-MANIFOLD_KEYS = ("seed", "manifold_width", "manifold_depth", "manifold_steps", "manifold_lr", "manifold_points")
+EXP1_KEYS = (
+    "seed",
+    "points",
+    "frequencies",
+    "width",
+    "depth",
+    "lr",
+    "steps",
+    "record_every",
+    "fourier_steps",
+)
+MANIFOLD_KEYS = (
+    "seed",
+    "manifold_width",
+    "manifold_depth",
+    "manifold_steps",
+    "manifold_lr",
+    "manifold_points",
+)
 
 
 def _differs(b: RahamanBudget, prefixes: Sequence[str]) -> list[str]:
@@ -147,28 +225,59 @@ def claims(records: dict, manifold: ManifoldResult, b: RahamanBudget) -> list[Cl
         r = records[f"relu_{case}"]
         index = r["spectral_bias_index"]
         order = " ".join(map(str, r["order"])) or "-"
-        found.append(Claim(f"exp1_{case}", *PAPER[f"exp1_{case}"], ours=f"Spearman(k, step) {_fmt(index)}; order {order}"
-                           + (f"; never {' '.join(map(str, r['unlearned']))}" if r["unlearned"] else ""),
-                           verdict=verdict_from_sign(index, +1, MARGIN), differs=exp1))
+        found.append(
+            Claim(
+                f"exp1_{case}",
+                *PAPER[f"exp1_{case}"],
+                ours=f"Spearman(k, step) {_fmt(index)}; order {order}"
+                + (f"; never {' '.join(map(str, r['unlearned']))}" if r["unlearned"] else ""),
+                verdict=verdict_from_sign(index, +1, MARGIN),
+                differs=exp1,
+            )
+        )
     for model in ("gauss", "pe"):
         index = records[f"{model}_equal"]["spectral_bias_index"]
-        found.append(Claim(f"fourier_{model}", *PAPER["fourier"], ours=f"{MODELS[model]}: Spearman {_fmt(index)}",
-                           verdict=verdict_within(math.nan if index is None else index, 0.0, MARGIN),
-                           differs=_differs(b, EXP1_KEYS + (model,)), note=f"A_i = 1, {getattr(b, model)}"))
+        found.append(
+            Claim(
+                f"fourier_{model}",
+                *PAPER["fourier"],
+                ours=f"{MODELS[model]}: Spearman {_fmt(index)}",
+                verdict=verdict_within(math.nan if index is None else index, 0.0, MARGIN),
+                differs=_differs(b, EXP1_KEYS + (model,)),
+                note=f"A_i = 1, {getattr(b, model)}",
+            )
+        )
     p = records["relu_equal"]["perturbation"]
-    found.append(Claim("perturbation", *PAPER["perturbation"], ours=f"Spearman(k, δ½) {_fmt(p['rank_correlation'])}",
-                       verdict=verdict_from_sign(p["rank_correlation"], -1, MARGIN),
-                       differs=_differs(b, EXP1_KEYS + ("fractions", "directions"))))
+    found.append(
+        Claim(
+            "perturbation",
+            *PAPER["perturbation"],
+            ours=f"Spearman(k, δ½) {_fmt(p['rank_correlation'])}",
+            verdict=verdict_from_sign(p["rank_correlation"], -1, MARGIN),
+            differs=_differs(b, EXP1_KEYS + ("fractions", "directions")),
+        )
+    )
     learn = manifold.learnability().mean(1)
-    found.append(Claim("manifold", *PAPER["manifold"], ours=f"Spearman(L, learnability) {_fmt(manifold.rank_correlation())};"
-                       " mean learnability " + ", ".join(f"L={L}: {v:.2f}" for L, v in zip(manifold.ls, learn.tolist())),
-                       verdict=verdict_from_sign(manifold.rank_correlation(), +1, MARGIN),
-                       differs=_differs(b, MANIFOLD_KEYS + ("manifold_ls", "manifold_ks"))))
+    found.append(
+        Claim(
+            "manifold",
+            *PAPER["manifold"],
+            ours=f"Spearman(L, learnability) {_fmt(manifold.rank_correlation())};"
+            " mean learnability "
+            + ", ".join(f"L={L}: {v:.2f}" for L, v in zip(manifold.ls, learn.tolist())),
+            verdict=verdict_from_sign(manifold.rank_correlation(), +1, MARGIN),
+            differs=_differs(b, MANIFOLD_KEYS + ("manifold_ls", "manifold_ks")),
+        )
+    )
     return found
 
 
 def _fmt(value: Optional[float]) -> str:
-    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:+.3f}"
+    return (
+        "-"
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else f"{value:+.3f}"
+    )
 
 
 def run(name: str, b: RahamanBudget, args: argparse.Namespace) -> int:
@@ -181,56 +290,123 @@ def run(name: str, b: RahamanBudget, args: argparse.Namespace) -> int:
             settings = {**_settings(b, EXP1_KEYS), "spec": model_spec(model, b), "case": case}
             if model == "relu" and case == "equal":
                 settings.update(_settings(b, ("fractions", "directions")))
-            records[f"{model}_{case}"] = cache.load_or_run(f"{model}_{case}", settings,
-                                                           lambda m=model, c=case: exp1_run(m, c, b))
+            records[f"{model}_{case}"] = cache.load_or_run(
+                f"{model}_{case}", settings, lambda m=model, c=case: exp1_run(m, c, b)
+            )
     amplitude = torch.zeros(len(b.manifold_ls), len(b.manifold_ks), dtype=torch.float64)
     loss = torch.zeros_like(amplitude)
     for i, L in enumerate(b.manifold_ls):
         for j, k in enumerate(b.manifold_ks):
-            cell = cache.load_or_run(f"manifold_L{L}_k{k}", {**_settings(b, MANIFOLD_KEYS), "L": L, "k": k},
-                                     lambda L=L, k=k: manifold_cell(L, k, b))
+            cell = cache.load_or_run(
+                f"manifold_L{L}_k{k}",
+                {**_settings(b, MANIFOLD_KEYS), "L": L, "k": k},
+                lambda L=L, k=k: manifold_cell(L, k, b),
+            )
             amplitude[i, j], loss[i, j] = cell["amplitude"], cell["loss"]
-    manifold = ManifoldResult(list(b.manifold_ls), list(b.manifold_ks), amplitude, loss, b.manifold_steps,
-                              b.manifold_points)
+    manifold = ManifoldResult(
+        list(b.manifold_ls),
+        list(b.manifold_ks),
+        amplitude,
+        loss,
+        b.manifold_steps,
+        b.manifold_points,
+    )
     found = claims(records, manifold, b)
-    tables = {name: {k: r[k] for k in ("order", "unlearned", "spectral_bias_index", "final_loss")}
-              for name, r in records.items()}
-    tables["perturbation"] = {k: v for k, v in records["relu_equal"]["perturbation"].items()
-                              if k in ("fractions", "half_deltas", "rank_correlation", "parameter_norm")}
+    tables = {
+        name: {k: r[k] for k in ("order", "unlearned", "spectral_bias_index", "final_loss")}
+        for name, r in records.items()
+    }
+    tables["perturbation"] = {
+        k: v
+        for k, v in records["relu_equal"]["perturbation"].items()
+        if k in ("fractions", "half_deltas", "rank_correlation", "parameter_norm")
+    }
     tables["manifold"] = manifold.to_dict()
-    path = write_results(out, experiment="rahaman2019", budget_name=name, budget=b, paper_budget=PAPER_BUDGET,
-                         claims=found, tables=tables,
-                         extra={"depth_reading": "6 linear layers = 5 hidden layers (depth=5)",
-                                "learned_at": f"|f̂(k)| / A_k >= {THRESHOLD}", "inconclusive_margin": MARGIN})
+    path = write_results(
+        out,
+        experiment="rahaman2019",
+        budget_name=name,
+        budget=b,
+        paper_budget=PAPER_BUDGET,
+        claims=found,
+        tables=tables,
+        extra={
+            "depth_reading": "6 linear layers = 5 hidden layers (depth=5)",
+            "learned_at": f"|f̂(k)| / A_k >= {THRESHOLD}",
+            "inconclusive_margin": MARGIN,
+        },
+    )
     draw(out, records, manifold, name)
     for claim in found:
-        print(f"{claim.name}: paper [{claim.source}] {claim.paper}\n  ours: {claim.ours} -> {claim.verdict}")
+        print(
+            f"{claim.name}: paper [{claim.source}] {claim.paper}\n  ours: {claim.ours} -> {claim.verdict}"
+        )
     print(f"wrote {path}")
     return 0
 
 
 def draw(out: Path, records: dict, manifold: ManifoldResult, name: str) -> None:
-    panels = [Heatmap(f"{MODELS[m]}, {CASES[c]} (index {_fmt(records[f'{m}_{c}']['spectral_bias_index'])})",
-                      np.asarray(records[f"{m}_{c}"]["normalised_amplitude"]), records[f"{m}_{c}"]["frequencies"],
-                      records[f"{m}_{c}"]["steps"]) for c in CASES for m in MODELS]
-    save_heatmaps(str(out / "heatmaps.png"), panels, r"$|\hat f_\theta(k)|\,/\,A_k$ (clipped to [0, 1])",
-                  columns=3, title=f"Rahaman et al. 2019 exp. 1, budget {name}")
+    panels = [
+        Heatmap(
+            f"{MODELS[m]}, {CASES[c]} (index {_fmt(records[f'{m}_{c}']['spectral_bias_index'])})",
+            np.asarray(records[f"{m}_{c}"]["normalised_amplitude"]),
+            records[f"{m}_{c}"]["frequencies"],
+            records[f"{m}_{c}"]["steps"],
+        )
+        for c in CASES
+        for m in MODELS
+    ]
+    save_heatmaps(
+        str(out / "heatmaps.png"),
+        panels,
+        r"$|\hat f_\theta(k)|\,/\,A_k$ (clipped to [0, 1])",
+        columns=3,
+        title=f"Rahaman et al. 2019 exp. 1, budget {name}",
+    )
     p = records["relu_equal"]["perturbation"]
-    save_heatmaps(str(out / "perturbation.png"),
-                  [Heatmap(f"trained ReLU MLP, {p['directions']} directions", np.asarray(p["normalised_amplitude"]),
-                           p["frequencies"], p["deltas"], ylabel="parameter perturbation δ")],
-                  r"$|\hat f_{\theta+\delta u}(k)|\,/\,|\hat f_\theta(k)|$ (clipped to [0, 1])",
-                  title="exp. 2: parameter perturbation")
-    save_heatmaps(str(out / "manifold.png"),
-                  [Heatmap(f"{manifold.steps} steps", manifold.learnability().numpy(), manifold.ks, manifold.ls,
-                           xlabel="frequency k along the curve", ylabel="L (petals)")],
-                  "learnability 1 - MSE / 0.5", title="sin(kφ) on γ_L(φ)")
+    save_heatmaps(
+        str(out / "perturbation.png"),
+        [
+            Heatmap(
+                f"trained ReLU MLP, {p['directions']} directions",
+                np.asarray(p["normalised_amplitude"]),
+                p["frequencies"],
+                p["deltas"],
+                ylabel="parameter perturbation δ",
+            )
+        ],
+        r"$|\hat f_{\theta+\delta u}(k)|\,/\,|\hat f_\theta(k)|$ (clipped to [0, 1])",
+        title="exp. 2: parameter perturbation",
+    )
+    save_heatmaps(
+        str(out / "manifold.png"),
+        [
+            Heatmap(
+                f"{manifold.steps} steps",
+                manifold.learnability().numpy(),
+                manifold.ks,
+                manifold.ls,
+                xlabel="frequency k along the curve",
+                ylabel="L (petals)",
+            )
+        ],
+        "learnability 1 - MSE / 0.5",
+        title="sin(kφ) on γ_L(φ)",
+    )
     phi = torch.linspace(0, 2 * math.pi, 400, dtype=torch.float64)[:-1]
-    save_flower_curves(str(out / "manifolds.png"), {f"L = {L}": flower_curve(phi, L).numpy() for L in manifold.ls},
-                       "γ_L(φ)")
+    save_flower_curves(
+        str(out / "manifolds.png"),
+        {f"L = {L}": flower_curve(phi, L).numpy() for L in manifold.ls},
+        "γ_L(φ)",
+    )
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """``--budget cpu|paper --out DIR [--seed S] [--set KEY=VALUE ...]``."""
-    return experiment_main(flags_to_overrides(argv, {"--seed": "seed"}), prog="reproduce_rahaman2019",
-                           description=TITLE, budgets=BUDGETS, run=run)
+    return experiment_main(
+        flags_to_overrides(argv, {"--seed": "seed"}),
+        prog="reproduce_rahaman2019",
+        description=TITLE,
+        budgets=BUDGETS,
+        run=run,
+    )

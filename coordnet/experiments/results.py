@@ -1,4 +1,5 @@
 """One writer of an experiment's ``results.json`` and ``results.md``."""
+
 from __future__ import annotations
 
 import datetime
@@ -7,17 +8,20 @@ import platform
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
+import coordnet
 from coordnet.atomic import write_json, write_text
 from coordnet.experiments.budget import Budget
 from coordnet.experiments.claims import Claim
-import coordnet
 
 
 def _versions() -> dict[str, str]:
     import torch
 
-
-    return {"torch": torch.__version__, "coordnet": coordnet.__version__, "python": platform.python_version()}
+    return {
+        "torch": torch.__version__,
+        "coordnet": coordnet.__version__,
+        "python": platform.python_version(),
+    }
 
 
 def _cell(value: Any) -> str:

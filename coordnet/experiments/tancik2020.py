@@ -22,6 +22,7 @@ notebook's); the ``cpu`` budget by the ordering none < basic < positional < Gaus
 differences over its images with 95% t-intervals. Every setting that differs from ``paper`` is
 listed beside each claim. Results are cached per chunk of fits (``OUT/runs``), so a rerun resumes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,19 +34,54 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 import torch
 
-from coordnet.experiments import (Budget, Claim, RunCache, experiment_main, mean_interval, verdict_from_interval,
-                                  verdict_within, write_results)
+from coordnet.experiments import (
+    Budget,
+    Claim,
+    RunCache,
+    experiment_main,
+    mean_interval,
+    verdict_from_interval,
+    verdict_within,
+    write_results,
+)
 from coordnet.experiments.tancik2020_protocol import (  # noqa: F401  (the protocol's names, re-exported)
-    LR, MAPPINGS, PAPER_RESOLUTION, POSENC_SCALE, SETS, OutOfTime, features, fit_chunk, frequencies, grid, image_paths,
-    load_rgb, posenc_B)
+    LR,
+    MAPPINGS,
+    PAPER_RESOLUTION,
+    POSENC_SCALE,
+    SETS,
+    OutOfTime,
+    features,
+    fit_chunk,
+    frequencies,
+    grid,
+    image_paths,
+    load_rgb,
+    posenc_B,
+)
 from coordnet.plots.tancik2020 import plot_table
 
-LABELS = {"none": "no mapping", "basic": "basic", "positional": "positional enc.", "gaussian": "Gaussian"}
+LABELS = {
+    "none": "no mapping",
+    "basic": "basic",
+    "positional": "positional enc.",
+    "gaussian": "Gaussian",
+}
 SOURCE = "Table 1; Experiments/2d_image_regression.ipynb (printed mean, std)"
 # Table 1 as the official notebook prints it: (mean, std) of the test PSNR over 16 images, dB.
 PAPER = {
-    "div2k": {"none": (19.323, 2.481), "basic": (21.716, 2.717), "positional": (24.947, 3.719), "gaussian": (25.568, 4.186)},
-    "text": {"none": (18.397, 2.340), "basic": (20.478, 1.961), "positional": (27.567, 3.073), "gaussian": (30.470, 2.108)},
+    "div2k": {
+        "none": (19.323, 2.481),
+        "basic": (21.716, 2.717),
+        "positional": (24.947, 3.719),
+        "gaussian": (25.568, 4.186),
+    },
+    "text": {
+        "none": (18.397, 2.340),
+        "basic": (20.478, 1.961),
+        "positional": (27.567, 3.073),
+        "gaussian": (30.470, 2.108),
+    },
 }
 SIGMA = {"div2k": 10.0, "text": 14.0}
 # The notebook's σ search cell used a narrow grid around the chosen σ (text: 13, 14, 15); the
@@ -59,18 +95,18 @@ TOLERANCE_DB = 0.5
 class TancikBudget(Budget):
     """Settings of one run of Table 1 (defaults: the paper's protocol and the notebook's conventions)."""
 
-    images: int = 16             # first test images of each set
-    resolution: int = 512        # images resized to resolution²; frequencies × resolution/512
+    images: int = 16  # first test images of each set
+    resolution: int = 512  # images resized to resolution²; frequencies × resolution/512
     steps: int = 2000
     record_every: int = 25
-    init: str = "glorot"         # "glorot" (notebook) or "torch" (nn.Linear default)
-    shared_b: bool = True        # one Gaussian B for every image (else one per image)
-    same_init: bool = True       # every model from the same initialisation
+    init: str = "glorot"  # "glorot" (notebook) or "torch" (nn.Linear default)
+    shared_b: bool = True  # one Gaussian B for every image (else one per image)
+    same_init: bool = True  # every model from the same initialisation
     loss_scale: float = 0.5
     seed: int = 10
-    tf32: bool = False           # TF32 matmuls (real on CUDA, emulated on the CPU)
-    chunk: int = 16              # fits trained together
-    max_seconds: float = 0.0     # wall-clock guard (0: none)
+    tf32: bool = False  # TF32 matmuls (real on CUDA, emulated on the CPU)
+    chunk: int = 16  # fits trained together
+    max_seconds: float = 0.0  # wall-clock guard (0: none)
 
 
 PAPER_BUDGET = TancikBudget()
@@ -91,7 +127,9 @@ def paired_interval(a: Sequence[float], b: Sequence[float]) -> tuple:
     return mean_interval(d, 0.95)
 
 
-def make_claims(name: str, budget: TancikBudget, per_image: Dict[str, Dict[str, List[float]]]) -> List[Claim]:
+def make_claims(
+    name: str, budget: TancikBudget, per_image: Dict[str, Dict[str, List[float]]]
+) -> List[Claim]:
     """Numeric claims (within 0.5 dB) at the paper budgets, ordering claims otherwise."""
     differs = budget.differences(PAPER_BUDGET)
     differs = [d for d in differs if not d.startswith(_NOT_RUN_SETTINGS)]
@@ -103,28 +141,50 @@ def make_claims(name: str, budget: TancikBudget, per_image: Dict[str, Dict[str, 
                 if m in done:
                     mean, std = float(np.mean(done[m])), float(np.std(done[m]))
                     paper_mean, paper_std = PAPER[s][m]
-                    claims.append(Claim(f"{s} {LABELS[m]} test PSNR", SOURCE, f"{paper_mean:.2f} ({paper_std:.2f})",
-                                        f"{mean:.2f} ({std:.2f})", verdict_within(mean, paper_mean, TOLERANCE_DB), differs,
-                                        note=f"{len(done[m])} images, tolerance {TOLERANCE_DB} dB"))
+                    claims.append(
+                        Claim(
+                            f"{s} {LABELS[m]} test PSNR",
+                            SOURCE,
+                            f"{paper_mean:.2f} ({paper_std:.2f})",
+                            f"{mean:.2f} ({std:.2f})",
+                            verdict_within(mean, paper_mean, TOLERANCE_DB),
+                            differs,
+                            note=f"{len(done[m])} images, tolerance {TOLERANCE_DB} dB",
+                        )
+                    )
             continue
         for low, high in (("none", "basic"), ("basic", "positional"), ("positional", "gaussian")):
             if low in done and high in done:
                 mean, lo, hi = paired_interval(done[low], done[high])
                 paper_gap = PAPER[s][high][0] - PAPER[s][low][0]
-                claims.append(Claim(f"{s}: {LABELS[high]} above {LABELS[low]}", SOURCE, f"+{paper_gap:.2f} dB",
-                                    f"{mean:+.2f} dB [{lo:+.2f}, {hi:+.2f}]", verdict_from_interval(lo, hi, 1), differs,
-                                    note=f"paired over {len(done[low])} images, 95% t-interval"))
+                claims.append(
+                    Claim(
+                        f"{s}: {LABELS[high]} above {LABELS[low]}",
+                        SOURCE,
+                        f"+{paper_gap:.2f} dB",
+                        f"{mean:+.2f} dB [{lo:+.2f}, {hi:+.2f}]",
+                        verdict_from_interval(lo, hi, 1),
+                        differs,
+                        note=f"paired over {len(done[low])} images, 95% t-interval",
+                    )
+                )
     return claims
 
 
-def sigma_search(data_dir: Path, budget: TancikBudget, out: Path, workers: int = 1,
-                 device: torch.device = torch.device("cpu")) -> Dict[str, dict]:
+def sigma_search(
+    data_dir: Path,
+    budget: TancikBudget,
+    out: Path,
+    workers: int = 1,
+    device: Optional[torch.device] = None,
+) -> Dict[str, dict]:
     """σ per set, searched over :data:`SIGMA_SEARCH_GRID` (the grid of the shipped sweep
     ``coordnet/sweeps/tancik2020_sigma.toml``) on the first ``images`` train images, with the main
     run's protocol (:func:`fit_chunk`: one shared B per set from ``seed``, every model initialised
     from ``seed``, Glorot-normal, train on even pixels and score the odd ones); σ in paper units.
     Each σ's fit runs on ``device`` and is cached under ``out/sigma_search``; ``workers`` is
     accepted for the CLI."""
+    device = torch.device("cpu") if device is None else device
     cache = RunCache(out / "sigma_search")
     settings = {k: v for k, v in budget.as_dict().items() if k not in _NOT_RUN_SETTINGS}
     found = {}
@@ -135,21 +195,40 @@ def sigma_search(data_dir: Path, budget: TancikBudget, out: Path, workers: int =
         for g in grid_:
             values: List[float] = []
             for first in range(0, len(used), budget.chunk):
-                chunk = used[first:first + budget.chunk]
-                run_settings = {**settings, "images": [p.name for p in chunk], "sigma": g, "split": "train",
-                                "device": device.type}
-                record = cache.load_or_run(f"{s}__sigma{g:g}__{first:02d}", run_settings,
-                                           lambda: fit_chunk(chunk, s, "gaussian", budget, g, device, None))
+                chunk = used[first : first + budget.chunk]
+                run_settings = {
+                    **settings,
+                    "images": [p.name for p in chunk],
+                    "sigma": g,
+                    "split": "train",
+                    "device": device.type,
+                }
+                record = cache.load_or_run(
+                    f"{s}__sigma{g:g}__{first:02d}",
+                    run_settings,
+                    lambda chunk=chunk, s=s, g=g: fit_chunk(
+                        chunk, s, "gaussian", budget, g, device, None
+                    ),
+                )
                 values += record["test_psnr"]
             per_sigma[g] = float(np.mean(values)) if values else None
         measured = {k: v for k, v in per_sigma.items() if v is not None}
         if not measured:
             raise RuntimeError(f"σ search on {s}: no train images under {data_dir}")
         best = max(measured, key=measured.get)
-        found[s] = {"best": best, "paper": SIGMA[s], "grid": grid_, "test_psnr": per_sigma,
-                    "images": [p.name for p in used]}
-        print(f"  σ search {s}: " + ", ".join(f"{g:g}: {'-' if v is None else f'{v:.2f}'}" for g, v in per_sigma.items())
-              + f" dB -> best σ {best:g} (paper {SIGMA[s]:g})", flush=True)
+        found[s] = {
+            "best": best,
+            "paper": SIGMA[s],
+            "grid": grid_,
+            "test_psnr": per_sigma,
+            "images": [p.name for p in used],
+        }
+        print(
+            f"  σ search {s}: "
+            + ", ".join(f"{g:g}: {'-' if v is None else f'{v:.2f}'}" for g, v in per_sigma.items())
+            + f" dB -> best σ {best:g} (paper {SIGMA[s]:g})",
+            flush=True,
+        )
     return found
 
 
@@ -185,7 +264,9 @@ def run(name: str, budget: TancikBudget, args: argparse.Namespace) -> int:
     """Fit every (set, mapping, image) of the budget, write results.json/.md and table1.png, print the table."""
     for key in ("images", "resolution", "steps", "chunk", "record_every"):
         if getattr(budget, key) < 1 or (key == "resolution" and budget.resolution % 2):
-            raise ValueError(f"{key} must be a positive{' even' if key == 'resolution' else ''} integer, got {getattr(budget, key)}")
+            raise ValueError(
+                f"{key} must be a positive{' even' if key == 'resolution' else ''} integer, got {getattr(budget, key)}"
+            )
     device = check_device(name, budget, args.device)
     paths = {s: files[: budget.images] for s, files in image_paths(args.data_dir).items()}
     started = time.monotonic()
@@ -194,7 +275,9 @@ def run(name: str, budget: TancikBudget, args: argparse.Namespace) -> int:
     sigma = dict(SIGMA)
     searched = None
     if args.sigma_search:
-        searched = sigma_search(args.data_dir, budget, args.out, workers=max(1, args.workers), device=device)
+        searched = sigma_search(
+            args.data_dir, budget, args.out, workers=max(1, args.workers), device=device
+        )
         sigma = {s: searched[s]["best"] for s in SETS}
     cache = RunCache(args.out)
     settings = {k: v for k, v in budget.as_dict().items() if k not in _NOT_RUN_SETTINGS}
@@ -204,51 +287,101 @@ def run(name: str, budget: TancikBudget, args: argparse.Namespace) -> int:
         for m in MAPPINGS:
             values: List[float] = []
             for first in range(0, len(paths[s]), budget.chunk):
-                chunk = paths[s][first:first + budget.chunk]
+                chunk = paths[s][first : first + budget.chunk]
                 key = f"{s}__{m}__{first:02d}-{first + len(chunk) - 1:02d}"
-                run_settings = {**settings, "images": [p.name for p in chunk], "sigma": sigma[s], "device": device.type}
-                if stopped is None and deadline is not None and time.monotonic() + slowest > deadline:
+                run_settings = {
+                    **settings,
+                    "images": [p.name for p in chunk],
+                    "sigma": sigma[s],
+                    "device": device.type,
+                }
+                if (
+                    stopped is None
+                    and deadline is not None
+                    and time.monotonic() + slowest > deadline
+                ):
                     stopped = f"wall-clock guard ({budget.max_seconds:g} s): not started {s} {m} and later"
                 if stopped is not None:
                     break
                 try:
-                    record = cache.load_or_run(key, run_settings, lambda: fit_chunk(chunk, s, m, budget, sigma[s], device, deadline))
+                    record = cache.load_or_run(
+                        key,
+                        run_settings,
+                        lambda chunk=chunk, s=s, m=m: fit_chunk(
+                            chunk, s, m, budget, sigma[s], device, deadline
+                        ),
+                    )
                 except OutOfTime as error:
                     stopped = str(error)
                     break
                 slowest = max(slowest, record["seconds"])
                 values += record["test_psnr"]
-                print(f"  {s:<6} {m:<10} images {first}-{first + len(chunk) - 1}: mean test PSNR "
-                      f"{np.mean(record['test_psnr']):.2f} dB ({record['seconds']:.1f} s)", flush=True)
+                print(
+                    f"  {s:<6} {m:<10} images {first}-{first + len(chunk) - 1}: mean test PSNR "
+                    f"{np.mean(record['test_psnr']):.2f} dB ({record['seconds']:.1f} s)",
+                    flush=True,
+                )
             if len(values) == len(paths[s]):
                 per_image[s][m] = values
     claims = make_claims(name, budget, per_image)
-    write_results(args.out, experiment="tancik2020", budget_name=name, budget=budget, paper_budget=PAPER_BUDGET,
-                  claims=claims, tables={"per_image": per_image, "paper": PAPER},
-                  extra={"device": str(device), "images": {s: [p.name for p in paths[s]] for s in SETS},
-                         "gaussian_sigma": sigma, "sigma_search": searched, "stopped": stopped,
-                         "complete": stopped is None, "wall_seconds": time.monotonic() - started,
-                         "tf32": "CUDA TF32 matmuls" if budget.tf32 and device.type == "cuda" else
-                         ("emulated TF32 matmuls" if budget.tf32 else "float32 matmuls")})
+    write_results(
+        args.out,
+        experiment="tancik2020",
+        budget_name=name,
+        budget=budget,
+        paper_budget=PAPER_BUDGET,
+        claims=claims,
+        tables={"per_image": per_image, "paper": PAPER},
+        extra={
+            "device": str(device),
+            "images": {s: [p.name for p in paths[s]] for s in SETS},
+            "gaussian_sigma": sigma,
+            "sigma_search": searched,
+            "stopped": stopped,
+            "complete": stopped is None,
+            "wall_seconds": time.monotonic() - started,
+            "tf32": "CUDA TF32 matmuls"
+            if budget.tf32 and device.type == "cuda"
+            else ("emulated TF32 matmuls" if budget.tf32 else "float32 matmuls"),
+        },
+    )
     plot_table(args.out / "table1.png", per_image, PAPER, LABELS, name)
     print(f"\nTest PSNR, mean (std) over images, budget {name}\n{format_table(per_image)}")
     for claim in claims:
         print(f"  {claim.name}: ours {claim.ours}, paper {claim.paper} -> {claim.verdict}")
     if stopped is not None:
         print(f"partial results: {stopped}")
-    print(f"wrote {args.out / 'results.json'}, {args.out / 'results.md'}, {args.out / 'table1.png'}")
+    print(
+        f"wrote {args.out / 'results.json'}, {args.out / 'results.md'}, {args.out / 'table1.png'}"
+    )
     return 0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("data_dir", type=Path, help="folder holding div2k/ and text/ (train/, test/ PNGs)")
+    parser.add_argument(
+        "data_dir", type=Path, help="folder holding div2k/ and text/ (train/, test/ PNGs)"
+    )
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--sigma-search", action="store_true",
-                        help="choose σ per set by the shipped σ-search sweep on the train images (else the paper's σ)")
-    parser.add_argument("--workers", type=int, default=1, help="unused: the σ search fits one image chunk at a time, like the main run")
+    parser.add_argument(
+        "--sigma-search",
+        action="store_true",
+        help="choose σ per set by the shipped σ-search sweep on the train images (else the paper's σ)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="unused: the σ search fits one image chunk at a time, like the main run",
+    )
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command line: ``DATA_DIR --budget cpu|paper|gpu-paper --out DIR [--device cuda] [--set KEY=VALUE]``."""
-    return experiment_main(argv, prog="reproduce_tancik2020", description="Tancik et al. 2020, Table 1 (2D image regression)",
-                           budgets=BUDGETS, run=run, add_arguments=add_arguments)
+    return experiment_main(
+        argv,
+        prog="reproduce_tancik2020",
+        description="Tancik et al. 2020, Table 1 (2D image regression)",
+        budgets=BUDGETS,
+        run=run,
+        add_arguments=add_arguments,
+    )

@@ -6,6 +6,7 @@ and its odd pixels (test); mappings ``[sin(2π x Bᵀ), cos(2π x Bᵀ)]``: none
 (B = I), positional (per-axis ``2**linspace(0, s, 128) - 1``), Gaussian (256×2 standard normal ×
 σ); a ReLU MLP of 3 hidden layers of 256 with a sigmoid output, full-batch Adam, loss 0.5·MSE.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,8 +22,10 @@ from coordnet.training.stacked import fit_stacked
 SETS = ("div2k", "text")
 MAPPINGS = ("none", "basic", "positional", "gaussian")
 POSENC_SCALE = {"div2k": 6.0, "text": 5.0}
-LR = {"div2k": {"none": 1e-2, "basic": 1e-2, "positional": 1e-3, "gaussian": 1e-3},
-      "text": {"none": 1e-3, "basic": 1e-3, "positional": 1e-3, "gaussian": 1e-3}}
+LR = {
+    "div2k": {"none": 1e-2, "basic": 1e-2, "positional": 1e-3, "gaussian": 1e-3},
+    "text": {"none": 1e-3, "basic": 1e-3, "positional": 1e-3, "gaussian": 1e-3},
+}
 PAPER_RESOLUTION = 512
 
 
@@ -37,9 +40,15 @@ def image_paths(data_dir: Path, split: str = "test") -> Dict[str, List[Path]]:
     found = {}
     for name in SETS:
         folder = data_dir / name / split
-        files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".png") if folder.is_dir() else []
+        files = (
+            sorted(p for p in folder.iterdir() if p.suffix.lower() == ".png")
+            if folder.is_dir()
+            else []
+        )
         if not files:
-            raise FileNotFoundError(f"no PNG images in {str(folder)!r} (DATA_DIR must hold div2k/{split} and text/{split})")
+            raise FileNotFoundError(
+                f"no PNG images in {str(folder)!r} (DATA_DIR must hold div2k/{split} and text/{split})"
+            )
         found[name] = files
     return found
 
@@ -58,7 +67,9 @@ def posenc_B(scale: float, per_axis: int = 128) -> torch.Tensor:
     return torch.cat([torch.stack([f, zeros], 1), torch.stack([zeros, f], 1)])
 
 
-def frequencies(mapping: str, dataset: str, budget: Any, members: int, sigma: float) -> Optional[torch.Tensor]:
+def frequencies(
+    mapping: str, dataset: str, budget: Any, members: int, sigma: float
+) -> Optional[torch.Tensor]:
     """B of ``mapping``: ``None`` (raw x), ``(K, 2)`` shared, or ``(M, K, 2)`` per image (Gaussian without shared B)."""
     factor = budget.resolution / PAPER_RESOLUTION
     if mapping == "none":
@@ -91,8 +102,15 @@ def load_rgb(path: Path, resolution: int) -> torch.Tensor:
     return values[..., :3].float()
 
 
-def fit_chunk(paths: Sequence[Path], dataset: str, mapping: str, budget: Any, sigma: float,
-              device: torch.device, deadline: Optional[float]) -> dict:
+def fit_chunk(
+    paths: Sequence[Path],
+    dataset: str,
+    mapping: str,
+    budget: Any,
+    sigma: float,
+    device: torch.device,
+    deadline: Optional[float],
+) -> dict:
     """Fit one chunk of images of a (set, mapping) together; the per-image results as a dict."""
     images = torch.stack([load_rgb(p, budget.resolution) for p in paths])  # (M, R, R, 3)
     coords = grid(budget.resolution)
@@ -103,12 +121,39 @@ def fit_chunk(paths: Sequence[Path], dataset: str, mapping: str, budget: Any, si
     train_y = images[:, ::2, ::2].reshape(members, -1, 3).to(device)
     test_y = images[:, 1::2, 1::2].reshape(members, -1, 3).to(device)
     generator = torch.Generator().manual_seed(budget.seed)
-    model = StackedMLP(members, train_x.shape[-1], 3, 256, 3, "sigmoid", init=budget.init, same_init=budget.same_init,
-                       generator=generator, tf32=budget.tf32 and device.type != "cuda").to(device)
-    result = fit_stacked(model, train_x, train_y, test_x, test_y, steps=budget.steps, lr=LR[dataset][mapping],
-                         record_every=budget.record_every, loss_scale=budget.loss_scale, deadline=deadline)
+    model = StackedMLP(
+        members,
+        train_x.shape[-1],
+        3,
+        256,
+        3,
+        "sigmoid",
+        init=budget.init,
+        same_init=budget.same_init,
+        generator=generator,
+        tf32=budget.tf32 and device.type != "cuda",
+    ).to(device)
+    result = fit_stacked(
+        model,
+        train_x,
+        train_y,
+        test_x,
+        test_y,
+        steps=budget.steps,
+        lr=LR[dataset][mapping],
+        record_every=budget.record_every,
+        loss_scale=budget.loss_scale,
+        deadline=deadline,
+    )
     if not result.completed:
-        raise OutOfTime(f"{dataset} {mapping}: stopped by the wall-clock guard after {result.steps_done} steps")
-    return {"images": [p.name for p in paths], "test_psnr": result.test_psnr[:, -1].tolist(),
-            "train_psnr": result.train_psnr[:, -1].tolist(), "final_test_psnr": result.final_test_psnr.tolist(),
-            "record_step": result.record_steps[-1], "seconds": result.seconds}
+        raise OutOfTime(
+            f"{dataset} {mapping}: stopped by the wall-clock guard after {result.steps_done} steps"
+        )
+    return {
+        "images": [p.name for p in paths],
+        "test_psnr": result.test_psnr[:, -1].tolist(),
+        "train_psnr": result.train_psnr[:, -1].tolist(),
+        "final_test_psnr": result.final_test_psnr.tolist(),
+        "record_step": result.record_steps[-1],
+        "seconds": result.seconds,
+    }

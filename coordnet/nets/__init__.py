@@ -15,6 +15,7 @@ All MLPs are :class:`ActivationMLP`\\ s: ``depth`` hidden layers ``Linear -> act
 Specs (:mod:`coordnet.nets.spec`): :func:`parse_spec` (``"gauss:scale=10+relu:width=128"``,
 dicts, TOML files via :func:`load_spec_file`) -> :class:`ModelSpec` -> :func:`build_model`.
 """
+
 from coordnet.nets.activation_mlp import OUTPUT_ACTIVATIONS, ActivationMLP
 from coordnet.nets.coordinate_net import CoordinateNet
 from coordnet.nets.finer import FinerMLP, FinerSine

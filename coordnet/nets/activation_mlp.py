@@ -4,6 +4,7 @@ Each net (:class:`~coordnet.nets.ReluMLP`, :class:`~coordnet.nets.Siren`, ...) i
 :class:`ActivationMLP` with its own activation module and weight initialisation; this file
 holds the stacking, the shape checks and the argument validation they have in common.
 """
+
 from __future__ import annotations
 
 from typing import Callable, List, Optional, Tuple
@@ -66,7 +67,9 @@ class ActivationMLP(nn.Module):
         self.depth = check_count("depth", depth, minimum=0)
         if not isinstance(bias, bool):
             raise ValueError(f"bias must be True or False, got {bias!r}")
-        self.output_activation = check_choice("output_activation", output_activation, OUTPUT_ACTIVATIONS)
+        self.output_activation = check_choice(
+            "output_activation", output_activation, OUTPUT_ACTIVATIONS
+        )
         layers: List[nn.Module] = []
         fan_in = in_dim
         for index in range(depth):
@@ -99,9 +102,13 @@ class ActivationMLP(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """``x (..., in_dim) -> (..., out_dim)``, in the dtype of the parameters."""
         if not isinstance(x, Tensor) or not x.is_floating_point():
-            raise TypeError(f"{type(self).__name__}: x must be a floating-point tensor, got {x!r:.80}")
+            raise TypeError(
+                f"{type(self).__name__}: x must be a floating-point tensor, got {x!r:.80}"
+            )
         if x.dim() == 0 or x.shape[-1] != self.in_dim:
-            raise ValueError(f"{type(self).__name__}: x must have shape (..., {self.in_dim}), got {tuple(x.shape)}")
+            raise ValueError(
+                f"{type(self).__name__}: x must have shape (..., {self.in_dim}), got {tuple(x.shape)}"
+            )
         return self.layers(x)
 
     def extra_repr(self) -> str:

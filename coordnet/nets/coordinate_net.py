@@ -1,4 +1,5 @@
 """An encoder followed by a net, fed from the signal's coordinate domain."""
+
 from __future__ import annotations
 
 import math
@@ -6,7 +7,6 @@ from typing import Any, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor, nn
-
 
 Interval = Tuple[float, float]
 Domain = Union[Interval, Sequence[Interval]]
@@ -16,18 +16,29 @@ def _interval(name: str, value: object) -> Interval:
     ok = isinstance(value, (tuple, list)) and len(value) == 2
     if ok:
         low, high = value
-        ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+        ok = all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            for v in value
+        )
         ok = ok and low < high
     if not ok:
-        raise ValueError(f"{name} must be an interval (low, high) of finite numbers with low < high, got {value!r}")
+        raise ValueError(
+            f"{name} must be an interval (low, high) of finite numbers with low < high, got {value!r}"
+        )
     return float(value[0]), float(value[1])
 
 
 def _domain(name: str, value: object, in_dim: int) -> Tuple[Interval, ...]:
     """One interval for every coordinate: ``(low, high)`` for all, or ``in_dim`` of them."""
-    if isinstance(value, (tuple, list)) and len(value) > 0 and all(isinstance(v, (tuple, list)) for v in value):
+    if (
+        isinstance(value, (tuple, list))
+        and len(value) > 0
+        and all(isinstance(v, (tuple, list)) for v in value)
+    ):
         if len(value) != in_dim:
-            raise ValueError(f"{name} must give one interval per coordinate ({in_dim}), got {len(value)}: {value!r}")
+            raise ValueError(
+                f"{name} must give one interval per coordinate ({in_dim}), got {len(value)}: {value!r}"
+            )
         return tuple(_interval(f"{name}[{i}]", v) for i, v in enumerate(value))
     return (_interval(name, value),) * in_dim
 
@@ -56,9 +67,13 @@ class CoordinateNet(nn.Module):
         :class:`~coordnet.nets.spec.ModelSpec` the model was built from, if any).
     """
 
-    spec: Optional[Any] = None  # the ModelSpec it was built from (set by coordnet.nets.spec.build_model)
+    spec: Optional[Any] = (
+        None  # the ModelSpec it was built from (set by coordnet.nets.spec.build_model)
+    )
 
-    def __init__(self, encoder: Optional[nn.Module], net: nn.Module, signal_domain: Domain = (0.0, 1.0)) -> None:
+    def __init__(
+        self, encoder: Optional[nn.Module], net: nn.Module, signal_domain: Domain = (0.0, 1.0)
+    ) -> None:
         super().__init__()
         if not isinstance(net, nn.Module):
             raise TypeError(f"net must be an nn.Module, got {type(net).__name__}")
@@ -66,7 +81,9 @@ class CoordinateNet(nn.Module):
             raise TypeError(f"encoder must be an nn.Module or None, got {type(encoder).__name__}")
         for label, module in (("encoder", encoder), ("net", net)):
             if module is not None and not all(hasattr(module, a) for a in ("in_dim", "out_dim")):
-                raise ValueError(f"{label} {type(module).__name__} must have attributes in_dim and out_dim")
+                raise ValueError(
+                    f"{label} {type(module).__name__} must have attributes in_dim and out_dim"
+                )
         if encoder is not None and encoder.out_dim != net.in_dim:
             raise ValueError(
                 f"encoder {type(encoder).__name__} has out_dim={encoder.out_dim} but net "
@@ -79,7 +96,9 @@ class CoordinateNet(nn.Module):
         self.signal_domain = _domain("signal_domain", signal_domain, self.in_dim)
         first = encoder if encoder is not None else net
         target = getattr(first, "input_domain", None)
-        self.target_domain: Optional[Interval] = None if target is None else _interval("input_domain", target)
+        self.target_domain: Optional[Interval] = (
+            None if target is None else _interval("input_domain", target)
+        )
         if self.target_domain is None:
             scale, offset = [1.0] * self.in_dim, [0.0] * self.in_dim
         else:  # [low, high] -> [a, b]: x' = a + (x - low) (b - a) / (high - low)
@@ -87,8 +106,12 @@ class CoordinateNet(nn.Module):
             scale = [(b - a) / (high - low) for low, high in self.signal_domain]
             offset = [a - low * s for (low, _), s in zip(self.signal_domain, scale)]
         self.maps_coordinates = any(s != 1.0 for s in scale) or any(o != 0.0 for o in offset)
-        self.register_buffer("coordinate_scale", torch.tensor(scale, dtype=torch.float64), persistent=False)
-        self.register_buffer("coordinate_offset", torch.tensor(offset, dtype=torch.float64), persistent=False)
+        self.register_buffer(
+            "coordinate_scale", torch.tensor(scale, dtype=torch.float64), persistent=False
+        )
+        self.register_buffer(
+            "coordinate_offset", torch.tensor(offset, dtype=torch.float64), persistent=False
+        )
 
     def map_coordinates(self, x: Tensor) -> Tensor:
         """Signal coordinates ``(..., in_dim)`` -> inputs of the first stage ``(..., in_dim)``."""
@@ -101,7 +124,9 @@ class CoordinateNet(nn.Module):
         if not isinstance(x, Tensor) or not x.is_floating_point():
             raise TypeError(f"CoordinateNet: x must be a floating-point tensor, got {x!r:.80}")
         if x.dim() == 0 or x.shape[-1] != self.in_dim:
-            raise ValueError(f"CoordinateNet: x must have shape (..., {self.in_dim}), got {tuple(x.shape)}")
+            raise ValueError(
+                f"CoordinateNet: x must have shape (..., {self.in_dim}), got {tuple(x.shape)}"
+            )
         h = self.map_coordinates(x)
         if self.encoder is not None:
             h = self.encoder(h)

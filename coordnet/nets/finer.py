@@ -1,4 +1,5 @@
 """FINER: variable-periodic sine activations (Liu et al. 2024)."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -7,8 +8,8 @@ import torch
 from torch import Tensor, nn
 
 from coordnet.nets.activation_mlp import ActivationMLP, LayerInit
-from coordnet.validation import check_positive
 from coordnet.nets.siren import siren_init
+from coordnet.validation import check_positive
 
 
 class FinerSine(nn.Module):
@@ -107,4 +108,3 @@ class FinerMLP(ActivationMLP):
             f"{super().extra_repr()}, first_omega={self.first_omega:g}, hidden_omega={self.hidden_omega:g}, "
             f"first_bias_scale={k}"
         )
-

@@ -5,6 +5,7 @@ tiny-cuda-nn cannot be installed without CUDA, so this switch is deliberately sm
 16–128) and falls back — with one warning saying why — to :class:`ReluMLP` with
 ``bias=False``, the same function family with torch's initialisation.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -24,7 +25,9 @@ class FullyFusedMLP(nn.Module):
 
     input_domain = None
 
-    def __init__(self, in_dim: int, out_dim: int, width: int, depth: int, output_activation: str) -> None:
+    def __init__(
+        self, in_dim: int, out_dim: int, width: int, depth: int, output_activation: str
+    ) -> None:
         import tinycudann as tcnn
 
         super().__init__()
@@ -55,7 +58,9 @@ def fully_fused_mlp(
     check_count("depth", depth, minimum=0)
     check_choice("output_activation", output_activation, tuple(_TCNN_ACTIVATIONS))
     if width not in FULLY_FUSED_WIDTHS:
-        raise ValueError(f"width must be one of {FULLY_FUSED_WIDTHS} for a fully fused MLP, got {width!r}")
+        raise ValueError(
+            f"width must be one of {FULLY_FUSED_WIDTHS} for a fully fused MLP, got {width!r}"
+        )
     reason = tinycudann_unavailable_reason()
     if reason is None:
         return FullyFusedMLP(in_dim, out_dim, width, depth, output_activation)
@@ -65,4 +70,6 @@ def fully_fused_mlp(
         TinyCudaNNWarning,
         stacklevel=2,
     )
-    return ReluMLP(in_dim, out_dim, width=width, depth=depth, bias=False, output_activation=output_activation)
+    return ReluMLP(
+        in_dim, out_dim, width=width, depth=depth, bias=False, output_activation=output_activation
+    )

@@ -1,4 +1,5 @@
 """Gaussian activations (Ramasinghe & Lucey 2022, "Beyond Periodicity")."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """The plain ReLU MLP (Tancik et al. 2020's image net: depth 3, width 256, sigmoid output)."""
+
 from __future__ import annotations
 
 from torch import nn
@@ -33,4 +34,13 @@ class ReluMLP(ActivationMLP):
         bias: bool = True,
         output_activation: str = "none",
     ) -> None:
-        super().__init__(in_dim, out_dim, width, depth, _relu, None, bias=bias, output_activation=output_activation)
+        super().__init__(
+            in_dim,
+            out_dim,
+            width,
+            depth,
+            _relu,
+            None,
+            bias=bias,
+            output_activation=output_activation,
+        )

@@ -34,6 +34,7 @@ constructor's ``num_levels``, ``num_features_per_level``, ``log2_table_size``,
 ``min_resolution`` and ``growth`` are accepted as aliases): labels and stored results keep
 their keys.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -133,7 +134,11 @@ class Preset:
 
 _WIDTH_DEPTH = (Param("width", "int"), Param("depth", "int"))
 _SHAPE_ALIASES = {"w": ("width",), "d": ("depth",), "layers": ("depth",)}
-_FREQ_ALIASES = {"L": ("num_frequencies",), "n": ("num_frequencies",), "freqs": ("num_frequencies",)}
+_FREQ_ALIASES = {
+    "L": ("num_frequencies",),
+    "n": ("num_frequencies",),
+    "freqs": ("num_frequencies",),
+}
 _FREQ_ALIASES_TCNN = {"L": ("n_frequencies",), "n": ("n_frequencies",), "freqs": ("n_frequencies",)}
 _OMEGAS = (Param("first_omega", "float"), Param("hidden_omega", "float"))
 _OMEGA_ALIASES = {"omega": ("first_omega", "hidden_omega")}
@@ -148,7 +153,13 @@ ENCODER_PRESETS: Dict[str, Preset] = {
             (Param("scale", "float"), Param("offset", "float")),
             summary="no encoding: raw (domain-mapped) coordinates; with keys, Identity scale*x+offset",
         ),
-        Preset("basic", "encoder", BasicFourier, (Param("include_input", "bool|str"),), summary="[sin 2πx, cos 2πx]"),
+        Preset(
+            "basic",
+            "encoder",
+            BasicFourier,
+            (Param("include_input", "bool|str"),),
+            summary="[sin 2πx, cos 2πx]",
+        ),
         Preset(
             "pe",
             "encoder",
@@ -257,7 +268,14 @@ NET_PRESETS: Dict[str, Preset] = {
             _SHAPE_ALIASES,
             summary="tiny-cuda-nn FullyFusedMLP (no biases; widths 16-128; torch fallback)",
         ),
-        Preset("siren", "net", Siren, (*_WIDTH_DEPTH, *_OMEGAS), {**_SHAPE_ALIASES, **_OMEGA_ALIASES}, summary="SIREN"),
+        Preset(
+            "siren",
+            "net",
+            Siren,
+            (*_WIDTH_DEPTH, *_OMEGAS),
+            {**_SHAPE_ALIASES, **_OMEGA_ALIASES},
+            summary="SIREN",
+        ),
         Preset(
             "gauss-act",
             "net",
@@ -270,7 +288,12 @@ NET_PRESETS: Dict[str, Preset] = {
             "finer",
             "net",
             FinerMLP,
-            (*_WIDTH_DEPTH, *_OMEGAS, Param("first_bias_scale", "float"), Param("scale_grad", "bool")),
+            (
+                *_WIDTH_DEPTH,
+                *_OMEGAS,
+                Param("first_bias_scale", "float"),
+                Param("scale_grad", "bool"),
+            ),
             {**_SHAPE_ALIASES, **_OMEGA_ALIASES, "k": ("first_bias_scale",)},
             summary="FINER, sin(omega (|z|+1) z)",
         ),
@@ -279,7 +302,13 @@ NET_PRESETS: Dict[str, Preset] = {
             "net",
             WireMLP,
             (*_WIDTH_DEPTH, Param("omega", "float"), Param("s", "float")),
-            {**_SHAPE_ALIASES, "omega0": ("omega",), "s0": ("s",), "scale": ("s",), "sigma": ("s",)},
+            {
+                **_SHAPE_ALIASES,
+                "omega0": ("omega",),
+                "s0": ("s",),
+                "scale": ("s",),
+                "sigma": ("s",),
+            },
             summary="WIRE, real Gabor wavelet cos(omega z) exp(-(s z)²)",
         ),
     )

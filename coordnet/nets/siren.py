@@ -1,4 +1,5 @@
 """SIREN: sine activations with their initialisation (Sitzmann et al. 2020)."""
+
 from __future__ import annotations
 
 import math

@@ -17,6 +17,7 @@ A dict spec (also the form of :meth:`ModelSpec.to_dict` and of TOML spec files):
 
 Either section may be left out (defaults ``none`` and ``relu``) or given as a bare name.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,11 +26,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Mapping, NoReturn, Optional, Tuple, Union
 
+from coordnet.config_errors import ConfigError, config_error
+from coordnet.memory_budget import check_budget
 from coordnet.nets.coordinate_net import CoordinateNet, Domain
 from coordnet.nets.presets import ENCODER_PRESETS, NET_PRESETS, Param, Preset
-from coordnet.config_errors import ConfigError, config_error
 from coordnet.validation import check_count
-from coordnet.memory_budget import check_budget
 
 try:
     import tomllib  # Python >= 3.11
@@ -107,7 +108,9 @@ def _canonical_args(
     for key, value in items:
         targets = preset.resolve(key)
         if targets is None:
-            fail(f"unknown key {key!r} for {preset.role} {preset.name!r}; valid keys: {preset.describe_keys()}")
+            fail(
+                f"unknown key {key!r} for {preset.role} {preset.name!r}; valid keys: {preset.describe_keys()}"
+            )
         for target in targets:
             if target in args:
                 fail(f"key {target!r} given twice (as {given_as[target]!r} and {key!r})")
@@ -137,14 +140,24 @@ def _default(preset: Preset, name: str) -> Any:
 
     try:
         param = preset.param(name)
-        parameter = inspect.signature(preset.build).parameters.get(param.argument if param else name)
+        parameter = inspect.signature(preset.build).parameters.get(
+            param.argument if param else name
+        )
     except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
         return None
-    return None if parameter is None or parameter.default is inspect.Parameter.empty else parameter.default
+    return (
+        None
+        if parameter is None or parameter.default is inspect.Parameter.empty
+        else parameter.default
+    )
 
 
-def _check_ranges(preset: Preset, args: Dict[str, Any], given_as: Mapping[str, str],
-                  fail: Callable[[str], NoReturn]) -> None:
+def _check_ranges(
+    preset: Preset,
+    args: Dict[str, Any],
+    given_as: Mapping[str, str],
+    fail: Callable[[str], NoReturn],
+) -> None:
     """Refuse values that overflow float32/int64 or make the encoding overflow, naming the key."""
     for name, value in args.items():
         key = given_as.get(name, name)
@@ -157,9 +170,15 @@ def _check_ranges(preset: Preset, args: Dict[str, Any], given_as: Mapping[str, s
             if isinstance(args.get(name), int) and args[name] > limit:
                 fail(f"key {given_as.get(name, name)!r} = {args[name]} is larger than {limit}")
         return
-    if preset.name == "gauss" and isinstance(args.get("scale"), float) and abs(args["scale"]) > MAX_GAUSS_SCALE:
-        fail(f"key {given_as.get('scale', 'scale')!r} = {args['scale']!r} makes 2π·B·x overflow float32 "
-             f"(at most {MAX_GAUSS_SCALE:g})")
+    if (
+        preset.name == "gauss"
+        and isinstance(args.get("scale"), float)
+        and abs(args["scale"]) > MAX_GAUSS_SCALE
+    ):
+        fail(
+            f"key {given_as.get('scale', 'scale')!r} = {args['scale']!r} makes 2π·B·x overflow float32 "
+            f"(at most {MAX_GAUSS_SCALE:g})"
+        )
     if preset.name == "pe":
         count = args.get("num_frequencies", _default(preset, "num_frequencies"))
         high = args.get("max_log2_freq")
@@ -167,27 +186,42 @@ def _check_ranges(preset: Preset, args: Dict[str, Any], given_as: Mapping[str, s
         high = float(count - 1) if high is None and isinstance(count, int) else high
         factor = args.get("factor", _default(preset, "factor")) or 1.0
         if isinstance(high, float) and high + math.log2(abs(factor)) > MAX_LOG2_FREQUENCY:
-            fail(f"key {given_as.get(name, name)!r} = {args.get(name, count)} gives frequencies up to 2^{high:g} "
-                 f"(times {factor:.4g}), which overflow float32 in the encoding; the largest allowed is "
-                 f"2^{MAX_LOG2_FREQUENCY - math.log2(abs(factor)):.4g}")
+            fail(
+                f"key {given_as.get(name, name)!r} = {args.get(name, count)} gives frequencies up to 2^{high:g} "
+                f"(times {factor:.4g}), which overflow float32 in the encoding; the largest allowed is "
+                f"2^{MAX_LOG2_FREQUENCY - math.log2(abs(factor)):.4g}"
+            )
     if preset.name == "triwave":
         count = args.get("n_frequencies")
         if isinstance(count, int) and count - 1 > MAX_LOG2_FREQUENCY:
-            fail(f"key {given_as.get('n_frequencies', 'n_frequencies')!r} = {count} gives frequencies up to "
-                 f"2^{count - 1}, which overflow float32; at most {MAX_LOG2_FREQUENCY + 1}")
+            fail(
+                f"key {given_as.get('n_frequencies', 'n_frequencies')!r} = {count} gives frequencies up to "
+                f"2^{count - 1}, which overflow float32; at most {MAX_LOG2_FREQUENCY + 1}"
+            )
     if preset.name == "hash":
         levels = args.get("n_levels", _default(preset, "n_levels"))
         base = args.get("base_resolution", _default(preset, "base_resolution"))
         scale = args.get("per_level_scale", _default(preset, "per_level_scale"))
-        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (levels, base, scale)) \
-                and levels >= 1 and base >= 1 and scale >= 1:
+        if (
+            all(
+                isinstance(v, (int, float)) and not isinstance(v, bool)
+                for v in (levels, base, scale)
+            )
+            and levels >= 1
+            and base >= 1
+            and scale >= 1
+        ):
             log2_finest = math.log2(base) + (levels - 1) * math.log2(scale)
             if log2_finest > math.log2(MAX_HASH_RESOLUTION):
-                name = next((n for n in ("per_level_scale", "n_levels", "base_resolution") if n in args),
-                            "per_level_scale")
-                fail(f"key {given_as.get(name, name)!r} = {args.get(name, scale)!r} makes the finest grid "
-                     f"resolution base_resolution·per_level_scale^(n_levels-1) = 2^{log2_finest:.4g}, beyond "
-                     f"2^31")
+                name = next(
+                    (n for n in ("per_level_scale", "n_levels", "base_resolution") if n in args),
+                    "per_level_scale",
+                )
+                fail(
+                    f"key {given_as.get(name, name)!r} = {args.get(name, scale)!r} makes the finest grid "
+                    f"resolution base_resolution·per_level_scale^(n_levels-1) = 2^{log2_finest:.4g}, beyond "
+                    f"2^31"
+                )
 
 
 def _preset(name: Any, fail: Callable[[str], NoReturn]) -> Preset:
@@ -213,9 +247,16 @@ def _format_part(preset: Preset, args: Mapping[str, Any]) -> str:
     if not args:
         return preset.name
     items: List[Tuple[str, Any]] = list(args.items())
-    for alias, targets in preset.aliases.items():  # omega=30 rather than first_omega=30,hidden_omega=30
+    for (
+        alias,
+        targets,
+    ) in preset.aliases.items():  # omega=30 rather than first_omega=30,hidden_omega=30
         values = [args.get(t, None) for t in targets]
-        if len(targets) > 1 and all(t in args for t in targets) and all(v == values[0] for v in values):
+        if (
+            len(targets) > 1
+            and all(t in args for t in targets)
+            and all(v == values[0] for v in values)
+        ):
             first = next(i for i, (k, _) in enumerate(items) if k in targets)
             items = [item for item in items if item[0] not in targets]
             items.insert(first, (alias, values[0]))
@@ -242,7 +283,10 @@ class ModelSpec:
 
     def __post_init__(self) -> None:
         where = f"ModelSpec(encoder={self.encoder!r}, net={self.net!r})"
-        for role, name_attr, args_attr in (("encoder", "encoder", "encoder_args"), ("net", "net", "net_args")):
+        for role, name_attr, args_attr in (
+            ("encoder", "encoder", "encoder_args"),
+            ("net", "net", "net_args"),
+        ):
             name, args = getattr(self, name_attr), getattr(self, args_attr)
 
             def fail(problem: str, _part: str = role) -> NoReturn:
@@ -250,7 +294,9 @@ class ModelSpec:
 
             preset = _preset(name, fail)
             if preset.role != role:
-                fail(f"{preset.name!r} is {_article(preset.role)}, not {_article(role)}; {_valid_names()}")
+                fail(
+                    f"{preset.name!r} is {_article(preset.role)}, not {_article(role)}; {_valid_names()}"
+                )
             if not isinstance(args, Mapping):
                 fail(f"{args_attr} must be a dict, got {type(args).__name__}")
             setattr(self, name_attr, preset.name)
@@ -317,7 +363,9 @@ def _from_mapping(data: Any, source: str) -> ModelSpec:
             fail(f"missing 'type' (the preset name); {_valid_names()}")
         preset = _preset(section["type"], fail)
         if preset.role != role:
-            fail(f"{preset.name!r} is {_article(preset.role)}, not {_article(role)}; {_valid_names()}")
+            fail(
+                f"{preset.name!r} is {_article(preset.role)}, not {_article(role)}; {_valid_names()}"
+            )
         items = [(str(k), v) for k, v in section.items() if k != "type"]
         parsed[role] = (preset.name, _canonical_args(preset, items, fail))
     return ModelSpec(parsed["encoder"][0], parsed["encoder"][1], parsed["net"][0], parsed["net"][1])
@@ -330,7 +378,9 @@ def _parse_part(text: str, spec: str) -> Tuple[Preset, Dict[str, Any]]:
         _fail(spec, part, problem)
 
     if not part:
-        fail(f"empty part; a spec is ENCODER, NET or ENCODER+NET, each NAME[:key=value,...]; {_valid_names()}")
+        fail(
+            f"empty part; a spec is ENCODER, NET or ENCODER+NET, each NAME[:key=value,...]; {_valid_names()}"
+        )
     name, colon, rest = part.partition(":")
     preset = _preset(name, fail)
     items: List[Tuple[str, str]] = []
@@ -351,7 +401,11 @@ def _parse_string(text: str) -> ModelSpec:
     spec = repr(text)
     parts = _PART_SEPARATOR.split(text)
     if len(parts) > 2:
-        _fail(spec, text.strip(), f"{len(parts)} parts; a spec is ENCODER, NET or ENCODER+NET; {_valid_names()}")
+        _fail(
+            spec,
+            text.strip(),
+            f"{len(parts)} parts; a spec is ENCODER, NET or ENCODER+NET; {_valid_names()}",
+        )
     parsed = [_parse_part(p, spec) for p in parts]
     encoder, encoder_args = ENCODER_PRESETS[DEFAULT_ENCODER], {}
     net, net_args = NET_PRESETS[DEFAULT_NET], {}
@@ -365,7 +419,9 @@ def _parse_string(text: str) -> ModelSpec:
         (first, first_args), (second, second_args) = parsed
         names = f"{first.name!r} and {second.name!r}"
         if first.role == second.role == "encoder":
-            problem = f"two encoders ({names}); the second part must be a net: {', '.join(NET_PRESETS)}"
+            problem = (
+                f"two encoders ({names}); the second part must be a net: {', '.join(NET_PRESETS)}"
+            )
             _fail(spec, parts[1].strip(), problem)
         if first.role == second.role == "net":
             problem = f"two nets ({names}); the first part must be an encoder: {', '.join(ENCODER_PRESETS)}"
@@ -395,7 +451,9 @@ def parse_spec(spec: SpecLike) -> ModelSpec:
         return load_spec_file(spec)
     if isinstance(spec, Mapping):
         return _from_mapping(spec, repr(spec))
-    raise TypeError(f"spec must be a string, a dict, a path or a ModelSpec, got {type(spec).__name__}")
+    raise TypeError(
+        f"spec must be a string, a dict, a path or a ModelSpec, got {type(spec).__name__}"
+    )
 
 
 def load_spec_file(path: Union[str, "os.PathLike[str]"]) -> ModelSpec:
@@ -406,12 +464,16 @@ def load_spec_file(path: Union[str, "os.PathLike[str]"]) -> ModelSpec:
     """
     name = os.fspath(path)
     if tomllib is None:  # pragma: no cover - Python < 3.11 without tomli
-        raise ModuleNotFoundError(f"reading the spec file {name!r} needs the 'tomli' package on Python < 3.11")
+        raise ModuleNotFoundError(
+            f"reading the spec file {name!r} needs the 'tomli' package on Python < 3.11"
+        )
     try:
         with open(name, "rb") as handle:
             data = tomllib.load(handle)
     except OSError as error:
-        raise ConfigError("spec file", repr(name), f"cannot read it: {error.strerror or error}") from error
+        raise ConfigError(
+            "spec file", repr(name), f"cannot read it: {error.strerror or error}"
+        ) from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError("spec file", repr(name), f"not valid TOML: {error}") from error
     return _from_mapping(data, f"file {name!r}")
@@ -450,16 +512,26 @@ def build_model(
         try:
             encoder = preset.build(in_dim, **preset.constructor_kwargs(model_spec.encoder_args))
         except (ValueError, TypeError) as error:
-            raise ConfigError("model spec", f"{label}: part {_format_part(preset, model_spec.encoder_args)!r}",
-                              preset.spec_names(str(error))) from error
+            raise ConfigError(
+                "model spec",
+                f"{label}: part {_format_part(preset, model_spec.encoder_args)!r}",
+                preset.spec_names(str(error)),
+            ) from error
     net_in = in_dim if encoder is None else int(encoder.out_dim)
     preset = model_spec.net_preset
     try:
-        net = preset.build(net_in, out_dim, output_activation=output_activation,
-                           **preset.constructor_kwargs(model_spec.net_args))
+        net = preset.build(
+            net_in,
+            out_dim,
+            output_activation=output_activation,
+            **preset.constructor_kwargs(model_spec.net_args),
+        )
     except (ValueError, TypeError) as error:
-        raise ConfigError("model spec", f"{label}: part {_format_part(preset, model_spec.net_args)!r}",
-                              preset.spec_names(str(error))) from error
+        raise ConfigError(
+            "model spec",
+            f"{label}: part {_format_part(preset, model_spec.net_args)!r}",
+            preset.spec_names(str(error)),
+        ) from error
     model = CoordinateNet(encoder, net, signal_domain=signal_domain)
     model.spec = model_spec
     return model
@@ -471,8 +543,13 @@ def _building_on_meta() -> bool:
     return torch.empty(0).device.type == "meta"
 
 
-def model_bytes(spec: SpecLike, in_dim: int, out_dim: int, output_activation: str = "none",
-                signal_domain: Domain = (0.0, 1.0)) -> Optional[Tuple[int, int]]:
+def model_bytes(
+    spec: SpecLike,
+    in_dim: int,
+    out_dim: int,
+    output_activation: str = "none",
+    signal_domain: Domain = (0.0, 1.0),
+) -> Optional[Tuple[int, int]]:
     """``(parameters, bytes of parameters and buffers)`` of the model ``spec`` builds, found by
     building it on PyTorch's ``meta`` device (nothing is allocated); ``None`` if that fails."""
     import warnings
@@ -488,11 +565,18 @@ def model_bytes(spec: SpecLike, in_dim: int, out_dim: int, output_activation: st
     except Exception:  # an encoder that cannot be built without data: no estimate
         return None
     tensors = [*model.parameters(), *model.buffers()]
-    return sum(p.numel() for p in model.parameters()), sum(t.numel() * t.element_size() for t in tensors)
+    return sum(p.numel() for p in model.parameters()), sum(
+        t.numel() * t.element_size() for t in tensors
+    )
 
 
-def check_model_memory(spec: SpecLike, in_dim: int, out_dim: int, output_activation: str = "none",
-                       signal_domain: Domain = (0.0, 1.0)) -> None:
+def check_model_memory(
+    spec: SpecLike,
+    in_dim: int,
+    out_dim: int,
+    output_activation: str = "none",
+    signal_domain: Domain = (0.0, 1.0),
+) -> None:
     """Raise a one-line :class:`~coordnet.memory_budget.MemoryBudgetError` naming the spec when
     its model's parameters and buffers alone exceed the memory limit (before allocating them)."""
 
@@ -502,4 +586,11 @@ def check_model_memory(spec: SpecLike, in_dim: int, out_dim: int, output_activat
         check_budget(f"model spec {model_spec.label!r} ({found[0]:,} parameters)", found[1])
 
 
-__all__ = ["ModelSpec", "build_model", "check_model_memory", "load_spec_file", "model_bytes", "parse_spec"]
+__all__ = [
+    "ModelSpec",
+    "build_model",
+    "check_model_memory",
+    "load_spec_file",
+    "model_bytes",
+    "parse_spec",
+]

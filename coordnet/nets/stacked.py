@@ -7,6 +7,7 @@ The models share no parameter, so the gradient of a sum of per-model losses with
 model ``m``'s parameters is exactly that model's own gradient, and an elementwise optimiser
 (Adam, SGD) on the stacked tensors moves each model as its solo fit would.
 """
+
 from __future__ import annotations
 
 import math
@@ -102,7 +103,9 @@ class StackedMLP(nn.Module):
         self.out_dim = check_count("out_dim", out_dim)
         self.width = check_count("width", width)
         self.depth = check_count("depth", depth, minimum=0)
-        self.output_activation = check_choice("output_activation", output_activation, ("none", "sigmoid"))
+        self.output_activation = check_choice(
+            "output_activation", output_activation, ("none", "sigmoid")
+        )
         self.init = check_choice("init", init, INITS)
         self.tf32 = bool(tf32)
         sizes = [in_dim] + [width] * depth + [out_dim]
@@ -127,7 +130,11 @@ class StackedMLP(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """``x (N, in_dim)`` (shared) or ``(M, N, in_dim)`` -> ``(M, N, out_dim)``."""
-        if x.dim() not in (2, 3) or x.shape[-1] != self.in_dim or (x.dim() == 3 and x.shape[0] != self.models):
+        if (
+            x.dim() not in (2, 3)
+            or x.shape[-1] != self.in_dim
+            or (x.dim() == 3 and x.shape[0] != self.models)
+        ):
             raise ValueError(
                 f"input must be (N, {self.in_dim}) or ({self.models}, N, {self.in_dim}), got {tuple(x.shape)}"
             )
@@ -149,7 +156,13 @@ class StackedMLP(nn.Module):
         """Model ``index`` as a standalone :class:`~coordnet.nets.ReluMLP` (a copy of its parameters)."""
         if not 0 <= index < self.models:
             raise ValueError(f"index must be in [0, {self.models}), got {index}")
-        mlp = ReluMLP(self.in_dim, self.out_dim, self.width, self.depth, output_activation=self.output_activation)
+        mlp = ReluMLP(
+            self.in_dim,
+            self.out_dim,
+            self.width,
+            self.depth,
+            output_activation=self.output_activation,
+        )
         mlp = mlp.to(dtype=self.weights[0].dtype, device=self.weights[0].device)
         linears = [m for m in mlp.layers if isinstance(m, nn.Linear)]
         for linear, w, b in zip(linears, self.weights, self.biases):
@@ -168,9 +181,18 @@ class StackedMLP(nn.Module):
         shape = (first.in_dim, first.out_dim, first.width, first.depth, first.output_activation)
         for mlp in mlps:
             if (mlp.in_dim, mlp.out_dim, mlp.width, mlp.depth, mlp.output_activation) != shape:
-                raise ValueError(f"every ReluMLP must have the shape {shape}, one has a different one")
+                raise ValueError(
+                    f"every ReluMLP must have the shape {shape}, one has a different one"
+                )
         weight = next(first.parameters())
-        stacked = cls(len(mlps), *shape[:4], output_activation=shape[4], dtype=weight.dtype, device=weight.device, **kwargs)
+        stacked = cls(
+            len(mlps),
+            *shape[:4],
+            output_activation=shape[4],
+            dtype=weight.dtype,
+            device=weight.device,
+            **kwargs,
+        )
         for layer, (w, b) in enumerate(zip(stacked.weights, stacked.biases)):
             for m, mlp in enumerate(mlps):
                 linear = [x for x in mlp.layers if isinstance(x, nn.Linear)][layer]

@@ -31,6 +31,7 @@ counterpart of ``tinycudann.NetworkWithInputEncoding`` (``network_from_config`` 
 imports and a CUDA device exists; otherwise it warns (:class:`TinyCudaNNWarning`) and builds
 the torch model, as nerfstudio falls back.
 """
+
 from __future__ import annotations
 
 import math
@@ -51,9 +52,23 @@ from coordnet.validation import check_count
 
 ALIGNMENT = 16  # FullyFusedMLP and CutlassMLP both require inputs and outputs in multiples of 16
 NETWORK_KEYS = ("otype", "activation", "output_activation", "n_neurons", "n_hidden_layers")
-NETWORK_OTYPES = {"fullyfusedmlp": "FullyFusedMLP", "megakernelmlp": "FullyFusedMLP",
-                  "cutlassmlp": "CutlassMLP", "mlp": "CutlassMLP"}  # fmt: skip
-ACTIVATIONS = ("None", "ReLU", "LeakyReLU", "Exponential", "Sine", "Sigmoid", "Squareplus", "Softplus", "Tanh")
+NETWORK_OTYPES = {
+    "fullyfusedmlp": "FullyFusedMLP",
+    "megakernelmlp": "FullyFusedMLP",
+    "cutlassmlp": "CutlassMLP",
+    "mlp": "CutlassMLP",
+}
+ACTIVATIONS = (
+    "None",
+    "ReLU",
+    "LeakyReLU",
+    "Exponential",
+    "Sine",
+    "Sigmoid",
+    "Squareplus",
+    "Softplus",
+    "Tanh",
+)
 MODEL_KEYS = ("encoding", "network", "loss", "optimizer")
 K_ACT = 10.0  # tiny-cuda-nn's zoom of Squareplus and Softplus
 
@@ -65,7 +80,9 @@ class TcnnActivation(nn.Module):
         super().__init__()
         lookup = {a.lower(): a for a in ACTIVATIONS}
         if not isinstance(name, str) or name.lower() not in lookup:
-            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)} (case-insensitive), got {name!r}")
+            raise ValueError(
+                f"activation must be one of {', '.join(ACTIVATIONS)} (case-insensitive), got {name!r}"
+            )
         self.name = lookup[name.lower()]
 
     def forward(self, x: Tensor) -> Tensor:
@@ -126,9 +143,15 @@ def parse_network_config(config: Mapping[str, Any]) -> Dict[str, Any]:
     if otype == "FullyFusedMLP":
         if parsed["n_neurons"] not in FULLY_FUSED_WIDTHS:
             width = parsed["n_neurons"]
-            _fail(where, f"n_neurons must be one of {FULLY_FUSED_WIDTHS} for FullyFusedMLP (use CutlassMLP), got {width}")
+            _fail(
+                where,
+                f"n_neurons must be one of {FULLY_FUSED_WIDTHS} for FullyFusedMLP (use CutlassMLP), got {width}",
+            )
         if parsed["n_hidden_layers"] < 1:
-            _fail(where, "n_hidden_layers must be >= 1 for FullyFusedMLP (use CutlassMLP for a single matrix)")
+            _fail(
+                where,
+                "n_hidden_layers must be >= 1 for FullyFusedMLP (use CutlassMLP for a single matrix)",
+            )
         if parsed["activation"] == "Sine":
             _fail(where, "FullyFusedMLP has no Sine activation in tiny-cuda-nn; use CutlassMLP")
     return parsed
@@ -163,10 +186,14 @@ class TcnnMLP(nn.Module):
         self.padded_output_dims = next_multiple(n_output_dims, ALIGNMENT)
         width, depth = self.config["n_neurons"], self.config["n_hidden_layers"]
         sizes = [n_input_dims] + [width] * depth + [self.padded_output_dims]
-        self.layers = nn.ModuleList(nn.Linear(a, b, bias=False) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.layers = nn.ModuleList(
+            nn.Linear(a, b, bias=False) for a, b in zip(sizes[:-1], sizes[1:])
+        )
         self.activation = TcnnActivation(self.config["activation"])
         self.output_activation = TcnnActivation(self.config["output_activation"])
-        self.reset_parameters(torch.Generator().manual_seed(int(seed)) if generator is None else generator)
+        self.reset_parameters(
+            torch.Generator().manual_seed(int(seed)) if generator is None else generator
+        )
 
     def reset_parameters(self, generator: torch.Generator) -> None:
         """Draw every weight from tiny-cuda-nn's distributions (see the module docstring)."""
@@ -178,13 +205,19 @@ class TcnnMLP(nn.Module):
                     bound = 30.0 / fan_in if i == 0 else math.sqrt(6.0 / fan_in)
                 else:
                     bound = math.sqrt(6.0 / (fan_in + fan_out))
-                weight = torch.rand(layer.weight.shape, generator=generator, dtype=torch.float32) * (2 * bound) - bound
+                weight = (
+                    torch.rand(layer.weight.shape, generator=generator, dtype=torch.float32)
+                    * (2 * bound)
+                    - bound
+                )
                 layer.weight.copy_(weight)
 
     def forward(self, x: Tensor, padded: bool = False) -> Tensor:
         """``x (..., n_input_dims) -> (..., n_output_dims)`` (``padded``: all ``padded_output_dims``)."""
         if x.dim() == 0 or x.shape[-1] != self.in_dim:
-            raise ValueError(f"TcnnMLP: x must have shape (..., {self.in_dim}), got {tuple(x.shape)}")
+            raise ValueError(
+                f"TcnnMLP: x must have shape (..., {self.in_dim}), got {tuple(x.shape)}"
+            )
         x = x.to(self.layers[0].weight.dtype)
         for layer in self.layers[:-1]:
             x = self.activation(layer(x))
@@ -231,10 +264,14 @@ class TcnnModel(nn.Module):
         generator = torch.Generator().manual_seed(int(seed))
         network = parse_network_config(network_config)  # validate before building the encoding
         # tiny-cuda-nn initialises the network first, then the encoding, from one generator.
-        encoding = from_config(encoding_config, n_input_dims, seed=seed)  # tables redrawn below, after the network
+        encoding = from_config(
+            encoding_config, n_input_dims, seed=seed
+        )  # tables redrawn below, after the network
         unpadded = int(encoding.out_dim)
         self.encoding = tcnn_pad(encoding, next_multiple(unpadded, ALIGNMENT) - unpadded)
-        self.network = TcnnMLP(int(self.encoding.out_dim), n_output_dims, network, generator=generator)
+        self.network = TcnnMLP(
+            int(self.encoding.out_dim), n_output_dims, network, generator=generator
+        )
         self._reseed_encoding(generator)
         self.in_dim, self.out_dim = n_input_dims, n_output_dims
         self.encoded_dims = unpadded
@@ -246,7 +283,9 @@ class TcnnModel(nn.Module):
             for module in self.encoding.modules():
                 if isinstance(module, HashGrid):
                     bound = module.init_scale
-                    module.params.copy_(torch.rand(module.params.shape, generator=generator) * (2 * bound) - bound)
+                    module.params.copy_(
+                        torch.rand(module.params.shape, generator=generator) * (2 * bound) - bound
+                    )
 
     def forward(self, x: Tensor) -> Tensor:
         """``x (..., n_input_dims) -> (..., n_output_dims)``."""
@@ -287,7 +326,9 @@ class TinyCudaNNModel(nn.Module):
 
     input_domain = None
 
-    def __init__(self, n_input_dims: int, n_output_dims: int, encoding: Mapping, network: Mapping, seed: int) -> None:
+    def __init__(
+        self, n_input_dims: int, n_output_dims: int, encoding: Mapping, network: Mapping, seed: int
+    ) -> None:
         import tinycudann as tcnn
 
         super().__init__()
@@ -320,7 +361,12 @@ def _split_model_config(config: Any) -> Tuple[Any, Dict[str, Any]]:
 
 
 def model_from_config(
-    config: Any, n_input_dims: int, n_output_dims: int, *, seed: int = 1337, implementation: str = "torch"
+    config: Any,
+    n_input_dims: int,
+    n_output_dims: int,
+    *,
+    seed: int = 1337,
+    implementation: str = "torch",
 ) -> nn.Module:
     """A tiny-cuda-nn model config -> model ``(..., n_input_dims) -> (..., n_output_dims)``.
 
@@ -341,13 +387,21 @@ def model_from_config(
 
 
 def network_from_config(
-    config: Mapping[str, Any], n_input_dims: int, n_output_dims: int, *, seed: int = 1337, implementation: str = "torch"
+    config: Mapping[str, Any],
+    n_input_dims: int,
+    n_output_dims: int,
+    *,
+    seed: int = 1337,
+    implementation: str = "torch",
 ) -> nn.Module:
     """A tiny-cuda-nn network config -> model (``tinycudann.Network``: Identity encoding, padded with ones)."""
     return model_from_config(
-        {"encoding": {"otype": "Identity"}, "network": dict(config)}, n_input_dims, n_output_dims,
-        seed=seed, implementation=implementation,
-    )  # fmt: skip
+        {"encoding": {"otype": "Identity"}, "network": dict(config)},
+        n_input_dims,
+        n_output_dims,
+        seed=seed,
+        implementation=implementation,
+    )
 
 
 __all__ = [

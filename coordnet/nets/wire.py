@@ -1,4 +1,5 @@
 """WIRE: Gabor-wavelet activations (Saragadam et al. 2023), real-valued form."""
+
 from __future__ import annotations
 
 import torch

@@ -1,11 +1,11 @@
 """Loading of the compiled extension ``coordnet._C`` (the only place that imports it)."""
+
 from __future__ import annotations
 
 import importlib
 import warnings
 from types import ModuleType
 from typing import Optional
-
 
 #: The interface version this Python side expects of ``coordnet._C`` (its ``ABI_VERSION``, set
 #: from ``csrc/include/coordnet/version.h``): the set of ops, their schemas and semantics.
@@ -21,8 +21,10 @@ def stale_build_error(module: ModuleType, expected: int = EXPECTED_ABI_VERSION) 
     found = getattr(module, "ABI_VERSION", None)
     if found == expected:
         return None
-    return (f"stale build: coordnet._C has interface version {found if found is not None else 'none (older)'}, "
-            f"this coordnet expects {expected}; rebuild it")
+    return (
+        f"stale build: coordnet._C has interface version {found if found is not None else 'none (older)'}, "
+        f"this coordnet expects {expected}; rebuild it"
+    )
 
 
 def _load() -> "tuple[Optional[ModuleType], Optional[str]]":

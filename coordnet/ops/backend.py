@@ -8,6 +8,7 @@ pure-PyTorch reference otherwise) unless forced with ``COORDNET_BACKEND`` or
 * ``"reference"`` always the pure-PyTorch reference (tests, benchmarks, debugging);
 * ``"compiled"``  compiled kernels, and an error where there are none.
 """
+
 from __future__ import annotations
 
 import os
@@ -59,8 +60,12 @@ def backend(device: Optional[Union[str, torch.device]] = None) -> str:
             compiled = "cuda"
     if compiled is None:
         if _mode == "compiled":
-            reason = _extension.load_error or f"the extension has no kernels for {device_type!r} devices"
-            raise RuntimeError(f"COORDNET_BACKEND=compiled but no compiled kernel for {device_type!r}: {reason}")
+            reason = (
+                _extension.load_error or f"the extension has no kernels for {device_type!r} devices"
+            )
+            raise RuntimeError(
+                f"COORDNET_BACKEND=compiled but no compiled kernel for {device_type!r}: {reason}"
+            )
         if device_type == "cpu" or (device_type == "cuda" and not _extension.available()):
             _extension.warn_once_if_missing()
         return "reference"
@@ -69,9 +74,13 @@ def backend(device: Optional[Union[str, torch.device]] = None) -> str:
 
 # Fixed limits of the compiled kernels, as the C++ sources define them (tests compare them with
 # the sources). Shapes outside them run on the pure-PyTorch reference instead.
-FOURIER_CUDA_MAX_DIMS = 8  # csrc/cuda/fourier_cuda.h: kMaxFourierDims (coordinates held in registers)
+FOURIER_CUDA_MAX_DIMS = (
+    8  # csrc/cuda/fourier_cuda.h: kMaxFourierDims (coordinates held in registers)
+)
 HASHGRID_MAX_DIMS = 4  # csrc/include/coordnet/hashgrid.h: kMaxDims (CPU and CUDA)
-HASHGRID_CUDA_MAX_LEVELS = 64  # csrc/cuda/hashgrid_cuda.h: kMaxHashgridLevels (levels passed by value)
+HASHGRID_CUDA_MAX_LEVELS = (
+    64  # csrc/cuda/hashgrid_cuda.h: kMaxHashgridLevels (levels passed by value)
+)
 FLOAT_DTYPES = (torch.float32, torch.float64)
 
 OPS = ("fourier_features", "hashgrid", "pack_signs_relu_", "hash_patterns", "unique_patterns")
@@ -125,7 +134,12 @@ def supports(op: str, device: Union[str, torch.device], **shape: object) -> bool
         if cuda and levels is not None and int(levels) > HASHGRID_CUDA_MAX_LEVELS:
             return False
         param_dtype = shape.get("param_dtype")
-        if param_dtype is None or param_dtype == dtype or dtype is None and param_dtype in FLOAT_DTYPES:
+        if (
+            param_dtype is None
+            or param_dtype == dtype
+            or dtype is None
+            and param_dtype in FLOAT_DTYPES
+        ):
             return True
         # Half-precision tables: read as half and accumulated in float32 by the CUDA kernels only.
         return cuda and param_dtype == torch.float16 and dtype in (None, torch.float32)

@@ -7,6 +7,7 @@ through :func:`coordnet.ops.backend`. The compiled op gets its fake kernel (for
 normals) go through the reference formula of the backward, which is
 differentiable; first derivatives use the fused backward kernel.
 """
+
 from __future__ import annotations
 
 import math
@@ -43,10 +44,16 @@ def _register_compiled() -> None:
         return x.new_empty((x.shape[0], columns))
 
     @torch.library.register_fake("coordnet::fourier_features_backward")
-    def _fake_backward(grad_out, x, B, amplitude, turns, group, input_mode, need_grad_x, need_grad_B):
+    def _fake_backward(
+        grad_out, x, B, amplitude, turns, group, input_mode, need_grad_x, need_grad_B
+    ):
         fake_checks.fourier_inputs(x, B, amplitude, group, input_mode)
-        fake_checks.grad_output("fourier_features_backward", grad_out, x,
-                                2 * B.shape[0] + (x.shape[1] if input_mode != INPUT_NONE else 0))
+        fake_checks.grad_output(
+            "fourier_features_backward",
+            grad_out,
+            x,
+            2 * B.shape[0] + (x.shape[1] if input_mode != INPUT_NONE else 0),
+        )
         return (
             x.new_empty((x.shape[0] if need_grad_x else 0, x.shape[1])),
             B.new_empty((B.shape[0] if need_grad_B else 0, B.shape[1])),
@@ -69,7 +76,15 @@ def _register_compiled() -> None:
             )
         else:
             grad_x, grad_B = torch.ops.coordnet.fourier_features_backward(
-                grad_out.contiguous(), x, B, amplitude, ctx.turns, ctx.group, ctx.input_mode, need_x, need_B
+                grad_out.contiguous(),
+                x,
+                B,
+                amplitude,
+                ctx.turns,
+                ctx.group,
+                ctx.input_mode,
+                need_x,
+                need_B,
             )
         return (
             grad_x if need_x else None,
@@ -80,7 +95,9 @@ def _register_compiled() -> None:
             None,
         )
 
-    torch.library.register_autograd("coordnet::fourier_features", backward, setup_context=setup_context)
+    torch.library.register_autograd(
+        "coordnet::fourier_features", backward, setup_context=setup_context
+    )
 
 
 if _extension.available():
@@ -97,9 +114,13 @@ def _validate(x: Tensor, B: Tensor, amplitude: Optional[Tensor], group: int) -> 
     if B.dim() != 2:
         raise ValueError(f"fourier_features: B must have shape (M, d), got {tuple(B.shape)}")
     if x.dim() < 1 or x.shape[-1] != B.shape[1]:
-        raise ValueError(f"fourier_features: x must have shape (..., {B.shape[1]}), got {tuple(x.shape)}")
+        raise ValueError(
+            f"fourier_features: x must have shape (..., {B.shape[1]}), got {tuple(x.shape)}"
+        )
     if group < 1 or B.shape[0] % group != 0:
-        raise ValueError(f"fourier_features: group={group} must be positive and divide M={B.shape[0]}")
+        raise ValueError(
+            f"fourier_features: group={group} must be positive and divide M={B.shape[0]}"
+        )
     if amplitude is not None and (amplitude.shape != (B.shape[0],) or amplitude.dtype != x.dtype):
         raise ValueError(
             f"fourier_features: amplitude must be a {x.dtype} tensor of shape ({B.shape[0]},), "
@@ -138,7 +159,9 @@ def fourier_features(
         group = 1
     _validate(x, B, amplitude, group)
     if include_input not in INPUT_MODES:
-        raise ValueError(f"fourier_features: include_input must be None, 'first' or 'last', got {include_input!r}")
+        raise ValueError(
+            f"fourier_features: include_input must be None, 'first' or 'last', got {include_input!r}"
+        )
     input_mode = INPUT_MODES[include_input]
     batch_shape = x.shape[:-1]
     rows = x if x.dim() == 2 else x.reshape(-1, x.shape[-1])

@@ -12,6 +12,7 @@ float rounding. Each row of the output holds
 ``[sin block, cos block]`` layout, ``group = 1`` interleaves sin and cos.
 ``input_mode`` 1 puts ``x`` itself before the features, 2 after them.
 """
+
 from __future__ import annotations
 
 import functools
@@ -42,7 +43,9 @@ def _interleave(sin: Tensor, cos: Tensor, group: int) -> Tensor:
     n, m = sin.shape
     if group == m:
         return torch.cat((sin, cos), dim=-1)
-    return torch.stack((sin.reshape(n, m // group, group), cos.reshape(n, m // group, group)), dim=2).reshape(n, 2 * m)
+    return torch.stack(
+        (sin.reshape(n, m // group, group), cos.reshape(n, m // group, group)), dim=2
+    ).reshape(n, 2 * m)
 
 
 def _split(features: Tensor, m: int, group: int) -> Tuple[Tensor, Tensor]:
@@ -95,7 +98,7 @@ def fourier_features_backward_reference(
     if input_mode == INPUT_FIRST:
         grad_input, grad_features = grad_out[:, :d], grad_out[:, d:]
     elif input_mode == INPUT_LAST:
-        grad_input, grad_features = grad_out[:, 2 * m:], grad_out[:, : 2 * m]
+        grad_input, grad_features = grad_out[:, 2 * m :], grad_out[:, : 2 * m]
     else:
         grad_input, grad_features = None, grad_out
     grad_sin, grad_cos = _split(grad_features, m, group or max(m, 1))

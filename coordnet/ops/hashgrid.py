@@ -7,6 +7,7 @@ geometry) as :func:`coordnet.ops.backend` says. The compiled op gets its fake ke
 the positions come from the backward kernel; second derivatives (``create_graph=True``, e.g.
 an eikonal loss on normals) recompute the level through the differentiable reference.
 """
+
 from __future__ import annotations
 
 import torch
@@ -28,7 +29,9 @@ def _register_compiled() -> None:
         return x.new_empty((x.shape[0], len(scales) * table.shape[1]))
 
     @torch.library.register_fake("coordnet::hashgrid_backward")
-    def _fake_backward(grad_out, x, table, scales, levels, interpolation, shift, ceil_corner, need_x, need_table):
+    def _fake_backward(
+        grad_out, x, table, scales, levels, interpolation, shift, ceil_corner, need_x, need_table
+    ):
         fake_checks.hashgrid_inputs(x, table, scales, levels, interpolation)
         fake_checks.grad_output("hashgrid_backward", grad_out, x, len(scales) * table.shape[1])
         return (
@@ -48,10 +51,14 @@ def _register_compiled() -> None:
         grad_x = grad_table = None
         if torch.is_grad_enabled():
             # Higher-order derivatives requested: differentiate the reference instead.
-            geometry = GridLevels.from_flat(x.shape[1], table.shape[1], scales, levels, shift, ceil_corner)
+            geometry = GridLevels.from_flat(
+                x.shape[1], table.shape[1], scales, levels, shift, ceil_corner
+            )
             wanted = [t for t, need in ((x, need_x), (table, need_table)) if need]
             out = hashgrid_reference(x, table.to(x.dtype), geometry, INTERPOLATIONS[interpolation])
-            grads = list(torch.autograd.grad(out, wanted, grad_out, create_graph=True, allow_unused=True))
+            grads = list(
+                torch.autograd.grad(out, wanted, grad_out, create_graph=True, allow_unused=True)
+            )
             grads = [torch.zeros_like(t) if g is None else g for t, g in zip(wanted, grads)]
             if need_x:
                 grad_x = grads.pop(0)
@@ -59,7 +66,16 @@ def _register_compiled() -> None:
                 grad_table = grads.pop(0)
         elif need_x or need_table:
             grad_x, grad_table = torch.ops.coordnet.hashgrid_backward(
-                grad_out.contiguous(), x, table, scales, levels, interpolation, shift, ceil_corner, need_x, need_table
+                grad_out.contiguous(),
+                x,
+                table,
+                scales,
+                levels,
+                interpolation,
+                shift,
+                ceil_corner,
+                need_x,
+                need_table,
             )
         return (
             grad_x if need_x else None,
@@ -71,7 +87,9 @@ def _register_compiled() -> None:
             None,
         )
 
-    torch.library.register_autograd("coordnet::hashgrid_forward", backward, setup_context=setup_context)
+    torch.library.register_autograd(
+        "coordnet::hashgrid_forward", backward, setup_context=setup_context
+    )
 
 
 if _extension.available():
@@ -82,7 +100,9 @@ def _validate(x: Tensor, table: Tensor, levels: GridLevels, interpolation: str) 
     if not isinstance(x, Tensor) or not isinstance(table, Tensor):
         raise TypeError("hashgrid_encode: x and table must be tensors")
     if not isinstance(levels, GridLevels):
-        raise TypeError(f"hashgrid_encode: levels must be a GridLevels, got {type(levels).__name__}")
+        raise TypeError(
+            f"hashgrid_encode: levels must be a GridLevels, got {type(levels).__name__}"
+        )
     if x.dtype not in (torch.float32, torch.float64):
         raise TypeError(f"hashgrid_encode: x must be float32 or float64, got dtype {x.dtype}")
     if table.dtype != x.dtype and not (table.dtype == torch.float16 and x.dtype == torch.float32):
@@ -93,15 +113,23 @@ def _validate(x: Tensor, table: Tensor, levels: GridLevels, interpolation: str) 
     if table.device != x.device:
         raise ValueError(f"hashgrid_encode: table is on {table.device} but x on {x.device}")
     if x.dim() < 1 or x.shape[-1] != levels.in_dim:
-        raise ValueError(f"hashgrid_encode: x must have shape (..., {levels.in_dim}), got {tuple(x.shape)}")
+        raise ValueError(
+            f"hashgrid_encode: x must have shape (..., {levels.in_dim}), got {tuple(x.shape)}"
+        )
     shape = (levels.n_entries, levels.n_features_per_level)
     if tuple(table.shape) != shape:
-        raise ValueError(f"hashgrid_encode: table must have shape {shape}, got {tuple(table.shape)}")
+        raise ValueError(
+            f"hashgrid_encode: table must have shape {shape}, got {tuple(table.shape)}"
+        )
     if interpolation not in INTERPOLATIONS:
-        raise ValueError(f"hashgrid_encode: interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
+        raise ValueError(
+            f"hashgrid_encode: interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}"
+        )
 
 
-def hashgrid_encode(x: Tensor, table: Tensor, levels: GridLevels, interpolation: str = "linear") -> Tensor:
+def hashgrid_encode(
+    x: Tensor, table: Tensor, levels: GridLevels, interpolation: str = "linear"
+) -> Tensor:
     """Features of a multiresolution grid at ``x``.
 
     Args:

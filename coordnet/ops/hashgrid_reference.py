@@ -30,6 +30,7 @@ is taken modulo 2³² and then modulo the level size), exactly as tiny-cuda-nn d
 features (and a zero gradient where clamped); NaN inputs give NaN features for linear and
 smoothstep interpolation.
 """
+
 from __future__ import annotations
 
 import math
@@ -103,19 +104,33 @@ class GridLevels:
 
     def flat_levels(self) -> List[int]:
         """``offset, size, resolution, mode`` of every level in one list (the kernels' ``levels``)."""
-        return [v for row in zip(self.offsets, self.sizes, self.resolutions, self.modes) for v in row]
+        return [
+            v for row in zip(self.offsets, self.sizes, self.resolutions, self.modes) for v in row
+        ]
 
     @classmethod
     def from_flat(
-        cls, in_dim: int, n_features_per_level: int, scales: Sequence[float], flat: Sequence[int], shift: float,
+        cls,
+        in_dim: int,
+        n_features_per_level: int,
+        scales: Sequence[float],
+        flat: Sequence[int],
+        shift: float,
         ceil_corner: bool,
     ) -> "GridLevels":
         """Inverse of :meth:`flat_levels` (with the scales and the other fields given)."""
         rows = [tuple(flat[i : i + 4]) for i in range(0, len(flat), 4)]
         offsets, sizes, resolutions, modes = (tuple(int(r[k]) for r in rows) for k in range(4))
         return cls(
-            in_dim, n_features_per_level, tuple(float(s) for s in scales), resolutions, sizes, offsets, modes,
-            float(shift), bool(ceil_corner),
+            in_dim,
+            n_features_per_level,
+            tuple(float(s) for s in scales),
+            resolutions,
+            sizes,
+            offsets,
+            modes,
+            float(shift),
+            bool(ceil_corner),
         )
 
 
@@ -150,7 +165,11 @@ def tcnn_levels(
     for level in range(n_levels):
         scale = f32(f32(2.0 ** float(f32(level) * log2_scale)) * f32(base_resolution)) - f32(1.0)
         resolution = int(math.ceil(float(scale))) + 1
-        dense = max_params if float(f32(resolution)) ** in_dim > float(f32(max_params)) else resolution**in_dim
+        dense = (
+            max_params
+            if float(f32(resolution)) ** in_dim > float(f32(max_params))
+            else resolution**in_dim
+        )
         size = next_multiple(dense, 8)
         if grid_type == "tiled":
             size = min(size, base_resolution**in_dim)
@@ -170,8 +189,15 @@ def tcnn_levels(
         modes.append(mode)
         offset += size
     return GridLevels(
-        in_dim, n_features_per_level, tuple(scales), tuple(resolutions), tuple(sizes), tuple(offsets),
-        tuple(modes), 0.5, False,
+        in_dim,
+        n_features_per_level,
+        tuple(scales),
+        tuple(resolutions),
+        tuple(sizes),
+        tuple(offsets),
+        tuple(modes),
+        0.5,
+        False,
     )
 
 
@@ -233,7 +259,9 @@ def _axis_terms(vertex: Tensor, j: int, mode: int, resolution: int, size: int) -
     return vertex if factor == 1 else _mul32(vertex, factor)
 
 
-def _level_rows(cell: Tensor, upper: Tensor, levels: GridLevels, level: int, corners: int) -> Tensor:
+def _level_rows(
+    cell: Tensor, upper: Tensor, levels: GridLevels, level: int, corners: int
+) -> Tensor:
     """Table rows of the ``corners`` vertices around each point, ``(N, corners)``: corner ``c``
     takes the upper vertex along axis ``j`` when bit ``j`` of ``c`` is set."""
     n, d = cell.shape
@@ -247,7 +275,9 @@ def _level_rows(cell: Tensor, upper: Tensor, levels: GridLevels, level: int, cor
         if corners == 1:
             parts = lo
         else:
-            parts = torch.cat((lo, _axis_terms(upper[:, j : j + 1], j, mode, resolution, size)), dim=1)
+            parts = torch.cat(
+                (lo, _axis_terms(upper[:, j : j + 1], j, mode, resolution, size)), dim=1
+            )
         if index is None:
             index = parts
         elif mode == MODE_HASH:
@@ -268,7 +298,9 @@ def _level_weights(w: Tensor) -> Tensor:
     return weights
 
 
-def hashgrid_reference(x: Tensor, table: Tensor, levels: GridLevels, interpolation: str = "linear") -> Tensor:
+def hashgrid_reference(
+    x: Tensor, table: Tensor, levels: GridLevels, interpolation: str = "linear"
+) -> Tensor:
     """Multiresolution grid features of ``x``.
 
     Args:

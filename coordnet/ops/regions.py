@@ -16,6 +16,7 @@ compiled CUDA kernels for packing and hashing with deduplication by device-side 
 of the hashes (see :func:`unique_by_hash_sort`), or the pure-PyTorch reference. None of
 these ops has a gradient.
 """
+
 from __future__ import annotations
 
 from typing import Tuple
@@ -34,7 +35,13 @@ from coordnet.ops.regions_reference import (
     unique_patterns_reference,
 )
 
-__all__ = ["hash_patterns", "pack_signs_relu_", "pattern_words", "unique_by_hash_sort", "unique_patterns"]
+__all__ = [
+    "hash_patterns",
+    "pack_signs_relu_",
+    "pattern_words",
+    "unique_by_hash_sort",
+    "unique_patterns",
+]
 
 # Rows compared per step when unique_by_hash_sort verifies its groups (bounds the extra memory).
 VERIFY_CHUNK_ROWS = 1 << 16
@@ -80,8 +87,14 @@ def _check_packed(fn: str, packed: Tensor) -> None:
 
 
 def _check_mask(fn: str, hash_mask: int) -> int:
-    if isinstance(hash_mask, bool) or not isinstance(hash_mask, int) or not -(1 << 63) <= hash_mask < 1 << 64:
-        raise ValueError(f"{fn}: hash_mask must be an integer in [-2**63, 2**64), got {hash_mask!r}")
+    if (
+        isinstance(hash_mask, bool)
+        or not isinstance(hash_mask, int)
+        or not -(1 << 63) <= hash_mask < 1 << 64
+    ):
+        raise ValueError(
+            f"{fn}: hash_mask must be an integer in [-2**63, 2**64), got {hash_mask!r}"
+        )
     return as_int64(hash_mask)
 
 
@@ -116,7 +129,9 @@ def pack_signs_relu_(preact: Tensor, packed: Tensor, word_offset: int, relu: boo
     if packed.device != preact.device:
         raise ValueError(f"{fn}: packed is on {packed.device} but preact on {preact.device}")
     if packed.shape[0] != preact.shape[0]:
-        raise ValueError(f"{fn}: packed has {packed.shape[0]} rows but preact has {preact.shape[0]}")
+        raise ValueError(
+            f"{fn}: packed has {packed.shape[0]} rows but preact has {preact.shape[0]}"
+        )
     words = pattern_words(preact.shape[1])
     if isinstance(word_offset, bool) or not isinstance(word_offset, int):
         raise TypeError(f"{fn}: word_offset must be an int, got {word_offset!r}")

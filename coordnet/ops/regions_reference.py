@@ -18,6 +18,7 @@ mixed in (all arithmetic modulo 2^64)::
 Here torch's int64 arithmetic wraps like uint64, and logical right shifts are arithmetic
 shifts followed by a mask, so the values are bit-for-bit those of the kernels.
 """
+
 from __future__ import annotations
 
 import functools
@@ -63,11 +64,15 @@ def mix_reference(z: Tensor) -> Tensor:
 @functools.lru_cache(maxsize=None)
 def _bit_weights(device: torch.device) -> Tensor:
     """(64,) int64 ``1 << b``; ``1 << 63`` is the int64 minimum, which sums exactly with the others."""
-    return torch.bitwise_left_shift(torch.ones(WORD_BITS, dtype=torch.int64, device=device),
-                                    torch.arange(WORD_BITS, device=device))
+    return torch.bitwise_left_shift(
+        torch.ones(WORD_BITS, dtype=torch.int64, device=device),
+        torch.arange(WORD_BITS, device=device),
+    )
 
 
-def pack_signs_relu_reference_(preact: Tensor, packed: Tensor, word_offset: int, relu: bool = True) -> Tensor:
+def pack_signs_relu_reference_(
+    preact: Tensor, packed: Tensor, word_offset: int, relu: bool = True
+) -> Tensor:
     """Write the sign bits of ``preact`` (n, w) into ``packed[:, word_offset : word_offset + ceil(w/64)]``.
 
     ``packed`` is (n, words) int64; the covered words are overwritten. With ``relu`` the
@@ -144,5 +149,7 @@ def unique_patterns_dense(patterns: Tensor) -> Tuple[Tensor, Tensor]:
     like :func:`unique_patterns_reference`.
     """
     if patterns.dim() != 2:
-        raise ValueError(f"unique_patterns_dense: patterns must have shape (n, units), got {tuple(patterns.shape)}")
+        raise ValueError(
+            f"unique_patterns_dense: patterns must have shape (n, units), got {tuple(patterns.shape)}"
+        )
     return _unique_rows(patterns)

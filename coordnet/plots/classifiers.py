@@ -3,6 +3,7 @@
 These functions draw the dictionaries of :meth:`SpectrumSummary.to_dict` and plain numbers;
 they compute nothing.
 """
+
 from __future__ import annotations
 
 from typing import Mapping, Optional, Sequence
@@ -13,16 +14,28 @@ from coordnet.plots import figure as _figure
 from coordnet.plots.figure import save_figure as _save
 
 
-def plot_mean_spectra(path: str, between: Mapping, within: Mapping, title: Optional[str] = None) -> None:
+def plot_mean_spectra(
+    path: str, between: Mapping, within: Mapping, title: Optional[str] = None
+) -> None:
     """Mean power spectrum of between- and within-class paths (log power vs cycles per path)."""
     fig, ax = _figure.subplots(figsize=(6, 4))
     for summary, colour in ((between, "C3"), (within, "C0")):
         power = np.asarray(summary["mean_power"], dtype=float)
         k = np.arange(len(power))
-        ax.semilogy(k[1:], np.maximum(power[1:], 1e-30), color=colour,
-                    label=f"{summary['kind']}-class (centroid {summary['centroid']:.2f})")
+        ax.semilogy(
+            k[1:],
+            np.maximum(power[1:], 1e-30),
+            color=colour,
+            label=f"{summary['kind']}-class (centroid {summary['centroid']:.2f})",
+        )
         ax.axvline(summary["centroid"], color=colour, linestyle=":", linewidth=1)
-    ax.axvline(between["cutoff"], color="gray", linestyle="--", linewidth=1, label=f"cutoff {between['cutoff']:g}")
+    ax.axvline(
+        between["cutoff"],
+        color="gray",
+        linestyle="--",
+        linewidth=1,
+        label=f"cutoff {between['cutoff']:g}",
+    )
     ax.set_xlabel("frequency (cycles per path)")
     ax.set_ylabel("mean power of ‖p(t) − p(0)‖")
     ax.set_title(title or "function frequency along interpolation paths", fontsize=10)
@@ -57,7 +70,9 @@ def plot_centroid_panels(path: str, panels: Sequence[Mapping]) -> None:
     _save(fig, path)
 
 
-def plot_noise_fitting(path: str, frequencies: Sequence[float], fractions: Mapping[str, Sequence[float]]) -> None:
+def plot_noise_fitting(
+    path: str, frequencies: Sequence[float], fractions: Mapping[str, Sequence[float]]
+) -> None:
     """Fitted fraction of label noise vs its frequency, one line per pattern kind."""
     fig, ax = _figure.subplots(figsize=(5, 3.8))
     for name, values in fractions.items():

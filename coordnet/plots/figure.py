@@ -5,6 +5,7 @@ Figures are built from :class:`matplotlib.figure.Figure` with a
 ``pyplot``'s global state: importing or calling coordnet leaves the user's matplotlib
 backend, open figures and interactive mode untouched (notebooks keep working).
 """
+
 from __future__ import annotations
 
 from typing import Any, Tuple
@@ -14,7 +15,9 @@ import numpy as np
 from coordnet.atomic import write_atomically
 
 
-def subplots(nrows: int = 1, ncols: int = 1, *, figsize: Tuple[float, float] = (6.4, 4.8), **kwargs: Any):
+def subplots(
+    nrows: int = 1, ncols: int = 1, *, figsize: Tuple[float, float] = (6.4, 4.8), **kwargs: Any
+):
     """A new figure on an Agg canvas and its axes, as ``pyplot.subplots`` returns them.
 
     ``kwargs`` go to :meth:`matplotlib.figure.Figure.subplots` (``squeeze``, ``sharex``,
@@ -46,7 +49,9 @@ def pyplot():
 
 def save_figure(fig, path: str, dpi: int = 100) -> None:
     """Write ``fig`` to ``path`` as PNG atomically."""
-    write_atomically(path, lambda temporary: fig.savefig(temporary, dpi=dpi, format="png", bbox_inches="tight"))
+    write_atomically(
+        path, lambda temporary: fig.savefig(temporary, dpi=dpi, format="png", bbox_inches="tight")
+    )
 
 
 def show_image(ax, image: np.ndarray, title: str) -> None:

@@ -1,4 +1,5 @@
 """Figures of fits and comparisons: error maps, curves, side-by-side reconstructions."""
+
 from __future__ import annotations
 
 from typing import Dict
@@ -32,8 +33,13 @@ def save_curves(path: str, histories: Dict[str, dict], title: str = "") -> None:
         left.plot(history["steps"], history["train_psnr"], color=colour, label=f"{label} train")
         test = history.get("test_psnr") or []
         if any(value is not None for value in test):
-            left.plot(history["steps"], [np.nan if v is None else v for v in test], color=colour, linestyle="--",
-                      label=f"{label} test")
+            left.plot(
+                history["steps"],
+                [np.nan if v is None else v for v in test],
+                color=colour,
+                linestyle="--",
+                label=f"{label} test",
+            )
         right.semilogy(history["steps"], history["loss"], color=colour, label=label)
     left.set_xlabel("step")
     left.set_ylabel("PSNR (dB)")
@@ -47,7 +53,9 @@ def save_curves(path: str, histories: Dict[str, dict], title: str = "") -> None:
     _save(fig, path)
 
 
-def save_comparison(path: str, target: np.ndarray, predictions: Dict[str, np.ndarray], captions: Dict[str, str]) -> None:
+def save_comparison(
+    path: str, target: np.ndarray, predictions: Dict[str, np.ndarray], captions: Dict[str, str]
+) -> None:
     """Target, then each reconstruction (top row) and its error map (bottom row)."""
     columns = len(predictions) + 1
     fig, axes = _figure.subplots(2, columns, figsize=(2.8 * columns, 5.8), squeeze=False)

@@ -1,4 +1,5 @@
 """Figures of NTK spectra and convergence rates (Basri et al. 2019; Tancik et al. 2020)."""
+
 from __future__ import annotations
 
 from typing import Collection, Mapping, Optional
@@ -9,7 +10,9 @@ from coordnet.plots import figure as _figure
 from coordnet.plots.figure import save_figure as _save
 
 
-def save_kernel_eigenvalues(path: str, eigenvalues: Mapping[str, np.ndarray], title: str = "") -> None:
+def save_kernel_eigenvalues(
+    path: str, eigenvalues: Mapping[str, np.ndarray], title: str = ""
+) -> None:
     """Closed-form eigenvalues ``λ_0..λ_kmax`` per label (log scale, each normalised by its ``λ_0``).
 
     Exact zeros (odd ``k ≥ 3`` without bias) cannot sit on a log axis: they are drawn as ``x``
@@ -29,9 +32,19 @@ def save_kernel_eigenvalues(path: str, eigenvalues: Mapping[str, np.ndarray], ti
         colour = f"C{index % 10}"
         normalised = values / values[0]
         positive = values > 0
-        ax.semilogy(k[positive], normalised[positive], "o-", color=colour, markersize=4, linewidth=0.8, label=label)
+        ax.semilogy(
+            k[positive],
+            normalised[positive],
+            "o-",
+            color=colour,
+            markersize=4,
+            linewidth=0.8,
+            label=label,
+        )
         if (~positive).any():
-            ax.semilogy(k[~positive], np.full((~positive).sum(), floor), "x", color=colour, markersize=6)
+            ax.semilogy(
+                k[~positive], np.full((~positive).sum(), floor), "x", color=colour, markersize=6
+            )
     ax.set_ylim(bottom=floor * 0.7)
     ax.set_xlabel("frequency k")
     ax.set_ylabel("λ_k / λ_0   (x: exactly 0)")
@@ -42,8 +55,13 @@ def save_kernel_eigenvalues(path: str, eigenvalues: Mapping[str, np.ndarray], ti
     _save(fig, path)
 
 
-def _time_panel(ax, runs: Mapping[str, object], fits: Mapping[str, object], title: str,
-                predictions: Optional[Collection[str]]) -> None:
+def _time_panel(
+    ax,
+    runs: Mapping[str, object],
+    fits: Mapping[str, object],
+    title: str,
+    predictions: Optional[Collection[str]],
+) -> None:
     for index, (label, run) in enumerate(runs.items()):
         colour = f"C{index % 10}"
         k = run.frequencies.numpy()
@@ -51,10 +69,18 @@ def _time_panel(ax, runs: Mapping[str, object], fits: Mapping[str, object], titl
         learned = run.learned.numpy()
         fit = fits.get(label)
         text = label if fit is None else f"{label}: slope {fit.exponent:.2f}"
-        ax.loglog(k[learned], np.maximum(t[learned], 0.8), "o", color=colour, markersize=4, label=text)
+        ax.loglog(
+            k[learned], np.maximum(t[learned], 0.8), "o", color=colour, markersize=4, label=text
+        )
         if (~learned).any():
-            ax.loglog(k[~learned], np.full((~learned).sum(), run.cap), "^", color=colour, markersize=6,
-                      markerfacecolor="none")
+            ax.loglog(
+                k[~learned],
+                np.full((~learned).sum(), run.cap),
+                "^",
+                color=colour,
+                markersize=6,
+                markerfacecolor="none",
+            )
         if fit is not None:
             span = np.array([float(fit.frequencies.min()), float(fit.frequencies.max())])
             ax.loglog(span, fit.prefactor * span**fit.exponent, "-", color=colour, linewidth=0.8)
@@ -95,7 +121,9 @@ def save_time_to_learn(
     _save(fig, path)
 
 
-def save_ntk_spectra(path: str, spectra: Mapping[str, object], fraction: float = 1e-2, title: str = "") -> None:
+def save_ntk_spectra(
+    path: str, spectra: Mapping[str, object], fraction: float = 1e-2, title: str = ""
+) -> None:
     """Empirical NTK spectra per label (``NTKSpectrum``): normalised eigenvalues vs rank (left,
     with the ``fraction`` line) and the dominant frequency of each eigenvector vs rank (right)."""
     fig, (left, right) = _figure.subplots(1, 2, figsize=(11, 4))
@@ -104,11 +132,22 @@ def save_ntk_spectra(path: str, spectra: Mapping[str, object], fraction: float =
         values = spectrum.normalised().numpy()
         rank = np.arange(values.size)
         positive = values > 0
-        left.semilogy(rank[positive], values[positive], color=colour, linewidth=1.2,
-                      label=f"{label}: {spectrum.count_above(fraction)} above {fraction:g}")
+        left.semilogy(
+            rank[positive],
+            values[positive],
+            color=colour,
+            linewidth=1.2,
+            label=f"{label}: {spectrum.count_above(fraction)} above {fraction:g}",
+        )
         count = max(1, spectrum.count_above(fraction))
         shown = min(values.size, max(4 * count, 32))
-        right.plot(rank[:shown], spectrum.dominant_frequency.numpy()[:shown], ".", color=colour, label=label)
+        right.plot(
+            rank[:shown],
+            spectrum.dominant_frequency.numpy()[:shown],
+            ".",
+            color=colour,
+            label=label,
+        )
     left.axhline(fraction, color="0.5", linestyle=":", linewidth=1)
     left.set_xlabel("eigenvalue rank")
     left.set_ylabel("λ_i / λ_0")

@@ -12,6 +12,7 @@ region from a seeded generator, so the same map always gives the same PNG:
 The images are computed with numpy alone (:func:`region_image`, :func:`boundary_image`);
 only the curve and panel figures use matplotlib.
 """
+
 from __future__ import annotations
 
 import math
@@ -64,7 +65,10 @@ def montage(volume: np.ndarray, fill) -> np.ndarray:
     rows = int(math.ceil(len(picks) / columns))
     height, width = volume.shape[1:3]
     gap = MONTAGE_GAP
-    shape = (rows * height + (rows - 1) * gap, columns * width + (columns - 1) * gap) + volume.shape[3:]
+    shape = (
+        rows * height + (rows - 1) * gap,
+        columns * width + (columns - 1) * gap,
+    ) + volume.shape[3:]
     out = np.empty(shape, dtype=volume.dtype)
     out[...] = fill
     for tile, index in enumerate(picks):
@@ -146,7 +150,9 @@ def save_count_curves(
     """
     fig, ax = _figure.subplots(figsize=(6.5, 4.2))
     for index, (label, (steps, counts)) in enumerate(curves.items()):
-        ax.plot(list(steps), list(counts), marker="o", markersize=3, color=f"C{index % 10}", label=label)
+        ax.plot(
+            list(steps), list(counts), marker="o", markersize=3, color=f"C{index % 10}", label=label
+        )
     if limit is not None:
         ax.axhline(limit, color="0.5", linestyle="--", linewidth=1, label=f"grid samples ({limit})")
     ax.set_yscale("log")
@@ -159,14 +165,18 @@ def save_count_curves(
     _save(fig, path)
 
 
-def save_panels(path: str, rows: Mapping[str, List[Tuple[str, np.ndarray]]], title: str = "") -> None:
+def save_panels(
+    path: str, rows: Mapping[str, List[Tuple[str, np.ndarray]]], title: str = ""
+) -> None:
     """A grid of images: one row per label, each row a list of ``(caption, image)``.
 
     Images are ``(H, W)`` gray (uint8, or floats in [0, 1]) or ``(H, W, 3)`` RGB, shown
     pixel for pixel (no interpolation).
     """
     columns = max((len(panels) for panels in rows.values()), default=1)
-    fig, axes = _figure.subplots(len(rows), columns, figsize=(2.6 * columns, 2.7 * len(rows)), squeeze=False)
+    fig, axes = _figure.subplots(
+        len(rows), columns, figsize=(2.6 * columns, 2.7 * len(rows)), squeeze=False
+    )
     for r, (label, panels) in enumerate(rows.items()):
         for c in range(columns):
             ax = axes[r, c]
@@ -187,7 +197,9 @@ def save_panels(path: str, rows: Mapping[str, List[Tuple[str, np.ndarray]]], tit
             ax.set_title(f"{label}\n{caption}" if c == 0 else caption, fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.9 if title else 0.95, wspace=0.08, hspace=0.35)
+    fig.subplots_adjust(
+        left=0.02, right=0.98, bottom=0.02, top=0.9 if title else 0.95, wspace=0.08, hspace=0.35
+    )
     _save(fig, path)
 
 
@@ -208,15 +220,25 @@ def save_lines_1d(
     for index, (label, counts) in enumerate(final_counts.items()):
         left.plot(list(frequencies), list(counts), marker="o", color=f"C{index % 10}", label=label)
     if needed is not None:
-        left.plot(list(frequencies), list(needed), color="0.5", linestyle="--",
-                  label="2k (monotone pieces of the target)")
+        left.plot(
+            list(frequencies),
+            list(needed),
+            color="0.5",
+            linestyle="--",
+            label="2k (monotone pieces of the target)",
+        )
     left.set_xlabel("target frequency k")
     left.set_ylabel("regions along [0, 1] after training")
     left.set_yscale("log")
     left.grid(alpha=0.3, which="both")
     left.legend(fontsize=7)
     for index, (label, (steps, counts)) in enumerate(curves.items()):
-        middle.plot(list(steps), list(counts), color=_figure.colormap("viridis")(index / max(len(curves) - 1, 1)), label=label)
+        middle.plot(
+            list(steps),
+            list(counts),
+            color=_figure.colormap("viridis")(index / max(len(curves) - 1, 1)),
+            label=label,
+        )
     middle.set_xlabel("training step")
     middle.set_ylabel("regions along [0, 1] (exact)")
     middle.set_yscale("log")
@@ -225,7 +247,9 @@ def save_lines_1d(
     if psnrs:
         right = axes[2]
         for index, (label, values) in enumerate(psnrs.items()):
-            right.plot(list(frequencies), list(values), marker="o", color=f"C{index % 10}", label=label)
+            right.plot(
+                list(frequencies), list(values), marker="o", color=f"C{index % 10}", label=label
+            )
         right.set_xlabel("target frequency k")
         right.set_ylabel("final PSNR (dB)")
         right.grid(alpha=0.3)

@@ -3,6 +3,7 @@
 These functions draw plain arrays and the dictionaries of :meth:`FrequencyCurves.to_dict` /
 :meth:`BandCurves.to_dict`; they compute nothing.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,15 +44,25 @@ def _draw_heatmap(ax, panel: Heatmap, vmin: float, vmax: float, cmap: str):
     values = np.asarray(panel.values, dtype=np.float64)
     rows = np.asarray(panel.rows, dtype=np.float64)
     if values.ndim != 2 or values.shape != (len(rows), len(panel.columns)):
-        raise ValueError(f"heat map {panel.title!r}: values {values.shape} do not match {len(rows)} rows "
-                         f"x {len(panel.columns)} columns")
+        raise ValueError(
+            f"heat map {panel.title!r}: values {values.shape} do not match {len(rows)} rows "
+            f"x {len(panel.columns)} columns"
+        )
     if len(rows) > 1:
         half = 0.5 * (rows[-1] - rows[0]) / (len(rows) - 1)
         extent_y = (rows[0] - half, rows[-1] + half)
     else:
         extent_y = (rows[0] - 0.5, rows[0] + 0.5)
-    shown = ax.imshow(np.clip(values, vmin, vmax), aspect="auto", origin="lower", cmap=cmap, vmin=vmin, vmax=vmax,
-                      extent=(-0.5, len(panel.columns) - 0.5, *extent_y), interpolation="nearest")
+    shown = ax.imshow(
+        np.clip(values, vmin, vmax),
+        aspect="auto",
+        origin="lower",
+        cmap=cmap,
+        vmin=vmin,
+        vmax=vmax,
+        extent=(-0.5, len(panel.columns) - 0.5, *extent_y),
+        interpolation="nearest",
+    )
     step = max(1, len(panel.columns) // 12)
     ticks = list(range(0, len(panel.columns), step))
     ax.set_xticks(ticks, [_tick_label(panel.columns[i]) for i in ticks], fontsize=8)
@@ -78,12 +89,17 @@ def save_heatmaps(
         raise ValueError("save_heatmaps needs at least one panel")
     per_row = columns or len(panels)
     n_rows = -(-len(panels) // per_row)
-    fig, axes = _figure.subplots(n_rows, per_row, figsize=(4.2 * per_row + 0.8, 3.6 * n_rows), squeeze=False,
-                             gridspec_kw={"hspace": 0.45, "wspace": 0.3})
+    fig, axes = _figure.subplots(
+        n_rows,
+        per_row,
+        figsize=(4.2 * per_row + 0.8, 3.6 * n_rows),
+        squeeze=False,
+        gridspec_kw={"hspace": 0.45, "wspace": 0.3},
+    )
     shown = None
     for ax, panel in zip(axes.flat, panels):
         shown = _draw_heatmap(ax, panel, vmin, vmax, cmap)
-    for ax in list(axes.flat)[len(panels):]:
+    for ax in list(axes.flat)[len(panels) :]:
         ax.axis("off")
     fig.colorbar(shown, ax=axes.ravel().tolist(), label=colorbar_label, fraction=0.03)
     if title:
@@ -100,7 +116,9 @@ def _draw_band_share(ax, spectrum: Mapping) -> None:
     share = np.asarray(spectrum["error_share"], dtype=np.float64)
     edges = spectrum["band_edges"]
     for band, colour in enumerate(_band_colours(share.shape[1])):
-        ax.plot(steps, share[:, band], color=colour, label=f"{edges[band]:.2f}-{edges[band + 1]:.2f}")
+        ax.plot(
+            steps, share[:, band], color=colour, label=f"{edges[band]:.2f}-{edges[band + 1]:.2f}"
+        )
     ax.set_xlabel("step")
     ax.set_ylabel("share of the error energy")
     ax.legend(fontsize=7, title="radius (1 = Nyquist)", title_fontsize=7)
@@ -111,20 +129,40 @@ def spectrum_heatmap(spectrum: Mapping, title: str) -> Heatmap:
     """The learning heat map of a probe record (:meth:`FrequencyCurves.to_dict` or
     :meth:`BandCurves.to_dict`): normalised amplitude (1D) or ``1 - error / target energy`` per band (2D)."""
     if spectrum["kind"] == "1d":
-        return Heatmap(title, np.asarray(spectrum["normalised_amplitude"]), spectrum["frequencies"], spectrum["steps"])
-    matched = 1 - np.asarray(spectrum["error_energy"]) / np.maximum(np.asarray(spectrum["target_energy"]), 1e-300)
-    return Heatmap(title, matched, spectrum["band_centres"], spectrum["steps"], xlabel="band (radius, 1 = Nyquist)")
+        return Heatmap(
+            title,
+            np.asarray(spectrum["normalised_amplitude"]),
+            spectrum["frequencies"],
+            spectrum["steps"],
+        )
+    matched = 1 - np.asarray(spectrum["error_energy"]) / np.maximum(
+        np.asarray(spectrum["target_energy"]), 1e-300
+    )
+    return Heatmap(
+        title,
+        matched,
+        spectrum["band_centres"],
+        spectrum["steps"],
+        xlabel="band (radius, 1 = Nyquist)",
+    )
 
 
 def save_spectrum(path: str, spectrum: Mapping, title: str = "") -> None:
     """The figure ``coordnet fit --probe spectrum`` writes: the learning heat map, and in 2D the band curves."""
-    label = (r"$|\hat f_\theta(k)|\,/\,|\hat f(k)|$" if spectrum["kind"] == "1d"
-             else "1 - band error energy / target energy")
+    label = (
+        r"$|\hat f_\theta(k)|\,/\,|\hat f(k)|$"
+        if spectrum["kind"] == "1d"
+        else "1 - band error energy / target energy"
+    )
     if spectrum["kind"] == "1d":
-        save_heatmaps(path, [spectrum_heatmap(spectrum, title or "spectrum during training")], label)
+        save_heatmaps(
+            path, [spectrum_heatmap(spectrum, title or "spectrum during training")], label
+        )
         return
     fig, (left, right) = _figure.subplots(1, 2, figsize=(12, 4), gridspec_kw={"wspace": 0.45})
-    shown = _draw_heatmap(left, spectrum_heatmap(spectrum, "energy matched per band"), 0.0, 1.0, "viridis")
+    shown = _draw_heatmap(
+        left, spectrum_heatmap(spectrum, "energy matched per band"), 0.0, 1.0, "viridis"
+    )
     fig.colorbar(shown, ax=left, label=label, fraction=0.046)
     _draw_band_share(right, spectrum)
     right.set_title("error energy per radial band", fontsize=9)

@@ -1,4 +1,5 @@
 """The figure of a sweep: test PSNR against each model's grid key (e.g. σ), one line per model."""
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -6,7 +7,9 @@ from typing import Sequence
 from coordnet.plots.figure import save_figure, subplots
 
 
-def save_sweep_plot(path: str, series: Sequence, title: str = "sweep", ylabel: str = "test PSNR (dB)") -> None:
+def save_sweep_plot(
+    path: str, series: Sequence, title: str = "sweep", ylabel: str = "test PSNR (dB)"
+) -> None:
     """``series``: :class:`coordnet.sweep.aggregate.Series`; a model with a grid key is a line
     with ± std error bars (log x axis when every x is positive and they span a factor 8 or
     more), a model without one a dashed horizontal line at its mean."""
@@ -15,7 +18,9 @@ def save_sweep_plot(path: str, series: Sequence, title: str = "sweep", ylabel: s
     xs = [x for s in gridded for x in s.x]
     for index, s in enumerate(series):  # one colour per model
         if s.key is not None and s.x:
-            ax.errorbar(s.x, s.mean, yerr=s.std, marker="o", capsize=3, color=f"C{index}", label=s.model)
+            ax.errorbar(
+                s.x, s.mean, yerr=s.std, marker="o", capsize=3, color=f"C{index}", label=s.model
+            )
         elif s.mean:
             ax.axhline(s.mean[0], linestyle="--", color=f"C{index}", label=s.model)
     if xs and min(xs) > 0 and max(xs) / min(xs) >= 8:

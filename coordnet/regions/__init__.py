@@ -26,6 +26,7 @@ computed chunk by chunk and bit-packed (:mod:`coordnet.ops.regions`), so memory 
 ``O(chunk × width)`` floats plus ``N × sum(ceil(width / 64))`` int64 words; the need is
 estimated first and a :class:`RegionMemoryError` reports it when it exceeds ``max_memory``.
 """
+
 from coordnet.regions.callback import RegionCountCallback
 from coordnet.regions.count import RegionIds, count_regions, region_ids
 from coordnet.regions.density import DensityResult, random_chords, region_density

@@ -1,13 +1,14 @@
 """A trainer callback recording the number of activation regions during training."""
+
 from __future__ import annotations
 
 from typing import Dict, List, Optional
 
 from torch import Tensor
 
-from coordnet.training.trainer import Callback, FitResult, Trainer
 from coordnet.regions.count import count_regions
 from coordnet.regions.network import relu_network
+from coordnet.training.trainer import Callback, FitResult, Trainer
 from coordnet.validation import check_count
 
 
@@ -37,7 +38,9 @@ class RegionCountCallback(Callback):
         max_memory: Optional[int] = None,
     ) -> None:
         if not isinstance(points, Tensor) or not points.is_floating_point() or points.dim() != 2:
-            raise ValueError(f"points must be a floating-point tensor of shape (N, d), got {points!r:.80}")
+            raise ValueError(
+                f"points must be a floating-point tensor of shape (N, d), got {points!r:.80}"
+            )
         self.points = points
         self.every = check_count("every", every)
         self.at_start = bool(at_start)
@@ -49,7 +52,9 @@ class RegionCountCallback(Callback):
 
     def count(self, trainer: Trainer) -> int:
         """Count now and record it at ``trainer.step``."""
-        value = count_regions(trainer.model, self.points, chunk=self.chunk, max_memory=self.max_memory)
+        value = count_regions(
+            trainer.model, self.points, chunk=self.chunk, max_memory=self.max_memory
+        )
         self.steps.append(int(trainer.step))
         self.counts.append(int(value))
         return value
@@ -78,7 +83,9 @@ class RegionCountCallback(Callback):
     def load_state_dict(self, state: Dict[str, object]) -> None:
         """Continue the records of :meth:`state_dict` (a resumed fit); ``every`` must match."""
         if state.get("every") != self.every:
-            raise ValueError(f"region counts were recorded every {state.get('every')!r} steps, not every {self.every}")
+            raise ValueError(
+                f"region counts were recorded every {state.get('every')!r} steps, not every {self.every}"
+            )
         steps, counts = list(state["steps"]), list(state["counts"])
         if len(steps) != len(counts):
             raise ValueError(f"state has {len(steps)} steps but {len(counts)} counts")

@@ -5,6 +5,7 @@ of activation regions the sampled domain meets (a region no sample falls in is m
 Patterns are packed and deduplicated by :func:`coordnet.ops.unique_patterns`, which hashes
 them and resolves hash collisions exactly, so counts are exact for the given samples.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,7 +17,12 @@ from torch import Tensor
 from coordnet import ops
 from coordnet.regions.memory import check_memory, estimate_memory
 from coordnet.regions.network import ReluNetwork, relu_network
-from coordnet.regions.patterns import PointSource, packed_patterns_from, resolve_chunk, tensor_source
+from coordnet.regions.patterns import (
+    PointSource,
+    packed_patterns_from,
+    resolve_chunk,
+    tensor_source,
+)
 
 #: Mask applied to pattern hashes before deduplication. ``-1`` keeps all 64 bits; a weaker
 #: mask (e.g. ``0x3``) makes most patterns collide, which must not change any count.
@@ -80,11 +86,17 @@ def region_ids_from(
     packed = packed_patterns_from(network, num_points, source, rows)
     inverse, first = dedupe_patterns(packed)
     del packed
-    sizes = torch.bincount(inverse, minlength=first.numel()) if num_points else torch.zeros(0, dtype=torch.int64)
+    sizes = (
+        torch.bincount(inverse, minlength=first.numel())
+        if num_points
+        else torch.zeros(0, dtype=torch.int64)
+    )
     return RegionIds(ids=inverse, sizes=sizes.to(torch.int64), first=first)
 
 
-def region_ids(net, points: Tensor, *, chunk: Optional[int] = None, max_memory: Optional[int] = None) -> RegionIds:
+def region_ids(
+    net, points: Tensor, *, chunk: Optional[int] = None, max_memory: Optional[int] = None
+) -> RegionIds:
     """The activation region of every point, with per-region sample counts.
 
     Args:
@@ -105,10 +117,14 @@ def region_ids(net, points: Tensor, *, chunk: Optional[int] = None, max_memory: 
     """
     network = relu_network(net)
     points = network.check_points(points)
-    return region_ids_from(network, points.shape[0], tensor_source(points), chunk=chunk, max_memory=max_memory)
+    return region_ids_from(
+        network, points.shape[0], tensor_source(points), chunk=chunk, max_memory=max_memory
+    )
 
 
-def count_regions(net, points: Tensor, *, chunk: Optional[int] = None, max_memory: Optional[int] = None) -> int:
+def count_regions(
+    net, points: Tensor, *, chunk: Optional[int] = None, max_memory: Optional[int] = None
+) -> int:
     """Number of distinct activation patterns among ``points (N, d)``.
 
     A lower bound on the number of activation regions the sampled domain meets. Memory is

@@ -1,4 +1,5 @@
 """Region density along random lines (Hanin & Rolnick 2019): regions crossed per unit length."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -67,26 +68,38 @@ def random_chords(num_lines: int, box: Box, generator: torch.Generator) -> Tuple
     d = len(box)
     low = torch.tensor([pair[0] for pair in box], dtype=torch.float64)
     high = torch.tensor([pair[1] for pair in box], dtype=torch.float64)
-    through = low + (high - low) * torch.rand(num_lines, d, generator=generator, dtype=torch.float64)
+    through = low + (high - low) * torch.rand(
+        num_lines, d, generator=generator, dtype=torch.float64
+    )
     direction = torch.randn(num_lines, d, generator=generator, dtype=torch.float64)
     direction = direction / direction.norm(dim=1, keepdim=True).clamp_min(1e-300)
     with torch.no_grad():
         safe = torch.where(direction == 0, torch.ones_like(direction), direction)
         a = (low - through) / safe
         b = (high - through) / safe
-        enter = torch.where(direction == 0, torch.full_like(a, -torch.inf), torch.minimum(a, b)).amax(dim=1)
-        leave = torch.where(direction == 0, torch.full_like(a, torch.inf), torch.maximum(a, b)).amin(dim=1)
+        enter = torch.where(
+            direction == 0, torch.full_like(a, -torch.inf), torch.minimum(a, b)
+        ).amax(dim=1)
+        leave = torch.where(
+            direction == 0, torch.full_like(a, torch.inf), torch.maximum(a, b)
+        ).amin(dim=1)
     starts = (through + enter[:, None] * direction).clamp(low, high)
     ends = (through + leave[:, None] * direction).clamp(low, high)
     return starts, ends
 
 
-def _sampled_counts(net, starts: Tensor, ends: Tensor, samples: int, chunk: Optional[int]) -> Tensor:
+def _sampled_counts(
+    net, starts: Tensor, ends: Tensor, samples: int, chunk: Optional[int]
+) -> Tensor:
     """Pieces of constant pattern among ``samples`` equally spaced points of each segment."""
     network = relu_network(net)
     t = torch.linspace(0.0, 1.0, samples, dtype=torch.float64)
-    points = (starts[:, None, :] + t[None, :, None] * (ends - starts)[:, None, :]).reshape(-1, starts.shape[1])
-    packed = packed_patterns_from(network, points.shape[0], tensor_source(points), resolve_chunk(chunk, network))
+    points = (starts[:, None, :] + t[None, :, None] * (ends - starts)[:, None, :]).reshape(
+        -1, starts.shape[1]
+    )
+    packed = packed_patterns_from(
+        network, points.shape[0], tensor_source(points), resolve_chunk(chunk, network)
+    )
     packed = packed.reshape(starts.shape[0], samples, -1)
     changes = (packed[:, 1:] != packed[:, :-1]).any(dim=2).sum(dim=1)
     return changes.to(torch.int64).cpu() + 1
@@ -133,7 +146,9 @@ def region_density(
     starts, ends = random_chords(num_lines, box, generator)
     lengths = (ends - starts).norm(dim=1)
     if samples_per_line is None:
-        counts = torch.tensor([exact_count_1d(network, s, e) for s, e in zip(starts, ends)], dtype=torch.int64)
+        counts = torch.tensor(
+            [exact_count_1d(network, s, e) for s, e in zip(starts, ends)], dtype=torch.int64
+        )
     else:
         check_count("samples_per_line", samples_per_line, minimum=2)
         counts = _sampled_counts(network, starts, ends, samples_per_line, chunk)

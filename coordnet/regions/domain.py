@@ -1,4 +1,5 @@
 """Boxes of input space and regular grids over them (coordnet.signals' grid convention)."""
+
 from __future__ import annotations
 
 import math
@@ -19,10 +20,15 @@ ShapeLike = Union[int, Sequence[int]]
 def _interval(name: str, value: object) -> Interval:
     ok = isinstance(value, (tuple, list)) and len(value) == 2
     if ok:
-        ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+        ok = all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            for v in value
+        )
         ok = ok and value[0] < value[1]
     if not ok:
-        raise ValueError(f"{name} must be an interval (low, high) of finite numbers with low < high, got {value!r}")
+        raise ValueError(
+            f"{name} must be an interval (low, high) of finite numbers with low < high, got {value!r}"
+        )
     return float(value[0]), float(value[1])
 
 
@@ -37,9 +43,15 @@ def resolve_domain(domain: DomainLike, dim: int, net: Optional[nn.Module] = None
         if isinstance(net, CoordinateNet) and len(net.signal_domain) == dim:
             return tuple(net.signal_domain)
         return ((0.0, 1.0),) * dim
-    if isinstance(domain, (tuple, list)) and domain and all(isinstance(v, (tuple, list)) for v in domain):
+    if (
+        isinstance(domain, (tuple, list))
+        and domain
+        and all(isinstance(v, (tuple, list)) for v in domain)
+    ):
         if len(domain) != dim:
-            raise ValueError(f"domain must give one interval per coordinate ({dim}), got {len(domain)}: {domain!r}")
+            raise ValueError(
+                f"domain must give one interval per coordinate ({dim}), got {len(domain)}: {domain!r}"
+            )
         return tuple(_interval(f"domain[{k}]", v) for k, v in enumerate(domain))
     return (_interval("domain", domain),) * dim
 
@@ -51,9 +63,13 @@ def resolve_shape(shape: ShapeLike, dim: Optional[int] = None) -> Tuple[int, ...
     ok = isinstance(shape, (tuple, list, torch.Size)) and 1 <= len(shape) <= 3
     ok = ok and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in shape)
     if not ok:
-        raise ValueError(f"shape must be 1 to 3 positive integers (grid samples per axis), got {shape!r}")
+        raise ValueError(
+            f"shape must be 1 to 3 positive integers (grid samples per axis), got {shape!r}"
+        )
     if dim is not None and len(shape) != dim:
-        raise ValueError(f"shape {tuple(shape)} has {len(shape)} axes but the points have dimension {dim}")
+        raise ValueError(
+            f"shape {tuple(shape)} has {len(shape)} axes but the points have dimension {dim}"
+        )
     return tuple(int(n) for n in shape)
 
 
@@ -90,7 +106,10 @@ class GridSource:
 
     def __call__(self, start: int, end: int) -> Tensor:
         index = torch.arange(start, end, dtype=torch.int64)
-        columns = [axis[(index // stride) % n] for axis, stride, n in zip(self.axes, self.strides, self.shape)]
+        columns = [
+            axis[(index // stride) % n]
+            for axis, stride, n in zip(self.axes, self.strides, self.shape)
+        ]
         return torch.stack(columns, dim=1)
 
     def points(self) -> Tensor:

@@ -24,6 +24,7 @@ and a ``ValueError`` is raised; count sampled points instead
 (:func:`~coordnet.regions.count_regions`, or :func:`~coordnet.regions.region_density` with
 ``samples_per_line``).
 """
+
 from __future__ import annotations
 
 from typing import List, Sequence, Tuple, Union
@@ -77,7 +78,13 @@ class _Walker:
             self.abs_weights.append(np.abs(weight))
             self.biases.append(bias)
 
-    def state(self, x: np.ndarray, v: np.ndarray, magnitude: np.ndarray, forced: Tuple[int, int] = (-1, -1)):
+    def state(
+        self,
+        x: np.ndarray,
+        v: np.ndarray,
+        magnitude: np.ndarray,
+        forced: Tuple[int, int] = (-1, -1),
+    ):
         """Values, slopes and pattern just after the point ``x`` when moving along ``v``.
 
         ``magnitude`` bounds the size of the terms that formed ``x`` (``|p0| + t |v|``): the
@@ -88,7 +95,9 @@ class _Walker:
         """
         layers = []
         h, dh, size = x, v, magnitude
-        for index, (weight, abs_weight, bias) in enumerate(zip(self.weights, self.abs_weights, self.biases)):
+        for index, (weight, abs_weight, bias) in enumerate(
+            zip(self.weights, self.abs_weights, self.biases)
+        ):
             z = weight @ h + bias
             dz = weight @ dh
             scale = abs_weight @ size + np.abs(bias)
@@ -120,7 +129,9 @@ class _Walker:
         return best, where
 
 
-def _segment(network: ReluNetwork, start: PointLike, end: PointLike) -> Tuple[np.ndarray, np.ndarray]:
+def _segment(
+    network: ReluNetwork, start: PointLike, end: PointLike
+) -> Tuple[np.ndarray, np.ndarray]:
     """``(p0, v)``: the segment's start and direction in the first hidden layer's input space."""
     if not network.input_map_is_affine:
         raise ValueError(
@@ -165,7 +176,9 @@ def breakpoints_1d(net, start: PointLike, end: PointLike) -> Tensor:
         if any(np.any(a[2] != b[2]) for a, b in zip(layers, following)):
             found.append(t_next)
             if len(found) > MAX_BREAKPOINTS:
-                raise RuntimeError(f"breakpoints_1d: more than {MAX_BREAKPOINTS} breakpoints; stopped")
+                raise RuntimeError(
+                    f"breakpoints_1d: more than {MAX_BREAKPOINTS} breakpoints; stopped"
+                )
         t, layers = t_next, following
     return torch.tensor(found, dtype=torch.float64)
 

@@ -1,4 +1,5 @@
 """Region-id maps and boundary maps of ReLU networks on 1D, 2D and 3D grids."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,7 +9,14 @@ import torch
 from torch import Tensor
 
 from coordnet.regions.count import region_ids_from
-from coordnet.regions.domain import Box, DomainLike, GridSource, ShapeLike, resolve_domain, resolve_shape
+from coordnet.regions.domain import (
+    Box,
+    DomainLike,
+    GridSource,
+    ShapeLike,
+    resolve_domain,
+    resolve_shape,
+)
 from coordnet.regions.network import relu_network
 
 #: Bytes per grid sample a map needs besides the ids: the boundary mask and one comparison.
@@ -89,7 +97,9 @@ def region_map(
     """
     network = relu_network(net)
     if not 1 <= network.in_dim <= 3:
-        raise ValueError(f"region maps need a network with 1 to 3 input dimensions, got in_dim={network.in_dim}")
+        raise ValueError(
+            f"region maps need a network with 1 to 3 input dimensions, got in_dim={network.in_dim}"
+        )
     grid_shape = resolve_shape(shape, network.in_dim)
     box = resolve_domain(domain, network.in_dim, net)
     source = GridSource(grid_shape, box)

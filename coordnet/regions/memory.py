@@ -1,4 +1,5 @@
 """Working memory of region counting: an estimate before allocating, and the limit it is held to."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -17,6 +17,7 @@ Accepted models:
   carries no pattern bits), optionally starting with a coordnet
   :class:`~coordnet.encoders.Encoder` (the input map).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -104,7 +105,10 @@ class ReluNetwork:
         """``(weight (out, in), bias (out,) or None)`` of each hidden layer, detached, in :attr:`compute_dtype`."""
         dtype = self.compute_dtype
         return [
-            (layer.weight.detach().to(dtype), None if layer.bias is None else layer.bias.detach().to(dtype))
+            (
+                layer.weight.detach().to(dtype),
+                None if layer.bias is None else layer.bias.detach().to(dtype),
+            )
             for layer in self.hidden
         ]
 
@@ -128,11 +132,15 @@ class ReluNetwork:
     def check_points(self, points: object, name: str = "points") -> Tensor:
         """``points`` as a floating ``(N, d)`` tensor, else ``TypeError``/``ValueError`` naming it."""
         if not isinstance(points, Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor of shape (N, {self.in_dim}), got {type(points).__name__}")
+            raise TypeError(
+                f"{name} must be a torch.Tensor of shape (N, {self.in_dim}), got {type(points).__name__}"
+            )
         if not points.is_floating_point():
             raise TypeError(f"{name} must be a floating-point tensor, got dtype {points.dtype}")
         if points.dim() != 2 or points.shape[1] != self.in_dim:
-            raise ValueError(f"{name} must have shape (N, {self.in_dim}), got {tuple(points.shape)}")
+            raise ValueError(
+                f"{name} must have shape (N, {self.in_dim}), got {tuple(points.shape)}"
+            )
         return points
 
     def forward_patterns(self, x: Tensor) -> List[Tensor]:
@@ -168,7 +176,9 @@ def _flatten(module: nn.Sequential, prefix: str) -> List[Tuple[str, nn.Module]]:
 
 def _check_linear(name: str, layer: nn.Linear, fan_in: Optional[int]) -> None:
     if layer.out_features == 0 or layer.in_features == 0:
-        raise ValueError(f"{_describe(name, layer)} has zero width; every layer needs at least one unit")
+        raise ValueError(
+            f"{_describe(name, layer)} has zero width; every layer needs at least one unit"
+        )
     if fan_in is not None and layer.in_features != fan_in:
         raise ValueError(
             f"{_describe(name, layer)} takes {layer.in_features} inputs but the layer before gives {fan_in}"
@@ -190,7 +200,9 @@ def _parse_layers(leaves: Sequence[Tuple[str, nn.Module]], what: str) -> Layers:
     while index < len(leaves):
         name, module = leaves[index]
         if type(module) is not nn.Linear:
-            problem = "has no nn.Linear before it" if type(module) is nn.ReLU else "is not supported"
+            problem = (
+                "has no nn.Linear before it" if type(module) is nn.ReLU else "is not supported"
+            )
             raise TypeError(
                 f"{what}: {_describe(name, module)} {problem}; activation regions need a stack of "
                 "nn.Linear layers each followed by nn.ReLU (optionally ending in one nn.Linear)"
@@ -298,7 +310,9 @@ def relu_network(net: nn.Module) -> ReluNetwork:
     if isinstance(net, CoordinateNet):
         encoder, hidden, names, output = _inner(net.net, "net.")
         if encoder is not None and net.encoder is not None:
-            raise TypeError("CoordinateNet: an encoder both in front of and inside the net is not supported")
+            raise TypeError(
+                "CoordinateNet: an encoder both in front of and inside the net is not supported"
+            )
         encoder = net.encoder if net.encoder is not None else encoder
         stages: List[InputMap] = []
         if net.maps_coordinates:

@@ -9,6 +9,7 @@ Radius rule (``side`` = the shortest side of the box):
 
 Both points of every pair lie in the box (pairs that leave it are redrawn).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,7 +47,9 @@ class PointPairs:
 
 
 def _uniform(count: int, low: Tensor, high: Tensor, generator: torch.Generator) -> Tensor:
-    return low + (high - low) * torch.rand(count, low.shape[0], generator=generator, dtype=torch.float64)
+    return low + (high - low) * torch.rand(
+        count, low.shape[0], generator=generator, dtype=torch.float64
+    )
 
 
 def _inside(x: Tensor, low: Tensor, high: Tensor) -> Tensor:
@@ -82,12 +85,18 @@ def sample_pairs(
     high = torch.tensor([pair[1] for pair in box], dtype=torch.float64)
     side = float((high - low).min())
     diagonal = float((high - low).norm())
-    near = NEAR_FRACTION * side if near_radius is None else check_positive("near_radius", near_radius)
+    near = (
+        NEAR_FRACTION * side if near_radius is None else check_positive("near_radius", near_radius)
+    )
     far = FAR_FRACTION * side if far_radius is None else check_positive("far_radius", far_radius)
     if far >= diagonal:
-        raise ValueError(f"far_radius={far} must be below the diagonal of the domain ({diagonal:.6g})")
+        raise ValueError(
+            f"far_radius={far} must be below the diagonal of the domain ({diagonal:.6g})"
+        )
     if near > side:
-        raise ValueError(f"near_radius={near} must not exceed the shortest side of the domain ({side:.6g})")
+        raise ValueError(
+            f"near_radius={near} must not exceed the shortest side of the domain ({side:.6g})"
+        )
     if generator is None:
         generator = torch.Generator().manual_seed(int(seed))
 
@@ -99,7 +108,9 @@ def sample_pairs(
             if kind == "near":
                 u = torch.randn(count, in_dim, generator=generator, dtype=torch.float64)
                 u = u / u.norm(dim=1, keepdim=True).clamp_min(1e-300)
-                r = near * (1.0 - torch.rand(count, 1, generator=generator, dtype=torch.float64))  # (0, near]
+                r = near * (
+                    1.0 - torch.rand(count, 1, generator=generator, dtype=torch.float64)
+                )  # (0, near]
                 b = a + r * u
                 keep = _inside(b, low, high)
             else:
@@ -122,4 +133,3 @@ def sample_pairs(
 def pair_distances(a: Tensor, b: Tensor) -> Tensor:
     """Euclidean distances ``(P,)`` between the rows of ``a`` and ``b`` ``(P, d)``."""
     return (a.double() - b.double()).norm(dim=1)
-

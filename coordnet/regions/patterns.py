@@ -7,6 +7,7 @@ dtype under ``torch.no_grad`` in chunks of rows; each layer's ``addmm`` writes i
 chunk buffer that :func:`coordnet.ops.pack_signs_relu_` packs and rectifies in one pass.
 Models in float16/bfloat16 are evaluated in float32 (their weights converted exactly).
 """
+
 from __future__ import annotations
 
 from typing import Callable, Optional
@@ -15,9 +16,9 @@ import torch
 from torch import Tensor
 
 from coordnet import ops
+from coordnet.regions.memory import default_chunk
 from coordnet.regions.network import ReluNetwork, relu_network
 from coordnet.validation import check_count
-from coordnet.regions.memory import default_chunk
 
 #: ``source(start, end) -> (end - start, d)`` points of rows ``start..end-1``.
 PointSource = Callable[[int, int], Tensor]
@@ -38,7 +39,9 @@ def resolve_chunk(chunk: Optional[int], network: ReluNetwork) -> int:
     return check_count("chunk", chunk)
 
 
-def packed_patterns_from(network: ReluNetwork, num_points: int, source: PointSource, chunk: int) -> Tensor:
+def packed_patterns_from(
+    network: ReluNetwork, num_points: int, source: PointSource, chunk: int
+) -> Tensor:
     """Packed patterns ``(num_points, network.num_words)`` int64 of the points ``source`` yields."""
     device = network.device
     if num_points == 0 or network.num_words == 0:
@@ -47,7 +50,9 @@ def packed_patterns_from(network: ReluNetwork, num_points: int, source: PointSou
     packed = torch.empty(num_points, network.num_words, dtype=torch.int64, device=device)
     dtype = network.compute_dtype
     rows_max = min(chunk, num_points)
-    buffers = [torch.empty(rows_max * network.max_width, dtype=dtype, device=device) for _ in range(2)]
+    buffers = [
+        torch.empty(rows_max * network.max_width, dtype=dtype, device=device) for _ in range(2)
+    ]
     layers = [(weight.t(), bias) for weight, bias in network.layer_weights()]
     offsets = network.word_offsets
     last = len(layers) - 1
@@ -84,7 +89,9 @@ def activation_patterns(net, points: Tensor, *, chunk: Optional[int] = None) -> 
     """
     network = relu_network(net)
     points = network.check_points(points)
-    return packed_patterns_from(network, points.shape[0], tensor_source(points), resolve_chunk(chunk, network))
+    return packed_patterns_from(
+        network, points.shape[0], tensor_source(points), resolve_chunk(chunk, network)
+    )
 
 
 def unpack_patterns(packed: Tensor, net) -> Tensor:

@@ -9,6 +9,7 @@ Pixels sit on coordnet's half-open grid of ``[0, 1]^2`` (``i / S``, :func:`coord
 * global: a quadrant drawn uniformly, one pixel uniform in it and one uniform in the diagonally
   opposite quadrant.
 """
+
 from __future__ import annotations
 
 import torch
@@ -23,7 +24,9 @@ def _pixels(rows: Tensor, cols: Tensor, size: int) -> Tensor:
     return torch.stack([rows, cols], 1).to(torch.float64) / size
 
 
-def _distinct_in_patch(count: int, patch: int, generator: torch.Generator) -> "tuple[Tensor, Tensor]":
+def _distinct_in_patch(
+    count: int, patch: int, generator: torch.Generator
+) -> "tuple[Tensor, Tensor]":
     """Two different flat indices in ``[0, patch²)`` per pair."""
     first = torch.randint(0, patch * patch, (count,), generator=generator)
     shift = torch.randint(1, patch * patch, (count,), generator=generator)
@@ -59,5 +62,12 @@ def patch_and_quadrant_pairs(num_pairs: int, size: int, patch: int, *, seed: int
     a = corner + torch.randint(0, half, (num_pairs, 2), generator=generator)
     b = opposite + torch.randint(0, half, (num_pairs, 2), generator=generator)
     far_a, far_b = _pixels(a[:, 0], a[:, 1], size), _pixels(b[:, 0], b[:, 1], size)
-    return PointPairs(near_a, near_b, far_a, far_b, near_radius=(patch - 1) * 2**0.5 / size,
-                      far_radius=2**0.5 / size, domain=((0.0, 1.0), (0.0, 1.0)))
+    return PointPairs(
+        near_a,
+        near_b,
+        far_a,
+        far_b,
+        near_radius=(patch - 1) * 2**0.5 / size,
+        far_radius=2**0.5 / size,
+        domain=((0.0, 1.0), (0.0, 1.0)),
+    )

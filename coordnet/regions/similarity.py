@@ -11,6 +11,7 @@
 
 :func:`compare_pairs` summarises both for nearby and distant pairs (:func:`~coordnet.regions.sample_pairs`).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -35,12 +36,18 @@ Target = Callable[[Tensor], Tensor]
 def _check_pair(a: Tensor, b: Tensor) -> None:
     for name, x in (("a", a), ("b", b)):
         if not isinstance(x, Tensor) or not x.is_floating_point() or x.dim() != 2:
-            raise ValueError(f"{name} must be a floating-point tensor of shape (P, d), got {x!r:.80}")
+            raise ValueError(
+                f"{name} must be a floating-point tensor of shape (P, d), got {x!r:.80}"
+            )
     if a.shape != b.shape:
-        raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+        raise ValueError(
+            f"a and b must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}"
+        )
 
 
-def hamming_distance(net, a: Tensor, b: Tensor, *, normalize: bool = False, chunk: Optional[int] = None) -> Tensor:
+def hamming_distance(
+    net, a: Tensor, b: Tensor, *, normalize: bool = False, chunk: Optional[int] = None
+) -> Tensor:
     """Hamming distance between the activation patterns of ``a[i]`` and ``b[i]``.
 
     Args:
@@ -77,7 +84,9 @@ def _reference_ops() -> Iterator[None]:
 def _trainable(model: nn.Module) -> Dict[str, Tensor]:
     params = {name: p.detach() for name, p in model.named_parameters() if p.requires_grad}
     if not params:
-        raise ValueError(f"{type(model).__name__} has no trainable parameters; gradients are undefined")
+        raise ValueError(
+            f"{type(model).__name__} has no trainable parameters; gradients are undefined"
+        )
     return params
 
 
@@ -105,7 +114,9 @@ def per_sample_gradients(model: nn.Module, x: Tensor, targets: Optional[Tensor] 
     x = x.to(device=reference.device, dtype=reference.dtype)
     if targets is not None:
         if not isinstance(targets, Tensor) or targets.shape[0] != x.shape[0]:
-            raise ValueError(f"targets must be a tensor with {x.shape[0]} rows, got {targets!r:.80}")
+            raise ValueError(
+                f"targets must be a tensor with {x.shape[0]} rows, got {targets!r:.80}"
+            )
         targets = targets.to(device=reference.device, dtype=reference.dtype)
 
     def loss(p: Dict[str, Tensor], xi: Tensor, yi: Optional[Tensor]) -> Tensor:
@@ -115,7 +126,9 @@ def per_sample_gradients(model: nn.Module, x: Tensor, targets: Optional[Tensor] 
         return ((out - yi.reshape(out.shape)) ** 2).sum()
 
     with _reference_ops():
-        grads = vmap(grad(loss), in_dims=(None, 0, None if targets is None else 0))(params, x, targets)
+        grads = vmap(grad(loss), in_dims=(None, 0, None if targets is None else 0))(
+            params, x, targets
+        )
     return torch.cat([grads[name].reshape(x.shape[0], -1) for name in params], dim=1)
 
 
@@ -147,11 +160,17 @@ def gradient_confusion(
     cosines = []
     for start in range(0, a.shape[0], chunk):
         rows = slice(start, start + chunk)
-        ga = per_sample_gradients(model, a[rows], None if targets_a is None else targets_a[rows]).double()
-        gb = per_sample_gradients(model, b[rows], None if targets_b is None else targets_b[rows]).double()
+        ga = per_sample_gradients(
+            model, a[rows], None if targets_a is None else targets_a[rows]
+        ).double()
+        gb = per_sample_gradients(
+            model, b[rows], None if targets_b is None else targets_b[rows]
+        ).double()
         norms = ga.norm(dim=1) * gb.norm(dim=1)
         dots = (ga * gb).sum(dim=1)
-        cosines.append(torch.where(norms > 0, dots / norms.clamp_min(1e-300), torch.zeros_like(dots)).cpu())
+        cosines.append(
+            torch.where(norms > 0, dots / norms.clamp_min(1e-300), torch.zeros_like(dots)).cpu()
+        )
     return torch.cat(cosines) if cosines else torch.zeros(0, dtype=torch.float64)
 
 
@@ -239,7 +258,10 @@ def compare_pairs(
     if hamming is None:
         hamming = _has_relu_structure(model)
     groups = {}
-    for name, (a, b) in (("near", (pairs.near_a, pairs.near_b)), ("far", (pairs.far_a, pairs.far_b))):
+    for name, (a, b) in (
+        ("near", (pairs.near_a, pairs.near_b)),
+        ("far", (pairs.far_a, pairs.far_b)),
+    ):
         ya = yb = None
         if target is not None:
             ya, yb = target(a), target(b)

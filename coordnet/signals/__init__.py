@@ -8,11 +8,18 @@ grid ``linspace(low, high, n+1)[:-1]`` of the domain (``[0, 1]^d`` by default); 
 ``[0, 1]``, audio in ``[-1, 1]``; every loader error is a :class:`SignalError` (a ``ValueError``)
 naming the file or argument.
 """
+
 from coordnet.signals.audio import AUDIO_EXTENSIONS, load_audio
 from coordnet.signals.errors import SignalError
 from coordnet.signals.image import IMAGE_EXTENSIONS, image_signal, load_image, save_image
 from coordnet.signals.registry import BUNDLED_SIGNALS, DEFAULT_SIGNAL, EXTENSIONS, load_signal
-from coordnet.signals.series import SERIES_EXTENSIONS, load_csv_series, load_npy_series, load_series, series_from_array
+from coordnet.signals.series import (
+    SERIES_EXTENSIONS,
+    load_csv_series,
+    load_npy_series,
+    load_series,
+    series_from_array,
+)
 from coordnet.signals.signal import KINDS, Signal, grid_axis
 from coordnet.signals.split import SPLITS, SplitSignal, parse_split, split_signal
 from coordnet.signals.synthetic import text_image

@@ -1,4 +1,5 @@
 """File helpers shared by the loaders: path checks and ``.npy`` reading."""
+
 from __future__ import annotations
 
 import os
@@ -7,8 +8,8 @@ from typing import Optional, Union
 
 import numpy as np
 
-from coordnet.signals.errors import SignalError
 from coordnet.memory_budget import check_budget
+from coordnet.signals.errors import SignalError
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -44,8 +45,12 @@ def read_npy(path: PathLike) -> np.ndarray:
         raise SignalError(f"cannot read .npy file {str(p)!r}: {exc}") from exc
     if not isinstance(array, np.ndarray):
         raise SignalError(f"{str(p)!r} does not hold a single array (got {type(array).__name__})")
-    if not (array.dtype == np.bool_ or np.issubdtype(array.dtype, np.number)) or np.iscomplexobj(array):
-        raise SignalError(f"{str(p)!r}: array dtype must be real numeric or bool, got {array.dtype}")
+    if not (array.dtype == np.bool_ or np.issubdtype(array.dtype, np.number)) or np.iscomplexobj(
+        array
+    ):
+        raise SignalError(
+            f"{str(p)!r}: array dtype must be real numeric or bool, got {array.dtype}"
+        )
     return array
 
 
@@ -77,8 +82,10 @@ def check_image_pixels(height: int, width: int, source: str) -> None:
 
     limit = Image.MAX_IMAGE_PIXELS
     if limit is not None and height * width > limit:
-        raise SignalError(f"{source}: image too large (decompression bomb?): {width}x{height} = {height * width} "
-                          f"pixels, more than {limit}")
+        raise SignalError(
+            f"{source}: image too large (decompression bomb?): {width}x{height} = {height * width} "
+            f"pixels, more than {limit}"
+        )
 
 
 def check_image_memory(height: int, width: int, channels: int, source: str) -> None:
@@ -87,7 +94,9 @@ def check_image_memory(height: int, width: int, channels: int, source: str) -> N
     anti-aliased input, the float32 signal, its pixel coordinates."""
 
     pixels = height * width
-    check_budget(f"{source} at {width}x{height} pixels (--size)", pixels * (channels * (8 + 8 + 4) + 2 * 4))
+    check_budget(
+        f"{source} at {width}x{height} pixels (--size)", pixels * (channels * (8 + 8 + 4) + 2 * 4)
+    )
 
 
 def check_volume_memory(resolution: int, source: str) -> None:
@@ -95,5 +104,8 @@ def check_volume_memory(resolution: int, source: str) -> None:
     whose float64 sample grid and the shape's intermediates (about nine ``n^3`` float64 arrays),
     the float32 occupancy and its float32 coordinates would exceed the memory limit."""
     samples = resolution**3
-    check_budget(f"{source} at {resolution}^3 samples (--size)", samples * (9 * 8 + 4 + 3 * 4),
-                 f"{samples:,} samples x 88 bytes")
+    check_budget(
+        f"{source} at {resolution}^3 samples (--size)",
+        samples * (9 * 8 + 4 + 3 * 4),
+        f"{samples:,} samples x 88 bytes",
+    )

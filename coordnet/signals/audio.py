@@ -4,6 +4,7 @@ PCM 8/16/24/32-bit files are read with the standard library's ``wave`` module. O
 encodings (32/64-bit float, ``WAVE_FORMAT_EXTENSIBLE`` on Python < 3.12) go through
 ``scipy.io.wavfile`` when scipy is installed.
 """
+
 from __future__ import annotations
 
 import wave
@@ -39,7 +40,12 @@ def _pcm_to_float(raw: bytes, width: int, channels: int) -> np.ndarray:
 
 def _read_wave(path) -> Tuple[np.ndarray, int]:
     with wave.open(str(path), "rb") as f:
-        channels, width, rate, frames = f.getnchannels(), f.getsampwidth(), f.getframerate(), f.getnframes()
+        channels, width, rate, frames = (
+            f.getnchannels(),
+            f.getsampwidth(),
+            f.getframerate(),
+            f.getnframes(),
+        )
         raw = f.readframes(frames)
     usable = len(raw) - len(raw) % (width * channels)  # a truncated last frame is dropped
     return _pcm_to_float(raw[:usable], width, channels), rate

@@ -1,4 +1,5 @@
 """The one exception type of :mod:`coordnet.signals`."""
+
 from __future__ import annotations
 
 

@@ -12,6 +12,7 @@ Decisions:
       ``H x W``, with ``skimage.transform.resize`` (bilinear, Gaussian anti-aliasing when
       shrinking).
 """
+
 from __future__ import annotations
 
 import os
@@ -24,13 +25,25 @@ import torch
 from torch import Tensor
 
 from coordnet.atomic import atomic_path
-from coordnet.signals._files import PathLike, check_image_memory, check_image_pixels, existing_file, finite_float32
+from coordnet.signals._files import (
+    PathLike,
+    check_image_memory,
+    check_image_pixels,
+    existing_file,
+    finite_float32,
+)
 from coordnet.signals.errors import SignalError
 from coordnet.signals.signal import Signal
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 # imageio plugin per extension: the extension picks the decoder (no trial of every plugin).
-PLUGINS = {".png": "pillow", ".jpg": "pillow", ".jpeg": "pillow", ".tif": "tifffile", ".tiff": "tifffile"}
+PLUGINS = {
+    ".png": "pillow",
+    ".jpg": "pillow",
+    ".jpeg": "pillow",
+    ".tif": "tifffile",
+    ".tiff": "tifffile",
+}
 IMAGE_CHANNELS = (1, 3, 4)
 Size = Union[int, Tuple[int, int]]
 
@@ -46,7 +59,9 @@ def check_size(size: Optional[Size], argument: str = "size") -> Optional[Tuple[i
         or len(size) != 2
         or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in size)
     ):
-        raise SignalError(f"{argument} must be a positive int or a (height, width) pair of positive ints, got {size!r}")
+        raise SignalError(
+            f"{argument} must be a positive int or a (height, width) pair of positive ints, got {size!r}"
+        )
     return int(size[0]), int(size[1])
 
 
@@ -90,7 +105,9 @@ def resize_image(image: np.ndarray, size: Size) -> np.ndarray:
         return image
     check_image_memory(height, width, image.shape[2], "the resized image")
     shrinking = height < image.shape[0] or width < image.shape[1]
-    out = resize(image, (height, width, image.shape[2]), order=1, mode="reflect", anti_aliasing=shrinking)
+    out = resize(
+        image, (height, width, image.shape[2]), order=1, mode="reflect", anti_aliasing=shrinking
+    )
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
@@ -98,7 +115,12 @@ def _png_is_16bit_color(path: Path) -> bool:
     """Whether ``path`` is a PNG whose header says 16-bit RGB or RGBA."""
     with open(path, "rb") as f:
         head = f.read(26)
-    return head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR" and head[24] == 16 and head[25] in (2, 6)
+    return (
+        head[:8] == b"\x89PNG\r\n\x1a\n"
+        and head[12:16] == b"IHDR"
+        and head[24] == 16
+        and head[25] in (2, 6)
+    )
 
 
 def _tiff_pages(path: Path) -> int:
@@ -111,10 +133,14 @@ def _tiff_pages(path: Path) -> int:
         with tifffile.TiffFile(path) as tiff:
             return len(tiff.pages)
     except Exception as exc:
-        raise SignalError(f"cannot read image {str(path)!r} (corrupt or not a TIFF): {exc}") from exc
+        raise SignalError(
+            f"cannot read image {str(path)!r} (corrupt or not a TIFF): {exc}"
+        ) from exc
 
 
-def image_signal(array: np.ndarray, name: str = "image", size: Optional[Size] = None, source: str = "image") -> Signal:
+def image_signal(
+    array: np.ndarray, name: str = "image", size: Optional[Size] = None, source: str = "image"
+) -> Signal:
     """A :class:`Signal` of kind ``"image"`` from an ``(H, W)`` / ``(H, W, C)`` array (see :func:`image_to_float`)."""
     size = check_size(size)
     image = image_to_float(array, source)
@@ -186,9 +212,14 @@ def load_image(path: PathLike, size: Optional[Size] = None) -> Signal:
     except SignalError:
         raise
     except Exception as exc:
-        if "DecompressionBomb" in type(exc).__name__ or "DecompressionBomb" in type(exc.__cause__).__name__ \
-                or "decompression bomb" in str(exc).lower():
-            raise SignalError(f"image {str(p)!r}: image too large (decompression bomb?): {exc}") from None  # imageio/Pillow raise many types for bad files
+        if (
+            "DecompressionBomb" in type(exc).__name__
+            or "DecompressionBomb" in type(exc.__cause__).__name__
+            or "decompression bomb" in str(exc).lower()
+        ):
+            raise SignalError(
+                f"image {str(p)!r}: image too large (decompression bomb?): {exc}"
+            ) from None  # imageio/Pillow raise many types for bad files
         raise SignalError(f"cannot read image {str(p)!r} (corrupt or not an image): {exc}") from exc
     if array.dtype == np.uint8 and p.suffix.lower() == ".png" and _png_is_16bit_color(p):
         warnings.warn(
@@ -206,7 +237,9 @@ def _as_uint8(array: Union[np.ndarray, Tensor]) -> np.ndarray:
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
-        raise SignalError(f"save_image: array must have shape (H, W) or (H, W, C) with C in 1, 3, 4; got {array.shape}")
+        raise SignalError(
+            f"save_image: array must have shape (H, W) or (H, W, C) with C in 1, 3, 4; got {array.shape}"
+        )
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise SignalError(f"save_image: array is empty, shape {array.shape}")
     if array.dtype == np.uint8:
@@ -214,7 +247,9 @@ def _as_uint8(array: Union[np.ndarray, Tensor]) -> np.ndarray:
     if array.dtype == np.bool_ or np.issubdtype(array.dtype, np.floating):
         values = finite_float32(array, "save_image array")
         return np.ascontiguousarray(np.round(np.clip(values, 0.0, 1.0) * 255.0).astype(np.uint8))
-    raise SignalError(f"save_image: array dtype must be float (values in [0, 1]) or uint8, got {array.dtype}")
+    raise SignalError(
+        f"save_image: array dtype must be float (values in [0, 1]) or uint8, got {array.dtype}"
+    )
 
 
 def save_image(path: PathLike, array: Union[np.ndarray, Tensor]) -> Path:
@@ -235,10 +270,14 @@ def save_image(path: PathLike, array: Union[np.ndarray, Tensor]) -> Path:
     import imageio.v3 as iio
 
     if not isinstance(path, (str, os.PathLike)):
-        raise SignalError(f"save_image: path must be a str or os.PathLike, got {type(path).__name__}")
+        raise SignalError(
+            f"save_image: path must be a str or os.PathLike, got {type(path).__name__}"
+        )
     target = Path(path).expanduser()
     if target.suffix.lower() != ".png":
-        raise SignalError(f"save_image writes PNG files; path must end in .png, got {str(target)!r}")
+        raise SignalError(
+            f"save_image writes PNG files; path must end in .png, got {str(target)!r}"
+        )
     folder = target.parent
     if not folder.is_dir():
         raise SignalError(f"save_image: folder {str(folder)!r} of {str(target)!r} does not exist")

@@ -1,4 +1,5 @@
 """``load_signal``: one entry point from a name or a path to a :class:`Signal`."""
+
 from __future__ import annotations
 
 import os
@@ -12,7 +13,12 @@ from coordnet.signals.image import IMAGE_EXTENSIONS, Size, image_signal, load_im
 from coordnet.signals.series import load_csv_series, series_from_array
 from coordnet.signals.signal import Signal
 from coordnet.signals.synthetic import text_image
-from coordnet.signals.volume import DEFAULT_RESOLUTION, VOLUME_SHAPES, make_volume, volume_from_array
+from coordnet.signals.volume import (
+    DEFAULT_RESOLUTION,
+    VOLUME_SHAPES,
+    make_volume,
+    volume_from_array,
+)
 
 DEFAULT_SIGNAL = "camera"
 TEXT_DEFAULT_SIZE = 256
@@ -39,7 +45,9 @@ def _accepted() -> str:
 
 def _no_size(size: Optional[Size], what: str) -> None:
     if size is not None:
-        raise SignalError(f"size={size!r} does not apply to {what}; size applies to images and volumes by name")
+        raise SignalError(
+            f"size={size!r} does not apply to {what}; size applies to images and volumes by name"
+        )
 
 
 def _bundled(name: str, size: Optional[Size]) -> Signal:
@@ -49,11 +57,13 @@ def _bundled(name: str, size: Optional[Size]) -> Signal:
         try:
             array = getattr(skimage.data, name)()
         except Exception as exc:  # both images ship inside the scikit-image wheel
-            raise SignalError(f"cannot load bundled image {name!r} from scikit-image: {exc}") from exc
+            raise SignalError(
+                f"cannot load bundled image {name!r} from scikit-image: {exc}"
+            ) from exc
         return image_signal(array, name=name, size=size, source=f"bundled image {name!r}")
     if name == "text":
         return text_image(TEXT_DEFAULT_SIZE if size is None else size)
-    shape = name[len("volume:"):] if name.startswith("volume:") else name
+    shape = name[len("volume:") :] if name.startswith("volume:") else name
     if shape not in VOLUME_SHAPES:
         raise SignalError(f"unknown signal {name!r}; accepted: {_accepted()}")
     if size is None:
@@ -86,7 +96,9 @@ def _from_path(path: Path, size: Optional[Size]) -> Signal:
             f"1D series or (D, H, W) for a volume"
         )
     existing_file(path, "signal")  # a missing file is reported as missing
-    raise SignalError(f"unsupported file extension {suffix or '(none)'!r} of {str(path)!r}; accepted: {_accepted()}")
+    raise SignalError(
+        f"unsupported file extension {suffix or '(none)'!r} of {str(path)!r}; accepted: {_accepted()}"
+    )
 
 
 def load_signal(source: Source = None, size: Optional[Size] = None) -> Signal:

@@ -3,6 +3,7 @@
 The coordinates are implicit (sample ``i`` of ``N`` sits at ``i / N`` in ``[0, 1]``); every
 array column or CSV column is a channel. Values are kept as stored (not normalised).
 """
+
 from __future__ import annotations
 
 import csv
@@ -11,7 +12,13 @@ from typing import List, Optional
 import numpy as np
 import torch
 
-from coordnet.signals._files import PathLike, check_max_samples, existing_file, finite_float32, read_npy
+from coordnet.signals._files import (
+    PathLike,
+    check_max_samples,
+    existing_file,
+    finite_float32,
+    read_npy,
+)
 from coordnet.signals.errors import SignalError
 from coordnet.signals.signal import Signal
 
@@ -19,7 +26,10 @@ SERIES_EXTENSIONS = (".npy", ".csv")
 
 
 def series_from_array(
-    array: np.ndarray, name: str = "series", max_samples: Optional[int] = None, source: str = "series"
+    array: np.ndarray,
+    name: str = "series",
+    max_samples: Optional[int] = None,
+    source: str = "series",
 ) -> Signal:
     """A :class:`Signal` of kind ``"1d"`` from ``(N,)`` or ``(N, C)`` numbers (``source`` names it in errors)."""
     check_max_samples(max_samples)
@@ -27,10 +37,14 @@ def series_from_array(
     if array.ndim == 1:
         array = array[:, None]
     if array.ndim != 2:
-        raise SignalError(f"{source}: a 1D series must have shape (N,) or (N, C), got {tuple(array.shape)}")
+        raise SignalError(
+            f"{source}: a 1D series must have shape (N,) or (N, C), got {tuple(array.shape)}"
+        )
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise SignalError(f"{source}: series is empty, shape {tuple(array.shape)}")
-    if not (array.dtype == np.bool_ or np.issubdtype(array.dtype, np.number)) or np.iscomplexobj(array):
+    if not (array.dtype == np.bool_ or np.issubdtype(array.dtype, np.number)) or np.iscomplexobj(
+        array
+    ):
         raise SignalError(f"{source}: series dtype must be real numeric or bool, got {array.dtype}")
     if max_samples is not None:
         array = array[:max_samples]
@@ -89,11 +103,15 @@ def load_csv_series(path: PathLike, max_samples: Optional[int] = None) -> Signal
     data = []
     for row in rows:
         if len(row) - 1 != width:
-            raise SignalError(f"CSV {str(p)!r} line {row[0]}: expected {width} columns, got {len(row) - 1}")
+            raise SignalError(
+                f"CSV {str(p)!r} line {row[0]}: expected {width} columns, got {len(row) - 1}"
+            )
         try:
             data.append(parse(row))
         except ValueError:
-            raise SignalError(f"CSV {str(p)!r} line {row[0]}: non-numeric value in {row[1:]!r}") from None
+            raise SignalError(
+                f"CSV {str(p)!r} line {row[0]}: non-numeric value in {row[1:]!r}"
+            ) from None
     array = np.array(data, dtype=np.float64)
     return series_from_array(array, name=p.stem, max_samples=max_samples, source=f"CSV {str(p)!r}")
 
@@ -101,7 +119,9 @@ def load_csv_series(path: PathLike, max_samples: Optional[int] = None) -> Signal
 def load_npy_series(path: PathLike, max_samples: Optional[int] = None) -> Signal:
     """Load a ``(N,)`` or ``(N, C)`` ``.npy`` array as a 1D :class:`Signal` ``(N, C)``."""
     p = existing_file(path, ".npy")
-    return series_from_array(read_npy(p), name=p.stem, max_samples=max_samples, source=f".npy series {str(p)!r}")
+    return series_from_array(
+        read_npy(p), name=p.stem, max_samples=max_samples, source=f".npy series {str(p)!r}"
+    )
 
 
 def load_series(path: PathLike, max_samples: Optional[int] = None) -> Signal:
@@ -112,4 +132,6 @@ def load_series(path: PathLike, max_samples: Optional[int] = None) -> Signal:
         return load_npy_series(p, max_samples)
     if suffix == ".csv":
         return load_csv_series(p, max_samples)
-    raise SignalError(f"series file {str(p)!r}: unsupported extension {suffix!r}; expected .npy or .csv")
+    raise SignalError(
+        f"series file {str(p)!r}: unsupported extension {suffix!r}; expected .npy or .csv"
+    )

@@ -1,4 +1,5 @@
 """``Signal``: sampled values on a regular grid over a box-shaped coordinate domain."""
+
 from __future__ import annotations
 
 import math
@@ -59,7 +60,9 @@ class Signal:
         if isinstance(values, np.ndarray):
             values = torch.from_numpy(np.ascontiguousarray(values))
         if not isinstance(values, Tensor):
-            raise SignalError(f"Signal values must be a torch.Tensor or numpy array, got {type(values).__name__}")
+            raise SignalError(
+                f"Signal values must be a torch.Tensor or numpy array, got {type(values).__name__}"
+            )
         if values.is_complex():
             raise SignalError(f"Signal values must be real, got dtype {values.dtype}")
         if values.dim() < 2 or values.dim() > 4:
@@ -86,7 +89,9 @@ class Signal:
         if kind == "image":
             low, high = float(values.min()), float(values.max())
             if low < 0.0 or high > 1.0:
-                raise SignalError(f"image {self.name!r}: values must lie in [0, 1], got range [{low:g}, {high:g}]")
+                raise SignalError(
+                    f"image {self.name!r}: values must lie in [0, 1], got range [{low:g}, {high:g}]"
+                )
 
         self.domain = self._check_domain(self.domain, d)
         if self.sample_rate is not None:
@@ -104,9 +109,13 @@ class Signal:
         try:
             pairs = tuple((float(low), float(high)) for low, high in domain)
         except (TypeError, ValueError) as exc:
-            raise SignalError(f"domain must be a sequence of {d} (low, high) pairs, got {domain!r}") from exc
+            raise SignalError(
+                f"domain must be a sequence of {d} (low, high) pairs, got {domain!r}"
+            ) from exc
         if len(pairs) != d:
-            raise SignalError(f"domain must have one (low, high) pair per grid axis ({d}), got {domain!r}")
+            raise SignalError(
+                f"domain must have one (low, high) pair per grid axis ({d}), got {domain!r}"
+            )
         for low, high in pairs:
             if not (math.isfinite(low) and math.isfinite(high) and low < high):
                 raise SignalError(f"domain pairs must be finite with low < high, got {domain!r}")

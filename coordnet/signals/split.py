@@ -1,4 +1,5 @@
 """Train/test splits of a signal's grid: full, Tancik et al.'s even/odd, random hold-out."""
+
 from __future__ import annotations
 
 import math
@@ -72,9 +73,13 @@ def parse_split(split: str) -> Tuple[str, Optional[float]]:
         try:
             fraction = float(raw)
         except ValueError:
-            raise SignalError(f"split {split!r}: hold-out fraction must be a number in (0, 1), got {raw!r}") from None
+            raise SignalError(
+                f"split {split!r}: hold-out fraction must be a number in (0, 1), got {raw!r}"
+            ) from None
         if not (math.isfinite(fraction) and 0.0 < fraction < 1.0):
-            raise SignalError(f"split {split!r}: hold-out fraction must lie strictly between 0 and 1, got {fraction:g}")
+            raise SignalError(
+                f"split {split!r}: hold-out fraction must lie strictly between 0 and 1, got {fraction:g}"
+            )
         return "holdout", fraction
     raise SignalError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
 
@@ -136,7 +141,9 @@ def split_signal(signal: Signal, split: str = "full", seed: int = 0) -> SplitSig
         name = f"holdout:{fraction:g}"
         n = signal.num_points
         if n < 2:
-            raise SignalError(f"split {split!r} needs at least 2 points, signal {signal.name!r} has {n}")
+            raise SignalError(
+                f"split {split!r} needs at least 2 points, signal {signal.name!r} has {n}"
+            )
         n_test = min(max(int(round(fraction * n)), 1), n - 1)
         generator = torch.Generator().manual_seed(int(seed))
         order = torch.randperm(n, generator=generator)

@@ -4,6 +4,7 @@ Rendered with Pillow (a dependency of imageio and matplotlib) in the DejaVu font
 inside matplotlib (``mpl-data/fonts/ttf``, never system fonts). There is no randomness: the
 image is the same on every run with the same Pillow/FreeType and matplotlib versions.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,9 +17,22 @@ from coordnet.signals.errors import SignalError
 from coordnet.signals.image import Size, check_size
 from coordnet.signals.signal import Signal
 
-DEFAULT_LINES = ("coordnet", "Fourier features", "let networks learn", "high frequency", "functions 0123456789")
+DEFAULT_LINES = (
+    "coordnet",
+    "Fourier features",
+    "let networks learn",
+    "high frequency",
+    "functions 0123456789",
+)
 BACKGROUND = (250, 248, 240)
-PALETTE = ((200, 30, 45), (25, 90, 190), (20, 140, 60), (150, 40, 160), (220, 120, 10), (10, 130, 140))
+PALETTE = (
+    (200, 30, 45),
+    (25, 90, 190),
+    (20, 140, 60),
+    (150, 40, 160),
+    (220, 120, 10),
+    (10, 130, 140),
+)
 FONTS = (
     "DejaVuSans-Bold.ttf",
     "DejaVuSerif.ttf",
@@ -34,7 +48,9 @@ def _font_path(filename: str) -> str:
 
     path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / filename
     if not path.is_file():
-        raise SignalError(f"font {filename!r} not found in matplotlib's data folder {str(path.parent)!r}")
+        raise SignalError(
+            f"font {filename!r} not found in matplotlib's data folder {str(path.parent)!r}"
+        )
     return str(path)
 
 
@@ -61,7 +77,9 @@ def text_image(size: Size = 256, lines: Optional[Sequence[str]] = None) -> Signa
     for i, line in enumerate(lines):
         path = _font_path(FONTS[i % len(FONTS)])
         reference = 100
-        left, top, right, bottom = draw.textbbox((0, 0), line, font=ImageFont.truetype(path, reference))
+        left, top, right, bottom = draw.textbbox(
+            (0, 0), line, font=ImageFont.truetype(path, reference)
+        )
         scale = min(0.9 * width / max(right - left, 1), 0.8 * slot / max(bottom - top, 1))
         font = ImageFont.truetype(path, max(int(reference * scale), 4))
         left, top, right, bottom = draw.textbbox((0, 0), line, font=font)

@@ -4,6 +4,7 @@ Procedural shapes are evaluated at the grid's sample coordinates
 (``Signal.coordinates()``, half-open grid in ``[0, 1]^3``), so the stored occupancy is exactly
 the shape's indicator at the coordinates a network is trained on.
 """
+
 from __future__ import annotations
 
 import math
@@ -13,7 +14,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from coordnet.signals._files import PathLike, check_volume_memory, existing_file, finite_float32, read_npy
+from coordnet.signals._files import (
+    PathLike,
+    check_volume_memory,
+    existing_file,
+    finite_float32,
+    read_npy,
+)
 from coordnet.signals.errors import SignalError
 from coordnet.signals.signal import Signal, grid_axis
 
@@ -34,7 +41,11 @@ def _torus(x: Tensor, y: Tensor, z: Tensor) -> Tensor:
 def _gyroid(x: Tensor, y: Tensor, z: Tensor) -> Tensor:
     """Gyroid sheet with 4 periods per axis, ``|g| <= 0.4`` (~27%): high frequency everywhere."""
     k = 2.0 * math.pi * 4.0
-    g = torch.sin(k * x) * torch.cos(k * y) + torch.sin(k * y) * torch.cos(k * z) + torch.sin(k * z) * torch.cos(k * x)
+    g = (
+        torch.sin(k * x) * torch.cos(k * y)
+        + torch.sin(k * y) * torch.cos(k * z)
+        + torch.sin(k * z) * torch.cos(k * x)
+    )
     return g.abs() <= 0.4
 
 
@@ -68,7 +79,11 @@ def make_volume(shape: str, resolution: int = DEFAULT_RESOLUTION) -> Signal:
     """
     if shape not in SHAPES:
         raise SignalError(f"unknown volume shape {shape!r}; available: {', '.join(VOLUME_SHAPES)}")
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
+    if (
+        isinstance(resolution, bool)
+        or not isinstance(resolution, (int, np.integer))
+        or resolution < 2
+    ):
         raise SignalError(f"resolution must be an int >= 2, got {resolution!r}")
     n = int(resolution)
     check_volume_memory(n, f"the {shape} volume")
@@ -79,7 +94,10 @@ def make_volume(shape: str, resolution: int = DEFAULT_RESOLUTION) -> Signal:
 
 
 def volume_from_array(
-    array: np.ndarray, name: str = "volume", threshold: Optional[float] = None, source: str = "volume"
+    array: np.ndarray,
+    name: str = "volume",
+    threshold: Optional[float] = None,
+    source: str = "volume",
 ) -> Signal:
     """A volume :class:`Signal` ``(D, H, W, 1)`` from a ``(D, H, W)`` array.
 
@@ -92,11 +110,17 @@ def volume_from_array(
         raise SignalError(f"{source}: a volume must have shape (D, H, W), got {tuple(array.shape)}")
     if min(array.shape) == 0:
         raise SignalError(f"{source}: volume is empty, shape {tuple(array.shape)}")
-    if not (array.dtype == np.bool_ or np.issubdtype(array.dtype, np.number)) or np.iscomplexobj(array):
+    if not (array.dtype == np.bool_ or np.issubdtype(array.dtype, np.number)) or np.iscomplexobj(
+        array
+    ):
         raise SignalError(f"{source}: volume dtype must be real numeric or bool, got {array.dtype}")
     values = finite_float32(array, source)
     if threshold is not None:
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not math.isfinite(threshold):
+        if (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, (int, float))
+            or not math.isfinite(threshold)
+        ):
             raise SignalError(f"threshold must be a finite number or None, got {threshold!r}")
         values = (values > threshold).astype(np.float32)
     elif values.min() < 0.0 or values.max() > 1.0:
@@ -104,13 +128,17 @@ def volume_from_array(
             f"{source}: volume values must lie in [0, 1] (got [{values.min():g}, {values.max():g}]); "
             f"pass a threshold to binarise them"
         )
-    return Signal(torch.from_numpy(np.ascontiguousarray(values)[..., None]), name=name, kind="volume")
+    return Signal(
+        torch.from_numpy(np.ascontiguousarray(values)[..., None]), name=name, kind="volume"
+    )
 
 
 def load_volume(path: PathLike, threshold: Optional[float] = None) -> Signal:
     """Load a ``(D, H, W)`` ``.npy`` volume; see :func:`volume_from_array` for ``threshold``."""
     p = existing_file(path, ".npy")
-    return volume_from_array(read_npy(p), name=p.stem, threshold=threshold, source=f"volume {str(p)!r}")
+    return volume_from_array(
+        read_npy(p), name=p.stem, threshold=threshold, source=f"volume {str(p)!r}"
+    )
 
 
 def _occupancy(x: Union[Tensor, np.ndarray, Signal], argument: str) -> Tensor:
@@ -119,7 +147,9 @@ def _occupancy(x: Union[Tensor, np.ndarray, Signal], argument: str) -> Tensor:
     if isinstance(x, np.ndarray):
         x = torch.from_numpy(x)
     if not isinstance(x, Tensor):
-        raise TypeError(f"iou: {argument} must be a tensor, numpy array or Signal, got {type(x).__name__}")
+        raise TypeError(
+            f"iou: {argument} must be a tensor, numpy array or Signal, got {type(x).__name__}"
+        )
     return x.detach()
 
 

@@ -17,6 +17,7 @@
   interpolation paths (Fridovich-Keil et al. 2022): coordnet's windowed centroid and the
   authors' high-frequency fraction at a fixed input-space step.
 """
+
 from coordnet.spectral.convergence import (
     PowerLawFit,
     TimeToLearn,
@@ -36,7 +37,12 @@ from coordnet.spectral.curves import (
 from coordnet.spectral.empirical_ntk import NTKSpectrum, empirical_ntk, ntk_spectrum
 from coordnet.spectral.ntk_circle import circle_ntk_eigenvalues, sphere_ntk_eigenvalues
 from coordnet.spectral.probe import SpectrumProbe
-from coordnet.spectral.spectrum import RadialBands, amplitudes, fourier_coefficients, radial_band_energy
+from coordnet.spectral.spectrum import (
+    RadialBands,
+    amplitudes,
+    fourier_coefficients,
+    radial_band_energy,
+)
 
 __all__ = [
     "BandCurves",

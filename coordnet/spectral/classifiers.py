@@ -38,6 +38,7 @@ This is coordnet's recipe. The authors' recipe (fixed step in input space, per-c
 probabilities, unwindowed FFT magnitude, fraction above the lowest 10% of the bins) is in
 :mod:`coordnet.spectral.path_fraction`; :func:`probabilities_at` serves both.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -59,16 +60,27 @@ DEFAULT_WINDOW = "hann"
 def _check_dataset(inputs: Tensor, labels: Tensor) -> Tuple[Tensor, Tensor]:
     if not isinstance(inputs, Tensor) or inputs.ndim < 2 or not inputs.is_floating_point():
         shape = tuple(inputs.shape) if isinstance(inputs, Tensor) else type(inputs).__name__
-        raise ValueError(f"inputs must be a floating-point tensor of shape (N, ...) with N >= 1, got {shape}")
-    if not isinstance(labels, Tensor) or labels.ndim != 1 or labels.is_floating_point() or labels.is_complex():
+        raise ValueError(
+            f"inputs must be a floating-point tensor of shape (N, ...) with N >= 1, got {shape}"
+        )
+    if (
+        not isinstance(labels, Tensor)
+        or labels.ndim != 1
+        or labels.is_floating_point()
+        or labels.is_complex()
+    ):
         shape = tuple(labels.shape) if isinstance(labels, Tensor) else type(labels).__name__
         raise ValueError(f"labels must be an integer tensor of shape (N,), got {shape}")
     if labels.shape[0] != inputs.shape[0]:
-        raise ValueError(f"labels has {labels.shape[0]} entries but inputs has {inputs.shape[0]} examples")
+        raise ValueError(
+            f"labels has {labels.shape[0]} entries but inputs has {inputs.shape[0]} examples"
+        )
     return inputs, labels.long()
 
 
-def sample_pairs(inputs: Tensor, labels: Tensor, num_pairs: int, kind: str, seed: int = 0) -> Tensor:
+def sample_pairs(
+    inputs: Tensor, labels: Tensor, num_pairs: int, kind: str, seed: int = 0
+) -> Tensor:
     """Random pairs of example indices: ``(num_pairs, 2)`` int64.
 
     ``kind="between"``: the two examples have different labels (the first is uniform over the
@@ -86,14 +98,21 @@ def sample_pairs(inputs: Tensor, labels: Tensor, num_pairs: int, kind: str, seed
     check_choice("kind", kind, KINDS)
     classes, counts = torch.unique(labels, return_counts=True)
     if kind == "between" and len(classes) < 2:
-        raise ValueError(f"between-class pairs need at least 2 classes, the labels hold only {classes.tolist()}")
+        raise ValueError(
+            f"between-class pairs need at least 2 classes, the labels hold only {classes.tolist()}"
+        )
     if kind == "within" and not bool((counts >= 2).any()):
-        raise ValueError("within-class pairs need a class with at least 2 examples; every class has one")
+        raise ValueError(
+            "within-class pairs need a class with at least 2 examples; every class has one"
+        )
     generator = torch.Generator().manual_seed(int(seed))
     flat = inputs.reshape(inputs.shape[0], -1)
     by_class = {int(c): torch.nonzero(labels == c).flatten() for c in classes}
-    starts_pool = torch.arange(len(labels)) if kind == "between" else torch.cat(
-        [by_class[int(c)] for c, n in zip(classes, counts) if n >= 2])
+    starts_pool = (
+        torch.arange(len(labels))
+        if kind == "between"
+        else torch.cat([by_class[int(c)] for c, n in zip(classes, counts) if n >= 2])
+    )
     pairs = torch.empty(num_pairs, 2, dtype=torch.long)
     todo = torch.arange(num_pairs)
     for _ in range(100):
@@ -112,8 +131,10 @@ def sample_pairs(inputs: Tensor, labels: Tensor, num_pairs: int, kind: str, seed
         todo = todo[degenerate]
         if len(todo) == 0:
             return pairs
-    raise ValueError(f"could not draw {kind}-class pairs of distinct inputs: too many identical examples "
-                     f"({len(todo)} of {num_pairs} pairs still had identical endpoints after 100 draws)")
+    raise ValueError(
+        f"could not draw {kind}-class pairs of distinct inputs: too many identical examples "
+        f"({len(todo)} of {num_pairs} pairs still had identical endpoints after 100 draws)"
+    )
 
 
 def path_lengths(inputs: Tensor, pairs: Tensor) -> Tensor:
@@ -122,12 +143,19 @@ def path_lengths(inputs: Tensor, pairs: Tensor) -> Tensor:
     return (flat[pairs[:, 1]] - flat[pairs[:, 0]]).norm(dim=1)
 
 
-def samples_per_path(lengths: Tensor, samples: Optional[int] = None, step: Optional[float] = None,
-                     min_samples: int = 8, max_samples: int = 4096) -> Tensor:
+def samples_per_path(
+    lengths: Tensor,
+    samples: Optional[int] = None,
+    step: Optional[float] = None,
+    min_samples: int = 8,
+    max_samples: int = 4096,
+) -> Tensor:
     """Samples of each path ``(P,)`` int64: ``samples`` for all, or ``ceil(length / step)``
     clamped to ``[min_samples, max_samples]``. Exactly one of ``samples`` / ``step``."""
     if (samples is None) == (step is None):
-        raise ValueError(f"give exactly one of samples and step, got samples={samples!r}, step={step!r}")
+        raise ValueError(
+            f"give exactly one of samples and step, got samples={samples!r}, step={step!r}"
+        )
     if samples is not None:
         check_count("samples", samples, minimum=2)
         return torch.full((len(lengths),), samples, dtype=torch.long)
@@ -137,8 +165,14 @@ def samples_per_path(lengths: Tensor, samples: Optional[int] = None, step: Optio
     return torch.ceil(lengths / step).long().clamp(min_samples, max_samples)
 
 
-def path_probabilities(model: nn.Module, inputs: Tensor, pairs: Tensor, counts: Tensor,
-                       chunk: int = 8192, lengths: Optional[Tensor] = None) -> List[Tensor]:
+def path_probabilities(
+    model: nn.Module,
+    inputs: Tensor,
+    pairs: Tensor,
+    counts: Tensor,
+    chunk: int = 8192,
+    lengths: Optional[Tensor] = None,
+) -> List[Tensor]:
     """Softmax outputs along each path: a list of ``(n_i, C)`` float64 tensors, row ``j`` at ``t = j / n_i``.
 
     All path points of all paths go through ``model`` in one batched pass, ``chunk`` points per
@@ -146,12 +180,20 @@ def path_probabilities(model: nn.Module, inputs: Tensor, pairs: Tensor, counts: 
     device and dtype of ``inputs``. ``lengths``: the ``(P,)`` :func:`path_lengths` of ``pairs``
     if already known (computed otherwise).
     """
-    return probabilities_at(model, inputs, pairs, [unit_grid(int(n)) for n in counts], chunk, lengths)
+    return probabilities_at(
+        model, inputs, pairs, [unit_grid(int(n)) for n in counts], chunk, lengths
+    )
 
 
 @torch.no_grad()
-def probabilities_at(model: nn.Module, inputs: Tensor, pairs: Tensor, positions: Sequence[Tensor],
-                     chunk: int = 8192, lengths: Optional[Tensor] = None) -> List[Tensor]:
+def probabilities_at(
+    model: nn.Module,
+    inputs: Tensor,
+    pairs: Tensor,
+    positions: Sequence[Tensor],
+    chunk: int = 8192,
+    lengths: Optional[Tensor] = None,
+) -> List[Tensor]:
     """Softmax outputs at chosen points of each path: a list of ``(n_i, C)`` float64 tensors.
 
     ``positions[i]`` is a ``(n_i,)`` tensor of path fractions ``t``; row ``j`` of output ``i`` is
@@ -166,28 +208,36 @@ def probabilities_at(model: nn.Module, inputs: Tensor, pairs: Tensor, positions:
     if pairs.ndim != 2 or pairs.shape[1] != 2:
         raise ValueError(f"pairs must have shape (P, 2), got {tuple(pairs.shape)}")
     if len(positions) != len(pairs):
-        raise ValueError(f"positions must hold one tensor per pair ({len(pairs)}), got {len(positions)}")
+        raise ValueError(
+            f"positions must hold one tensor per pair ({len(pairs)}), got {len(positions)}"
+        )
     if lengths is None:
         lengths = path_lengths(inputs, pairs)
     if bool((lengths == 0).any()):
         bad = int(torch.nonzero(lengths == 0)[0])
-        raise ValueError(f"pair {bad} ({pairs[bad, 0].item()}, {pairs[bad, 1].item()}) is a zero-length path: "
-                         "its two inputs are identical")
+        raise ValueError(
+            f"pair {bad} ({pairs[bad, 0].item()}, {pairs[bad, 1].item()}) is a zero-length path: "
+            "its two inputs are identical"
+        )
     counts = torch.tensor([len(t) for t in positions], dtype=torch.long)
     path_index = torch.repeat_interleave(torch.arange(len(pairs)), counts)
-    t = torch.cat([torch.as_tensor(t, dtype=torch.float64).flatten() for t in positions]).to(inputs.dtype)
+    t = torch.cat([torch.as_tensor(t, dtype=torch.float64).flatten() for t in positions]).to(
+        inputs.dtype
+    )
     was_training = model.training
     model.eval()
     outputs = []
     try:
         for start in range(0, len(t), chunk):
-            index = path_index[start:start + chunk]
+            index = path_index[start : start + chunk]
             a, b = inputs[pairs[index, 0]], inputs[pairs[index, 1]]
-            tt = t[start:start + chunk].to(inputs.device).reshape(-1, *([1] * (inputs.ndim - 1)))
+            tt = t[start : start + chunk].to(inputs.device).reshape(-1, *([1] * (inputs.ndim - 1)))
             logits = model(a + tt * (b - a))
             if not isinstance(logits, Tensor) or logits.ndim != 2 or logits.shape[0] != len(index):
                 got = tuple(logits.shape) if isinstance(logits, Tensor) else type(logits).__name__
-                raise ValueError(f"model must map inputs (B, ...) to logits (B, C), got output {got} for B={len(index)}")
+                raise ValueError(
+                    f"model must map inputs (B, ...) to logits (B, C), got output {got} for B={len(index)}"
+                )
             outputs.append(torch.softmax(logits.double(), dim=1).cpu())
     finally:
         model.train(was_training)
@@ -214,7 +264,7 @@ def power_spectrum(signal: Tensor, window: str = "none") -> Tensor:
     else:
         centred = signal - signal.mean(dim=-1, keepdim=True)
     power = torch.fft.rfft(centred, dim=-1).abs().pow(2) / n**2
-    power[..., 1:(n + 1) // 2] *= 2
+    power[..., 1 : (n + 1) // 2] *= 2
     return power
 
 
@@ -222,7 +272,9 @@ def spectral_centroid(power: Tensor) -> Tensor:
     """``Σ_k k P_k / Σ_k P_k`` over the last axis (bins ``k = 0, 1, ...``); 0 where all power is 0."""
     k = torch.arange(power.shape[-1], dtype=power.dtype)
     total = power.sum(dim=-1)
-    return torch.where(total > 0, (power * k).sum(dim=-1) / total.clamp_min(1e-300), torch.zeros_like(total))
+    return torch.where(
+        total > 0, (power * k).sum(dim=-1) / total.clamp_min(1e-300), torch.zeros_like(total)
+    )
 
 
 def high_frequency_share(power: Tensor, cutoff: float) -> Tensor:
@@ -260,8 +312,16 @@ class PathSpectra:
         return torch.arange(self.power.shape[1], dtype=torch.float64)
 
 
-def path_spectra(model: nn.Module, inputs: Tensor, pairs: Tensor, kind: str, samples: Optional[int] = None,
-                 step: Optional[float] = None, window: str = DEFAULT_WINDOW, chunk: int = 8192) -> PathSpectra:
+def path_spectra(
+    model: nn.Module,
+    inputs: Tensor,
+    pairs: Tensor,
+    kind: str,
+    samples: Optional[int] = None,
+    step: Optional[float] = None,
+    window: str = DEFAULT_WINDOW,
+    chunk: int = 8192,
+) -> PathSpectra:
     """Evaluate ``model`` along the paths ``pairs`` of ``inputs (N, ...)`` and take the spectra.
 
     ``samples`` (fixed number per path) or ``step`` (fixed input-space spacing); with neither,
@@ -274,7 +334,9 @@ def path_spectra(model: nn.Module, inputs: Tensor, pairs: Tensor, kind: str, sam
     counts = samples_per_path(lengths, samples, step)
     probabilities = path_probabilities(model, inputs, pairs, counts, chunk=chunk, lengths=lengths)
     signals = [path_signal(p) for p in probabilities]
-    return PathSpectra(kind, pairs.clone(), lengths, counts, spectra_of_signals(signals, window), signals)
+    return PathSpectra(
+        kind, pairs.clone(), lengths, counts, spectra_of_signals(signals, window), signals
+    )
 
 
 def spectra_of_signals(signals: Sequence[Tensor], window: str = "none") -> Tensor:
@@ -328,11 +390,15 @@ class SpectrumSummary:
         }
 
 
-def summarize(spectra: PathSpectra, cutoff_fraction: float = DEFAULT_CUTOFF_FRACTION) -> SpectrumSummary:
+def summarize(
+    spectra: PathSpectra, cutoff_fraction: float = DEFAULT_CUTOFF_FRACTION
+) -> SpectrumSummary:
     """Mean spectrum, centroid and high-frequency share of ``spectra`` (see the module docstring)."""
     check_positive("cutoff_fraction", cutoff_fraction)
     if cutoff_fraction >= 1:
-        raise ValueError(f"cutoff_fraction must be below 1 (a fraction of the Nyquist frequency), got {cutoff_fraction!r}")
+        raise ValueError(
+            f"cutoff_fraction must be below 1 (a fraction of the Nyquist frequency), got {cutoff_fraction!r}"
+        )
     nyquist = int(spectra.samples.max()) / 2
     cutoff = cutoff_fraction * nyquist
     mean_power = spectra.power.mean(dim=0)
@@ -358,14 +424,26 @@ class ClassifierSpectrum:
     settings: Dict[str, object]
 
     def to_dict(self) -> Dict[str, object]:
-        return {"between": self.between.to_dict(), "within": self.within.to_dict(), "settings": dict(self.settings),
-                "frequency_unit": "cycles per path"}
+        return {
+            "between": self.between.to_dict(),
+            "within": self.within.to_dict(),
+            "settings": dict(self.settings),
+            "frequency_unit": "cycles per path",
+        }
 
 
-def classifier_spectrum(model: nn.Module, inputs: Tensor, labels: Tensor, num_pairs: int = 100,
-                        samples: Optional[int] = None, step: Optional[float] = None, seed: int = 0,
-                        window: str = DEFAULT_WINDOW, cutoff_fraction: float = DEFAULT_CUTOFF_FRACTION,
-                        chunk: int = 8192) -> ClassifierSpectrum:
+def classifier_spectrum(
+    model: nn.Module,
+    inputs: Tensor,
+    labels: Tensor,
+    num_pairs: int = 100,
+    samples: Optional[int] = None,
+    step: Optional[float] = None,
+    seed: int = 0,
+    window: str = DEFAULT_WINDOW,
+    cutoff_fraction: float = DEFAULT_CUTOFF_FRACTION,
+    chunk: int = 8192,
+) -> ClassifierSpectrum:
     """Function frequency of ``model`` between and within the classes of ``(inputs (N, ...), labels (N,))``.
 
     ``num_pairs`` paths of each kind (seeded by ``seed``; the within-class pairs use ``seed + 1``),
@@ -375,10 +453,18 @@ def classifier_spectrum(model: nn.Module, inputs: Tensor, labels: Tensor, num_pa
     summaries = {}
     for offset, kind in enumerate(KINDS):
         pairs = sample_pairs(inputs, labels, num_pairs, kind, seed=seed + offset)
-        summaries[kind] = summarize(path_spectra(model, inputs, pairs, kind, samples, step, window, chunk),
-                                    cutoff_fraction)
-    settings = {"num_pairs": num_pairs, "samples": samples if (samples or step) else DEFAULT_SAMPLES,
-                "step": step, "seed": seed, "window": window, "mean_removed": True,
-                "cutoff_fraction": cutoff_fraction, "num_examples": int(inputs.shape[0]),
-                "num_classes": int(torch.unique(labels).numel())}
+        summaries[kind] = summarize(
+            path_spectra(model, inputs, pairs, kind, samples, step, window, chunk), cutoff_fraction
+        )
+    settings = {
+        "num_pairs": num_pairs,
+        "samples": samples if (samples or step) else DEFAULT_SAMPLES,
+        "step": step,
+        "seed": seed,
+        "window": window,
+        "mean_removed": True,
+        "cutoff_fraction": cutoff_fraction,
+        "num_examples": int(inputs.shape[0]),
+        "num_classes": int(torch.unique(labels).numel()),
+    }
     return ClassifierSpectrum(summaries["between"], summaries["within"], settings)

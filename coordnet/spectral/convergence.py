@@ -57,6 +57,7 @@ Practical subtleties:
   ``ε`` must be well below 1 (at ``ε`` near 1 every ``k`` "learns" in a few steps) and above the
   finite-width floor; 0.05 (5% of the target's energy left) is the default.
 """
+
 from __future__ import annotations
 
 import math
@@ -118,7 +119,9 @@ class TimeToLearn:
             "predicted_iterations": None
             if self.predicted is None
             else [None if not math.isfinite(float(v)) else float(v) for v in self.predicted],
-            "kernel_eigenvalues": None if self.kernel_eigenvalues is None else [float(v) for v in self.kernel_eigenvalues],
+            "kernel_eigenvalues": None
+            if self.kernel_eigenvalues is None
+            else [float(v) for v in self.kernel_eigenvalues],
             "threshold": self.threshold,
             "cap": self.cap,
             "learning_rate": self.learning_rate,
@@ -140,10 +143,14 @@ class TimeToLearn:
             threshold=float(record["threshold"]),
             cap=int(record["cap"]),
             learning_rate=float(record["learning_rate"]),
-            kernel_eigenvalues=None if eigenvalues is None else torch.tensor(eigenvalues, dtype=torch.float64),
+            kernel_eigenvalues=None
+            if eigenvalues is None
+            else torch.tensor(eigenvalues, dtype=torch.float64),
             predicted=None
             if predicted is None
-            else torch.tensor([math.inf if v is None else v for v in predicted], dtype=torch.float64),
+            else torch.tensor(
+                [math.inf if v is None else v for v in predicted], dtype=torch.float64
+            ),
             history_steps=torch.zeros(0, dtype=torch.int64),
             history=torch.zeros(0, count, dtype=torch.float64),
             settings=dict(record.get("settings", {})),
@@ -196,7 +203,9 @@ def fit_power_law(
     k = torch.as_tensor(frequencies, dtype=torch.float64).reshape(-1)
     t = torch.as_tensor(times, dtype=torch.float64).reshape(-1)
     if k.shape != t.shape:
-        raise ValueError(f"frequencies and times must have the same length, got {k.numel()} and {t.numel()}")
+        raise ValueError(
+            f"frequencies and times must have the same length, got {k.numel()} and {t.numel()}"
+        )
     keep = torch.ones_like(k, dtype=torch.bool)
     if mask is not None:
         mask = torch.as_tensor(mask, dtype=torch.bool).reshape(-1)
@@ -209,7 +218,9 @@ def fit_power_law(
         keep &= k <= k_max
     k, t = k[keep], t[keep]
     if torch.unique(k).numel() < 2:
-        raise ValueError(f"need at least 2 distinct frequencies to fit a power law, got {k.tolist()}")
+        raise ValueError(
+            f"need at least 2 distinct frequencies to fit a power law, got {k.tolist()}"
+        )
     if (k <= 0).any():
         raise ValueError(f"frequencies must be positive for a log-log fit, got {k.tolist()}")
     if not (torch.isfinite(t).all() and (t > 0).all()):
@@ -330,7 +341,9 @@ class _Recorder:
 
     def tensors(self) -> Tuple[Tensor, Tensor]:
         if not self.rows:
-            return torch.zeros(0, dtype=torch.int64), torch.zeros(0, self.count, dtype=torch.float64)
+            return torch.zeros(0, dtype=torch.int64), torch.zeros(
+                0, self.count, dtype=torch.float64
+            )
         return torch.tensor(self.steps, dtype=torch.int64), torch.stack(self.rows)
 
 
@@ -446,11 +459,15 @@ def shallow_time_to_learn(
     x, y = targets(domain, k, points)
     gram = kernel_gram(x, bias)
     top = float(torch.linalg.eigvalsh(gram)[-1])
-    lr = lr_factor / top if learning_rate is None else check_positive("learning_rate", learning_rate)
+    lr = (
+        lr_factor / top if learning_rate is None else check_positive("learning_rate", learning_rate)
+    )
     mu = _rayleigh(gram, y, top)
 
     generator = torch.Generator().manual_seed(seed)
-    half = torch.randn(width // 2, x.shape[1], generator=generator, dtype=torch.float64) * init_scale
+    half = (
+        torch.randn(width // 2, x.shape[1], generator=generator, dtype=torch.float64) * init_scale
+    )
     if bias:
         half = torch.cat([half, torch.zeros(width // 2, 1, dtype=torch.float64)], 1)
     w0 = torch.cat([half, half]).to(dtype)  # (m, d̄)
@@ -473,7 +490,9 @@ def shallow_time_to_learn(
 
     started = time.perf_counter()
     with torch.no_grad():
-        iterations, learned, final, steps, history = _train(state, loss_of, update, y_d, threshold, cap)
+        iterations, learned, final, steps, history = _train(
+            state, loss_of, update, y_d, threshold, cap
+        )
     seconds = time.perf_counter() - started
     settings = {
         "net": "two-layer ReLU, f = Σ a_r relu(w_r·x̄)/√m, a_r = ±1 fixed, first layer trained, paired init (f_0 = 0)",
@@ -508,14 +527,22 @@ def shallow_time_to_learn(
 # --- deep: ReLU MLP, all layers trained -----------------------------------------------------
 
 
-def _init_mlp(in_dim: int, width: int, depth: int, bias: bool, generator: torch.Generator) -> List[Tuple[Tensor, Optional[Tensor]]]:
+def _init_mlp(
+    in_dim: int, width: int, depth: int, bias: bool, generator: torch.Generator
+) -> List[Tuple[Tensor, Optional[Tensor]]]:
     """PyTorch's ``nn.Linear`` default: weight and bias ``U(−1/√fan_in, 1/√fan_in)``; weights as ``(in, out)``."""
     layers = []
     sizes = [in_dim] + [width] * depth + [1]
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
         bound = 1.0 / math.sqrt(fan_in)
-        weight = (torch.rand(fan_in, fan_out, generator=generator, dtype=torch.float64) * 2 - 1) * bound
-        b = (torch.rand(fan_out, generator=generator, dtype=torch.float64) * 2 - 1) * bound if bias else None
+        weight = (
+            torch.rand(fan_in, fan_out, generator=generator, dtype=torch.float64) * 2 - 1
+        ) * bound
+        b = (
+            (torch.rand(fan_out, generator=generator, dtype=torch.float64) * 2 - 1) * bound
+            if bias
+            else None
+        )
         layers.append((weight, b))
     return layers
 
@@ -561,7 +588,7 @@ def mlp_ntk_gram(layers: Sequence[Tuple[Tensor, Optional[Tensor]]], features: Te
         h = torch.relu(z) if index < len(layers) - 1 else z
     deltas = torch.autograd.grad(h.sum(), pre)
     gram = torch.zeros(features.shape[0], features.shape[0], dtype=features.dtype)
-    for (weight, b), h_in, delta in zip(layers, inputs, deltas):
+    for (_weight, b), h_in, delta in zip(layers, inputs, deltas):
         h_in = h_in.detach()
         left = h_in @ h_in.T
         if b is not None:
@@ -628,7 +655,9 @@ def deep_time_to_learn(
 
     gram = mlp_ntk_gram(layers, features)
     top = float(torch.linalg.eigvalsh(gram)[-1])
-    lr = lr_factor / top if learning_rate is None else check_positive("learning_rate", learning_rate)
+    lr = (
+        lr_factor / top if learning_rate is None else check_positive("learning_rate", learning_rate)
+    )
     mu = _rayleigh(gram, y, top)
     with torch.no_grad():  # (n,) output at initialisation, subtracted
         initial = _mlp_forward([t[None] for t in flat], features, bias)[0].to(dtype)

@@ -17,6 +17,7 @@ learning step (average ranks for ties; a frequency never learned takes the cap, 
 step of the run, as its step): near 1 when frequencies are learned in increasing order,
 near 0 or below when the order does not follow frequency.
 """
+
 from __future__ import annotations
 
 import math
@@ -29,7 +30,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from coordnet.spectral.spectrum import ArrayLike, RadialBands, _as_float64, amplitudes, check_frequencies
+from coordnet.spectral.spectrum import (
+    ArrayLike,
+    RadialBands,
+    _as_float64,
+    amplitudes,
+    check_frequencies,
+)
 from coordnet.validation import check_choice, check_count
 
 REFERENCES = ("target", "initial")
@@ -53,7 +60,9 @@ def _steps(name: str, steps: Union[Sequence[int], Tensor, np.ndarray], length: i
     return values
 
 
-def first_steps(values: ArrayLike, steps: Sequence[int], threshold: float, above: bool = True) -> List[Optional[int]]:
+def first_steps(
+    values: ArrayLike, steps: Sequence[int], threshold: float, above: bool = True
+) -> List[Optional[int]]:
     """Per column of ``values (T, K)``: the first of ``steps (T,)`` at which the value is
     ``>= threshold`` (``above``) or ``<= threshold`` (not ``above``), ``None`` if never."""
     table = _as_float64("values", values)
@@ -145,7 +154,9 @@ def frequency_curves(
     absent = negligible(target_amp, reference)
     if bool(absent.any()):
         k = int(ks[absent][0])
-        raise ValueError(f"the target has no amplitude at frequency {k}: its normalised amplitude is undefined")
+        raise ValueError(
+            f"the target has no amplitude at frequency {k}: its normalised amplitude is undefined"
+        )
     amp = amplitudes(prediction.transpose(1, 2), ks).square().sum(1).sqrt()  # (T, K)
     return FrequencyCurves(_steps("steps", steps, amp.shape[0]), ks, amp, target_amp)
 
@@ -177,7 +188,11 @@ class BandCurves:
     def share(self) -> Tensor:
         """Each band's share of the error energy: float64 ``(T, B)``, rows summing to 1."""
         total = self.error_energy.sum(dim=1, keepdim=True)
-        return torch.where(total > 0, self.error_energy / total.clamp_min(1e-300), torch.zeros_like(self.error_energy))
+        return torch.where(
+            total > 0,
+            self.error_energy / total.clamp_min(1e-300),
+            torch.zeros_like(self.error_energy),
+        )
 
     def relative_error(self, reference: str = "target") -> Tensor:
         """Error energy over the reference energy of each band: float64 ``(T, B)``."""
@@ -189,14 +204,20 @@ class BandCurves:
     def cap(self) -> int:
         return int(self.steps[-1])
 
-    def learned_steps(self, fraction: float = 0.1, reference: str = "target") -> List[Optional[int]]:
+    def learned_steps(
+        self, fraction: float = 0.1, reference: str = "target"
+    ) -> List[Optional[int]]:
         """First recorded step at which each band's error energy is ``<= fraction`` of its reference."""
         if not (isinstance(fraction, (int, float)) and 0 < fraction < 1):
             raise ValueError(f"fraction must lie strictly between 0 and 1, got {fraction!r}")
-        return first_steps(self.relative_error(reference), self.steps.tolist(), fraction, above=False)
+        return first_steps(
+            self.relative_error(reference), self.steps.tolist(), fraction, above=False
+        )
 
     def order(self, fraction: float = 0.1, reference: str = "target") -> "LearningOrder":
-        return learning_order(self.centres.tolist(), self.learned_steps(fraction, reference), self.cap)
+        return learning_order(
+            self.centres.tolist(), self.learned_steps(fraction, reference), self.cap
+        )
 
     def to_dict(self, fraction: float = 0.1, reference: str = "target") -> Dict[str, Any]:
         order = self.order(fraction, reference)
@@ -224,7 +245,11 @@ def band_curves(
     reference = _as_float64("target", target)
     if reference.dim() == 2:
         reference = reference[..., None]
-    if prediction.dim() == 3 and reference.shape[-1] == 1 and prediction.shape[1:] == reference.shape[:2]:
+    if (
+        prediction.dim() == 3
+        and reference.shape[-1] == 1
+        and prediction.shape[1:] == reference.shape[:2]
+    ):
         prediction = prediction[..., None]
     if reference.dim() != 3 or prediction.dim() != 4 or prediction.shape[1:] != reference.shape:
         raise ValueError(
@@ -236,7 +261,9 @@ def band_curves(
         errors = torch.stack([bands(p - reference) for p in prediction])
     else:
         errors = torch.zeros(0, num_bands, dtype=torch.float64)
-    return BandCurves(_steps("steps", steps, errors.shape[0]), bands.edges, errors, bands(reference))
+    return BandCurves(
+        _steps("steps", steps, errors.shape[0]), bands.edges, errors, bands(reference)
+    )
 
 
 @dataclass
@@ -273,14 +300,20 @@ def _number(value: Any) -> Union[int, float]:
     """A Python int for integer types (numpy and torch included), else a float."""
     if isinstance(value, Tensor):
         value = value.item()
-    return int(value) if isinstance(value, numbers.Integral) and not isinstance(value, bool) else float(value)
+    return (
+        int(value)
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool)
+        else float(value)
+    )
 
 
 def _checked(frequencies: Sequence[float], steps: Sequence[Optional[int]], cap: int):
     freqs = [_number(f) for f in frequencies]
     steps = list(steps)
     if len(freqs) != len(steps):
-        raise ValueError(f"frequencies ({len(freqs)}) and steps ({len(steps)}) must have the same length")
+        raise ValueError(
+            f"frequencies ({len(freqs)}) and steps ({len(steps)}) must have the same length"
+        )
     if len(freqs) < 2:
         raise ValueError(f"need at least 2 frequencies for a rank correlation, got {len(freqs)}")
     if len(set(freqs)) != len(freqs) or not all(math.isfinite(f) for f in freqs):
@@ -291,11 +324,15 @@ def _checked(frequencies: Sequence[float], steps: Sequence[Optional[int]], cap: 
     for step in steps:
         integral = isinstance(step, numbers.Integral) and not isinstance(step, bool)
         if step is not None and (not integral or not 0 <= step <= cap):
-            raise ValueError(f"learning steps must be integers in [0, cap={cap}] or None, got {step!r}")
+            raise ValueError(
+                f"learning steps must be integers in [0, cap={cap}] or None, got {step!r}"
+            )
     return freqs, [cap if s is None else int(s) for s in steps]
 
 
-def spectral_bias_index(frequencies: Sequence[float], steps: Sequence[Optional[int]], cap: int) -> float:
+def spectral_bias_index(
+    frequencies: Sequence[float], steps: Sequence[Optional[int]], cap: int
+) -> float:
     """Spearman rank correlation of learning step with frequency (``scipy.stats.spearmanr``).
 
     ``steps[i]`` is the step at which ``frequencies[i]`` was learned, ``None`` if never: it then
@@ -314,7 +351,9 @@ def spectral_bias_index(frequencies: Sequence[float], steps: Sequence[Optional[i
         return float(spearmanr(freqs, filled).statistic)
 
 
-def learning_order(frequencies: Sequence[float], steps: Sequence[Optional[int]], cap: int) -> LearningOrder:
+def learning_order(
+    frequencies: Sequence[float], steps: Sequence[Optional[int]], cap: int
+) -> LearningOrder:
     """The :class:`LearningOrder` of frequencies learned at ``steps`` (``None``: never) with ``cap``."""
     freqs, _ = _checked(frequencies, steps, cap)
     steps = list(steps)

@@ -14,6 +14,7 @@ within a fraction of the largest, with eigenvectors up to the encoding's frequen
 Jacobians come from ``torch.func`` (``jacrev`` over the parameters, ``vmap`` over the points),
 in chunks of points; the Gram matrix is ``J Jᵀ`` summed over all parameter tensors.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,10 +24,10 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, jacrev, vmap
 
-from coordnet.spectral.spectrum import unit_grid
-from coordnet.validation import check_count, check_positive
 from coordnet.encoders import GaussianFourierFeatures, PositionalEncoding
 from coordnet.nets import ReluMLP
+from coordnet.spectral.spectrum import unit_grid
+from coordnet.validation import check_count, check_positive
 
 ScalarFunction = Callable[[Dict[str, Tensor], Tensor], Tensor]
 
@@ -39,7 +40,9 @@ def _check_inputs(inputs: Tensor, name: str = "inputs") -> Tensor:
     if inputs.dim() != 2:
         raise ValueError(f"{name} must have shape (n, in_dim), got {tuple(inputs.shape)}")
     if inputs.shape[0] == 0:
-        raise ValueError(f"{name} is empty: need at least one point, got shape {tuple(inputs.shape)}")
+        raise ValueError(
+            f"{name} is empty: need at least one point, got shape {tuple(inputs.shape)}"
+        )
     return inputs
 
 
@@ -71,7 +74,9 @@ def ntk_gram(
     def single(p: Dict[str, Tensor], x: Tensor) -> Tensor:
         out = function(p, x[None])
         if out.numel() != 1:
-            raise ValueError(f"function must return one scalar per input row, got shape {tuple(out.shape)} for one row")
+            raise ValueError(
+                f"function must return one scalar per input row, got shape {tuple(out.shape)} for one row"
+            )
         return out.reshape(())
 
     per_point = vmap(jacrev(single), in_dims=(None, 0))
@@ -84,7 +89,9 @@ def ntk_gram(
     return 0.5 * (gram + gram.T)
 
 
-def empirical_ntk(model: nn.Module, inputs: Tensor, *, output: int = 0, chunk_size: int = 128) -> Tensor:
+def empirical_ntk(
+    model: nn.Module, inputs: Tensor, *, output: int = 0, chunk_size: int = 128
+) -> Tensor:
     """Empirical NTK of ``model`` (w.r.t. its trainable parameters) on ``inputs (n, in_dim)``: ``(n, n)``.
 
     ``output`` picks one output channel of a model with ``out_dim > 1``. Parameters with
@@ -173,7 +180,9 @@ def gram_spectrum(gram: Tensor) -> NTKSpectrum:
     return NTKSpectrum(values, vectors, dominant, centroid)
 
 
-def ntk_spectrum(model: nn.Module, grid: Tensor, *, output: int = 0, chunk_size: int = 128) -> NTKSpectrum:
+def ntk_spectrum(
+    model: nn.Module, grid: Tensor, *, output: int = 0, chunk_size: int = 128
+) -> NTKSpectrum:
     """NTK eigenvalues of ``model`` on a uniform 1D ``grid`` ``(n,)`` or ``(n, 1)``, with the frequency
     content of each eigenvector (see :class:`NTKSpectrum`)."""
     if not isinstance(grid, Tensor):
@@ -194,15 +203,29 @@ def uniform_grid(points: int, dtype: torch.dtype = torch.float32) -> Tensor:
 
 
 def encoder_spectra(
-    models: Mapping[str, nn.Module], points: int = 128, *, dtype: torch.dtype = torch.float32, chunk_size: int = 128
+    models: Mapping[str, nn.Module],
+    points: int = 128,
+    *,
+    dtype: torch.dtype = torch.float32,
+    chunk_size: int = 128,
 ) -> Dict[str, NTKSpectrum]:
     """:func:`ntk_spectrum` of each model on :func:`uniform_grid` ``(points)``; label -> spectrum."""
     grid = uniform_grid(points, dtype)
-    return {label: ntk_spectrum(model.to(dtype), grid, chunk_size=chunk_size) for label, model in models.items()}
+    return {
+        label: ntk_spectrum(model.to(dtype), grid, chunk_size=chunk_size)
+        for label, model in models.items()
+    }
 
 
-def default_comparison_models(width: int = 256, depth: int = 3, seed: int = 0, *, scale: float = 10.0,
-                              features: int = 128, posenc_frequencies: int = 6) -> Dict[str, nn.Module]:
+def default_comparison_models(
+    width: int = 256,
+    depth: int = 3,
+    seed: int = 0,
+    *,
+    scale: float = 10.0,
+    features: int = 128,
+    posenc_frequencies: int = 6,
+) -> Dict[str, nn.Module]:
     """ReLU MLPs on a 1D coordinate in ``[0, 1)``: raw, behind positional encoding, behind Gaussian
     Fourier features (``σ = scale``), each initialised from ``seed``. Label -> model."""
 

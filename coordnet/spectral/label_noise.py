@@ -25,6 +25,7 @@ noise is reproduced in full; ``β = 0``: none of it. (The paper scores noise fit
 between validation losses on noisy and clean targets during training; β instead reads the
 fitted noise directly off the training points, one number per trained model.)
 """
+
 from __future__ import annotations
 
 import math
@@ -64,15 +65,29 @@ class LabelNoise:
     def targets(self, labels: Tensor, num_classes: int) -> Tensor:
         """Noisy targets ``e_y + amplitude · n · v``: ``(N, C)`` float32."""
         onehot = torch.nn.functional.one_hot(labels.long(), num_classes).double()
-        return (onehot + self.amplitude * self.pattern[:, None] * self.output_direction[None]).float()
+        return (
+            onehot + self.amplitude * self.pattern[:, None] * self.output_direction[None]
+        ).float()
 
     def to_dict(self) -> Dict[str, object]:
-        return {"kind": self.kind, "frequency": self.frequency, "amplitude": self.amplitude,
-                "pattern_rms": float(self.pattern.pow(2).mean().sqrt())}
+        return {
+            "kind": self.kind,
+            "frequency": self.frequency,
+            "amplitude": self.amplitude,
+            "pattern_rms": float(self.pattern.pow(2).mean().sqrt()),
+        }
 
 
-def noise_pattern(inputs: Tensor, frequency: float, kind: str = "planar", *, num_classes: int,
-                  amplitude: float = 0.5, seed: int = 0, center: Optional[Tensor] = None) -> LabelNoise:
+def noise_pattern(
+    inputs: Tensor,
+    frequency: float,
+    kind: str = "planar",
+    *,
+    num_classes: int,
+    amplitude: float = 0.5,
+    seed: int = 0,
+    center: Optional[Tensor] = None,
+) -> LabelNoise:
     """Draw ``d`` and ``v`` from ``seed`` and evaluate the noise pattern on ``inputs (N, ...)``."""
     check_choice("kind", kind, PATTERNS)
     frequency = float(frequency)
@@ -101,13 +116,23 @@ def noise_pattern(inputs: Tensor, frequency: float, kind: str = "planar", *, num
 
 def fitted_fraction(outputs: Tensor, noise: LabelNoise, baseline: Tensor) -> float:
     """β of the module docstring: ``outputs (N, C)``, ``baseline (N, C)`` (e.g. clean one-hot targets)."""
-    if outputs.shape != baseline.shape or outputs.ndim != 2 or outputs.shape[1] != noise.output_direction.shape[0]:
-        raise ValueError(f"outputs {tuple(outputs.shape)} and baseline {tuple(baseline.shape)} must both be "
-                         f"(N, {noise.output_direction.shape[0]})")
+    if (
+        outputs.shape != baseline.shape
+        or outputs.ndim != 2
+        or outputs.shape[1] != noise.output_direction.shape[0]
+    ):
+        raise ValueError(
+            f"outputs {tuple(outputs.shape)} and baseline {tuple(baseline.shape)} must both be "
+            f"(N, {noise.output_direction.shape[0]})"
+        )
     if outputs.shape[0] != noise.pattern.shape[0]:
-        raise ValueError(f"outputs has {outputs.shape[0]} rows, the noise pattern {noise.pattern.shape[0]}")
+        raise ValueError(
+            f"outputs has {outputs.shape[0]} rows, the noise pattern {noise.pattern.shape[0]}"
+        )
     energy = float(noise.pattern.pow(2).sum())
     if energy == 0:
-        raise ValueError("the noise pattern is zero on every input (frequency 0?); the fitted fraction is undefined")
+        raise ValueError(
+            "the noise pattern is zero on every input (frequency 0?); the fitted fraction is undefined"
+        )
     residual = (outputs.double() - baseline.double()) @ noise.output_direction
     return float((residual * noise.pattern).sum() / (noise.amplitude * energy))

@@ -47,6 +47,7 @@ time ∝ ``k³`` (``k^d`` for data on S^(d−1)).
 
 The overall scale is free (it only rescales the learning rate); the ratios are the paper's.
 """
+
 from __future__ import annotations
 
 import math
@@ -182,7 +183,9 @@ def sphere_ntk_eigenvalues(kmax: int, bias: bool) -> Tensor:
         # sin(2φ) cos(mφ) = ½[sin((2 + m)φ) + sin((2 − m)φ)];  sin(φ) cos(mφ) likewise with 1.
         double = (coefficients * 0.5 * (_sine_moment(2 + m) + _sine_moment(2 - m))).sum()
         single = (coefficients * 0.5 * (_sine_moment(1 + m) + _sine_moment(1 - m))).sum()
-        plain = 2 * math.pi * double / (4 * math.pi)  # 2π ∫ t (π − φ)/(2π) P_k sin φ dφ, t sin φ = ½ sin 2φ
+        plain = (
+            2 * math.pi * double / (4 * math.pi)
+        )  # 2π ∫ t (π − φ)/(2π) P_k sin φ dφ, t sin φ = ½ sin 2φ
         if bias:
             values[k] = 0.5 * plain + 2 * math.pi * single / (4 * math.pi)
         else:

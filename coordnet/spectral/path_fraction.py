@@ -24,6 +24,7 @@ coordnet's windowed spectral centroid of :mod:`coordnet.spectral.classifiers`:
   ``low_fraction = 0.1``) score 0. The score of a path type is the **mean of the per-path
   fractions**.
 """
+
 from __future__ import annotations
 
 import math
@@ -41,7 +42,9 @@ DEFAULT_STEP = 1.0
 DEFAULT_LOW_FRACTION = 0.1
 
 
-def balanced_pairs(inputs: Tensor, labels: Tensor, per_group: int, kind: str, seed: int = 0) -> Tensor:
+def balanced_pairs(
+    inputs: Tensor, labels: Tensor, per_group: int, kind: str, seed: int = 0
+) -> Tensor:
     """``per_group`` pairs per class (``"within"``) or per class pair (``"between"``): ``(G · per_group, 2)`` int64.
 
     Groups in order: classes ascending (within), or ``(c, c')`` with ``c < c'`` in lexicographic
@@ -54,19 +57,25 @@ def balanced_pairs(inputs: Tensor, labels: Tensor, per_group: int, kind: str, se
     check_count("per_group", per_group)
     check_choice("kind", kind, KINDS)
     if labels.ndim != 1 or labels.is_floating_point() or len(labels) != len(inputs):
-        raise ValueError(f"labels must be integers of shape ({len(inputs)},), got {labels.dtype} {tuple(labels.shape)}")
+        raise ValueError(
+            f"labels must be integers of shape ({len(inputs)},), got {labels.dtype} {tuple(labels.shape)}"
+        )
     generator = torch.Generator().manual_seed(int(seed))
     flat = inputs.reshape(len(inputs), -1)
     members = {int(c): torch.nonzero(labels == c).flatten() for c in torch.unique(labels)}
     classes = sorted(members)
     if kind == "between":
         if len(classes) < 2:
-            raise ValueError(f"between-class pairs need at least 2 classes, the labels hold only {classes}")
-        groups = [(members[c], members[d]) for i, c in enumerate(classes) for d in classes[i + 1:]]
+            raise ValueError(
+                f"between-class pairs need at least 2 classes, the labels hold only {classes}"
+            )
+        groups = [(members[c], members[d]) for i, c in enumerate(classes) for d in classes[i + 1 :]]
     else:
         small = [c for c in classes if len(members[c]) < 2]
         if small:
-            raise ValueError(f"within-class pairs need 2 examples per class; class {small[0]} has one")
+            raise ValueError(
+                f"within-class pairs need 2 examples per class; class {small[0]} has one"
+            )
         groups = [(members[c], members[c]) for c in classes]
 
     def draw(first: Tensor, second: Tensor, count: int, distinct: bool) -> Tensor:
@@ -80,8 +89,12 @@ def balanced_pairs(inputs: Tensor, labels: Tensor, per_group: int, kind: str, se
             return torch.stack([a, first[(position + shift) % len(first)]], dim=1)
         if distinct and min(len(first), len(second)) >= count:
             a = first[torch.randperm(len(first), generator=generator)[:count]]
-            return torch.stack([a, second[torch.randperm(len(second), generator=generator)[:count]]], dim=1)
-        return torch.stack([a, second[torch.randint(len(second), (count,), generator=generator)]], dim=1)
+            return torch.stack(
+                [a, second[torch.randperm(len(second), generator=generator)[:count]]], dim=1
+            )
+        return torch.stack(
+            [a, second[torch.randint(len(second), (count,), generator=generator)]], dim=1
+        )
 
     out = []
     for first, second in groups:
@@ -92,7 +105,9 @@ def balanced_pairs(inputs: Tensor, labels: Tensor, per_group: int, kind: str, se
                 break
             pairs[same] = draw(first, second, int(same.sum()), distinct=False)
         else:
-            raise ValueError(f"could not draw {kind}-class pairs of distinct inputs: too many identical examples")
+            raise ValueError(
+                f"could not draw {kind}-class pairs of distinct inputs: too many identical examples"
+            )
         out.append(pairs)
     return torch.cat(out)
 
@@ -100,23 +115,31 @@ def balanced_pairs(inputs: Tensor, labels: Tensor, per_group: int, kind: str, se
 def step_positions(lengths: Tensor, step: float = DEFAULT_STEP) -> List[Tensor]:
     """Path fractions ``t_j = j · step / d`` for ``j < ceil(d / step)``, one ``(n_i,)`` float64 tensor per length ``d``."""
     check_positive("step", step)
-    return [torch.arange(max(1, math.ceil(float(d) / step)), dtype=torch.float64) * step / float(d)
-            for d in lengths]
+    return [
+        torch.arange(max(1, math.ceil(float(d) / step)), dtype=torch.float64) * step / float(d)
+        for d in lengths
+    ]
 
 
 def class_mean_magnitude(probabilities: Tensor) -> Tensor:
     """``|rfft|`` of each class's probability along the path, averaged over classes: ``(n, C)`` -> ``(n // 2 + 1,)``."""
     if probabilities.ndim != 2:
         raise ValueError(f"probabilities must have shape (n, C), got {tuple(probabilities.shape)}")
-    magnitude = np.abs(np.fft.rfft(probabilities.detach().cpu().double().numpy(), axis=0)).mean(axis=1)
+    magnitude = np.abs(np.fft.rfft(probabilities.detach().cpu().double().numpy(), axis=0)).mean(
+        axis=1
+    )
     return torch.from_numpy(magnitude)
 
 
-def high_frequency_fraction(probabilities: Tensor, low_fraction: float = DEFAULT_LOW_FRACTION) -> float:
+def high_frequency_fraction(
+    probabilities: Tensor, low_fraction: float = DEFAULT_LOW_FRACTION
+) -> float:
     """The score of one path (module docstring): ``probabilities`` ``(n, C)`` -> fraction in ``[0, 1)``."""
     check_positive("low_fraction", low_fraction)
     if low_fraction >= 1:
-        raise ValueError(f"low_fraction must be below 1 (a fraction of the bins), got {low_fraction!r}")
+        raise ValueError(
+            f"low_fraction must be below 1 (a fraction of the bins), got {low_fraction!r}"
+        )
     magnitude = class_mean_magnitude(probabilities)
     first = math.ceil(low_fraction * len(magnitude))
     total = float(magnitude.sum())
@@ -151,20 +174,42 @@ class PathFractions:
         return float(self.fractions.mean())
 
     def to_dict(self) -> Dict[str, object]:
-        return {"kind": self.kind, "num_paths": len(self.pairs), "mean": self.mean,
-                "std": float(self.fractions.std(unbiased=False)), "mean_samples": float(self.samples.double().mean()),
-                "mean_length": float(self.lengths.mean()), "step": self.step, "low_fraction": self.low_fraction,
-                "frequency_unit": "cycles per unit input distance"}
+        return {
+            "kind": self.kind,
+            "num_paths": len(self.pairs),
+            "mean": self.mean,
+            "std": float(self.fractions.std(unbiased=False)),
+            "mean_samples": float(self.samples.double().mean()),
+            "mean_length": float(self.lengths.mean()),
+            "step": self.step,
+            "low_fraction": self.low_fraction,
+            "frequency_unit": "cycles per unit input distance",
+        }
 
 
-def path_fractions(model: nn.Module, inputs: Tensor, pairs: Tensor, kind: str, step: float = DEFAULT_STEP,
-                   low_fraction: float = DEFAULT_LOW_FRACTION, chunk: int = 8192) -> PathFractions:
+def path_fractions(
+    model: nn.Module,
+    inputs: Tensor,
+    pairs: Tensor,
+    kind: str,
+    step: float = DEFAULT_STEP,
+    low_fraction: float = DEFAULT_LOW_FRACTION,
+    chunk: int = 8192,
+) -> PathFractions:
     """Evaluate ``model`` (``(B, ...)`` -> logits ``(B, C)``) along ``pairs`` of ``inputs (N, ...)`` at a fixed ``step``
     and score each path (module docstring)."""
     check_choice("kind", kind, KINDS)
     lengths = path_lengths(inputs, pairs)
-    positions = step_positions(lengths, step) if not bool((lengths == 0).any()) else [torch.zeros(1)] * len(pairs)
+    positions = (
+        step_positions(lengths, step)
+        if not bool((lengths == 0).any())
+        else [torch.zeros(1)] * len(pairs)
+    )
     probabilities = probabilities_at(model, inputs, pairs, positions, chunk=chunk, lengths=lengths)
-    fractions = torch.tensor([high_frequency_fraction(p, low_fraction) for p in probabilities], dtype=torch.float64)
+    fractions = torch.tensor(
+        [high_frequency_fraction(p, low_fraction) for p in probabilities], dtype=torch.float64
+    )
     samples = torch.tensor([len(p) for p in positions], dtype=torch.long)
-    return PathFractions(kind, pairs.clone(), lengths, samples, fractions, float(step), float(low_fraction))
+    return PathFractions(
+        kind, pairs.clone(), lengths, samples, fractions, float(step), float(low_fraction)
+    )

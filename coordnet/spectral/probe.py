@@ -9,6 +9,7 @@ the first step, and at the end) and keeps what :mod:`coordnet.spectral.curves` n
 
 Its records round-trip through :meth:`SpectrumProbe.state_dict`, so a resumed fit keeps them.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence, Union
@@ -16,9 +17,9 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 import torch
 from torch import Tensor, nn
 
-from coordnet.training.trainer import Callback, FitResult, Trainer, predict
 from coordnet.spectral.curves import BandCurves, FrequencyCurves, negligible
 from coordnet.spectral.spectrum import RadialBands, amplitudes, check_frequencies
+from coordnet.training.trainer import Callback, FitResult, Trainer, predict
 from coordnet.validation import check_count
 
 
@@ -96,7 +97,9 @@ class SpectrumProbe(Callback):
             absent = negligible(self.target_summary, self.target)
             if bool(absent.any()):
                 k = int(self.frequencies[absent][0])
-                raise ValueError(f"the target has no amplitude at frequency {k}: choose frequencies it contains")
+                raise ValueError(
+                    f"the target has no amplitude at frequency {k}: choose frequencies it contains"
+                )
         else:
             if num_bands is None:
                 num_bands = min(8, RadialBands.max_bands(grid))
@@ -140,11 +143,15 @@ class SpectrumProbe(Callback):
     def curves(self) -> Union[FrequencyCurves, BandCurves]:
         """The recorded curves (:class:`FrequencyCurves` in 1D, :class:`BandCurves` in 2D)."""
         if not self.records:
-            raise RuntimeError("the spectrum probe has no records yet: attach it to a Trainer and fit")
+            raise RuntimeError(
+                "the spectrum probe has no records yet: attach it to a Trainer and fit"
+            )
         steps = torch.tensor(self.steps, dtype=torch.int64)
         table = torch.stack(self.records)
         if self.kind == "1d":
-            return FrequencyCurves(steps, self.frequencies.clone(), table, self.target_summary.clone())
+            return FrequencyCurves(
+                steps, self.frequencies.clone(), table, self.target_summary.clone()
+            )
         assert self.bands is not None
         return BandCurves(steps, self.bands.edges.clone(), table, self.target_summary.clone())
 
@@ -162,8 +169,10 @@ class SpectrumProbe(Callback):
         expected = self.state_dict()
         for key in ("kind", "frequencies", "num_bands"):
             if state.get(key) != expected[key]:
-                raise ValueError(f"cannot restore the spectrum probe: its {key} {state.get(key)!r} "
-                                 f"differs from {expected[key]!r}")
+                raise ValueError(
+                    f"cannot restore the spectrum probe: its {key} {state.get(key)!r} "
+                    f"differs from {expected[key]!r}"
+                )
         self.steps = [int(s) for s in state["steps"]]
         self.records = [torch.tensor(r, dtype=torch.float64) for r in state["records"]]
 

@@ -13,6 +13,7 @@
 
 Nothing here draws: the results are dataclasses of tensors (figures: :mod:`coordnet.plots.spectral`).
 """
+
 from __future__ import annotations
 
 import math
@@ -24,10 +25,15 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 import torch
 from torch import Tensor, nn
 
-from coordnet.training.trainer import Samples, TrainConfig, Trainer, predict
 from coordnet.spectral.curves import FrequencyCurves, LearningOrder
 from coordnet.spectral.probe import SpectrumProbe
-from coordnet.spectral.spectrum import amplitudes, check_frequencies, fourier_coefficients, unit_grid
+from coordnet.spectral.spectrum import (
+    amplitudes,
+    check_frequencies,
+    fourier_coefficients,
+    unit_grid,
+)
+from coordnet.training.trainer import Samples, TrainConfig, Trainer, predict
 from coordnet.validation import check_choice, check_count, check_positive
 
 PAPER_FREQUENCIES = tuple(range(5, 55, 5))
@@ -56,8 +62,11 @@ class SinusoidTarget:
         return (self.amplitudes * waves).sum(-1)
 
     def to_dict(self) -> Dict[str, list]:
-        return {"frequencies": self.frequencies.tolist(), "amplitudes": self.amplitudes.tolist(),
-                "phases": self.phases.tolist()}
+        return {
+            "frequencies": self.frequencies.tolist(),
+            "amplitudes": self.amplitudes.tolist(),
+            "phases": self.phases.tolist(),
+        }
 
 
 def sinusoid_target(
@@ -68,7 +77,12 @@ def sinusoid_target(
     """Rahaman's exp.-1 target: ``amplitudes`` ``"equal"`` (``A_i = 1``), ``"increasing"``
     (``A_i = 0.1 i``, ``i = 1..K``) or explicit; phases ``φ_i ~ U(0, 1)`` drawn from ``seed``."""
     ks = torch.as_tensor(list(frequencies), dtype=torch.int64)
-    if ks.dim() != 1 or ks.numel() == 0 or bool((ks <= 0).any()) or torch.unique(ks).numel() != ks.numel():
+    if (
+        ks.dim() != 1
+        or ks.numel() == 0
+        or bool((ks <= 0).any())
+        or torch.unique(ks).numel() != ks.numel()
+    ):
         raise ValueError(f"frequencies must be distinct positive integers, got {list(frequencies)}")
     if isinstance(amplitudes, str):
         check_choice("amplitudes", amplitudes, AMPLITUDE_CASES)
@@ -79,7 +93,9 @@ def sinusoid_target(
     else:
         amp = torch.as_tensor(list(amplitudes), dtype=torch.float64)
         if amp.shape != ks.shape or not bool(torch.isfinite(amp).all()) or bool((amp <= 0).any()):
-            raise ValueError(f"amplitudes must be {ks.numel()} positive numbers, got {list(amplitudes)}")
+            raise ValueError(
+                f"amplitudes must be {ks.numel()} positive numbers, got {list(amplitudes)}"
+            )
     generator = torch.Generator().manual_seed(int(seed))
     phases = torch.rand(ks.numel(), generator=generator, dtype=torch.float64)
     return SinusoidTarget(ks, amp, phases)
@@ -109,8 +125,12 @@ class SpectralRun:
     model: nn.Module
 
     def to_dict(self) -> Dict[str, object]:
-        return {"label": self.label, "final_loss": self.final_loss, "seconds": self.seconds,
-                **self.curves.to_dict(self.threshold)}
+        return {
+            "label": self.label,
+            "final_loss": self.final_loss,
+            "seconds": self.seconds,
+            **self.curves.to_dict(self.threshold),
+        }
 
 
 def train_spectral_run(
@@ -143,8 +163,15 @@ def train_spectral_run(
     seconds = time.perf_counter() - started
     curves = probe.curves()
     assert isinstance(curves, FrequencyCurves)
-    return SpectralRun(label, curves, threshold, curves.order(threshold), float(result.final_loss), seconds,
-                       trainer.model)
+    return SpectralRun(
+        label,
+        curves,
+        threshold,
+        curves.order(threshold),
+        float(result.final_loss),
+        seconds,
+        trainer.model,
+    )
 
 
 def _flat_parameters(model: nn.Module) -> "tuple[List[str], List[torch.Size], Tensor]":
@@ -234,8 +261,15 @@ def perturbation_spectrum(
 
     check_count("directions", directions)
     delta = torch.as_tensor(list(deltas), dtype=torch.float64)
-    if delta.dim() != 1 or delta.numel() == 0 or not bool(torch.isfinite(delta).all()) or bool((delta < 0).any()):
-        raise ValueError(f"deltas must be a non-empty list of finite numbers >= 0, got {list(deltas)}")
+    if (
+        delta.dim() != 1
+        or delta.numel() == 0
+        or not bool(torch.isfinite(delta).all())
+        or bool((delta < 0).any())
+    ):
+        raise ValueError(
+            f"deltas must be a non-empty list of finite numbers >= 0, got {list(deltas)}"
+        )
     names, shapes, theta = _flat_parameters(model)
     dtype = next(model.parameters()).dtype
     ks = check_frequencies(frequencies, coords.shape[0])
@@ -261,7 +295,9 @@ def perturbation_spectrum(
             coefficients = fourier_coefficients(evaluate(theta + d * u).to(torch.float64).T, ks)
             ratio[i] += coefficients.abs().square().sum(0).sqrt() / base_amp
             change[i] += (coefficients - base).abs().square().sum(0).sqrt() / base_amp
-    return PerturbationResult(delta, ks, ratio / directions, change / directions, directions, float(theta.norm()))
+    return PerturbationResult(
+        delta, ks, ratio / directions, change / directions, directions, float(theta.norm())
+    )
 
 
 def flower_curve(phi: Tensor, L: int) -> Tensor:
@@ -362,11 +398,15 @@ def manifold_experiment(
             trainer = Trainer(model, Samples(coords, values.to(torch.float32)), config)
             trainer.fit()
             prediction = predict(trainer.model, coords).to(torch.float64)
-            amplitude[row, column] = float(amplitudes(prediction[:, 0], [k])[0])  # the target's amplitude is 1
+            amplitude[row, column] = float(
+                amplitudes(prediction[:, 0], [k])[0]
+            )  # the target's amplitude is 1
             loss[row, column] = float(torch.mean((prediction - values) ** 2)) / 0.5
             if progress is not None:
-                progress(f"L={L:>2} k={k:>2}: amplitude {amplitude[row, column]:.2f}, "
-                         f"loss {loss[row, column]:.3f} of the target's")
+                progress(
+                    f"L={L:>2} k={k:>2}: amplitude {amplitude[row, column]:.2f}, "
+                    f"loss {loss[row, column]:.3f} of the target's"
+                )
     return ManifoldResult(ls, ks, amplitude, loss, steps, n_points)
 
 

@@ -23,6 +23,7 @@ the mean) belongs to no band. **Band energies** are ``sum_{bins in band} |X|² /
 so that (Parseval) they add up to the variance of the values about their per-channel mean,
 averaged over channels: for an error image, the MSE minus the squared mean error.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -50,7 +51,9 @@ def _as_float64(name: str, values: ArrayLike) -> Tensor:
         try:
             tensor = torch.as_tensor(np.asarray(values))
         except (TypeError, ValueError) as error:
-            raise TypeError(f"{name} must be a tensor or array of numbers, got {type(values).__name__}") from error
+            raise TypeError(
+                f"{name} must be a tensor or array of numbers, got {type(values).__name__}"
+            ) from error
     if tensor.is_complex():
         raise TypeError(f"{name} must be real, got dtype {tensor.dtype}")
     if tensor.dtype == torch.bool:
@@ -62,7 +65,9 @@ def _as_float64(name: str, values: ArrayLike) -> Tensor:
     return tensor
 
 
-def check_frequencies(frequencies: Union[int, Sequence[int], ArrayLike], n: int, name: str = "frequencies") -> Tensor:
+def check_frequencies(
+    frequencies: Union[int, Sequence[int], ArrayLike], n: int, name: str = "frequencies"
+) -> Tensor:
     """``frequencies`` as an int64 tensor ``(K,)`` of distinct integers in ``[0, n // 2]``.
 
     Raises ``ValueError`` naming the offending frequency: negative, non-integer, or above the
@@ -103,7 +108,9 @@ def _signal_1d(signal: ArrayLike, name: str = "signal") -> Tensor:
     return x
 
 
-def fourier_coefficients(signal: ArrayLike, frequencies: Union[int, Sequence[int], ArrayLike]) -> Tensor:
+def fourier_coefficients(
+    signal: ArrayLike, frequencies: Union[int, Sequence[int], ArrayLike]
+) -> Tensor:
     """Normalised complex Fourier coefficients of ``signal (..., n)`` at ``frequencies (K,)``.
 
     Returns complex128 ``(..., K)``: ``2 X_k / n`` for ``0 < k < n/2``, ``X_k / n`` for ``k = 0``
@@ -140,7 +147,9 @@ def _image(image: ArrayLike, name: str = "image") -> Tensor:
     if x.numel() == 0:
         raise ValueError(f"{name} is empty: shape {tuple(x.shape)}")
     if x.shape[0] < 2 or x.shape[1] < 2:
-        raise ValueError(f"{name} needs at least 2 samples along each axis, got shape {tuple(x.shape)}")
+        raise ValueError(
+            f"{name} needs at least 2 samples along each axis, got shape {tuple(x.shape)}"
+        )
     return x
 
 
@@ -195,7 +204,9 @@ class RadialBands:
         rho = normalised_radius(shape)
         edges = torch.linspace(0.0, 1.0, num_bands + 1, dtype=torch.float64)
         # ceil(ρ B) - 1 with a tolerance, so that a radius on an edge (ρ = b/B) joins band b - 1.
-        index = torch.clamp(torch.ceil(rho * num_bands - 1e-9).to(torch.int64) - 1, max=num_bands - 1)
+        index = torch.clamp(
+            torch.ceil(rho * num_bands - 1e-9).to(torch.int64) - 1, max=num_bands - 1
+        )
         index[0, 0] = -1
         counts = torch.bincount(index[index >= 0], minlength=num_bands)
         if bool((counts == 0).any()):
@@ -213,12 +224,16 @@ class RadialBands:
         (about the per-channel mean, averaged over channels)."""
         x = _image(image)
         if tuple(x.shape[:2]) != self.grid_shape:
-            raise ValueError(f"image has grid {tuple(x.shape[:2])}, these bands are for {self.grid_shape}")
+            raise ValueError(
+                f"image has grid {tuple(x.shape[:2])}, these bands are for {self.grid_shape}"
+            )
         power = torch.fft.fft2(x, dim=(0, 1)).abs() ** 2  # (H, W, C)
         per_bin = (power.sum(dim=-1) / (x.shape[0] * x.shape[1]) ** 2 / x.shape[2]).reshape(-1)
         index = self.index.reshape(-1)
         keep = index >= 0
-        return torch.zeros(self.num_bands, dtype=torch.float64).index_add_(0, index[keep], per_bin[keep])
+        return torch.zeros(self.num_bands, dtype=torch.float64).index_add_(
+            0, index[keep], per_bin[keep]
+        )
 
 
 def radial_band_energy(image: ArrayLike, num_bands: int = 8) -> Tensor:

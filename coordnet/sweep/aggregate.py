@@ -1,4 +1,5 @@
 """Results of a sweep: one row per (image, model, grid values), mean ± std over seeds."""
+
 from __future__ import annotations
 
 import math
@@ -8,10 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from coordnet.atomic import write_text
+from coordnet.plots.sweep import save_sweep_plot
+from coordnet.runs.compare import markdown_table, write_csv
 from coordnet.sweep.expand import Run
 from coordnet.sweep.run import read_error, read_result
-from coordnet.fit.compare import markdown_table, write_csv
-from coordnet.plots.sweep import save_sweep_plot
 
 METRICS = ("test_psnr", "train_psnr", "ssim", "seconds")
 
@@ -100,7 +101,10 @@ def table(results: SweepResults) -> List[Dict[str, str]]:
         for metric in METRICS:
             mean, std = row.mean_std(metric)
             digits = 4 if metric == "ssim" else 2
-            cells[f"{metric}_mean"], cells[f"{metric}_std"] = _number(mean, digits), _number(std, digits)
+            cells[f"{metric}_mean"], cells[f"{metric}_std"] = (
+                _number(mean, digits),
+                _number(std, digits),
+            )
         table_rows.append(cells)
     return table_rows
 
@@ -112,8 +116,13 @@ def markdown(results: SweepResults) -> str:
     headers = ["image", "model", *keys, "seeds", *METRICS]
     rows = []
     for cells in table(results):
-        line = {"image": cells["image"], "model": cells["model"], **{k: cells[k] for k in keys},
-                "seeds": cells["seeds"] + (f" ({cells['failed']} failed)" if cells["failed"] != "0" else "")}
+        line = {
+            "image": cells["image"],
+            "model": cells["model"],
+            **{k: cells[k] for k in keys},
+            "seeds": cells["seeds"]
+            + (f" ({cells['failed']} failed)" if cells["failed"] != "0" else ""),
+        }
         for metric in METRICS:
             mean, std = cells[f"{metric}_mean"], cells[f"{metric}_std"]
             line[metric] = "-" if not mean else f"{mean} ± {std}"
@@ -137,16 +146,30 @@ def series(results: SweepResults, metric: str = "test_psnr") -> List[Series]:
     by_model: Dict[str, Dict[Any, List[float]]] = {}
     keys: Dict[str, Optional[str]] = {}
     for row in results.rows:
-        numeric = [k for k, v in row.params.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        numeric = [
+            k
+            for k, v in row.params.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool)
+        ]
         key = numeric[0] if len(row.params) == 1 and numeric else None
         keys.setdefault(row.model, key)
         x = row.params[key] if key is not None else 0.0
-        by_model.setdefault(row.model, {}).setdefault(x, []).extend(_finite(row.values.get(metric, [])))
+        by_model.setdefault(row.model, {}).setdefault(x, []).extend(
+            _finite(row.values.get(metric, []))
+        )
     out = []
     for model, points in by_model.items():
         xs = sorted(x for x in points if points[x])
         stats = [mean_std(points[x]) for x in xs]
-        out.append(Series(model, keys[model], [float(x) for x in xs], [s[0] for s in stats], [s[1] for s in stats]))
+        out.append(
+            Series(
+                model,
+                keys[model],
+                [float(x) for x in xs],
+                [s[0] for s in stats],
+                [s[1] for s in stats],
+            )
+        )
     return out
 
 

@@ -1,4 +1,5 @@
 """A short calibration: the seconds per optimiser step of each distinct model size on this machine."""
+
 from __future__ import annotations
 
 import time
@@ -29,10 +30,19 @@ def cost_key(run: Run, shape: Sequence[int]) -> str:
     import json
 
     spec = run.config["spec"]
-    shape_only = {role: {k: v for k, v in part.items() if not isinstance(v, float)} for role, part in spec.items()}
+    shape_only = {
+        role: {k: v for k, v in part.items() if not isinstance(v, float)}
+        for role, part in spec.items()
+    }
     train = run.config["train"]
-    key = [[int(n) for n in shape], run.config["split"], shape_only, train["batch_size"], train["bf16"],
-           run.config["device"]]
+    key = [
+        [int(n) for n in shape],
+        run.config["split"],
+        shape_only,
+        train["batch_size"],
+        train["bf16"],
+        run.config["device"],
+    ]
     return json.dumps(key, sort_keys=True)
 
 
@@ -58,8 +68,11 @@ class Calibration:
         key = cost_key(run, self.shapes[signal_key(run)])
         train = run.config["train"]
         evaluations = train["steps"] // train["eval_every"] + 1
-        return (train["steps"] * self.step_seconds[key] + evaluations * self.eval_seconds[key]
-                + self.overhead_seconds[key])
+        return (
+            train["steps"] * self.step_seconds[key]
+            + evaluations * self.eval_seconds[key]
+            + self.overhead_seconds[key]
+        )
 
 
 def startup_seconds() -> float:
@@ -68,8 +81,16 @@ def startup_seconds() -> float:
     import sys
 
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import coordnet.sweep.run, coordnet.fit.run, coordnet.plots, skimage.data"],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import coordnet.sweep.run, coordnet.runs.run, coordnet.plots, skimage.data",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - started
 
 
@@ -86,19 +107,27 @@ def _warm_up() -> None:
 
 
 def _fit_seconds(run: Run, signal: "Signal", steps: int) -> Dict[str, float]:
-    """Wall and training seconds of the whole pipeline (:func:`coordnet.fit.run.run_fit`,
+    """Wall and training seconds of the whole pipeline (:func:`coordnet.runs.run.run_fit`,
     outputs included) for ``steps`` steps of ``run`` on its loaded ``signal``, in a temporary folder."""
     import tempfile
 
-    from coordnet.fit.run import run_fit
+    from coordnet.runs.run import run_fit
     from coordnet.training.trainer import TrainConfig
 
     config = run.config
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="coordnet-calibrate-") as folder:
         train = TrainConfig(**{**config["train"], "steps": steps, "eval_every": steps})
-        outcome = run_fit(signal, config["spec"], train, folder, split=config["split"], progress=False,
-                          checkpoint_every=steps, device=config["device"])
+        outcome = run_fit(
+            signal,
+            config["spec"],
+            train,
+            folder,
+            split=config["split"],
+            progress=False,
+            checkpoint_every=steps,
+            device=config["device"],
+        )
         wall = time.perf_counter() - started
     return {"wall": wall, "train": float(outcome.metrics["seconds"])}
 
@@ -108,19 +137,25 @@ def _measure(run: Run, signal: "Signal", steps: int) -> Dict[str, float]:
     for ``run`` on its loaded ``signal``."""
     import torch
 
-    from coordnet.fit.run import output_activation_for
-    from coordnet.training.trainer import Samples, TrainConfig, Trainer
     from coordnet.nets import build_model
+    from coordnet.runs.run import output_activation_for
     from coordnet.signals import split_signal
+    from coordnet.training.trainer import Samples, TrainConfig, Trainer
 
     config = run.config
     parts = split_signal(signal, config["split"], seed=0)
     samples = Samples(parts.train_coords, parts.train_values, parts.test_coords, parts.test_values)
     torch.manual_seed(0)
-    model = build_model(config["spec"], in_dim=signal.dim, out_dim=signal.channels,
-                        output_activation=output_activation_for(signal),
-                        signal_domain=tuple(tuple(i) for i in signal.domain))
-    train = TrainConfig(**{**config["train"], "steps": WARMUP_STEPS + steps, "eval_every": WARMUP_STEPS + steps})
+    model = build_model(
+        config["spec"],
+        in_dim=signal.dim,
+        out_dim=signal.channels,
+        output_activation=output_activation_for(signal),
+        signal_domain=tuple(tuple(i) for i in signal.domain),
+    )
+    train = TrainConfig(
+        **{**config["train"], "steps": WARMUP_STEPS + steps, "eval_every": WARMUP_STEPS + steps}
+    )
     trainer = Trainer(model, samples, train, device=config["device"])
     for _ in range(WARMUP_STEPS):
         trainer.train_step()
@@ -136,8 +171,12 @@ def _measure(run: Run, signal: "Signal", steps: int) -> Dict[str, float]:
     return {"step": step_seconds, "eval": evaluation, "overhead": overhead}
 
 
-def calibrate(runs: Sequence[Run], threads: Optional[int] = None, steps: int = TIMED_STEPS,
-              measure_startup: bool = True) -> Calibration:
+def calibrate(
+    runs: Sequence[Run],
+    threads: Optional[int] = None,
+    steps: int = TIMED_STEPS,
+    measure_startup: bool = True,
+) -> Calibration:
     """Time ``steps`` optimiser steps (after :data:`WARMUP_STEPS`) of one run per distinct
     :func:`cost_key` among ``runs``, in this process with ``threads`` torch threads (as a
     worker would have; restored afterwards), and with ``measure_startup`` the imports of a
@@ -163,7 +202,9 @@ def calibrate(runs: Sequence[Run], threads: Optional[int] = None, steps: int = T
             key = cost_key(run, calibration.shapes[source])
             if key in calibration.step_seconds:
                 continue
-            if source not in loaded:  # runs out of image-major order (:func:`expand` gives that order)
+            if (
+                source not in loaded
+            ):  # runs out of image-major order (:func:`expand` gives that order)
                 loaded = {source: load_signal(run.config["image"], size=run.config["size"])}
             measured = _measure(run, loaded[source], steps)
             calibration.step_seconds[key] = measured["step"]

@@ -25,6 +25,7 @@ A sweep file::
 Python's TOML parser reports line numbers for syntax errors only; for a key whose value is
 wrong, the line is found in the text (:func:`key_line`).
 """
+
 from __future__ import annotations
 
 import math
@@ -35,17 +36,29 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from coordnet.config_errors import ConfigError, key_path
-from coordnet.training.trainer import SCHEDULES
 from coordnet.nets import ModelSpec, parse_spec
 from coordnet.nets.presets import ENCODER_PRESETS, NET_PRESETS
+from coordnet.training.trainer import SCHEDULES
 
 try:
     import tomllib  # Python >= 3.11
 except ModuleNotFoundError:  # pragma: no cover - Python < 3.11
     import tomli as tomllib  # type: ignore[no-redef]
 
-TOP_KEYS = ("name", "images", "size", "split", "steps", "seeds", "lr", "eval_every", "schedule", "batch_size",
-            "device", "models")
+TOP_KEYS = (
+    "name",
+    "images",
+    "size",
+    "split",
+    "steps",
+    "seeds",
+    "lr",
+    "eval_every",
+    "schedule",
+    "batch_size",
+    "device",
+    "models",
+)
 MODEL_KEYS = ("spec", "name", "lr", "grid")
 KeyPath = Tuple[Union[str, int], ...]
 MAX_COUNT = 2**63 - 1  # integers (steps, seeds, sizes) beyond int64 reach no tensor
@@ -171,7 +184,12 @@ class _Reader:
         return value
 
     def number(self, path: KeyPath, value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or value <= 0
+        ):
             raise self.fail(path, f"must be a positive number, got {value!r}")
         return float(value)
 
@@ -210,7 +228,10 @@ def _image_entries(reader: _Reader, value: Any, base: Path) -> List[ImageEntry]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not value:
-        raise reader.fail(path, f"must be a non-empty list of bundled names, image files or folders, got {value!r}")
+        raise reader.fail(
+            path,
+            f"must be a non-empty list of bundled names, image files or folders, got {value!r}",
+        )
     entries: List[ImageEntry] = []
     for index, item in enumerate(value):
         item_path = path + (index,)
@@ -225,13 +246,19 @@ def _image_entries(reader: _Reader, value: Any, base: Path) -> List[ImageEntry]:
         if location.is_dir():
             files = sorted(p for p in location.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
             if not files:
-                raise reader.fail(item_path, f"folder {str(location)!r} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
+                raise reader.fail(
+                    item_path,
+                    f"folder {str(location)!r} holds no images ({', '.join(IMAGE_EXTENSIONS)})",
+                )
             entries += [ImageEntry(str(p.resolve()), item) for p in files]
         elif location.is_file():
             entries.append(ImageEntry(str(location.resolve()), item))
         else:
-            raise reader.fail(item_path, f"{item!r} is neither a bundled name nor an existing file or folder "
-                                         f"(looked for {str(location)!r}); bundled: {', '.join(BUNDLED_SIGNALS)}")
+            raise reader.fail(
+                item_path,
+                f"{item!r} is neither a bundled name nor an existing file or folder "
+                f"(looked for {str(location)!r}); bundled: {', '.join(BUNDLED_SIGNALS)}",
+            )
     return entries
 
 
@@ -245,7 +272,9 @@ def _grid_key(reader: _Reader, path: KeyPath, key: str, spec: ModelSpec) -> Tupl
         targets = presets[candidate].resolve(name)
         if targets is not None:
             if len(targets) != 1:
-                raise reader.fail(path, f"{name!r} sets several keys ({', '.join(targets)}); grid one of them")
+                raise reader.fail(
+                    path, f"{name!r} sets several keys ({', '.join(targets)}); grid one of them"
+                )
             return candidate, targets[0]
     valid = "; ".join(f"{r} {presets[r].name!r}: {presets[r].describe_keys()}" for r in roles)
     raise reader.fail(path, f"not a key of the model; valid keys: {valid}")
@@ -257,7 +286,9 @@ def _model(reader: _Reader, index: int, data: Any) -> ModelGrid:
         raise reader.fail(path, f"must be a table ([[models]]), got {data!r}")
     reader.unknown(path, data, MODEL_KEYS)
     if "spec" not in data:
-        raise reader.fail(path, "missing key 'spec' (a model spec such as \"gauss:scale=10+relu:width=256\")")
+        raise reader.fail(
+            path, "missing key 'spec' (a model spec such as \"gauss:scale=10+relu:width=256\")"
+        )
     try:
         spec = parse_spec(data["spec"]) if isinstance(data["spec"], (str, dict)) else None
     except ValueError as error:
@@ -281,8 +312,12 @@ def _model(reader: _Reader, index: int, data: Any) -> ModelGrid:
             role, name = target
             args = dict(spec.encoder_args if role == "encoder" else spec.net_args, **{name: value})
             try:
-                ModelSpec(spec.encoder, args if role == "encoder" else spec.encoder_args,
-                          spec.net, args if role == "net" else spec.net_args)
+                ModelSpec(
+                    spec.encoder,
+                    args if role == "encoder" else spec.encoder_args,
+                    spec.net,
+                    args if role == "net" else spec.net_args,
+                )
             except ValueError as error:
                 raise reader.fail(key_path, f"value {value!r}: {error}") from error
         grid[target] = list(values)
@@ -291,8 +326,12 @@ def _model(reader: _Reader, index: int, data: Any) -> ModelGrid:
     return ModelGrid(name, spec, grid, lr)
 
 
-def parse_sweep(text: str, source: str = "<string>", base: Union[str, Path, None] = None,
-                overrides: Optional[Dict[str, Any]] = None) -> SweepConfig:
+def parse_sweep(
+    text: str,
+    source: str = "<string>",
+    base: Union[str, Path, None] = None,
+    overrides: Optional[Dict[str, Any]] = None,
+) -> SweepConfig:
     """Parse and validate a sweep file's ``text``; relative image paths are relative to ``base``
     (default: the current folder). ``overrides`` replace top-level keys of the file (e.g.
     ``{"images": [...], "steps": 300}``) before validation. Raises :class:`SweepFileError`
@@ -332,7 +371,9 @@ def parse_sweep(text: str, source: str = "<string>", base: Union[str, Path, None
     names = [m.name for m in models]
     for i, name in enumerate(names):
         if name in names[:i]:
-            raise reader.fail(("models", i, "name"), f"two models are named {name!r}; give each a distinct name")
+            raise reader.fail(
+                ("models", i, "name"), f"two models are named {name!r}; give each a distinct name"
+            )
     return SweepConfig(
         name=reader.string(("name",), data["name"]) if "name" in data else Path(source).stem,
         images=images,
@@ -342,9 +383,13 @@ def parse_sweep(text: str, source: str = "<string>", base: Union[str, Path, None
         split=split,
         size=reader.count(("size",), data["size"], minimum=2) if "size" in data else None,
         lr=reader.number(("lr",), data["lr"]) if "lr" in data else None,
-        eval_every=reader.count(("eval_every",), data["eval_every"]) if "eval_every" in data else None,
+        eval_every=reader.count(("eval_every",), data["eval_every"])
+        if "eval_every" in data
+        else None,
         schedule=reader.string(("schedule",), data.get("schedule", "constant"), SCHEDULES),
-        batch_size=reader.count(("batch_size",), data["batch_size"]) if "batch_size" in data else None,
+        batch_size=reader.count(("batch_size",), data["batch_size"])
+        if "batch_size" in data
+        else None,
         device=reader.device(("device",), data.get("device", "cpu")),
         source=source,
     )
@@ -359,14 +404,18 @@ def shipped_sweep(name: str) -> Path:
     return path
 
 
-def load_sweep(path: Union[str, "os.PathLike[str]"], overrides: Optional[Dict[str, Any]] = None) -> SweepConfig:
+def load_sweep(
+    path: Union[str, "os.PathLike[str]"], overrides: Optional[Dict[str, Any]] = None
+) -> SweepConfig:
     """Read and validate the sweep file at ``path`` (image paths relative to its folder);
     ``overrides`` as in :func:`parse_sweep`."""
     name = os.fspath(path)
     try:
         text = Path(name).read_text()
     except OSError as error:
-        raise SweepFileError("sweep file", repr(name), f"cannot read it: {error.strerror or error}") from error
+        raise SweepFileError(
+            "sweep file", repr(name), f"cannot read it: {error.strerror or error}"
+        ) from error
     except UnicodeDecodeError as error:
         raise SweepFileError("sweep file", repr(name), f"not UTF-8 text: {error}") from error
     return parse_sweep(text, repr(name), base=Path(name).resolve().parent, overrides=overrides)

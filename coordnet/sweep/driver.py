@@ -1,4 +1,5 @@
 """``run_sweep``: the runs still to do, on the local pool or on Ray, with one progress bar."""
+
 from __future__ import annotations
 
 import os
@@ -31,13 +32,17 @@ class SweepProgress:
         from tqdm.auto import tqdm
 
         self.done, self.failed, self.running = 0, 0, 0
-        self.bar = tqdm(total=total, unit="run", desc="sweep", disable=not enabled, dynamic_ncols=True)
+        self.bar = tqdm(
+            total=total, unit="run", desc="sweep", disable=not enabled, dynamic_ncols=True
+        )
         self.skipped = initial_done
         self._show()
 
     def _show(self) -> None:
-        self.bar.set_postfix_str(f"done {self.done}, failed {self.failed}, running {self.running}"
-                                 + (f", skipped {self.skipped}" if self.skipped else ""))
+        self.bar.set_postfix_str(
+            f"done {self.done}, failed {self.failed}, running {self.running}"
+            + (f", skipped {self.skipped}" if self.skipped else "")
+        )
 
     def start(self, run: Run) -> None:
         self.running += 1
@@ -94,8 +99,15 @@ def run_sweep(
         return _run_sweep(runs, out_dir, workers, ray_address, threads, retry_failed, progress)
 
 
-def _run_sweep(runs: Sequence[Run], out_dir: str, workers: int, ray_address: Optional[str], threads: Optional[int],
-               retry_failed: bool, progress: bool) -> SweepOutcome:
+def _run_sweep(
+    runs: Sequence[Run],
+    out_dir: str,
+    workers: int,
+    ray_address: Optional[str],
+    threads: Optional[int],
+    retry_failed: bool,
+    progress: bool,
+) -> SweepOutcome:
     started = time.perf_counter()
     write_json(os.path.join(out_dir, SWEEP_FILE), {"runs": [run.to_dict() for run in runs]})
     todo = to_do(runs, out_dir, retry_failed)
@@ -112,13 +124,26 @@ def _run_sweep(runs: Sequence[Run], out_dir: str, workers: int, ray_address: Opt
         if ray_address is not None:
             from coordnet.sweep.ray_backend import run_ray
 
-            run_ray(todo, out_dir, None if ray_address == "local" else ray_address, threads or 1,
-                    on_start=bar.start, on_finish=finish)
+            run_ray(
+                todo,
+                out_dir,
+                None if ray_address == "local" else ray_address,
+                threads or 1,
+                on_start=bar.start,
+                on_finish=finish,
+            )
         else:
             from coordnet.sweep.local import run_local
 
-            run_local(todo, out_dir, workers=workers, threads=threads, on_start=bar.start, on_finish=finish,
-                      on_requeue=bar.requeue)
+            run_local(
+                todo,
+                out_dir,
+                workers=workers,
+                threads=threads,
+                on_start=bar.start,
+                on_finish=finish,
+                on_requeue=bar.requeue,
+            )
     finally:
         bar.close()
     outcome.seconds = time.perf_counter() - started

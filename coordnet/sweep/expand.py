@@ -1,4 +1,5 @@
 """A :class:`SweepConfig` -> its runs: the Cartesian product images x models x grid values x seeds."""
+
 from __future__ import annotations
 
 import hashlib
@@ -7,10 +8,10 @@ import json
 from dataclasses import dataclass
 from typing import Any, Dict, List
 
-from coordnet.training.learning_rates import default_lr
-from coordnet.training.trainer import TrainConfig
 from coordnet.nets import ModelSpec
 from coordnet.sweep.config import SweepConfig
+from coordnet.training.learning_rates import default_lr
+from coordnet.training.trainer import TrainConfig
 
 HASH_LENGTH = 16
 
@@ -54,12 +55,25 @@ class Run:
 
     def to_dict(self) -> Dict[str, Any]:
         """JSON-ready; :meth:`from_dict` gives the run back (how runs travel to worker processes)."""
-        return {"config": self.config, "model": self.model, "params": self.params, "group": self.group,
-                "label": self.label, "hash": self.hash}
+        return {
+            "config": self.config,
+            "model": self.model,
+            "params": self.params,
+            "group": self.group,
+            "label": self.label,
+            "hash": self.hash,
+        }
 
     @classmethod
     def from_dict(cls, data: Dict[str, Any]) -> "Run":
-        return cls(data["config"], data["model"], dict(data["params"]), data["group"], data["label"], data["hash"])
+        return cls(
+            data["config"],
+            data["model"],
+            dict(data["params"]),
+            data["group"],
+            data["label"],
+            data["hash"],
+        )
 
 
 def _param_name(role: str, key: str) -> str:
@@ -84,17 +98,34 @@ def expand(sweep: SweepConfig) -> List[Run]:
                 lr = model.lr or sweep.lr or default_lr(spec)
                 params = {_param_name(role, key): value for (role, key), value in zip(keys, values)}
                 for seed in sweep.seeds:
-                    train = TrainConfig(steps=sweep.steps, lr=lr, schedule=sweep.schedule,
-                                        batch_size=sweep.batch_size, seed=seed,
-                                        eval_every=min(sweep.eval_every or sweep.steps, sweep.steps))
-                    config = {"image": image.source, "size": sweep.size, "split": sweep.split,
-                              "spec": spec.to_dict(), "train": train.to_dict(), "device": sweep.device}
-                    runs.append(Run(config, model.name, params, image.group, spec.label, config_hash(config)))
+                    train = TrainConfig(
+                        steps=sweep.steps,
+                        lr=lr,
+                        schedule=sweep.schedule,
+                        batch_size=sweep.batch_size,
+                        seed=seed,
+                        eval_every=min(sweep.eval_every or sweep.steps, sweep.steps),
+                    )
+                    config = {
+                        "image": image.source,
+                        "size": sweep.size,
+                        "split": sweep.split,
+                        "spec": spec.to_dict(),
+                        "train": train.to_dict(),
+                        "device": sweep.device,
+                    }
+                    runs.append(
+                        Run(
+                            config, model.name, params, image.group, spec.label, config_hash(config)
+                        )
+                    )
     seen: Dict[str, Run] = {}
     for run in runs:
         if run.hash in seen:
-            raise ValueError(f"two runs of the sweep are the same fit ({run.label} on {run.image}, seed {run.seed}); "
-                             "is an image listed twice?")
+            raise ValueError(
+                f"two runs of the sweep are the same fit ({run.label} on {run.image}, seed {run.seed}); "
+                "is an image listed twice?"
+            )
         seen[run.hash] = run
     return runs
 

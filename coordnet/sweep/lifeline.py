@@ -10,6 +10,7 @@ crash). On Linux the worker also gets ``PR_SET_PDEATHSIG`` (``SIGKILL`` when its
 fork server, dies). A killed worker writes nothing more: every file of a run is written
 atomically (:mod:`coordnet.atomic`).
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -79,7 +80,9 @@ def bind_to_driver(driver_pid: int) -> None:
     except (AttributeError, OSError):  # no pidfd_open (old kernel, not Linux): poll the pid
         if not _alive(driver_pid):
             _die()
-        threading.Thread(target=_watch_polling, args=(driver_pid,), name="coordnet-lifeline", daemon=True).start()
+        threading.Thread(
+            target=_watch_polling, args=(driver_pid,), name="coordnet-lifeline", daemon=True
+        ).start()
         return
     if not _alive(driver_pid):  # exited, not yet reaped, before the descriptor was opened
         _die()

@@ -1,4 +1,5 @@
 """The local backend: a pool of worker processes, each fitting one run at a time."""
+
 from __future__ import annotations
 
 import contextlib
@@ -31,7 +32,14 @@ def threads_per_worker(workers: int, cores: Optional[int] = None) -> int:
 
 
 ATTEMPTS = 2  # tries of a run whose worker process died
-PRELOAD = ["coordnet.sweep.run", "coordnet.fit.run", "coordnet.plots", "coordnet.signals", "matplotlib.figure", "matplotlib.backends.backend_agg"]
+PRELOAD = [
+    "coordnet.sweep.run",
+    "coordnet.runs.run",
+    "coordnet.plots",
+    "coordnet.signals",
+    "matplotlib.figure",
+    "matplotlib.backends.backend_agg",
+]
 
 
 def pool_context():
@@ -56,7 +64,9 @@ def check_parallelism(workers: int, threads: Optional[int], cores: Optional[int]
 
 def _initialise(threads: int, driver_pid: int) -> None:
     bind_to_driver(driver_pid)  # no worker outlives the driver, however the driver dies
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the driver ends the workers
+    signal.signal(
+        signal.SIGINT, signal.SIG_IGN
+    )  # Ctrl-C reaches the whole group: the driver ends the workers
     os.environ["OMP_NUM_THREADS"] = str(threads)
     set_threads(threads)
 
@@ -64,7 +74,9 @@ def _initialise(threads: int, driver_pid: int) -> None:
 def _end_workers(pool: ProcessPoolExecutor) -> None:
     """Kill the pool's worker processes now (the runs in flight are lost; their folders keep
     only atomically written files) and shut the pool down without waiting."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):  # 3.14 has terminate_workers()
+    for process in list(
+        (getattr(pool, "_processes", None) or {}).values()
+    ):  # 3.14 has terminate_workers()
         with contextlib.suppress(Exception):
             process.kill()
     pool.shutdown(wait=False, cancel_futures=True)
@@ -93,8 +105,12 @@ def run_local(
     context = pool_context()
 
     def new_pool() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_initialise,
-                                   initargs=(threads, os.getpid()))
+        return ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_initialise,
+            initargs=(threads, os.getpid()),
+        )
 
     pool = new_pool()
     in_flight: Dict[Future, Run] = {}
@@ -114,9 +130,15 @@ def run_local(
                 except BrokenProcessPool:
                     broken.append(run)
                     continue
-                except BaseException as error:  # raised outside execute's own guard (e.g. unpicklable)
-                    record = record_error(out_dir, run, f"{type(error).__name__}: {error}",
-                                          "".join(traceback.format_exception(error)))
+                except (
+                    BaseException
+                ) as error:  # raised outside execute's own guard (e.g. unpicklable)
+                    record = record_error(
+                        out_dir,
+                        run,
+                        f"{type(error).__name__}: {error}",
+                        "".join(traceback.format_exception(error)),
+                    )
                 records.append(record)
                 on_finish(run, record)
             if broken:
@@ -129,8 +151,12 @@ def run_local(
                         queue.insert(0, run)
                         on_requeue(run)
                     else:
-                        record = record_error(out_dir, run, f"a worker process died while fitting this run, "
-                                              f"{ATTEMPTS} times (killed, out of memory, or a crash)")
+                        record = record_error(
+                            out_dir,
+                            run,
+                            f"a worker process died while fitting this run, "
+                            f"{ATTEMPTS} times (killed, out of memory, or a crash)",
+                        )
                         records.append(record)
                         on_finish(run, record)
     except BaseException:  # the driver is interrupted (Ctrl-C, SIGTERM turned into an exception)

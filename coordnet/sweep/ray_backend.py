@@ -6,6 +6,7 @@ when its device is CUDA. Each task writes its folder under the output folder; wh
 folder is not shared with the node running the sweep, the driver still writes every
 ``result.json`` / ``error.json`` from the records the tasks return.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -58,7 +59,9 @@ def run_ray(
             try:
                 record = ray.get(ref)
             except Exception as error:  # RayTaskError, WorkerCrashedError, ...
-                record = record_error(out_dir, run, f"Ray task failed: {type(error).__name__}: {error}")
+                record = record_error(
+                    out_dir, run, f"Ray task failed: {type(error).__name__}: {error}"
+                )
             records.append(record)
             on_finish(run, record)
     return records

@@ -6,6 +6,7 @@ GCS, or the Ray Client server for ``ray://`` addresses) and checks that a gRPC (
 server answers there, each step with a timeout, so that a wrong or dead address is a
 one-line error within about :data:`PROBE_SECONDS`.
 """
+
 from __future__ import annotations
 
 import os
@@ -45,7 +46,7 @@ def bootstrap_endpoint(address: str) -> Optional[Tuple[str, int]]:
     Ray would start or find a local instance by itself (``"local"``, or ``"auto"`` with no
     cluster recorded: Ray then fails quickly on its own)."""
     if address.startswith("ray://"):
-        return split_address(address[len("ray://"):].split("/", 1)[0], RAY_CLIENT_PORT)
+        return split_address(address[len("ray://") :].split("/", 1)[0], RAY_CLIENT_PORT)
     if address == "local":
         return None
     if address == "auto":
@@ -67,7 +68,9 @@ def _recorded_cluster() -> str:
 
 
 HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-EMPTY_SETTINGS = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"  # length 0, type SETTINGS, no flags, stream 0
+EMPTY_SETTINGS = (
+    b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"  # length 0, type SETTINGS, no flags, stream 0
+)
 SETTINGS_FRAME_TYPE = 0x04
 
 
@@ -100,5 +103,7 @@ def probe_ray_address(address: str, timeout: float = PROBE_SECONDS) -> None:
         why = f"no answer within {timeout:g} s"
     except OSError as error:
         why = error.strerror or str(error) or type(error).__name__
-    raise RayUnreachableError(f"--ray {address}: cannot reach a Ray cluster at {host}:{port} ({why}); "
-                              "is the cluster running (ray start --head) and the address right?")
+    raise RayUnreachableError(
+        f"--ray {address}: cannot reach a Ray cluster at {host}:{port} ({why}); "
+        "is the cluster running (ray start --head) and the address right?"
+    )

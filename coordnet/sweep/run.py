@@ -1,6 +1,7 @@
 """One run of a sweep, in its own folder ``OUT/runs/<hash>``: ``config.json`` first, the fit's
-outputs (:func:`coordnet.fit.run.run_fit`), then ``result.json`` (atomic) when it finished or
+outputs (:func:`coordnet.runs.run.run_fit`), then ``result.json`` (atomic) when it finished or
 ``error.json`` (with the traceback) when it failed."""
+
 from __future__ import annotations
 
 import json
@@ -86,7 +87,9 @@ def ray_node_id() -> Optional[str]:
     return ray.get_runtime_context().get_node_id()
 
 
-def execute(run_data: Dict[str, Any], out_dir: str, threads: Optional[int] = None) -> Dict[str, Any]:
+def execute(
+    run_data: Dict[str, Any], out_dir: str, threads: Optional[int] = None
+) -> Dict[str, Any]:
     """Fit one run (``Run.to_dict()``) into its folder; returns the record written to
     ``result.json`` (``status="done"``, the run's fields and metrics) or ``error.json``
     (``status="failed"``, ``error``, ``traceback``).
@@ -103,23 +106,41 @@ def execute(run_data: Dict[str, Any], out_dir: str, threads: Optional[int] = Non
     set_threads(threads)
     started = time.perf_counter()
     try:
-        from coordnet.fit.run import run_fit
-        from coordnet.training.trainer import TrainConfig
+        from coordnet.runs.run import run_fit
         from coordnet.signals import load_signal
+        from coordnet.training.trainer import TrainConfig
 
         config = run.config
         signal = load_signal(config["image"], size=config["size"])
         train = TrainConfig(**config["train"])
-        outcome = run_fit(signal, config["spec"], train, directory, split=config["split"], resume=True,
-                          progress=False, checkpoint_every=train.steps, device=config["device"])
-    except BaseException as error:  # any failure, KeyboardInterrupt and SystemExit too: recorded, the sweep goes on
+        outcome = run_fit(
+            signal,
+            config["spec"],
+            train,
+            directory,
+            split=config["split"],
+            resume=True,
+            progress=False,
+            checkpoint_every=train.steps,
+            device=config["device"],
+        )
+    except (
+        BaseException
+    ) as error:  # any failure, KeyboardInterrupt and SystemExit too: recorded, the sweep goes on
         message = f"{type(error).__name__}: {error}".rstrip(": ")
         return record_error(out_dir, run, message, traceback.format_exc())
     metrics = outcome.metrics
-    result = {**run.to_dict(), "status": DONE, **{key: metrics.get(key) for key in RESULT_KEYS},
-              "num_parameters": metrics.get("params"),
-              "wall_seconds": round(time.perf_counter() - started, 3), "threads": threads, "pid": os.getpid(),
-              "host": socket.gethostname(), "ray_node": ray_node_id()}
+    result = {
+        **run.to_dict(),
+        "status": DONE,
+        **{key: metrics.get(key) for key in RESULT_KEYS},
+        "num_parameters": metrics.get("params"),
+        "wall_seconds": round(time.perf_counter() - started, 3),
+        "threads": threads,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "ray_node": ray_node_id(),
+    }
     write_json(os.path.join(directory, RESULT), result, allow_nan=True)
     return result
 

@@ -15,6 +15,7 @@ Initial values come from torch generators seeded with ``seed``, not tiny-cuda-nn
 stream: the same seed gives other numbers than tiny-cuda-nn, but a ``params`` vector trained
 there loads and computes the same function here.
 """
+
 from coordnet.tcnn.modules import Encoding, Module, NativeModule, Network, NetworkWithInputEncoding
 from coordnet.tcnn.runtime import (
     Precision,

@@ -14,6 +14,7 @@ to a multiple of 16 with ones and its output layer has ``next_multiple(n_output_
 rows, of which the first ``n_output_dims`` are returned; outputs are ``dtype`` (float16 by
 default where CUDA runs, tiny-cuda-nn's choice) for CUDA inputs and float32 for CPU inputs.
 """
+
 from __future__ import annotations
 
 import copy
@@ -26,7 +27,12 @@ from torch import Tensor, nn
 
 from coordnet.encoders.config import from_config, load_config
 from coordnet.nets.tcnn_model import TcnnModel, _encoding_parameters, parse_network_config
-from coordnet.tcnn.runtime import Precision, default_loss_scale, preferred_precision, torch_precision
+from coordnet.tcnn.runtime import (
+    Precision,
+    default_loss_scale,
+    preferred_precision,
+    torch_precision,
+)
 from coordnet.validation import check_count
 
 Builder = Callable[[int], Tuple[nn.Module, List[nn.Parameter]]]
@@ -35,10 +41,23 @@ Builder = Callable[[int], Tuple[nn.Module, List[nn.Parameter]]]
 class NativeModule:
     """What tiny-cuda-nn exposes as ``module.native_tcnn_module``: sizes, precision, config."""
 
-    def __init__(self, name: str, n_input_dims: int, n_output_dims: int, n_params: int,
-                 precision: Precision, hyperparams: Dict[str, Any], builder: Builder) -> None:  # fmt: skip
+    def __init__(
+        self,
+        name: str,
+        n_input_dims: int,
+        n_output_dims: int,
+        n_params: int,
+        precision: Precision,
+        hyperparams: Dict[str, Any],
+        builder: Builder,
+    ) -> None:
         self._name, self._n_input_dims, self._n_output_dims = name, n_input_dims, n_output_dims
-        self._n_params, self._precision, self._hyperparams, self._builder = n_params, precision, hyperparams, builder
+        self._n_params, self._precision, self._hyperparams, self._builder = (
+            n_params,
+            precision,
+            hyperparams,
+            builder,
+        )
         self.jit_fusion = False
 
     def name(self) -> str:
@@ -75,7 +94,9 @@ def flatten(parameters: List[nn.Parameter]) -> Tensor:
     return torch.cat([p.detach().reshape(-1).float() for p in parameters])
 
 
-def _detach_parameters(model: nn.Module, ordered: List[nn.Parameter]) -> List[Tuple[str, torch.Size]]:
+def _detach_parameters(
+    model: nn.Module, ordered: List[nn.Parameter]
+) -> List[Tuple[str, torch.Size]]:
     """Turn ``model``'s parameters into non-persistent buffers; the names and shapes of ``ordered``.
 
     The buffers stay in ``model`` so that ``.to(device)`` moves them and ``functional_call`` can
@@ -85,7 +106,9 @@ def _detach_parameters(model: nn.Module, ordered: List[nn.Parameter]) -> List[Tu
     names = {id(p): name for name, p in model.named_parameters(remove_duplicate=False)}
     missing = [i for i, p in enumerate(ordered) if id(p) not in names]
     if missing:
-        raise RuntimeError(f"parameters {missing} of the tiny-cuda-nn layout are not parameters of the model")
+        raise RuntimeError(
+            f"parameters {missing} of the tiny-cuda-nn layout are not parameters of the model"
+        )
     layout = [(names[id(p)], p.shape) for p in ordered]
     for name, _ in list(model.named_parameters(remove_duplicate=False)):
         owner_name, _, attribute = name.rpartition(".")
@@ -108,8 +131,14 @@ class Module(nn.Module):
     n_input_dims: int
     n_output_dims: int
 
-    def __init__(self, name: str, builder: Builder, hyperparams: Dict[str, Any], seed: int,
-                 dtype: torch.dtype) -> None:  # fmt: skip
+    def __init__(
+        self,
+        name: str,
+        builder: Builder,
+        hyperparams: Dict[str, Any],
+        seed: int,
+        dtype: torch.dtype,
+    ) -> None:
         super().__init__()
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise TypeError(f"seed must be an int, got {seed!r}")
@@ -122,7 +151,13 @@ class Module(nn.Module):
         self.params = nn.Parameter(initial, requires_grad=True)
         precision = Precision.Fp16 if dtype == torch.half else Precision.Fp32
         self.native_tcnn_module = NativeModule(
-            name, self.n_input_dims, self.n_output_dims, initial.numel(), precision, hyperparams, builder
+            name,
+            self.n_input_dims,
+            self.n_output_dims,
+            initial.numel(),
+            precision,
+            hyperparams,
+            builder,
         )
         self.loss_scale = default_loss_scale(precision)
 
@@ -133,7 +168,9 @@ class Module(nn.Module):
     @jit_fusion.setter
     def jit_fusion(self, value: bool) -> None:
         if value:
-            warnings.warn("coordnet.tcnn: JIT fusion is not available; the modules run unfused", stacklevel=2)
+            warnings.warn(
+                "coordnet.tcnn: JIT fusion is not available; the modules run unfused", stacklevel=2
+            )
 
     def _tensors(self) -> Dict[str, Tensor]:
         flat = self.params.float()
@@ -148,7 +185,9 @@ class Module(nn.Module):
         """``x (batch, n_input_dims)`` (any leading shape) -> ``(batch, n_output_dims)``, see the module docstring."""
         if not isinstance(x, Tensor) or x.dim() == 0 or x.shape[-1] != self.n_input_dims:
             shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(f"{type(self).__name__}: input must have shape (batch, {self.n_input_dims}), got {shape}")
+            raise ValueError(
+                f"{type(self).__name__}: input must have shape (batch, {self.n_input_dims}), got {shape}"
+            )
         y = torch.func.functional_call(self.model, self._tensors(), (x.to(torch.float32),))
         return y.to(self.dtype if x.is_cuda else torch.float32)
 
@@ -179,8 +218,13 @@ class Encoding(Module):
             where CUDA runs, else float32.
     """
 
-    def __init__(self, n_input_dims: int, encoding_config: Any, seed: int = 1337,
-                 dtype: Optional[torch.dtype] = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        n_input_dims: int,
+        encoding_config: Any,
+        seed: int = 1337,
+        dtype: Optional[torch.dtype] = None,
+    ) -> None:
         check_count("n_input_dims", n_input_dims)
         config = load_config(encoding_config)
         self.n_input_dims = n_input_dims
@@ -194,18 +238,23 @@ class Encoding(Module):
         super().__init__("Encoding", build, getattr(probe, "config", config), seed, resolved)
 
 
-def _build_encoding(config: Mapping[str, Any], n_input_dims: int, seed: int) -> Tuple[nn.Module, List[nn.Parameter]]:
+def _build_encoding(
+    config: Mapping[str, Any], n_input_dims: int, seed: int
+) -> Tuple[nn.Module, List[nn.Parameter]]:
     encoder = from_config(config, n_input_dims, seed=seed)
     return encoder, _encoding_parameters(encoder)
 
 
-def _build_model(n_input_dims: int, n_output_dims: int, encoding: Any, network: Mapping[str, Any],
-                 seed: int) -> Tuple[nn.Module, List[nn.Parameter]]:  # fmt: skip
+def _build_model(
+    n_input_dims: int, n_output_dims: int, encoding: Any, network: Mapping[str, Any], seed: int
+) -> Tuple[nn.Module, List[nn.Parameter]]:
     model = TcnnModel(n_input_dims, n_output_dims, encoding, network, seed=seed)
     return model, model._parameter_list()
 
 
-def _model_builder(n_input_dims: int, n_output_dims: int, encoding: Any, network: Mapping[str, Any]) -> Builder:
+def _model_builder(
+    n_input_dims: int, n_output_dims: int, encoding: Any, network: Mapping[str, Any]
+) -> Builder:
     return functools.partial(_build_model, n_input_dims, n_output_dims, encoding, network)
 
 
@@ -216,8 +265,14 @@ class NetworkWithInputEncoding(Module):
     then the encoding's parameters.
     """
 
-    def __init__(self, n_input_dims: int, n_output_dims: int, encoding_config: Any,
-                 network_config: Mapping[str, Any], seed: int = 1337) -> None:  # fmt: skip
+    def __init__(
+        self,
+        n_input_dims: int,
+        n_output_dims: int,
+        encoding_config: Any,
+        network_config: Mapping[str, Any],
+        seed: int = 1337,
+    ) -> None:
         check_count("n_input_dims", n_input_dims)
         check_count("n_output_dims", n_output_dims)
         self.n_input_dims, self.n_output_dims = n_input_dims, n_output_dims
@@ -226,15 +281,26 @@ class NetworkWithInputEncoding(Module):
         network = parse_network_config(network_config)
         hyperparams = {"encoding": encoding, "network": network}
         builder = _model_builder(n_input_dims, n_output_dims, encoding, network)
-        super().__init__("NetworkWithInputEncoding", builder, hyperparams, seed, torch_precision(preferred_precision()))
+        super().__init__(
+            "NetworkWithInputEncoding",
+            builder,
+            hyperparams,
+            seed,
+            torch_precision(preferred_precision()),
+        )
 
 
 class Network(Module):
     """tiny-cuda-nn's ``Network``: ``FullyFusedMLP`` / ``CutlassMLP`` on inputs padded with ones to
     a multiple of 16, ``(batch, n_input_dims) -> (batch, n_output_dims)``."""
 
-    def __init__(self, n_input_dims: int, n_output_dims: int, network_config: Mapping[str, Any],
-                 seed: int = 1337) -> None:  # fmt: skip
+    def __init__(
+        self,
+        n_input_dims: int,
+        n_output_dims: int,
+        network_config: Mapping[str, Any],
+        seed: int = 1337,
+    ) -> None:
         check_count("n_input_dims", n_input_dims)
         check_count("n_output_dims", n_output_dims)
         self.n_input_dims, self.n_output_dims = n_input_dims, n_output_dims

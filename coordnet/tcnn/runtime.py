@@ -1,4 +1,5 @@
 """tiny-cuda-nn's module-level helpers, for code that calls them through ``import tinycudann``."""
+
 from __future__ import annotations
 
 import enum

@@ -3,6 +3,7 @@
 It knows networks and signals' samples, never a particular probe, analysis or command: probes
 plug in through the :class:`Callback` interface.
 """
+
 from coordnet.training.checkpoint import CheckpointError, load, load_checkpoint, save_checkpoint
 from coordnet.training.metrics import psnr, ssim
 from coordnet.training.trainer import (

@@ -1,4 +1,5 @@
 """Trainer callbacks: progress bar, checkpoints, TensorBoard."""
+
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, Optional
@@ -24,8 +25,12 @@ class ProgressBar(Callback):
         from tqdm.auto import tqdm
 
         self.bar = tqdm(
-            total=trainer.config.steps, initial=trainer.step, desc=self.description, disable=not self.enabled,
-            dynamic_ncols=True, leave=False,
+            total=trainer.config.steps,
+            initial=trainer.step,
+            desc=self.description,
+            disable=not self.enabled,
+            dynamic_ncols=True,
+            leave=False,
         )
 
     def on_step(self, trainer: Trainer, step: int, loss: float) -> None:

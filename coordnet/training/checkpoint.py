@@ -8,6 +8,7 @@ other entry (keys, types, tensor dtypes, shapes and bytes; :func:`content_hash`)
 different weights; here it is a :class:`CheckpointError` naming the file. Files of version 1
 (before the hash) still load, with a warning that their integrity cannot be checked.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -87,20 +88,37 @@ def _check_model_config(path: str, config: Any) -> None:
         raise _fail(path, f"entry 'model_config' must be a dict, got {type(config).__name__}")
     for key in ("in_dim", "out_dim"):
         if not _positive_int(config.get(key)):
-            raise _fail(path, f"entry 'model_config.{key}' must be a positive integer, got {config.get(key)!r}")
+            raise _fail(
+                path,
+                f"entry 'model_config.{key}' must be a positive integer, got {config.get(key)!r}",
+            )
     if not isinstance(config.get("output_activation"), str):
-        raise _fail(path, f"entry 'model_config.output_activation' must be a name, got "
-                          f"{config.get('output_activation')!r}")
+        raise _fail(
+            path,
+            f"entry 'model_config.output_activation' must be a name, got "
+            f"{config.get('output_activation')!r}",
+        )
     domain = config.get("signal_domain")
-    ok = isinstance(domain, (list, tuple)) and len(domain) == config["in_dim"] and all(
-        isinstance(pair, (list, tuple)) and len(pair) == 2
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in pair)
-        and pair[0] < pair[1]
-        for pair in domain
+    ok = (
+        isinstance(domain, (list, tuple))
+        and len(domain) == config["in_dim"]
+        and all(
+            isinstance(pair, (list, tuple))
+            and len(pair) == 2
+            and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                for v in pair
+            )
+            and pair[0] < pair[1]
+            for pair in domain
+        )
     )
     if not ok:
-        raise _fail(path, f"entry 'model_config.signal_domain' must hold {config['in_dim']} finite [low, high] "
-                          f"pairs with low < high, got {domain!r}")
+        raise _fail(
+            path,
+            f"entry 'model_config.signal_domain' must hold {config['in_dim']} finite [low, high] "
+            f"pairs with low < high, got {domain!r}",
+        )
 
 
 def _check_signal(path: str, signal: Any) -> None:
@@ -109,8 +127,14 @@ def _check_signal(path: str, signal: Any) -> None:
     if not isinstance(signal.get("kind"), str):
         raise _fail(path, f"entry 'signal.kind' must be a name, got {signal.get('kind')!r}")
     shape = signal.get("shape")
-    if not isinstance(shape, (list, tuple)) or not shape or not all(_positive_int(n) for n in shape):
-        raise _fail(path, f"entry 'signal.shape' must be a list of positive integers, got {shape!r}")
+    if (
+        not isinstance(shape, (list, tuple))
+        or not shape
+        or not all(_positive_int(n) for n in shape)
+    ):
+        raise _fail(
+            path, f"entry 'signal.shape' must be a list of positive integers, got {shape!r}"
+        )
 
 
 def _check_trainer(path: str, trainer: Any) -> None:
@@ -132,13 +156,18 @@ def check_document(path: str, document: Any) -> Dict[str, Any]:
         raise CheckpointError(f"{path!r} is not a coordnet checkpoint")
     version = document.get("version")
     if version not in READABLE_VERSIONS:
-        raise _fail(path, f"format version {version!r}; this coordnet reads versions "
-                          f"{', '.join(map(str, READABLE_VERSIONS))}")
+        raise _fail(
+            path,
+            f"format version {version!r}; this coordnet reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}",
+        )
     for key in REQUIRED:
         if key not in document:
             raise _fail(path, f"lacks the {key!r} entry")
     if not isinstance(document["model_spec"], Mapping):
-        raise _fail(path, f"entry 'model_spec' must be a dict, got {type(document['model_spec']).__name__}")
+        raise _fail(
+            path, f"entry 'model_spec' must be a dict, got {type(document['model_spec']).__name__}"
+        )
     _check_model_config(path, document["model_config"])
     _check_trainer(path, document["trainer"])
     if "signal" in document:
@@ -155,19 +184,30 @@ def _read(path: str) -> Any:
         raise _fail(path, "too large to load into memory") from None
     except Exception as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise CheckpointError(f"checkpoint {path!r} is unreadable or corrupt ({type(error).__name__}: {first})") from None
+        raise CheckpointError(
+            f"checkpoint {path!r} is unreadable or corrupt ({type(error).__name__}: {first})"
+        ) from None
 
 
 def _verify(path: str, document: Dict[str, Any]) -> None:
     if document.get("version") == 1:
-        warnings.warn(f"checkpoint {path!r} has format version 1, without a content hash: its integrity cannot be "
-                      "checked", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"checkpoint {path!r} has format version 1, without a content hash: its integrity cannot be "
+            "checked",
+            UserWarning,
+            stacklevel=3,
+        )
         return
     stored = document.get(HASH_KEY)
     if not isinstance(stored, str):
-        raise _fail(path, f"lacks its content hash ({HASH_KEY!r}); the file is corrupt or was not written by coordnet")
+        raise _fail(
+            path,
+            f"lacks its content hash ({HASH_KEY!r}); the file is corrupt or was not written by coordnet",
+        )
     if stored != content_hash(document):
-        raise CheckpointError(f"checkpoint {path!r} is corrupt: its content does not match its {HASH_KEY} hash")
+        raise CheckpointError(
+            f"checkpoint {path!r} is corrupt: its content does not match its {HASH_KEY} hash"
+        )
 
 
 def load_checkpoint(path: str) -> Dict[str, Any]:
@@ -182,8 +222,10 @@ def load_checkpoint(path: str) -> Dict[str, Any]:
         raise CheckpointError(f"{path!r} is not a coordnet checkpoint")
     version = document.get("version")
     if version not in READABLE_VERSIONS:
-        raise CheckpointError(f"checkpoint {path!r} has format version {version!r}; this coordnet reads versions "
-                              f"{', '.join(map(str, READABLE_VERSIONS))}")
+        raise CheckpointError(
+            f"checkpoint {path!r} has format version {version!r}; this coordnet reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}"
+        )
     _verify(path, document)
     return check_document(path, document)
 
@@ -200,8 +242,11 @@ def load_weights(model: torch.nn.Module, state: Mapping[str, torch.Tensor], path
     expected = model.state_dict()
     missing = [key for key in expected if key not in state]
     unexpected = [key for key in state if key not in expected]
-    shapes = [f"{key} {tuple(state[key].shape)} vs {tuple(value.shape)}" for key, value in expected.items()
-              if key in state and tuple(state[key].shape) != tuple(value.shape)]
+    shapes = [
+        f"{key} {tuple(state[key].shape)} vs {tuple(value.shape)}"
+        for key, value in expected.items()
+        if key in state and tuple(state[key].shape) != tuple(value.shape)
+    ]
     problems: List[str] = []
     if missing:
         problems.append(f"missing keys {_listed(missing)}")
@@ -210,11 +255,15 @@ def load_weights(model: torch.nn.Module, state: Mapping[str, torch.Tensor], path
     if shapes:
         problems.append(f"shape mismatches {_listed(shapes, 4)}")
     if problems:
-        raise _fail(path, "its weights do not fit the model its spec builds: " + "; ".join(problems))
+        raise _fail(
+            path, "its weights do not fit the model its spec builds: " + "; ".join(problems)
+        )
     try:
         model.load_state_dict(state)
     except RuntimeError as error:
-        raise _fail(path, f"its weights do not fit the model: {str(error).splitlines()[0]}") from None
+        raise _fail(
+            path, f"its weights do not fit the model: {str(error).splitlines()[0]}"
+        ) from None
 
 
 def build_from_checkpoint(document: Mapping[str, Any], path: str) -> torch.nn.Module:
@@ -230,7 +279,9 @@ def build_from_checkpoint(document: Mapping[str, Any], path: str) -> torch.nn.Mo
             signal_domain=tuple(tuple(pair) for pair in config["signal_domain"]),
         )
     except (ValueError, TypeError) as error:
-        raise _fail(path, f"entry 'model_spec'/'model_config' does not build a model: {error}") from None
+        raise _fail(
+            path, f"entry 'model_spec'/'model_config' does not build a model: {error}"
+        ) from None
 
 
 def load(path: str, device: str = "cpu") -> torch.nn.Module:

@@ -1,4 +1,5 @@
 """Default Adam learning rates per model family (as in the families' papers)."""
+
 from __future__ import annotations
 
 from coordnet.nets import ModelSpec

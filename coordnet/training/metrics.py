@@ -1,4 +1,5 @@
 """Reconstruction metrics: PSNR and SSIM."""
+
 from __future__ import annotations
 
 import math
@@ -12,7 +13,9 @@ from torch import Tensor
 def mse(prediction: Tensor, target: Tensor) -> float:
     """Mean squared error over all elements of two same-shaped tensors."""
     if prediction.shape != target.shape:
-        raise ValueError(f"prediction shape {tuple(prediction.shape)} differs from target shape {tuple(target.shape)}")
+        raise ValueError(
+            f"prediction shape {tuple(prediction.shape)} differs from target shape {tuple(target.shape)}"
+        )
     return float(torch.mean((prediction.double() - target.double()) ** 2))
 
 
@@ -37,7 +40,9 @@ def ssim(prediction: np.ndarray, target: np.ndarray, data_range: float = 1.0) ->
     from skimage.metrics import structural_similarity
 
     if prediction.shape != target.shape:
-        raise ValueError(f"prediction shape {prediction.shape} differs from target shape {target.shape}")
+        raise ValueError(
+            f"prediction shape {prediction.shape} differs from target shape {target.shape}"
+        )
     if min(prediction.shape[:2]) < 7:
         return None
     channel_axis = -1 if prediction.ndim == 3 else None
@@ -45,7 +50,10 @@ def ssim(prediction: np.ndarray, target: np.ndarray, data_range: float = 1.0) ->
         prediction, target, channel_axis = prediction[..., 0], target[..., 0], None
     return float(
         structural_similarity(
-            prediction.astype(np.float64), target.astype(np.float64), data_range=data_range, channel_axis=channel_axis
+            prediction.astype(np.float64),
+            target.astype(np.float64),
+            data_range=data_range,
+            channel_axis=channel_axis,
         )
     )
 
@@ -55,12 +63,16 @@ PSNR_MILESTONES = (25.0, 30.0)
 
 
 def seconds_to_psnr(
-    seconds: Sequence[float], psnrs: Sequence[Optional[float]], levels: Sequence[float] = PSNR_MILESTONES
+    seconds: Sequence[float],
+    psnrs: Sequence[Optional[float]],
+    levels: Sequence[float] = PSNR_MILESTONES,
 ) -> Dict[str, Optional[float]]:
     """Wall seconds at the first evaluation whose PSNR reached each level: ``{"25": s, "30": None}``
     (``None``: never reached). ``seconds`` and ``psnrs`` are per-evaluation curves of equal length."""
     if len(seconds) != len(psnrs):
-        raise ValueError(f"seconds ({len(seconds)}) and psnrs ({len(psnrs)}) must have equal lengths")
+        raise ValueError(
+            f"seconds ({len(seconds)}) and psnrs ({len(psnrs)}) must have equal lengths"
+        )
     reached: Dict[str, Optional[float]] = {}
     for level in levels:
         first = next((t for t, p in zip(seconds, psnrs) if p is not None and p >= level), None)

@@ -7,6 +7,7 @@ On a CPU, bf16 is worth trying only where the instruction set has bf16 dot produ
 Even where the instructions exist, small matrices may not gain, so :func:`choose_bf16` times
 the model's own net both ways once and keeps the faster (the decision is cached per process).
 """
+
 from __future__ import annotations
 
 import copy
@@ -56,8 +57,13 @@ def _step_seconds(net: nn.Module, x: torch.Tensor, bf16: bool) -> float:
     return time.perf_counter() - started
 
 
-def benchmark_bf16(net: nn.Module, in_dim: int, samples: int, device: Union[str, torch.device] = "cpu",
-                   reps: int = 3) -> Tuple[float, float]:
+def benchmark_bf16(
+    net: nn.Module,
+    in_dim: int,
+    samples: int,
+    device: Union[str, torch.device] = "cpu",
+    reps: int = 3,
+) -> Tuple[float, float]:
     """Seconds of one forward + backward of a copy of ``net`` on ``samples`` random inputs
     ``(samples, in_dim)``: ``(float32, bf16 autocast)``, best of ``reps`` interleaved runs each. ``net`` itself is untouched."""
     probe = copy.deepcopy(net).to(device)
@@ -76,8 +82,12 @@ def net_of(model: nn.Module) -> nn.Module:
     return getattr(model, "net", model)
 
 
-def choose_bf16(model: nn.Module, batch: int, device: Union[str, torch.device] = "cpu",
-                setting: BF16Setting = "auto") -> bool:
+def choose_bf16(
+    model: nn.Module,
+    batch: int,
+    device: Union[str, torch.device] = "cpu",
+    setting: BF16Setting = "auto",
+) -> bool:
     """Whether to train ``model`` (batches of ``batch`` samples) with bf16 autocast on its net.
 
     ``setting``: ``True``/``"on"`` forces bf16, ``False``/``"off"`` forces float32,
@@ -91,7 +101,9 @@ def choose_bf16(model: nn.Module, batch: int, device: Union[str, torch.device] =
     if setting is False or setting == "off":
         return False
     if setting not in ("auto", None):
-        raise ValueError(f"bf16 setting must be True, False, 'on', 'off' or 'auto', got {setting!r}")
+        raise ValueError(
+            f"bf16 setting must be True, False, 'on', 'off' or 'auto', got {setting!r}"
+        )
     device = torch.device(device)
     if device.type != "cpu" or not cpu_has_bf16():
         return False

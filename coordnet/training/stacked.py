@@ -3,6 +3,7 @@
 Each member ``m`` is fitted to its own targets; the objective is the sum over members of their
 own losses, so every member's gradient, Adam moments and update are those of its solo fit.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -52,7 +53,9 @@ def _loss(prediction: Tensor, target: Tensor, scale: float) -> Tensor:
 
 @torch.no_grad()
 def _evaluate(model: StackedMLP, inputs: Tensor, targets: Tensor, chunk: int) -> Tensor:
-    parts = [model(inputs[..., start:start + chunk, :]) for start in range(0, inputs.shape[-2], chunk)]
+    parts = [
+        model(inputs[..., start : start + chunk, :]) for start in range(0, inputs.shape[-2], chunk)
+    ]
     return _psnr(torch.cat(parts, dim=1), targets)
 
 

@@ -1,4 +1,5 @@
 """The training loop of coordinate networks: Adam, schedules, mini-batches, callbacks, resume."""
+
 from __future__ import annotations
 
 import math
@@ -20,7 +21,9 @@ class NonFiniteLossError(RuntimeError):
     """The training loss became NaN or infinite."""
 
     def __init__(self, step: int, loss: float) -> None:
-        super().__init__(f"loss became {loss} at step {step}; stopped (earlier checkpoints, if any, are kept)")
+        super().__init__(
+            f"loss became {loss} at step {step}; stopped (earlier checkpoints, if any, are kept)"
+        )
         self.step = step
         self.loss = loss
 
@@ -71,7 +74,9 @@ class TrainConfig:
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise ValueError(f"lr must be a positive number, got {self.lr}")
         if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+            raise ValueError(
+                f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}"
+            )
         if not 0 < self.final_lr_ratio <= 1:
             raise ValueError(f"final_lr_ratio must be in (0, 1], got {self.final_lr_ratio}")
         if self.batch_size is not None and self.batch_size < 1:
@@ -80,8 +85,12 @@ class TrainConfig:
             raise ValueError(f"bf16 must be True, False or 'auto', got {self.bf16!r}")
         if self.eval_every < 1 or self.eval_chunk < 1:
             raise ValueError("eval_every and eval_chunk must be positive")
-        if self.time_limit is not None and not (self.time_limit > 0 and math.isfinite(self.time_limit)):
-            raise ValueError(f"time_limit must be a positive number of seconds, got {self.time_limit}")
+        if self.time_limit is not None and not (
+            self.time_limit > 0 and math.isfinite(self.time_limit)
+        ):
+            raise ValueError(
+                f"time_limit must be a positive number of seconds, got {self.time_limit}"
+            )
         if self.patience is not None and self.patience < 1:
             raise ValueError(f"patience must be positive, got {self.patience}")
         if not (self.min_delta >= 0 and math.isfinite(self.min_delta)):
@@ -123,7 +132,9 @@ class FitResult:
     final_loss: float
     history: History
     wall_seconds: float = math.nan
-    eval_seconds: List[float] = field(default_factory=list)  # wall seconds at each evaluation of ``history``
+    eval_seconds: List[float] = field(
+        default_factory=list
+    )  # wall seconds at each evaluation of ``history``
     stopped: Optional[str] = None  # "time_limit", "plateau", or None (all steps trained)
 
 
@@ -134,7 +145,9 @@ class Callback:
 
     def on_step(self, trainer: "Trainer", step: int, loss: float) -> None: ...
 
-    def on_eval(self, trainer: "Trainer", step: int, metrics: Dict[str, Optional[float]]) -> None: ...
+    def on_eval(
+        self, trainer: "Trainer", step: int, metrics: Dict[str, Optional[float]]
+    ) -> None: ...
 
     def on_end(self, trainer: "Trainer", result: FitResult) -> None: ...
 
@@ -156,7 +169,9 @@ def predict(model: nn.Module, coords: Tensor, chunk: int = 65536, bf16: bool = F
     return torch.cat(outputs)
 
 
-def chunked_mse(model: nn.Module, coords: Tensor, values: Tensor, chunk: int, bf16: bool = False) -> float:
+def chunked_mse(
+    model: nn.Module, coords: Tensor, values: Tensor, chunk: int, bf16: bool = False
+) -> float:
     """Mean squared error of ``model`` over ``(coords, values)``, evaluated in chunks."""
     total, count = 0.0, 0
     device = next(model.parameters()).device
@@ -212,10 +227,16 @@ class Trainer:
         self.history = History()
         self.last_loss = math.nan
         self._started: Optional[float] = None
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)  # reads the clock above
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, self._lr_factor
+        )  # reads the clock above
         self._train_x = samples.train_coords.to(self.device)
         self._train_y = samples.train_values.to(self.device)
-        batch = self._train_x.shape[0] if config.batch_size is None else min(config.batch_size, self._train_x.shape[0])
+        batch = (
+            self._train_x.shape[0]
+            if config.batch_size is None
+            else min(config.batch_size, self._train_x.shape[0])
+        )
         self.bf16 = choose_bf16(self.model, batch, self.device, config.bf16)
 
     def _lr_factor(self, step: int) -> float:
@@ -225,7 +246,11 @@ class Trainer:
         end = self.config.final_lr_ratio
         if self.config.schedule == "stable-decay":
             start = 1.0 - DECAY_FRACTION
-            return 1.0 if progress <= start else 1.0 - (1.0 - end) * (progress - start) / DECAY_FRACTION
+            return (
+                1.0
+                if progress <= start
+                else 1.0 - (1.0 - end) * (progress - start) / DECAY_FRACTION
+            )
         if self.config.schedule == "cosine":
             return end + (1 - end) * 0.5 * (1 + math.cos(math.pi * progress))
         if self.config.schedule == "exponential":
@@ -258,13 +283,21 @@ class Trainer:
     def evaluate(self) -> Dict[str, Optional[float]]:
         """PSNR on the train samples and on the test samples (``None`` without test samples)."""
         chunk, bf16 = self.config.eval_chunk, self.bf16
-        train_mse = chunked_mse(self.model, self.samples.train_coords, self.samples.train_values, chunk, bf16)
+        train_mse = chunked_mse(
+            self.model, self.samples.train_coords, self.samples.train_values, chunk, bf16
+        )
         test_psnr = None
         if self.samples.test_coords is not None and self.samples.test_coords.shape[0] > 0:
             test_psnr = psnr_from_mse(
-                chunked_mse(self.model, self.samples.test_coords, self.samples.test_values, chunk, bf16)
+                chunked_mse(
+                    self.model, self.samples.test_coords, self.samples.test_values, chunk, bf16
+                )
             )
-        return {"train_psnr": psnr_from_mse(train_mse), "test_psnr": test_psnr, "train_mse": train_mse}
+        return {
+            "train_psnr": psnr_from_mse(train_mse),
+            "test_psnr": test_psnr,
+            "train_mse": train_mse,
+        }
 
     def _record(self, step: int, loss: float) -> Dict[str, Optional[float]]:
         metrics = self.evaluate()
@@ -307,13 +340,18 @@ class Trainer:
 
     def elapsed(self) -> float:
         """Wall seconds of training so far (evaluations and earlier, resumed runs included)."""
-        return self.wall_seconds + (time.perf_counter() - self._started if self._started is not None else 0.0)
+        return self.wall_seconds + (
+            time.perf_counter() - self._started if self._started is not None else 0.0
+        )
 
     def _plateaued(self) -> bool:
         """True when the last ``patience`` evaluations did not beat the best before them by ``min_delta``."""
         patience = self.config.patience
-        curve = self.history.test_psnr if self.history.test_psnr and self.history.test_psnr[-1] is not None \
+        curve = (
+            self.history.test_psnr
+            if self.history.test_psnr and self.history.test_psnr[-1] is not None
             else self.history.train_psnr
+        )
         if patience is None or len(curve) <= patience:
             return False
         before = max(curve[:-patience])

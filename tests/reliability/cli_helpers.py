@@ -1,4 +1,5 @@
 """Running the command line in-process and checking its one-line failures."""
+
 from click.testing import CliRunner, Result
 
 from coordnet.cli.main import cli

@@ -1,41 +1,56 @@
 """The encoders' Python API: errors of the right type naming the argument, and finite outputs."""
+
 import json
 
 import pytest
 import torch
 
 from coordnet.encoders import (
-    Composite, GaussianFourierFeatures, HashGrid, IntegratedPositionalEncoding, OneBlob, PositionalEncoding,
-    SphericalHarmonics, TriangleWave,
+    Composite,
+    GaussianFourierFeatures,
+    HashGrid,
+    IntegratedPositionalEncoding,
+    OneBlob,
+    PositionalEncoding,
+    SphericalHarmonics,
+    TriangleWave,
 )
 from coordnet.encoders.config import MAX_NESTING, from_config
 
 
 @pytest.mark.parametrize("seed", ["2", 1.5, True, float("inf"), 2**70, -1])
-@pytest.mark.parametrize("make", [lambda s: GaussianFourierFeatures(2, 8, sigma=1.0, seed=s),
-                                  lambda s: HashGrid(2, num_levels=2, log2_table_size=8, seed=s),
-                                  lambda s: from_config({"otype": "Frequency", "n_frequencies": 2}, 2, seed=s)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda s: GaussianFourierFeatures(2, 8, sigma=1.0, seed=s),
+        lambda s: HashGrid(2, num_levels=2, log2_table_size=8, seed=s),
+        lambda s: from_config({"otype": "Frequency", "n_frequencies": 2}, 2, seed=s),
+    ],
+)
 def test_bad_seeds_are_refused_naming_seed(make, seed):
     with pytest.raises((TypeError, ValueError), match=r"^seed must be an integer") as caught:
         make(seed)
     assert not isinstance(caught.value, OverflowError)
 
 
-@pytest.mark.parametrize("make, name", [
-    (lambda: PositionalEncoding(2, num_frequencies=200), "num_frequencies"),
-    (lambda: PositionalEncoding(2, 4, max_log2_freq=1e9), "max_log2_freq"),
-    (lambda: PositionalEncoding(2, 4, min_log2_freq=float("nan")), "min_log2_freq"),
-    (lambda: TriangleWave(2, 200), "num_frequencies"),
-    (lambda: GaussianFourierFeatures(2, 8, sigma=1e38), "sigma"),
-    (lambda: GaussianFourierFeatures(2, 8, sigma=True), "sigma"),
-    (lambda: HashGrid(2, num_levels=10**30), "num_levels"),
-    (lambda: HashGrid(2, num_levels=16, growth=1e30), "growth"),
-    (lambda: HashGrid(2, min_resolution=2**40), "min_resolution"),
-    (lambda: IntegratedPositionalEncoding(2, 0, 10**6), "max_deg"),
-    (lambda: IntegratedPositionalEncoding(2, 0.5, 4), "min_deg"),
-    (lambda: OneBlob(2, 1.5), "num_bins"),
-    (lambda: PositionalEncoding(2, num_frequencies=True), "num_frequencies"),
-])
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (lambda: PositionalEncoding(2, num_frequencies=200), "num_frequencies"),
+        (lambda: PositionalEncoding(2, 4, max_log2_freq=1e9), "max_log2_freq"),
+        (lambda: PositionalEncoding(2, 4, min_log2_freq=float("nan")), "min_log2_freq"),
+        (lambda: TriangleWave(2, 200), "num_frequencies"),
+        (lambda: GaussianFourierFeatures(2, 8, sigma=1e38), "sigma"),
+        (lambda: GaussianFourierFeatures(2, 8, sigma=True), "sigma"),
+        (lambda: HashGrid(2, num_levels=10**30), "num_levels"),
+        (lambda: HashGrid(2, num_levels=16, growth=1e30), "growth"),
+        (lambda: HashGrid(2, min_resolution=2**40), "min_resolution"),
+        (lambda: IntegratedPositionalEncoding(2, 0, 10**6), "max_deg"),
+        (lambda: IntegratedPositionalEncoding(2, 0.5, 4), "min_deg"),
+        (lambda: OneBlob(2, 1.5), "num_bins"),
+        (lambda: PositionalEncoding(2, num_frequencies=True), "num_frequencies"),
+    ],
+)
 def test_bad_arguments_name_themselves(make, name):
     with pytest.raises((TypeError, ValueError)) as caught:
         make()
@@ -55,8 +70,12 @@ def test_deep_composites_are_refused(depth):
     with pytest.raises(ValueError, match="nested"):
         from_config(_nested(depth), 2)
     with pytest.raises(ValueError, match="nested"):
-        from_config(json.dumps(_nested(depth)) if depth < 900 else "{" + '"otype": "Composite", "nested": [{' * depth
-                    + "}]" * depth + "}", 2)
+        from_config(
+            json.dumps(_nested(depth))
+            if depth < 900
+            else "{" + '"otype": "Composite", "nested": [{' * depth + "}]" * depth + "}",
+            2,
+        )
 
 
 def test_shallow_composites_still_build():

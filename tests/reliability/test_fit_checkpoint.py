@@ -1,14 +1,21 @@
 """Checkpoints prove their integrity: flipped bytes, malformed entries and mismatched weights
 are one-line errors naming the file (and the entry or keys), in every command that loads one."""
+
 import zipfile
 
 import pytest
 import torch
 
 import coordnet
-from coordnet.training.checkpoint import CheckpointError, content_hash, load_checkpoint, save_checkpoint
+from coordnet.training.checkpoint import (
+    CheckpointError,
+    content_hash,
+    load_checkpoint,
+    save_checkpoint,
+)
 
-from .cli_helpers import TINY as BASE_TINY, invoke, one_line_error
+from .cli_helpers import TINY as BASE_TINY
+from .cli_helpers import invoke, one_line_error
 
 TINY = ("--size", "12", *BASE_TINY)
 
@@ -24,7 +31,9 @@ def fitted(tmp_path_factory):
 def flip_tensor_byte(path, byte=0x10):
     """Flip one bit inside the largest tensor record of a torch zip file (not its pickle)."""
     with zipfile.ZipFile(path) as archive:
-        records = [info for info in archive.infolist() if "/data/" in info.filename and info.file_size > 0]
+        records = [
+            info for info in archive.infolist() if "/data/" in info.filename and info.file_size > 0
+        ]
         info = max(records, key=lambda i: i.file_size)
     data = bytearray(path.read_bytes())
     with open(path, "rb") as handle:  # the record's data starts after its local header
@@ -49,7 +58,9 @@ def test_a_flipped_bit_in_the_weights_is_refused_everywhere(fitted, tmp_path):
         coordnet.load(str(path))
     one_line_error(invoke("render", path, "--out", tmp_path / "x.png"), "corrupt", str(path))
     one_line_error(invoke("regions", path, "--out", tmp_path / "r"), "corrupt", str(path))
-    one_line_error(invoke("fit", "camera", *TINY, "--out", copy, "--resume"), "corrupt", "checkpoint.pt")
+    one_line_error(
+        invoke("fit", "camera", *TINY, "--out", copy, "--resume"), "corrupt", "checkpoint.pt"
+    )
     assert not (tmp_path / "x.png").exists() and not (tmp_path / "r").exists()
 
 
@@ -57,9 +68,14 @@ def test_the_hash_covers_values_keys_and_types():
     base = {"a": torch.arange(4.0), "b": [1, 2], "c": {"x": 1.5}}
     reference = content_hash(base)
     assert content_hash({**base}) == reference
-    variants = [{**base, "a": torch.arange(4.0) + 1e-7}, {**base, "a": torch.arange(4.0).double()},
-                {**base, "b": (1, 2)}, {**base, "c": {"x": 1.5, "y": None}}, {**base, "b": [1, 3]},
-                {**base, "a": torch.arange(4.0).reshape(2, 2)}]
+    variants = [
+        {**base, "a": torch.arange(4.0) + 1e-7},
+        {**base, "a": torch.arange(4.0).double()},
+        {**base, "b": (1, 2)},
+        {**base, "c": {"x": 1.5, "y": None}},
+        {**base, "b": [1, 3]},
+        {**base, "a": torch.arange(4.0).reshape(2, 2)},
+    ]
     assert len({content_hash(v) for v in variants} | {reference}) == len(variants) + 1
 
 
@@ -68,18 +84,29 @@ def _valid(fitted):
     return {k: v for k, v in document.items() if k not in ("format", "version", "sha256")}
 
 
-@pytest.mark.parametrize("change, fragments", [
-    (lambda d: d.pop("signal"), ["'signal'"]),
-    (lambda d: d.update(signal={"kind": "image"}), ["'signal.shape'"]),
-    (lambda d: d.update(signal={"kind": "image", "shape": [0, 3, 1]}), ["'signal.shape'"]),
-    (lambda d: d.update(signal="camera"), ["'signal'", "dict"]),
-    (lambda d: d["model_config"].update(in_dim=0), ["'model_config.in_dim'"]),
-    (lambda d: d["model_config"].update(signal_domain=[[1, 0], [0, 1]]), ["'model_config.signal_domain'"]),
-    (lambda d: d["trainer"].update(model={"w": 3}), ["'trainer.model'"]),
-    (lambda d: d["trainer"]["model"].update(extra=torch.zeros(2)), ["unexpected keys", "extra"]),
-    (lambda d: d["trainer"]["model"].pop(next(iter(d["trainer"]["model"]))), ["missing keys"]),
-])
-def test_malformed_checkpoints_are_one_line_errors_naming_the_entry(fitted, tmp_path, change, fragments):
+@pytest.mark.parametrize(
+    "change, fragments",
+    [
+        (lambda d: d.pop("signal"), ["'signal'"]),
+        (lambda d: d.update(signal={"kind": "image"}), ["'signal.shape'"]),
+        (lambda d: d.update(signal={"kind": "image", "shape": [0, 3, 1]}), ["'signal.shape'"]),
+        (lambda d: d.update(signal="camera"), ["'signal'", "dict"]),
+        (lambda d: d["model_config"].update(in_dim=0), ["'model_config.in_dim'"]),
+        (
+            lambda d: d["model_config"].update(signal_domain=[[1, 0], [0, 1]]),
+            ["'model_config.signal_domain'"],
+        ),
+        (lambda d: d["trainer"].update(model={"w": 3}), ["'trainer.model'"]),
+        (
+            lambda d: d["trainer"]["model"].update(extra=torch.zeros(2)),
+            ["unexpected keys", "extra"],
+        ),
+        (lambda d: d["trainer"]["model"].pop(next(iter(d["trainer"]["model"]))), ["missing keys"]),
+    ],
+)
+def test_malformed_checkpoints_are_one_line_errors_naming_the_entry(
+    fitted, tmp_path, change, fragments
+):
     document = _valid(fitted)
     change(document)
     path = tmp_path / "checkpoint.pt"

@@ -1,5 +1,6 @@
 """One owner per output folder: the lock of fit/compare/render/regions, stale locks, unwritable
 folders, and the removal of orphaned temporaries."""
+
 import os
 import signal
 import subprocess
@@ -9,20 +10,32 @@ import time
 import pytest
 
 from coordnet.atomic import remove_orphaned_temporaries
-from coordnet.outdir_lock import LOCK_NAME, OutputFolderBusyError, acquire, is_locked_here, output_folder_lock, release
+from coordnet.outdir_lock import (
+    LOCK_NAME,
+    OutputFolderBusyError,
+    acquire,
+    is_locked_here,
+    output_folder_lock,
+    release,
+)
 
-from .cli_helpers import TINY as BASE_TINY, invoke, one_line_error
+from .cli_helpers import TINY as BASE_TINY
+from .cli_helpers import invoke, one_line_error
 
 TINY = ("--size", "12", *BASE_TINY)
-HOLDER = ("import sys, time\nfrom coordnet.outdir_lock import acquire\nacquire(sys.argv[1], 'coordnet fit holder')\n"
-          "print('locked', flush=True)\ntime.sleep(600)\n")
+HOLDER = (
+    "import sys, time\nfrom coordnet.outdir_lock import acquire\nacquire(sys.argv[1], 'coordnet fit holder')\n"
+    "print('locked', flush=True)\ntime.sleep(600)\n"
+)
 
 
 @pytest.fixture
 def holder(tmp_path):
     """Another process holding the lock of tmp_path/out: (folder, process)."""
     folder = tmp_path / "out"
-    process = subprocess.Popen([sys.executable, "-c", HOLDER, str(folder)], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(folder)], stdout=subprocess.PIPE, text=True
+    )
     assert process.stdout.readline().strip() == "locked"
     yield folder, process
     if process.poll() is None:
@@ -32,11 +45,15 @@ def holder(tmp_path):
 
 def test_a_second_job_fails_at_once_naming_the_holder(holder, tmp_path):
     folder, process = holder
-    for args in (("fit", "camera", *TINY, "--out", folder),
-                 ("compare", "camera", *TINY, "--out", folder),
-                 ("regions", "--init", "relu:width=8,depth=1", "--size", "8", "--out", folder)):
+    for args in (
+        ("fit", "camera", *TINY, "--out", folder),
+        ("compare", "camera", *TINY, "--out", folder),
+        ("regions", "--init", "relu:width=8,depth=1", "--size", "8", "--out", folder),
+    ):
         started = time.perf_counter()
-        line = one_line_error(invoke(*args), str(folder), f"pid {process.pid}", "coordnet fit holder")
+        line = one_line_error(
+            invoke(*args), str(folder), f"pid {process.pid}", "coordnet fit holder"
+        )
         assert "in use" in line
         assert time.perf_counter() - started < 30
     assert not (folder / "metrics.json").exists() and not (folder / "regions.json").exists()
@@ -70,15 +87,21 @@ def test_the_lock_is_reentrant_within_a_process_and_released(tmp_path):
             assert is_locked_here(folder)
         assert is_locked_here(folder)
     assert not is_locked_here(folder)
-    probe = subprocess.run([sys.executable, "-c", HOLDER.replace("time.sleep(600)", "pass"), folder],
-                           capture_output=True, text=True, timeout=120)
+    probe = subprocess.run(
+        [sys.executable, "-c", HOLDER.replace("time.sleep(600)", "pass"), folder],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert probe.returncode == 0, probe.stderr  # another process can take it now
 
 
 def test_unwritable_out_is_refused_before_training(tmp_path):
     a_file = tmp_path / "file"
     a_file.write_text("x")
-    one_line_error(invoke("fit", "camera", *TINY, "--out", a_file / "sub"), "not writable", str(a_file))
+    one_line_error(
+        invoke("fit", "camera", *TINY, "--out", a_file / "sub"), "not writable", str(a_file)
+    )
     if os.geteuid() != 0:  # root writes into read-only folders
         read_only = tmp_path / "ro"
         read_only.mkdir()

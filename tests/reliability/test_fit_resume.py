@@ -2,6 +2,7 @@
 the uninterrupted fit. Only wall-time fields differ: ``seconds`` and ``wall_seconds`` (any
 top-level key ending in ``seconds``) in metrics.json and
 ``trainer.seconds`` (with the content hash that covers it) in checkpoint.pt."""
+
 import json
 import os
 import random
@@ -13,12 +14,12 @@ import time
 import pytest
 import torch
 
-from coordnet.fit import TrainConfig
-from coordnet.fit import run as run_module
+from coordnet.runs import run as run_module
+from coordnet.runs.run import run_fit
+from coordnet.signals import load_signal
+from coordnet.training import TrainConfig
 from coordnet.training.callbacks import ProgressBar
 from coordnet.training.checkpoint import load_checkpoint
-from coordnet.fit.run import run_fit
-from coordnet.signals import load_signal
 
 SPEC = "relu:width=16,depth=2"
 
@@ -88,13 +89,36 @@ def test_interrupted_fits_resume_to_identical_outputs(tmp_path, monkeypatch, pro
     assert {"metrics.json", "curves.png", "checkpoint.pt"} <= set(names)
     assert ("spectrum.json" in names) if probe == "spectrum" else ("region_counts.json" in names)
     history = json.load(open(os.path.join(resumed, "metrics.json")))["history"]
-    assert history["steps"] == list(range(4, 30, 4)) + [30]  # every evaluation, incl. those at checkpoint steps
+    assert history["steps"] == list(range(4, 30, 4)) + [
+        30
+    ]  # every evaluation, incl. those at checkpoint steps
 
 
 @pytest.mark.slow
 def test_sigkill_at_random_moments_then_resume_gives_identical_outputs(tmp_path):
-    args = ["fit", "camera", "--size", "16", "--steps", "3000", "--eval-every", "20", "--checkpoint-every", "7",
-            "--probe", "spectrum", "--probe-every", "50", "-m", SPEC, "--quiet", "--seed", "1", "--batch-size", "50"]
+    args = [
+        "fit",
+        "camera",
+        "--size",
+        "16",
+        "--steps",
+        "3000",
+        "--eval-every",
+        "20",
+        "--checkpoint-every",
+        "7",
+        "--probe",
+        "spectrum",
+        "--probe-every",
+        "50",
+        "-m",
+        SPEC,
+        "--quiet",
+        "--seed",
+        "1",
+        "--batch-size",
+        "50",
+    ]
     command = [sys.executable, "-m", "coordnet"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     straight = tmp_path / "straight"
@@ -105,10 +129,16 @@ def test_sigkill_at_random_moments_then_resume_gives_identical_outputs(tmp_path)
     steps_at_kill = []
     for _ in range(3):  # three SIGKILLs at random moments of training, then a run to the end
         before = checkpoint.stat().st_mtime_ns if checkpoint.exists() else None
-        process = subprocess.Popen(command + args + ["--out", str(resumed), "--resume"], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command + args + ["--out", str(resumed), "--resume"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 300
-        while (not checkpoint.exists() or checkpoint.stat().st_mtime_ns == before) and time.monotonic() < deadline:
+        while (
+            not checkpoint.exists() or checkpoint.stat().st_mtime_ns == before
+        ) and time.monotonic() < deadline:
             time.sleep(0.05)  # training has written a new checkpoint
         time.sleep(rng.uniform(0.0, 1.5))
         if process.poll() is not None:
@@ -116,8 +146,13 @@ def test_sigkill_at_random_moments_then_resume_gives_identical_outputs(tmp_path)
         process.send_signal(signal.SIGKILL)
         process.wait()
         steps_at_kill.append(load_checkpoint(str(checkpoint))["trainer"]["step"])
-    final = subprocess.run(command + args + ["--out", str(resumed), "--resume"], env=env, timeout=600,
-                           capture_output=True, text=True)
+    final = subprocess.run(
+        command + args + ["--out", str(resumed), "--resume"],
+        env=env,
+        timeout=600,
+        capture_output=True,
+        text=True,
+    )
     assert final.returncode == 0, final.stderr
     assert steps_at_kill and all(0 < step < 3000 for step in steps_at_kill), steps_at_kill
     same_tree(str(straight), str(resumed))

@@ -1,6 +1,7 @@
 """Seeded fuzz of encoder constructors and inputs, model specs, encoding configs and sweep files:
 only ``TypeError`` / ``ValueError`` (never OverflowError, RecursionError, ZeroDivisionError, ...),
 and encoders that build give finite outputs for finite inputs in their documented range."""
+
 import math
 import random
 
@@ -8,16 +9,52 @@ import pytest
 import torch
 
 from coordnet.encoders import (
-    GaussianFourierFeatures, HashGrid, IntegratedPositionalEncoding, OneBlob, PositionalEncoding,
-    SphericalHarmonics, TriangleWave,
+    GaussianFourierFeatures,
+    HashGrid,
+    IntegratedPositionalEncoding,
+    OneBlob,
+    PositionalEncoding,
+    SphericalHarmonics,
+    TriangleWave,
 )
 from coordnet.encoders.config import from_config
 from coordnet.nets import parse_spec
 from coordnet.sweep import parse_sweep
 from coordnet.sweep.config import SweepFileError
 
-ODD_VALUES = [0, 1, 2, 3, 7, -1, -(2**40), 2**31, 2**63, 2**70, 10**30, 0.5, 1.5, -2.5, 1e-30, 1e30, 1e38, 1e300,
-              float("inf"), float("-inf"), float("nan"), True, False, None, "2", "", "x", [], [1], {}, (1,)]
+ODD_VALUES = [
+    0,
+    1,
+    2,
+    3,
+    7,
+    -1,
+    -(2**40),
+    2**31,
+    2**63,
+    2**70,
+    10**30,
+    0.5,
+    1.5,
+    -2.5,
+    1e-30,
+    1e30,
+    1e38,
+    1e300,
+    float("inf"),
+    float("-inf"),
+    float("nan"),
+    True,
+    False,
+    None,
+    "2",
+    "",
+    "x",
+    [],
+    [1],
+    {},
+    (1,),
+]
 FLOAT32_MAX = 3.4028234663852886e38
 
 
@@ -26,22 +63,51 @@ def _value(rng, pool=ODD_VALUES):
 
 
 #: Hash-grid sizes: legal tables reach 2^31 entries (8 GiB), more than a test may allocate.
-GRID_VALUES = [v for v in ODD_VALUES if not (isinstance(v, int) and not isinstance(v, bool) and 2**12 < v < 2**63)]
+GRID_VALUES = [
+    v
+    for v in ODD_VALUES
+    if not (isinstance(v, int) and not isinstance(v, bool) and 2**12 < v < 2**63)
+]
 
 
 CONSTRUCTORS = {
-    PositionalEncoding: (lambda rng: dict(in_dim=rng.choice([1, 2, 3]), num_frequencies=_value(rng),
-                                          factor=_value(rng) if rng.random() < 0.3 else math.pi)),
-    GaussianFourierFeatures: (lambda rng: dict(in_dim=rng.choice([1, 2, 3]), num_frequencies=_value(rng),
-                                               sigma=_value(rng), seed=_value(rng))),
+    PositionalEncoding: (
+        lambda rng: dict(
+            in_dim=rng.choice([1, 2, 3]),
+            num_frequencies=_value(rng),
+            factor=_value(rng) if rng.random() < 0.3 else math.pi,
+        )
+    ),
+    GaussianFourierFeatures: (
+        lambda rng: dict(
+            in_dim=rng.choice([1, 2, 3]),
+            num_frequencies=_value(rng),
+            sigma=_value(rng),
+            seed=_value(rng),
+        )
+    ),
     TriangleWave: (lambda rng: dict(in_dim=rng.choice([1, 2]), num_frequencies=_value(rng))),
     OneBlob: (lambda rng: dict(in_dim=rng.choice([1, 2]), num_bins=_value(rng))),
     SphericalHarmonics: (lambda rng: dict(in_dim=3, degree=_value(rng))),
-    IntegratedPositionalEncoding: (lambda rng: dict(in_dim=2, min_deg=_value(rng), max_deg=_value(rng),
-                                                    factor=_value(rng) if rng.random() < 0.3 else 1.0)),
-    HashGrid: (lambda rng: dict(in_dim=rng.choice([1, 2, 3]), num_levels=_value(rng, GRID_VALUES), num_features_per_level=2,
-                                log2_table_size=rng.choice([4, 8, 12]), min_resolution=_value(rng, GRID_VALUES),
-                                growth=rng.choice([1.5, 2.0, _value(rng, GRID_VALUES)]), seed=_value(rng))),
+    IntegratedPositionalEncoding: (
+        lambda rng: dict(
+            in_dim=2,
+            min_deg=_value(rng),
+            max_deg=_value(rng),
+            factor=_value(rng) if rng.random() < 0.3 else 1.0,
+        )
+    ),
+    HashGrid: (
+        lambda rng: dict(
+            in_dim=rng.choice([1, 2, 3]),
+            num_levels=_value(rng, GRID_VALUES),
+            num_features_per_level=2,
+            log2_table_size=rng.choice([4, 8, 12]),
+            min_resolution=_value(rng, GRID_VALUES),
+            growth=rng.choice([1.5, 2.0, _value(rng, GRID_VALUES)]),
+            seed=_value(rng),
+        )
+    ),
 }
 
 
@@ -67,10 +133,19 @@ def _fuzz_encoders(seed, cases):
         built += 1
         limit = min(_phase_bound(encoder), 1e30)
         magnitude = 10.0 ** rng.uniform(-3, math.log10(limit)) if limit > 1e-3 else 1.0
-        x = ((torch.rand(4, encoder.in_dim, generator=torch.Generator().manual_seed(rng.randrange(2**31))) * 2 - 1)
-             * magnitude)
+        x = (
+            torch.rand(
+                4, encoder.in_dim, generator=torch.Generator().manual_seed(rng.randrange(2**31))
+            )
+            * 2
+            - 1
+        ) * magnitude
         y = encoder(x)
-        assert y.shape == (4, encoder.out_dim) and torch.isfinite(y).all(), (cls.__name__, kwargs, magnitude)
+        assert y.shape == (4, encoder.out_dim) and torch.isfinite(y).all(), (
+            cls.__name__,
+            kwargs,
+            magnitude,
+        )
     return built
 
 
@@ -83,9 +158,13 @@ def test_fuzz_encoder_constructors_and_inputs_long():
     assert _fuzz_encoders(seed=1414, cases=1500) > 100
 
 
-KEYS = {"pe": ["num_frequencies", "factor"], "gauss": ["num_frequencies", "scale", "seed"],
-        "hash": ["n_levels", "log2_hashmap_size", "base_resolution", "b"], "relu": ["width", "depth"],
-        "siren": ["width", "depth", "w0"]}
+KEYS = {
+    "pe": ["num_frequencies", "factor"],
+    "gauss": ["num_frequencies", "scale", "seed"],
+    "hash": ["n_levels", "log2_hashmap_size", "base_resolution", "b"],
+    "relu": ["width", "depth"],
+    "siren": ["width", "depth", "w0"],
+}
 
 
 def _spec(rng):
@@ -94,8 +173,10 @@ def _spec(rng):
     parts = []
     for name in (encoder, net):
         keys = KEYS.get(name, [])
-        args = ",".join(f"{k}={rng.choice(['1e38', '1e30', '200', '-1', 'nan', 'inf', '1.5', 'x', '2', '8', '0'])}"
-                        for k in rng.sample(keys, k=rng.randint(0, len(keys))))
+        args = ",".join(
+            f"{k}={rng.choice(['1e38', '1e30', '200', '-1', 'nan', 'inf', '1.5', 'x', '2', '8', '0'])}"
+            for k in rng.sample(keys, k=rng.randint(0, len(keys)))
+        )
         parts.append(f"{name}:{args}" if args else name)
     return "+".join(parts)
 
@@ -115,11 +196,31 @@ def test_fuzz_specs():
 
 
 def _config(rng, depth=0):
-    otype = rng.choice(["Frequency", "OneBlob", "TriangleWave", "SphericalHarmonics", "Identity", "HashGrid",
-                        "Composite" if depth < 3 else "Identity"])
+    otype = rng.choice(
+        [
+            "Frequency",
+            "OneBlob",
+            "TriangleWave",
+            "SphericalHarmonics",
+            "Identity",
+            "HashGrid",
+            "Composite" if depth < 3 else "Identity",
+        ]
+    )
     config = {"otype": otype}
-    for key in rng.sample(["n_frequencies", "n_bins", "degree", "n_levels", "log2_hashmap_size", "base_resolution",
-                           "per_level_scale", "scale"], k=rng.randint(0, 2)):
+    for key in rng.sample(
+        [
+            "n_frequencies",
+            "n_bins",
+            "degree",
+            "n_levels",
+            "log2_hashmap_size",
+            "base_resolution",
+            "per_level_scale",
+            "scale",
+        ],
+        k=rng.randint(0, 2),
+    ):
         config[key] = _value(rng)
     if otype == "Composite":
         config["nested"] = [_config(rng, depth + 1) for _ in range(rng.randint(0, 2))]
@@ -142,14 +243,17 @@ def test_fuzz_encoding_configs():
 def test_fuzz_sweep_files():
     rng = random.Random(14)
     for _ in range(150):
-        images = rng.choice(['["camera"]', '[]', '"camera"', '[1]'])
-        steps = rng.choice(['10', '0', '-1', '1e9', '"x"', '99999999999999999999'])
-        scale = rng.choice(['[1, 2]', '[]', '[1e38]', '["a"]', '1'])
-        lines = [f"images = {images}",
-                 f"steps = {steps}",
-                 f"seeds = {rng.choice(['[0, 1]', '[]', '3', '-1', '[true]', '[1.5]', '[0, 0]', '9223372036854775808'])}",
-                 f"size = {rng.choice(['32', '0', '100000', '1.5', 'true'])}",
-                 "[[models]]", f"spec = \"{_spec(rng)}\""]
+        images = rng.choice(['["camera"]', "[]", '"camera"', "[1]"])
+        steps = rng.choice(["10", "0", "-1", "1e9", '"x"', "99999999999999999999"])
+        scale = rng.choice(["[1, 2]", "[]", "[1e38]", '["a"]', "1"])
+        lines = [
+            f"images = {images}",
+            f"steps = {steps}",
+            f"seeds = {rng.choice(['[0, 1]', '[]', '3', '-1', '[true]', '[1.5]', '[0, 0]', '9223372036854775808'])}",
+            f"size = {rng.choice(['32', '0', '100000', '1.5', 'true'])}",
+            "[[models]]",
+            f'spec = "{_spec(rng)}"',
+        ]
         if rng.random() < 0.5:
             lines += ["[models.grid]", f"scale = {scale}"]
         text = "\n".join(line for line in lines if rng.random() < 0.9 or line.startswith("[["))

@@ -1,5 +1,6 @@
 """Sweeps that survive anything: worker BaseExceptions, unreadable results, a killed driver,
 bounded parallelism, an unreachable Ray address, a second driver on the same folder."""
+
 import json
 import os
 import signal
@@ -41,14 +42,18 @@ def failing_execute(run_data, out_dir, threads=None):
     return {**run_data, "status": "done"}
 
 
-def test_base_exceptions_in_workers_become_error_records_and_the_sweep_goes_on(tmp_path, monkeypatch):
+def test_base_exceptions_in_workers_become_error_records_and_the_sweep_goes_on(
+    tmp_path, monkeypatch
+):
     import coordnet.sweep.local as local
 
     monkeypatch.setattr(local, "execute", failing_execute)
     runs = _runs(seeds=3)
     out = str(tmp_path / "out")
     finished = {}
-    records = run_local(runs, out, workers=1, threads=1, on_finish=lambda run, rec: finished.update({run.hash: rec}))
+    records = run_local(
+        runs, out, workers=1, threads=1, on_finish=lambda run, rec: finished.update({run.hash: rec})
+    )
     assert len(records) == 3 and set(finished) == {r.hash for r in runs}
     by_seed = {run.seed: finished[run.hash] for run in runs}
     assert by_seed[0]["status"] == "failed" and by_seed[0]["error"].startswith("KeyboardInterrupt")
@@ -60,20 +65,26 @@ def test_base_exceptions_in_workers_become_error_records_and_the_sweep_goes_on(t
 
 @pytest.mark.parametrize("raised", [KeyboardInterrupt(), SystemExit(2), MemoryError("no room")])
 def test_execute_records_any_base_exception(tmp_path, monkeypatch, raised):
-    import coordnet.fit.run
+    import coordnet.runs.run
 
     def boom(*args, **kwargs):
         raise raised
 
-    monkeypatch.setattr(coordnet.fit.run, "run_fit", boom)
+    monkeypatch.setattr(coordnet.runs.run, "run_fit", boom)
     run = _runs()[0]
     record = execute(run.to_dict(), str(tmp_path))
     assert record["status"] == "failed" and record["error"].startswith(type(raised).__name__)
     assert run_status(str(tmp_path), run) == "failed"
 
 
-@pytest.mark.parametrize("damage", ["truncate", pytest.param("garbage", marks=pytest.mark.slow),
-                                    pytest.param("other-run", marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "truncate",
+        pytest.param("garbage", marks=pytest.mark.slow),
+        pytest.param("other-run", marks=pytest.mark.slow),
+    ],
+)
 def test_unreadable_result_is_reported_and_fitted_again(tmp_path, damage):
     runs = _runs()
     out = str(tmp_path / "out")
@@ -99,7 +110,9 @@ def test_cli_reports_an_unreadable_result(tmp_path):
     run = _runs()[0]
     Path(run_directory(str(out), run)).mkdir(parents=True)
     Path(run_directory(str(out), run), RESULT).write_text('{"status": "do')
-    result = CliRunner().invoke(cli, ["sweep", str(sweep), "--out", str(out), "--quiet", "--threads", "1"])
+    result = CliRunner().invoke(
+        cli, ["sweep", str(sweep), "--out", str(out), "--quiet", "--threads", "1"]
+    )
     assert result.exit_code == 0, result.output
     assert "1 run(s) have a result.json that cannot be read" in result.output
     assert "1 fitted, 0 failed, 0 skipped" in result.output
@@ -109,10 +122,14 @@ def test_cli_reports_an_unreadable_result(tmp_path):
 def test_parallelism_beyond_the_cores_is_a_one_line_error(tmp_path, option):
     sweep = tmp_path / "s.toml"
     sweep.write_text(SWEEP.format(steps=5, seeds=1))
-    result = CliRunner().invoke(cli, ["sweep", str(sweep), "--out", str(tmp_path / "o"), option, "100000"])
+    result = CliRunner().invoke(
+        cli, ["sweep", str(sweep), "--out", str(tmp_path / "o"), option, "100000"]
+    )
     assert result.exit_code == 1
-    assert result.output.strip() == (f"error: {option} must be an integer <= {cpu_count()} "
-                                     f"(the {cpu_count()} cores of this machine), got 100000")
+    assert result.output.strip() == (
+        f"error: {option} must be an integer <= {cpu_count()} "
+        f"(the {cpu_count()} cores of this machine), got 100000"
+    )
     assert not (tmp_path / "o").exists()
 
 
@@ -121,25 +138,51 @@ def test_unreachable_ray_address_fails_quickly_in_one_line(tmp_path):
     sweep = tmp_path / "s.toml"
     sweep.write_text(SWEEP.format(steps=5, seeds=1))
     started = time.monotonic()
-    process = subprocess.run([sys.executable, "-m", "coordnet", "sweep", str(sweep), "--out", str(tmp_path / "o"),
-                              "--ray", "127.0.0.1:1", "--quiet"], capture_output=True, text=True, timeout=120)
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "coordnet",
+            "sweep",
+            str(sweep),
+            "--out",
+            str(tmp_path / "o"),
+            "--ray",
+            "127.0.0.1:1",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert time.monotonic() - started < 30
     assert process.returncode == 1
     lines = process.stderr.strip().splitlines()
-    assert lines == ["error: --ray 127.0.0.1:1: cannot reach a Ray cluster at 127.0.0.1:1 (Connection refused); "
-                     "is the cluster running (ray start --head) and the address right?"]
+    assert lines == [
+        "error: --ray 127.0.0.1:1: cannot reach a Ray cluster at 127.0.0.1:1 (Connection refused); "
+        "is the cluster running (ray start --head) and the address right?"
+    ]
 
 
 def test_a_second_driver_on_the_same_folder_fails_at_once(tmp_path):
     sweep = tmp_path / "s.toml"
     sweep.write_text(SWEEP.format(steps=5, seeds=1))
     out = tmp_path / "out"
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from coordnet.outdir_lock import acquire; "
-                               f"acquire({str(out)!r}, 'first sweep'); print('held', flush=True); time.sleep(60)"],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from coordnet.outdir_lock import acquire; "
+            f"acquire({str(out)!r}, 'first sweep'); print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
-        result = CliRunner().invoke(cli, ["sweep", str(sweep), "--out", str(out), "--quiet", "--threads", "1"])
+        result = CliRunner().invoke(
+            cli, ["sweep", str(sweep), "--out", str(out), "--quiet", "--threads", "1"]
+        )
     finally:
         holder.kill()
         holder.wait()
@@ -179,9 +222,23 @@ def test_killing_the_driver_ends_its_workers_and_a_rerun_completes(tmp_path, sig
     sweep.write_text(SWEEP.format(steps=400, seeds=2))
     out = tmp_path / "out"
     runs = _runs(steps=400, seeds=2)
-    command = [sys.executable, "-m", "coordnet", "sweep", str(sweep), "--out", str(out), "--workers", "1",
-               "--threads", "1", "--quiet"]
-    driver = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [
+        sys.executable,
+        "-m",
+        "coordnet",
+        "sweep",
+        str(sweep),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--threads",
+        "1",
+        "--quiet",
+    ]
+    driver = subprocess.Popen(
+        command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     family = []
     try:
         deadline = time.monotonic() + 240
