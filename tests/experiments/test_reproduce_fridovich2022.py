@@ -95,11 +95,14 @@ def test_verdicts_follow_the_intervals():
 def fake_run_seed(seed, budget):
     """A stand-in for run_seed without training: numbers that depend on the seed."""
     d = 0.01 * seed
-    row = lambda a, b, w: {
-        "test_accuracy": a + d,
-        "authors": {"between": b + d, "within": w},  # noqa: E731
-        "coordnet": {"between": 2 * b, "within": w + d},
-    }
+
+    def row(a, b, w):
+        return {
+            "test_accuracy": a + d,
+            "authors": {"between": b + d, "within": w},  # noqa: E731
+            "coordnet": {"between": 2 * b, "within": w + d},
+        }
+
     rows = {
         "short": row(0.5, 0.2, 0.1),
         "reference": row(0.9, 0.3, 0.05),
