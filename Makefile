@@ -2,6 +2,8 @@
 #   make demo    set up, then run `coordnet compare` with its defaults on the bundled default image
 #   make test    set up, then run the test suite
 #   make bench   set up, then run the encoder benchmark
+#   make docs    set up, then build the documentation site (site/) with --strict
+#   make docs-test  make docs, then run the docs' code examples and the notebooks in examples/
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,7 +12,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 SOURCES := setup.py pyproject.toml $(shell find csrc -type f 2>/dev/null)
 
-.PHONY: setup lint demo test test-all bench clean gpu-check gpu-tancik tancik-data
+.PHONY: setup lint demo test test-all bench clean gpu-check gpu-tancik tancik-data docs docs-test docs-serve
 
 setup: $(VENV)/.installed
 
@@ -35,6 +37,24 @@ $(VENV)/.test-extras: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --no-deps $(TEST_EXTRAS)
 	$(BIN)/python -m pip install --quiet $(TEST_EXTRAS_DEPS)
 	touch $@
+
+# The documentation site (MkDocs, Material, mkdocstrings) and the notebook runner; the same pins
+# as the `docs` extra in pyproject.toml.
+DOCS_DEPS := mkdocs==1.6.1 mkdocs-material==9.8.2 mkdocstrings==1.0.8 mkdocstrings-python==2.0.11 \
+	griffelib==2.4.1 nbclient==0.11.0 nbformat==5.11.1 ipykernel==7.4.0
+
+$(VENV)/.docs-deps: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet $(DOCS_DEPS)
+	touch $@
+
+docs: setup $(VENV)/.docs-deps
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+docs-serve: setup $(VENV)/.docs-deps
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+
+docs-test: docs
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "slow or not slow" tests/docs
 
 demo: setup
 	$(BIN)/coordnet doctor
@@ -74,4 +94,4 @@ tancik-data:
 	cp -R "$(TANCIK_SOURCE)/." data/tancik2020/
 
 clean:
-	rm -rf build *.egg-info coordnet/_C*.so out .pytest_cache
+	rm -rf build *.egg-info coordnet/_C*.so out .pytest_cache site

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Source distribution check: build the sdist and a wheel with `python -m build --no-isolation`
-# (against the test venv's torch), `twine check` both, then follow the README's install section
-# as written (the block between its `install-from-sdist` markers) in a clean virtual environment
+# (against the test venv's torch), `twine check` both, then follow the install section of
+# docs/getting-started.md as written (the block between its `install-from-sdist` markers) in a clean virtual environment
 # that starts with nothing: it installs torch from the local wheel, builds coordnet from the sdist
 # without isolation (no build may fetch torch), and must import the compiled extension.
 set -euo pipefail
@@ -27,15 +27,16 @@ for header in csrc/include/coordnet/hashgrid.h csrc/cpu/kernels.h csrc/checks.h 
 done
 "$PY" -m twine check --strict "$SDIST" "$WHEEL"
 
-# The README's commands, run as written from a folder holding the sdist, in a fresh venv.
+# The documented install commands, run as written from a folder holding the sdist, in a fresh venv.
 python_base=$("$PY" -c 'import sys; print(sys._base_executable)')
 "$python_base" -m venv "$WORK/venv"
 "$WORK/venv/bin/python" -m pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
 cp "$SDIST" "$WORK/"
-sed -n '/<!-- install-from-sdist:begin -->/,/<!-- install-from-sdist:end -->/p' README.md \
+INSTALL_DOC=docs/getting-started.md
+sed -n '/<!-- install-from-sdist:begin -->/,/<!-- install-from-sdist:end -->/p' "$INSTALL_DOC" \
   | sed -n '/^```bash$/,/^```$/p' | grep -v '^```' >"$WORK/install.sh"
-[ -s "$WORK/install.sh" ] || { echo "README.md: no install-from-sdist block" >&2; exit 1; }
-echo "    README install block:"; sed 's/^/      /' "$WORK/install.sh"
+[ -s "$WORK/install.sh" ] || { echo "$INSTALL_DOC: no install-from-sdist block" >&2; exit 1; }
+echo "    $INSTALL_DOC install block:"; sed 's/^/      /' "$WORK/install.sh"
 (cd "$WORK" && PATH="$WORK/venv/bin:$PATH" VIRTUAL_ENV="$WORK/venv" bash -euo pipefail install.sh >"$WORK/install.log" 2>&1) \
   || { tail -40 "$WORK/install.log"; exit 1; }
 
@@ -57,7 +58,7 @@ y = HashGrid(3)(torch.rand(1024, 3))
 assert y.shape == (1024, 32) and torch.isfinite(y).all()
 print(f"    sdist install: {coordnet.__file__}, torch {torch.__version__}, backend(cpu) = cpu")
 PYEOF
-# A missing extra is one line naming it (ray is not in the README's install line).
+# A missing extra is one line naming it (ray is not in the documented install line).
 if "$WORK/venv/bin/python" -c "import ray" 2>/dev/null; then echo "ray unexpectedly installed" >&2; exit 1; fi
 printf 'images = ["camera"]\nsize = 16\nsteps = 2\n[[models]]\nspec = "relu:width=8"\n' >"$WORK/s.toml"
 if msg=$("$WORK/venv/bin/coordnet" sweep "$WORK/s.toml" --ray auto --quiet --out "$WORK/out" 2>&1 >/dev/null); then
