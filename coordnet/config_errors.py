@@ -9,7 +9,8 @@ Every message has the form ``"<source> <where>: <problem>"``: ``source`` names w
 
 from __future__ import annotations
 
-from typing import NoReturn, Sequence, Union
+import re
+from typing import Mapping, NoReturn, Sequence, Union
 
 
 class ConfigError(ValueError):
@@ -38,4 +39,13 @@ def config_error(source: str, where: str, problem: str) -> NoReturn:
     raise ConfigError(source, where, problem)
 
 
-__all__ = ["ConfigError", "config_error", "key_path"]
+def names_in_message(message: str, names: Mapping[str, str]) -> str:
+    """``message`` with every whole-word occurrence of a key of ``names`` replaced by its value
+    (an error raised under a constructor's argument names, told in a config's or spec's keys)."""
+    if not names:
+        return message
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
+    return pattern.sub(lambda match: names[match.group(1)], message)
+
+
+__all__ = ["ConfigError", "config_error", "key_path", "names_in_message"]

@@ -26,7 +26,7 @@ defaults, and coordnet's own encoders under their class names:
 ``NRC``, ``OneBlobFrequency``                Composite of TriangleWave on 3 dims (``n_frequencies``
                                              12), OneBlob on 5 (``n_bins`` 4), Identity on the rest
 ``PositionalEncoding``,                      coordnet's classes; keys are the constructors' arguments
-``GaussianFourierFeatures``, ``BasicFourier``  (``scale``, the former name of ``sigma``, warns)
+``GaussianFourierFeatures``, ``BasicFourier``
 ==========================================  =====================================================
 
 tiny-cuda-nn semantics kept: a missing ``otype`` means ``OneBlob``; inside ``Composite`` each
@@ -54,17 +54,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from coordnet.config_errors import ConfigError, config_error
+from coordnet.config_errors import ConfigError, config_error, names_in_message
 from coordnet.encoders.compat import tcnn_frequency
 from coordnet.encoders.composite import Composite, Empty, Padded
 from coordnet.encoders.fourier import BasicFourier, GaussianFourierFeatures, PositionalEncoding
-from coordnet.encoders.hashgrid import TCNN_NAMES, HashGrid
+from coordnet.encoders.hashgrid import HashGrid
 from coordnet.encoders.identity import Identity
 from coordnet.encoders.oneblob import OneBlob
 from coordnet.encoders.spherical import SphericalHarmonics
 from coordnet.encoders.triangle_wave import TriangleWave
 from coordnet.ops.hashgrid_reference import next_multiple
-from coordnet.renamed import names_in_message
 from coordnet.validation import check_count, check_seed
 
 ConfigLike = Union[Mapping[str, Any], str, "os.PathLike[str]"]
@@ -109,7 +108,6 @@ OTYPE_KEYS: Dict[str, Tuple[str, ...]] = {
     "GaussianFourierFeatures": (
         "num_frequencies",
         "sigma",
-        "scale",
         "seed",
         "learnable",
         "include_input",
@@ -459,7 +457,11 @@ MAX_NESTING = 64
 
 #: coordnet's argument names -> the tiny-cuda-nn config keys they are read from.
 _TCNN_KEYS = {
-    **{new: old for old, new in TCNN_NAMES.items()},
+    "num_levels": "n_levels",
+    "num_features_per_level": "n_features_per_level",
+    "log2_table_size": "log2_hashmap_size",
+    "min_resolution": "base_resolution",
+    "growth": "per_level_scale",
     "num_bins": "n_bins",
     "num_frequencies": "n_frequencies",
 }

@@ -8,9 +8,7 @@ give NaN features.
 
 Vocabulary: ``factor`` is the phase factor (2π, π or 1), ``sigma`` the standard deviation of
 Gaussian frequencies, ``num_frequencies`` the number of frequencies (per coordinate for
-:class:`PositionalEncoding`). The former keyword ``scale`` (``factor`` of
-:class:`FourierFeatures`, ``sigma`` of :class:`GaussianFourierFeatures`) still works with a
-``DeprecationWarning``.
+:class:`PositionalEncoding`).
 """
 
 from __future__ import annotations
@@ -24,7 +22,6 @@ from torch import Tensor, nn
 from coordnet.encoders.annealing import cosine_window
 from coordnet.encoders.base import Encoder, no_autocast
 from coordnet.ops import fourier_features
-from coordnet.renamed import renamed_attribute, renamed_kwarg
 from coordnet.validation import check_count, check_interval, check_positive, check_seed
 
 #: Largest |B · factor| accepted: 2^120 leaves 2^8 of float32 headroom for the coordinates.
@@ -56,8 +53,7 @@ class FourierFeatures(Encoder):
     Args:
         B: ``(M, d)`` frequency matrix.
         learnable: make ``B`` a trained ``nn.Parameter`` (else a buffer saved in ``state_dict``).
-        factor: phase factor (2π: Tancik/nerfstudio; π: tiny-cuda-nn, mip-NeRF; 1: nerf-pytorch);
-            ``scale`` is its deprecated name.
+        factor: phase factor (2π: Tancik/nerfstudio; π: tiny-cuda-nn, mip-NeRF; 1: nerf-pytorch).
         include_input: also output ``x``: ``True``/``"first"`` before the features, ``"last"`` after.
         group: output layout, see :func:`coordnet.ops.fourier_features` (default ``[sin block, cos block]``).
 
@@ -74,8 +70,6 @@ class FourierFeatures(Encoder):
 
     input_domain = (0.0, 1.0)
 
-    scale = renamed_attribute("scale", "factor")  # the phase factor's former name
-
     def __init__(
         self,
         B: Tensor,
@@ -84,9 +78,7 @@ class FourierFeatures(Encoder):
         factor: float = TWO_PI,
         include_input: IncludeInput = False,
         group: Optional[int] = None,
-        **deprecated: float,
     ) -> None:
-        factor = renamed_kwarg(type(self).__name__, deprecated, "scale", "factor", factor, TWO_PI)
         if not isinstance(B, Tensor) or B.dim() != 2 or B.shape[0] < 1 or B.shape[1] < 1:
             shape = tuple(B.shape) if isinstance(B, Tensor) else type(B).__name__
             raise ValueError(
@@ -162,7 +154,7 @@ class GaussianFourierFeatures(FourierFeatures):
         in_dim: ``d``.
         num_frequencies: ``M``, 1 to ``2^24`` (Tancik et al. use 256).
         sigma: standard deviation σ of the entries of ``B``, in ``(0, 1e36]`` (10 for natural
-            images in the paper); ``scale`` is its deprecated name.
+            images in the paper).
     """
 
     def __init__(
@@ -175,9 +167,7 @@ class GaussianFourierFeatures(FourierFeatures):
         generator: Optional[torch.Generator] = None,
         learnable: bool = False,
         include_input: IncludeInput = False,
-        **deprecated: float,
     ) -> None:
-        sigma = renamed_kwarg("GaussianFourierFeatures", deprecated, "scale", "sigma", sigma, 10.0)
         check_count("in_dim", in_dim, maximum=MAX_ROWS)
         check_count("num_frequencies", num_frequencies, maximum=MAX_ROWS)
         sigma = check_positive(

@@ -7,7 +7,6 @@ the geometry of both is described in :mod:`coordnet.ops.hashgrid_reference`.
 
 from __future__ import annotations
 
-import inspect
 import math
 from typing import Optional
 
@@ -26,7 +25,6 @@ from coordnet.ops.hashgrid_reference import (
     nerfstudio_levels,
     tcnn_levels,
 )
-from coordnet.renamed import renamed_attribute, renamed_kwargs
 from coordnet.validation import check_choice, check_count, check_positive, check_seed
 
 DEFAULT_INIT_SCALE = {"tcnn": 1e-4, "nerfstudio": 1e-3}
@@ -41,15 +39,6 @@ def _lower(name: str, value: object) -> str:
 MAX_LEVELS = 128  # levels of one grid (tiny-cuda-nn's and nerfstudio's configs use 8-32)
 MAX_FEATURES_PER_LEVEL = 64
 MAX_RESOLUTION = 2**31  # grid indices are 32-bit
-
-#: tiny-cuda-nn's argument names -> coordnet's (the old names warn).
-TCNN_NAMES = {
-    "n_levels": "num_levels",
-    "n_features_per_level": "num_features_per_level",
-    "log2_hashmap_size": "log2_table_size",
-    "base_resolution": "min_resolution",
-    "per_level_scale": "growth",
-}
 
 
 def nerfstudio_growth(num_levels: int, min_res: int, max_res: int) -> float:
@@ -72,8 +61,8 @@ class HashGrid(Encoder):
     The arguments are tiny-cuda-nn's under coordnet's names: ``num_levels`` (``n_levels``),
     ``num_features_per_level`` (``n_features_per_level``), ``log2_table_size``
     (``log2_hashmap_size``), ``min_resolution`` (``base_resolution``), ``growth``
-    (``per_level_scale``). The tiny-cuda-nn spellings still work, as keywords and attributes, with
-    a ``DeprecationWarning``; :func:`coordnet.encoders.config.from_config` reads them from configs.
+    (``per_level_scale``); :func:`coordnet.encoders.config.from_config` reads tiny-cuda-nn's
+    spellings from configs.
 
     Args:
         in_dim: ``d``, 1 to 4.
@@ -109,12 +98,6 @@ class HashGrid(Encoder):
     """
 
     input_domain = (0.0, 1.0)
-    n_levels = renamed_attribute("n_levels", "num_levels")
-    n_features_per_level = renamed_attribute("n_features_per_level", "num_features_per_level")
-    log2_hashmap_size = renamed_attribute("log2_hashmap_size", "log2_table_size")
-    base_resolution = renamed_attribute("base_resolution", "min_resolution")
-    per_level_scale = renamed_attribute("per_level_scale", "growth")
-    n_params = renamed_attribute("n_params", "num_params")
 
     def __init__(
         self,
@@ -132,22 +115,7 @@ class HashGrid(Encoder):
         param_dtype: torch.dtype = torch.float32,
         seed: Optional[int] = 0,
         generator: Optional[torch.Generator] = None,
-        **deprecated: object,
     ) -> None:
-        given = {
-            "num_levels": num_levels,
-            "num_features_per_level": num_features_per_level,
-            "log2_table_size": log2_table_size,
-            "min_resolution": min_resolution,
-            "growth": growth,
-        }
-        given = renamed_kwargs("HashGrid", deprecated, TCNN_NAMES, given, _DEFAULTS)
-        num_levels, num_features_per_level = given["num_levels"], given["num_features_per_level"]
-        log2_table_size, min_resolution, growth = (
-            given["log2_table_size"],
-            given["min_resolution"],
-            given["growth"],
-        )
         check_count("in_dim", in_dim)
         if param_dtype not in (torch.float32, torch.float16):
             raise ValueError(
@@ -300,10 +268,3 @@ class HashGrid(Encoder):
             f"min_resolution={self.min_resolution}, growth={self.growth:g}, interpolation={self.interpolation!r}, "
             f"convention={self.convention!r}, grid_type={self.grid_type!r}, num_params={self.num_params}"
         )
-
-
-#: The defaults of the renamed arguments, read from the signature (for the both-spellings check).
-_DEFAULTS = {
-    name: parameter.default
-    for name, parameter in inspect.signature(HashGrid.__init__).parameters.items()
-}

@@ -22,7 +22,6 @@ import torch
 from torch import Tensor
 
 from coordnet.encoders.base import Encoder, no_autocast
-from coordnet.renamed import renamed_attribute, renamed_kwarg
 from coordnet.validation import check_count
 
 
@@ -40,15 +39,12 @@ class OneBlob(Encoder):
     Args:
         in_dim: ``d``.
         num_bins: bins per coordinate; a power of two up to ``2^16``, as tiny-cuda-nn requires
-            a power of two (default 16). ``n_bins`` (tiny-cuda-nn's name) still works, with a
-            ``DeprecationWarning``.
+            a power of two (default 16).
     """
 
     input_domain = (0.0, 1.0)
-    n_bins = renamed_attribute("n_bins", "num_bins")
 
-    def __init__(self, in_dim: int, num_bins: int = 16, **deprecated: int) -> None:
-        num_bins = renamed_kwarg("OneBlob", deprecated, "n_bins", "num_bins", num_bins, 16)
+    def __init__(self, in_dim: int, num_bins: int = 16) -> None:
         super().__init__(in_dim)
         check_count("num_bins", num_bins, maximum=2**16, why="out_dim grows as in_dim · num_bins")
         if num_bins & (num_bins - 1):

@@ -16,7 +16,6 @@ import torch
 from torch import Tensor
 
 from coordnet.encoders.base import Encoder, no_autocast
-from coordnet.renamed import renamed_attribute, renamed_kwarg
 from coordnet.validation import check_count
 
 
@@ -26,16 +25,11 @@ class TriangleWave(Encoder):
     Args:
         in_dim: ``d``.
         num_frequencies: bands ``L`` per coordinate, 1 to 121 (default 12, tiny-cuda-nn's).
-            ``n_frequencies`` (tiny-cuda-nn's name) still works, with a ``DeprecationWarning``.
     """
 
     input_domain = (0.0, 1.0)
-    n_frequencies = renamed_attribute("n_frequencies", "num_frequencies")
 
-    def __init__(self, in_dim: int, num_frequencies: int = 12, **deprecated: int) -> None:
-        num_frequencies = renamed_kwarg(
-            "TriangleWave", deprecated, "n_frequencies", "num_frequencies", num_frequencies, 12
-        )
+    def __init__(self, in_dim: int, num_frequencies: int = 12) -> None:
         super().__init__(in_dim)
         self.num_frequencies = check_count(
             "num_frequencies",

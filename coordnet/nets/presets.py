@@ -58,7 +58,7 @@ from coordnet.nets.gaussian import GaussianMLP
 from coordnet.nets.mlp import ReluMLP
 from coordnet.nets.siren import Siren
 from coordnet.nets.wire import WireMLP
-from coordnet.renamed import names_in_message
+from coordnet.config_errors import names_in_message
 
 #: Value kinds a key can take: ``"int"``, ``"float"`` (ints accepted), ``"bool"``
 #: (``true``/``false``), ``"str"``, or ``"bool|str"`` (``true``/``false`` or a word).

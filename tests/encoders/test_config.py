@@ -194,11 +194,10 @@ def test_coordnet_otypes():
         {"otype": "gaussianfourierfeatures", "num_frequencies": 8, "sigma": 3.0, "seed": 4}, 2
     )
     assert gauss.out_dim == 16 and gauss.sigma == 3.0
-    with pytest.warns(DeprecationWarning, match="scale= is deprecated, use sigma="):
-        old = from_config(
+    with pytest.raises(ValueError, match="'scale'"):
+        from_config(
             {"otype": "GaussianFourierFeatures", "num_frequencies": 8, "scale": 3.0, "seed": 4}, 2
         )
-    assert torch.equal(old.B, gauss.B)
     assert from_config({"otype": "BasicFourier", "include_input": True}, 2).out_dim == 6
 
 
@@ -607,10 +606,9 @@ def test_oneblob_errors():
         ValueError, match="n_bins must be a power of two, got 6"
     ):  # a config names its key
         from_config({"otype": "OneBlob", "n_bins": 6}, 2)
-    with pytest.warns(DeprecationWarning, match="n_bins= is deprecated, use num_bins="):
-        assert OneBlob(2, n_bins=4).num_bins == 4
-    with pytest.warns(DeprecationWarning, match="TriangleWave.n_frequencies is deprecated"):
-        assert TriangleWave(2, num_frequencies=3).n_frequencies == 3
+    with pytest.raises(TypeError, match="n_bins"):
+        OneBlob(2, n_bins=4)
+    assert not hasattr(TriangleWave(2, num_frequencies=3), "n_frequencies")
 
 
 # ------------------------------------------------------------------------- TriangleWave

@@ -291,17 +291,16 @@ def test_encoders_move_and_cast_like_modules():
     assert encoder(torch.rand(3, 2, dtype=torch.float64)).dtype == torch.float64
 
 
-def test_vocabulary_num_frequencies_is_per_coordinate_and_scale_is_deprecated():
+def test_vocabulary_num_frequencies_is_per_coordinate_and_scale_is_gone():
     from coordnet.encoders.compat import NeRFEncoding
 
     pe = PositionalEncoding(3, 10)
     assert (pe.num_frequencies, pe.num_sinusoids, pe.out_dim) == (10, 30, 60)
     assert NeRFEncoding(3, 10, 0, 9).num_frequencies == 10
     B = torch.randn(4, 2)
-    with pytest.warns(DeprecationWarning, match="scale= is deprecated, use factor="):
-        old = FourierFeatures(B, scale=math.pi)
-    assert old.factor == math.pi
-    with pytest.warns(DeprecationWarning, match="FourierFeatures.scale is deprecated"):
-        assert old.scale == math.pi
-    with pytest.warns(DeprecationWarning, match="scale= is deprecated, use sigma="):
-        assert GaussianFourierFeatures(2, 4, scale=3.0).sigma == 3.0
+    assert FourierFeatures(B, factor=math.pi).factor == math.pi
+    with pytest.raises(TypeError, match="scale"):
+        FourierFeatures(B, scale=math.pi)
+    with pytest.raises(TypeError, match="scale"):
+        GaussianFourierFeatures(2, 4, scale=3.0)
+    assert not hasattr(FourierFeatures(B), "scale")

@@ -357,46 +357,19 @@ def test_nerfstudio_growth_factor_and_scalings():
     )  # int64, as nerfstudio's
 
 
-def test_tiny_cuda_nn_argument_names_still_work_with_a_warning():
-    with pytest.warns(DeprecationWarning) as caught:
-        old = HashGrid(
-            2,
-            n_levels=3,
-            n_features_per_level=4,
-            log2_hashmap_size=8,
-            base_resolution=4,
-            per_level_scale=1.5,
-        )
-    messages = {str(w.message) for w in caught}
-    for old_name, new_name in [
-        ("n_levels", "num_levels"),
-        ("n_features_per_level", "num_features_per_level"),
-        ("log2_hashmap_size", "log2_table_size"),
-        ("base_resolution", "min_resolution"),
-        ("per_level_scale", "growth"),
-    ]:
-        assert any(f"{old_name}= is deprecated, use {new_name}=" in m for m in messages), (
-            old_name,
-            messages,
-        )
-    new = HashGrid(
+def test_arguments_take_coordnet_names_only():
+    grid = HashGrid(
         2, num_levels=3, num_features_per_level=4, log2_table_size=8, min_resolution=4, growth=1.5
     )
-    torch.testing.assert_close(old.params, new.params)
     assert (
-        new.num_levels,
-        new.num_features_per_level,
-        new.log2_table_size,
-        new.min_resolution,
-        new.growth,
+        grid.num_levels,
+        grid.num_features_per_level,
+        grid.log2_table_size,
+        grid.min_resolution,
+        grid.growth,
     ) == (3, 4, 8, 4, 1.5)
-    with pytest.warns(
-        DeprecationWarning, match="HashGrid.per_level_scale is deprecated, use .growth"
-    ):
-        assert old.per_level_scale == 1.5
-    with pytest.warns(DeprecationWarning, match="n_params is deprecated"):
-        assert old.n_params == new.num_params
-    with pytest.raises(TypeError, match="both n_levels= .* and num_levels="):
-        HashGrid(2, num_levels=3, n_levels=4)
-    with pytest.raises(TypeError, match="unexpected keyword argument 'levels'"):
-        HashGrid(2, levels=3)
+    for old_name in ("n_levels", "log2_hashmap_size", "base_resolution", "per_level_scale"):
+        with pytest.raises(TypeError, match=f"unexpected keyword argument '{old_name}'"):
+            HashGrid(2, **{old_name: 3})
+        assert not hasattr(grid, old_name)
+    assert not hasattr(grid, "n_params")
