@@ -12,6 +12,7 @@ from coordnet.cli.classifier_spectrum import classifier_spectrum as classifier_s
 from coordnet.cli.devices import device_option
 from coordnet.cli.errors import OneLineErrorsGroup, friendly_errors
 from coordnet.cli.regions import regions as regions_command
+from coordnet.cli.reproduce import reproduce as reproduce_command
 from coordnet.cli.sweep import sweep as sweep_command
 
 DEFAULT_COMPARE = ("none", "pe", "gauss", "siren")
@@ -24,17 +25,18 @@ def cli() -> None:
 
 
 @cli.command()
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Also run every compiled op (forward and backward) against its pure-PyTorch reference "
+    "on every device, one line each; exit 1 on a mismatch. Run it after installing on a GPU.",
+)
 @friendly_errors
-def doctor() -> None:
+def doctor(verify: bool) -> None:
     """Print versions, threads, and which backend runs on each device."""
-    from coordnet.cli.doctor import diagnostics, problems, report
+    from coordnet.cli.doctor import run_doctor
 
-    found = diagnostics()
-    click.echo(report(found))
-    bad = problems(found)
-    if bad:  # e.g. a bad COORDNET_BACKEND: reported above, and the exit status says so
-        click.echo(f"error: {bad[0]}", err=True)
-        sys.exit(1)
+    sys.exit(run_doctor(verify))
 
 
 def training_options(command):
@@ -174,7 +176,7 @@ def _config(
     "--model",
     "spec",
     default=None,
-    help="Model spec, e.g. none, pe:num_frequencies=10, gauss:scale=10, siren:omega=30, or a TOML file "
+    help="Model spec, e.g. none, pe:num_frequencies=10, gauss:sigma=10, siren:omega=30, or a TOML file "
     "[default: fast: gauss:num_frequencies=256+relu:width=128,depth=2 at lr 5e-3; paper: gauss].",
 )
 @click.option(
@@ -422,6 +424,7 @@ def render(checkpoint: str, size: Optional[str], out_file: str, chunk: int) -> N
 cli.add_command(regions_command, name="regions")
 cli.add_command(sweep_command, name="sweep")
 cli.add_command(classifier_spectrum_command, name="classifier-spectrum")
+cli.add_command(reproduce_command, name="reproduce")
 
 
 def main() -> None:

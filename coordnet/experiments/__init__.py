@@ -4,7 +4,7 @@
 ``cache``    per-run results stored atomically and reused when the settings match (resume)
 ``claims``   a paper's claim next to ours, with a verdict and the settings that differ
 ``results``  ``results.json`` / ``results.md`` written atomically
-``cli``      the shared command line of every experiment
+``reproduce`` the registry of experiments and the options of a run (``coordnet reproduce``)
 
 The per-paper definitions (``coordnet.experiments.<paper>``) are imported by name, not here.
 """
@@ -18,7 +18,6 @@ from coordnet.experiments.claims import (
     verdict_from_interval,
     verdict_within,
 )
-from coordnet.experiments.cli import experiment_main
 from coordnet.experiments.results import write_results
 
 __all__ = [
@@ -26,7 +25,6 @@ __all__ = [
     "Claim",
     "RunCache",
     "VERDICTS",
-    "experiment_main",
     "mean_interval",
     "verdict_from_interval",
     "verdict_within",

@@ -20,7 +20,6 @@ amplitude 1 (the authors: ``σ = 2.5`` on a unit-norm target of 1001 points, a s
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import math
 from pathlib import Path
@@ -32,7 +31,7 @@ from coordnet.encoders import PositionalEncoding
 from coordnet.experiments.budget import Budget
 from coordnet.experiments.cache import RunCache
 from coordnet.experiments.claims import Claim, verdict_within
-from coordnet.experiments.cli import experiment_main, flags_to_overrides
+from coordnet.experiments.reproduce import RunOptions
 from coordnet.experiments.results import write_results
 from coordnet.plots.ntk import (
     save_kernel_eigenvalues,
@@ -397,8 +396,8 @@ def claims(runs: dict[str, TimeToLearn], b: BasriBudget) -> list[Claim]:
     ]
 
 
-def run(name: str, b: BasriBudget, args: argparse.Namespace) -> int:
-    out: Path = args.out
+def run(name: str, b: BasriBudget, options: RunOptions) -> int:
+    out: Path = options.out
     cache = RunCache(out)
     print(f"{TITLE}\nbudget {name}: {b}", flush=True)
     runs = {
@@ -503,14 +502,3 @@ def run(name: str, b: BasriBudget, args: argparse.Namespace) -> int:
         )
     print(f"wrote {path}")
     return 0
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``--budget cpu|paper --out DIR [--seed S] [--set KEY=VALUE ...]``."""
-    return experiment_main(
-        flags_to_overrides(argv, {"--seed": "seed"}),
-        prog="reproduce_basri2019",
-        description=TITLE,
-        budgets=BUDGETS,
-        run=run,
-    )

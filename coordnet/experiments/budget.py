@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import types
 import typing
 from typing import Any, Sequence, TypeVar
@@ -81,8 +82,8 @@ class Budget:
         """A copy with ``"key=value"`` assignments applied, each parsed by its field's annotation
         (int, float, bool, str, Optional[...], tuples as comma-separated values).
 
-        Raises ``ValueError`` naming the key (and listing the valid keys) for an unknown key, a
-        missing ``=`` or a value that does not parse."""
+        Raises ``ValueError`` naming the key (and listing the valid keys) for an unknown key (with
+        the nearest valid key), a missing ``=`` or a value that does not parse."""
         hints = typing.get_type_hints(type(self))
         names = [field.name for field in dataclasses.fields(self)]
         valid = ", ".join(names)
@@ -93,7 +94,9 @@ class Budget:
             if not separator:
                 raise ValueError(f"override {assignment!r} is not KEY=VALUE (valid keys: {valid})")
             if key not in names:
-                raise ValueError(f"unknown setting {key!r} (valid keys: {valid})")
+                close = difflib.get_close_matches(key, names, n=1, cutoff=0.5)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise ValueError(f"unknown setting {key!r} ({hint}valid keys: {valid})")
             try:
                 changes[key] = _parse(hints[key], text)
             except ValueError as error:

@@ -31,10 +31,9 @@ planar / radial noise pattern of frequency ``f`` that an MSE-trained MLP fits sh
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -43,8 +42,8 @@ from torch import nn
 from coordnet.experiments.budget import Budget
 from coordnet.experiments.cache import RunCache
 from coordnet.experiments.claims import Claim, mean_interval, verdict_from_interval
-from coordnet.experiments.cli import experiment_main, flags_to_overrides
 from coordnet.experiments.digits import accuracy, load_digits, mlp, train
+from coordnet.experiments.reproduce import RunOptions
 from coordnet.experiments.results import write_results
 from coordnet.plots.classifiers import plot_centroid_panels, plot_noise_fitting
 from coordnet.spectral.classifiers import KINDS, path_spectra, sample_pairs, summarize
@@ -86,14 +85,6 @@ MEASURES = {
     "within, authors'": (("authors", "within"), -1, "authors"),
     "between, coordnet": (("coordnet", "between"), 1, "coordnet"),
     "within, coordnet": (("coordnet", "within"), -1, "coordnet"),
-}
-FLAGS = {
-    "--seeds": "seeds",
-    "--epochs": "epochs",
-    "--pairs": "pairs",
-    "--samples": "samples",
-    "--examples": "examples",
-    "--noise-frequencies": "noise_frequencies",
 }
 
 
@@ -313,9 +304,9 @@ def claims(table: dict, noise: dict, differs: List[str]) -> List[Claim]:
     return out
 
 
-def run(name: str, budget: FridovichBudget, args: argparse.Namespace) -> int:
+def run(name: str, budget: FridovichBudget, options: RunOptions) -> int:
     check(budget)
-    out = Path(args.out)
+    out = Path(options.out)
     print(f"{TITLE}\non digits, budget {name}: {budget.as_dict()}", flush=True)
     cache, settings = (
         RunCache(out),
@@ -400,13 +391,3 @@ def report(table: dict, noise: dict) -> str:
             f"[{n['low']:+.4f}, {n['high']:+.4f}] {n['verdict']}"
         )
     return "\n".join(lines)
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    return experiment_main(
-        flags_to_overrides(argv, FLAGS),
-        prog="reproduce_fridovich2022.py",
-        description=TITLE,
-        budgets=BUDGETS,
-        run=run,
-    )

@@ -17,7 +17,6 @@ linear layers, i.e. **5 hidden layers** of 256 (coordnet's ``depth`` counts hidd
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import math
 from pathlib import Path
@@ -29,7 +28,7 @@ import torch
 from coordnet.experiments.budget import Budget
 from coordnet.experiments.cache import RunCache
 from coordnet.experiments.claims import Claim, verdict_from_sign, verdict_within
-from coordnet.experiments.cli import experiment_main, flags_to_overrides
+from coordnet.experiments.reproduce import RunOptions
 from coordnet.experiments.results import write_results
 from coordnet.nets import build_model
 from coordnet.plots.spectral import Heatmap, save_flower_curves, save_heatmaps
@@ -81,7 +80,7 @@ class RahamanBudget(Budget):
     steps: int = 60000
     record_every: int = 100
     fourier_steps: int = 2000
-    gauss: str = "gauss:num_frequencies=256,scale=64"
+    gauss: str = "gauss:num_frequencies=256,sigma=64"
     pe: str = "pe:num_frequencies=8"
     fractions: tuple[float, ...] = tuple(round(0.015 * i, 3) for i in range(21))
     directions: int = 20
@@ -122,7 +121,7 @@ BUDGETS = {
         steps=60,
         record_every=5,
         fourier_steps=20,
-        gauss="gauss:num_frequencies=16,scale=4",
+        gauss="gauss:num_frequencies=16,sigma=4",
         pe="pe:num_frequencies=4",
         fractions=(0.0, 0.1, 0.3),
         directions=2,
@@ -280,8 +279,8 @@ def _fmt(value: Optional[float]) -> str:
     )
 
 
-def run(name: str, b: RahamanBudget, args: argparse.Namespace) -> int:
-    out: Path = args.out
+def run(name: str, b: RahamanBudget, options: RunOptions) -> int:
+    out: Path = options.out
     cache = RunCache(out)
     print(f"{TITLE}\nbudget {name}: {b}", flush=True)
     records = {}
@@ -398,15 +397,4 @@ def draw(out: Path, records: dict, manifold: ManifoldResult, name: str) -> None:
         str(out / "manifolds.png"),
         {f"L = {L}": flower_curve(phi, L).numpy() for L in manifold.ls},
         "γ_L(φ)",
-    )
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``--budget cpu|paper --out DIR [--seed S] [--set KEY=VALUE ...]``."""
-    return experiment_main(
-        flags_to_overrides(argv, {"--seed": "seed"}),
-        prog="reproduce_rahaman2019",
-        description=TITLE,
-        budgets=BUDGETS,
-        run=run,
     )

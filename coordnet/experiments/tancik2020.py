@@ -25,7 +25,6 @@ listed beside each claim. Results are cached per chunk of fits (``OUT/runs``), s
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import time
 from pathlib import Path
@@ -38,12 +37,12 @@ from coordnet.experiments import (
     Budget,
     Claim,
     RunCache,
-    experiment_main,
     mean_interval,
     verdict_from_interval,
     verdict_within,
     write_results,
 )
+from coordnet.experiments.reproduce import RunOptions
 from coordnet.experiments.tancik2020_protocol import (  # noqa: F401  (the protocol's names, re-exported)
     LR,
     MAPPINGS,
@@ -60,6 +59,8 @@ from coordnet.experiments.tancik2020_protocol import (  # noqa: F401  (the proto
     posenc_B,
 )
 from coordnet.plots.tancik2020 import plot_table
+
+TITLE = "Tancik et al. 2020, Fourier Features Let Networks Learn High Frequency Functions (Table 1, 2D images)"
 
 LABELS = {
     "none": "no mapping",
@@ -179,7 +180,7 @@ def sigma_search(
     device: Optional[torch.device] = None,
 ) -> Dict[str, dict]:
     """σ per set, searched over :data:`SIGMA_SEARCH_GRID` (the grid of the shipped sweep
-    ``coordnet/sweeps/tancik2020_sigma.toml``) on the first ``images`` train images, with the main
+    ``coordnet/sweep/files/tancik2020_sigma.toml``) on the first ``images`` train images, with the main
     run's protocol (:func:`fit_chunk`: one shared B per set from ``seed``, every model initialised
     from ``seed``, Glorot-normal, train on even pixels and score the odd ones); σ in paper units.
     Each σ's fit runs on ``device`` and is cached under ``out/sigma_search``; ``workers`` is
@@ -260,26 +261,26 @@ def check_device(name: str, budget: TancikBudget, device: str) -> torch.device:
     return torch.device(device)
 
 
-def run(name: str, budget: TancikBudget, args: argparse.Namespace) -> int:
+def run(name: str, budget: TancikBudget, options: RunOptions) -> int:
     """Fit every (set, mapping, image) of the budget, write results.json/.md and table1.png, print the table."""
     for key in ("images", "resolution", "steps", "chunk", "record_every"):
         if getattr(budget, key) < 1 or (key == "resolution" and budget.resolution % 2):
             raise ValueError(
                 f"{key} must be a positive{' even' if key == 'resolution' else ''} integer, got {getattr(budget, key)}"
             )
-    device = check_device(name, budget, args.device)
-    paths = {s: files[: budget.images] for s, files in image_paths(args.data_dir).items()}
+    device = check_device(name, budget, options.device)
+    if options.data is None:
+        raise ValueError("tancik2020 needs --data (the folder holding div2k/ and text/)")
+    paths = {s: files[: budget.images] for s, files in image_paths(options.data).items()}
     started = time.monotonic()
     deadline = started + budget.max_seconds if budget.max_seconds > 0 else None
     print(f"Tancik et al. 2020 Table 1, budget {name} on {device}: {budget.as_dict()}", flush=True)
     sigma = dict(SIGMA)
     searched = None
-    if args.sigma_search:
-        searched = sigma_search(
-            args.data_dir, budget, args.out, workers=max(1, args.workers), device=device
-        )
+    if options.sigma_search:
+        searched = sigma_search(options.data, budget, options.out, device=device)
         sigma = {s: searched[s]["best"] for s in SETS}
-    cache = RunCache(args.out)
+    cache = RunCache(options.out)
     settings = {k: v for k, v in budget.as_dict().items() if k not in _NOT_RUN_SETTINGS}
     per_image: Dict[str, Dict[str, List[float]]] = {s: {} for s in SETS}
     stopped, slowest = None, 0.0
@@ -325,7 +326,7 @@ def run(name: str, budget: TancikBudget, args: argparse.Namespace) -> int:
                 per_image[s][m] = values
     claims = make_claims(name, budget, per_image)
     write_results(
-        args.out,
+        options.out,
         experiment="tancik2020",
         budget_name=name,
         budget=budget,
@@ -345,43 +346,13 @@ def run(name: str, budget: TancikBudget, args: argparse.Namespace) -> int:
             else ("emulated TF32 matmuls" if budget.tf32 else "float32 matmuls"),
         },
     )
-    plot_table(args.out / "table1.png", per_image, PAPER, LABELS, name)
+    plot_table(options.out / "table1.png", per_image, PAPER, LABELS, name)
     print(f"\nTest PSNR, mean (std) over images, budget {name}\n{format_table(per_image)}")
     for claim in claims:
         print(f"  {claim.name}: ours {claim.ours}, paper {claim.paper} -> {claim.verdict}")
     if stopped is not None:
         print(f"partial results: {stopped}")
     print(
-        f"wrote {args.out / 'results.json'}, {args.out / 'results.md'}, {args.out / 'table1.png'}"
+        f"wrote {options.out / 'results.json'}, {options.out / 'results.md'}, {options.out / 'table1.png'}"
     )
     return 0
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "data_dir", type=Path, help="folder holding div2k/ and text/ (train/, test/ PNGs)"
-    )
-    parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument(
-        "--sigma-search",
-        action="store_true",
-        help="choose σ per set by the shipped σ-search sweep on the train images (else the paper's σ)",
-    )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        help="unused: the σ search fits one image chunk at a time, like the main run",
-    )
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Command line: ``DATA_DIR --budget cpu|paper|gpu-paper --out DIR [--device cuda] [--set KEY=VALUE]``."""
-    return experiment_main(
-        argv,
-        prog="reproduce_tancik2020",
-        description="Tancik et al. 2020, Table 1 (2D image regression)",
-        budgets=BUDGETS,
-        run=run,
-        add_arguments=add_arguments,
-    )

@@ -11,7 +11,6 @@ from coordnet.experiments import (
     Budget,
     Claim,
     RunCache,
-    experiment_main,
     verdict_from_interval,
     verdict_within,
 )
@@ -243,66 +242,6 @@ def test_write_results_without_paper_budget(tmp_path):
     assert json.loads(path.read_text())["differs_from_paper"] == []
 
 
-# command line ---------------------------------------------------------------------------------
-
-BUDGETS = {"cpu": Toy(steps=5), "paper": Toy()}
-
-
-def _main(argv, seen, code=0, error=None):
-    def run(name, budget, args):
-        if error is not None:
-            raise error
-        seen.append((name, budget, args))
-        return code
-
-    def add(parser):
-        parser.add_argument("--data", default=None)
-
-    return experiment_main(
-        argv, prog="toy", description="toy", budgets=BUDGETS, run=run, add_arguments=add
-    )
-
-
-def test_cli_passes_budget_overrides_and_own_arguments(tmp_path):
-    seen = []
-    assert (
-        _main(
-            ["--out", str(tmp_path), "--set", "steps=9", "--set", "levels=2", "--data", "d"], seen
-        )
-        == 0
-    )
-    name, budget, args = seen[0]
-    assert name == "cpu" and budget == Toy(steps=9, levels=(2,))
-    assert args.out == tmp_path and args.data == "d"
-    assert _main(["--out", str(tmp_path), "--budget", "paper"], seen, code=3) == 3
-    assert seen[1][1] == Toy()
-
-
-@pytest.mark.parametrize(
-    "argv, error, fragment",
-    [
-        (["--budget", "gpu"], None, "unknown budget 'gpu'"),
-        (["--set", "nope=1"], None, "unknown setting 'nope'"),
-        ([], FileNotFoundError("no such folder: /x"), "no such folder: /x"),
-        ([], ValueError("bad\nimage"), "bad image"),
-    ],
-)
-def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, error, fragment):
-    assert _main(["--out", str(tmp_path), *argv], [], error=error) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and fragment in err and err.count("\n") == 1
-
-
-def test_cli_debug_shows_traceback(tmp_path):
-    with pytest.raises(ValueError):
-        _main(["--out", str(tmp_path), "--debug"], [], error=ValueError("boom"))
-
-
-def test_cli_requires_out(capsys):
-    assert _main([], []) == 2
-    assert "--out" in capsys.readouterr().err
-
-
 def test_differences_write_integer_runs_as_ranges():
     assert Toy(levels=tuple(range(1, 31))).differences(Toy()) == ["levels: 1…30 vs 4,8,16"]
 
@@ -322,11 +261,3 @@ def test_verdict_from_sign(value, sign, margin, verdict):
     from coordnet.experiments.claims import verdict_from_sign
 
     assert verdict_from_sign(value, sign, margin) == verdict
-
-
-def test_flags_to_overrides_keeps_earlier_command_lines():
-    from coordnet.experiments.cli import flags_to_overrides
-
-    assert flags_to_overrides(
-        ["--seed", "3", "--out", "x", "--steps=5"], {"--seed": "seed", "--steps": "epochs"}
-    ) == ["--set", "seed=3", "--out", "x", "--set", "epochs=5"]

@@ -43,9 +43,9 @@ def test_exponent_uses_only_the_fit_range():
     assert experiment.exponent(run, 8, 30, predicted=True) == pytest.approx(2.0, abs=1e-6)
 
 
-def test_results_structure_and_resume(tmp_path, monkeypatch, capsys):
+def test_results_structure_and_resume(tmp_path, monkeypatch, capsys, reproduce):
     out = tmp_path / "out"
-    assert experiment.main(["--budget", "smoke", "--out", str(out)]) == 0
+    assert reproduce("basri2019", ["--budget", "smoke", "--out", str(out)]) == 0
     results = json.loads((out / "results.json").read_text())
     assert results["experiment"] == "basri2019" and results["settings"]["seed"] == 0
     claims = {c["name"]: c for c in results["claims"]}
@@ -88,7 +88,7 @@ def test_results_structure_and_resume(tmp_path, monkeypatch, capsys):
         raise AssertionError("an experiment was rerun")
 
     monkeypatch.setattr(experiment, "run_experiment", no_run)
-    assert experiment.main(["--budget", "smoke", "--out", str(out)]) == 0
+    assert reproduce("basri2019", ["--budget", "smoke", "--out", str(out)]) == 0
     again = json.loads((out / "results.json").read_text())["tables"]
     assert again["time_to_learn"] == results["tables"]["time_to_learn"]
     for name, fits in results["tables"]["exponents"].items():  # refitted from the stored times
@@ -97,4 +97,6 @@ def test_results_structure_and_resume(tmp_path, monkeypatch, capsys):
                 None if value is None else pytest.approx(value, rel=1e-9)
             )
     with pytest.raises(AssertionError, match="rerun"):
-        experiment.main(["--budget", "smoke", "--out", str(out), "--seed", "1"])
+        reproduce(
+            "basri2019", ["--budget", "smoke", "--out", str(out), "--set", "seed=1", "--debug"]
+        )

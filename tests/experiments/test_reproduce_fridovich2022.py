@@ -120,7 +120,7 @@ def fake_run_seed(seed, budget):
     }
 
 
-def test_main_writes_results_resumes_and_keeps_the_old_flags(tmp_path, monkeypatch, capsys):
+def test_command_writes_results_and_resumes(tmp_path, monkeypatch, capsys, reproduce):
     calls = []
     monkeypatch.setattr(
         fk, "run_seed", lambda seed, budget: calls.append(seed) or fake_run_seed(seed, budget)
@@ -129,20 +129,20 @@ def test_main_writes_results_resumes_and_keeps_the_old_flags(tmp_path, monkeypat
     argv = [
         "--out",
         str(out),
-        "--seeds",
-        "3",
-        "--epochs",
-        "4",
-        "--pairs",
-        "2",
-        "--samples",
-        "8",
-        "--noise-frequencies",
-        "1,4",
+        "--set",
+        "seeds=3",
+        "--set",
+        "epochs=4",
+        "--set",
+        "pairs=2",
+        "--set",
+        "samples=8",
+        "--set",
+        "noise_frequencies=1,4",
         "--set",
         "short_epochs=1",
     ]
-    assert fk.main(argv) == 0 and calls == [0, 1, 2]
+    assert reproduce("fridovich2022", argv) == 0 and calls == [0, 1, 2]
     results = json.loads((out / "results.json").read_text())
     assert results["experiment"] == "fridovich2022" and results["budget"] == "cpu"
     assert results["settings"]["epochs"] == 4 and results["settings"]["noise_frequencies"] == [
@@ -170,8 +170,8 @@ def test_main_writes_results_resumes_and_keeps_the_old_flags(tmp_path, monkeypat
         assert (out / name).stat().st_size > 0
     assert "training time" in capsys.readouterr().out
     (out / "runs" / "seed-1.json").unlink()  # as if interrupted during seed 1
-    assert fk.main(argv) == 0 and calls == [0, 1, 2, 1]
-    assert fk.main([*argv, "--set", "step=0.5"]) == 0 and calls == [
+    assert reproduce("fridovich2022", argv) == 0 and calls == [0, 1, 2, 1]
+    assert reproduce("fridovich2022", [*argv, "--set", "step=0.5"]) == 0 and calls == [
         0,
         1,
         2,
@@ -185,42 +185,42 @@ def test_main_writes_results_resumes_and_keeps_the_old_flags(tmp_path, monkeypat
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--samples", "1"], "samples must be"),
-        (["--seeds", "1"], "seeds must be at least 2"),
+        (["--set", "samples=1"], "samples must be"),
+        (["--set", "seeds=1"], "seeds must be at least 2"),
         (["--set", "short_epochs=40"], "short_epochs"),
         (["--set", "colour=red"], "unknown setting 'colour'"),
     ],
 )
-def test_bad_settings_exit_2_with_one_line(tmp_path, capsys, argv, message):
-    assert fk.main(["--out", str(tmp_path), *argv]) == 2
+def test_bad_settings_exit_1_with_one_line(tmp_path, capsys, argv, message, reproduce):
+    assert reproduce("fridovich2022", ["--out", str(tmp_path), *argv]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
 
 
 @pytest.mark.slow
-def test_tiny_real_run(tmp_path):
+def test_tiny_real_run(tmp_path, reproduce):
     out = tmp_path / "out"
     argv = [
         "--out",
         str(out),
-        "--seeds",
-        "2",
-        "--epochs",
-        "2",
-        "--pairs",
-        "3",
-        "--samples",
-        "8",
-        "--examples",
-        "200",
-        "--noise-frequencies",
-        "1,4",
+        "--set",
+        "seeds=2",
+        "--set",
+        "epochs=2",
+        "--set",
+        "pairs=3",
+        "--set",
+        "samples=8",
+        "--set",
+        "examples=200",
+        "--set",
+        "noise_frequencies=1,4",
         "--set",
         "short_epochs=1",
         "--set",
         "per_group=2",
     ]
-    assert fk.main(argv) == 0
+    assert reproduce("fridovich2022", argv) == 0
     results = json.loads((out / "results.json").read_text())
     rows = results["tables"]["row_means"]
     assert set(rows) == {"short", "reference", "small", "few", "shifts", "decay"}

@@ -13,9 +13,9 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
+def smoke(tmp_path_factory, reproduce):
     out = tmp_path_factory.mktemp("rahaman") / "out"
-    return out, experiment.main(["--budget", "smoke", "--out", str(out)])
+    return out, reproduce("rahaman2019", ["--budget", "smoke", "--out", str(out)])
 
 
 def test_paper_budget_reads_six_linear_layers():
@@ -64,7 +64,9 @@ def test_results_hold_claims_and_measurements(smoke):
     assert budget.manifold_ls == (0, 8)
 
 
-def test_rerun_reuses_every_run_and_seed_flag_changes_settings(smoke, monkeypatch, capsys):
+def test_rerun_reuses_every_run_and_seed_setting_changes_settings(
+    smoke, monkeypatch, capsys, reproduce
+):
     out, _ = smoke
     before = json.loads((out / "results.json").read_text())
 
@@ -73,16 +75,18 @@ def test_rerun_reuses_every_run_and_seed_flag_changes_settings(smoke, monkeypatc
 
     monkeypatch.setattr(experiment, "train_spectral_run", no_training)
     monkeypatch.setattr(experiment, "manifold_experiment", no_training)
-    assert experiment.main(["--budget", "smoke", "--out", str(out)]) == 0
+    assert reproduce("rahaman2019", ["--budget", "smoke", "--out", str(out)]) == 0
     after = json.loads((out / "results.json").read_text())
     assert after["claims"] == before["claims"] and after["tables"] == before["tables"]
     assert "exp1_equal: paper [Sec. 3, Fig. 1 (A_i = 1)]" in capsys.readouterr().out
     with pytest.raises(AssertionError, match="trained again"):
-        experiment.main(["--budget", "smoke", "--out", str(out), "--seed", "1"])
+        reproduce(
+            "rahaman2019", ["--budget", "smoke", "--out", str(out), "--set", "seed=1", "--debug"]
+        )
 
 
-def test_bad_input_is_one_line(tmp_path, capsys):
-    assert experiment.main(["--budget", "huge", "--out", str(tmp_path)]) == 2
+def test_bad_input_is_one_line(tmp_path, capsys, reproduce):
+    assert reproduce("rahaman2019", ["--budget", "huge", "--out", str(tmp_path)]) == 1
     assert "unknown budget 'huge'" in capsys.readouterr().err
-    assert experiment.main(["--out", str(tmp_path), "--set", "width=wide"]) == 2
+    assert reproduce("rahaman2019", ["--out", str(tmp_path), "--set", "width=wide"]) == 1
     assert "bad value for 'width'" in capsys.readouterr().err

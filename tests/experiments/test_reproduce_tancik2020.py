@@ -1,9 +1,7 @@
-"""Fast checks of coordnet.experiments.tancik2020 and its script on a tiny synthetic DATA_DIR."""
+"""Fast checks of coordnet.experiments.tancik2020 and `coordnet reproduce tancik2020` on a tiny synthetic DATA_DIR."""
 
-import importlib.util
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,9 +9,6 @@ import torch
 
 from coordnet.experiments import tancik2020 as tancik
 from coordnet.signals import save_image
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "reproduce_tancik2020.py"
-TINY = ["--budget", "cpu", "--images", "2", "--steps", "3", "--resolution", "8"]
 
 
 @pytest.fixture
@@ -29,24 +24,10 @@ def data_dir(tmp_path):
     return root
 
 
-def test_script_translates_the_old_flags():
-    spec = importlib.util.spec_from_file_location("reproduce_tancik2020", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.translate(["D", "--images", "2", "--steps=3", "--out", "o"]) == [
-        "D",
-        "--set",
-        "images=2",
-        "--set",
-        "steps=3",
-        "--out",
-        "o",
-    ]
-
-
-def test_results_claims_and_resume(data_dir, tmp_path, monkeypatch, capsys):
+def test_results_claims_and_resume(data_dir, tmp_path, monkeypatch, capsys, reproduce):
     out = tmp_path / "out"
     args = [
+        "--data",
         str(data_dir),
         "--out",
         str(out),
@@ -61,7 +42,7 @@ def test_results_claims_and_resume(data_dir, tmp_path, monkeypatch, capsys):
         "--set",
         "chunk=2",
     ]
-    assert tancik.main(args) == 0
+    assert reproduce("tancik2020", args) == 0
     results = json.loads((out / "results.json").read_text())
     assert results["budget"] == "cpu" and results["settings"]["resolution"] == 8
     assert "steps: 3 vs 2000" in results["differs_from_paper"]
@@ -84,7 +65,7 @@ def test_results_claims_and_resume(data_dir, tmp_path, monkeypatch, capsys):
         raise AssertionError("finished run was retrained")
 
     monkeypatch.setattr(tancik, "fit_chunk", no_fit)
-    assert tancik.main(args) == 0
+    assert reproduce("tancik2020", args) == 0
     assert json.loads((out / "results.json").read_text())["tables"]["per_image"] == per_image
 
 
@@ -133,32 +114,55 @@ def test_frequencies_and_grid():
     ).shape == (16, 4)
 
 
-def test_bad_input_is_one_line(data_dir, tmp_path, capsys):
+def test_bad_input_is_one_line(data_dir, tmp_path, capsys, reproduce):
     missing = tmp_path / "nope"
-    assert tancik.main([str(missing), "--out", str(tmp_path / "o1"), "--set", "steps=3"]) == 2
+    assert (
+        reproduce(
+            "tancik2020",
+            ["--data", str(missing), "--out", str(tmp_path / "o1"), "--set", "steps=3"],
+        )
+        == 1
+    )
     err = capsys.readouterr().err.strip()
     assert str(missing) in err and len(err.splitlines()) == 1
     shutil.rmtree(data_dir / "text" / "test")
-    assert tancik.main([str(data_dir), "--out", str(tmp_path / "o2")]) == 2
+    assert reproduce("tancik2020", ["--data", str(data_dir), "--out", str(tmp_path / "o2")]) == 1
     assert str(data_dir / "text" / "test") in capsys.readouterr().err
-    assert tancik.main([str(data_dir), "--out", str(tmp_path / "o3"), "--set", "crop=64"]) == 2
+    assert (
+        reproduce(
+            "tancik2020",
+            ["--data", str(data_dir), "--out", str(tmp_path / "o3"), "--set", "crop=64"],
+        )
+        == 1
+    )
     assert "unknown setting 'crop'" in capsys.readouterr().err
     if not torch.cuda.is_available():
-        assert tancik.main([str(data_dir), "--out", str(tmp_path / "o4"), "--device", "cuda"]) == 2
+        assert (
+            reproduce(
+                "tancik2020",
+                ["--data", str(data_dir), "--out", str(tmp_path / "o4"), "--device", "cuda"],
+            )
+            == 1
+        )
         err = capsys.readouterr().err.strip()
         assert err.startswith("error: --device cuda") and len(err.splitlines()) == 1
         assert (
-            tancik.main([str(data_dir), "--out", str(tmp_path / "o5"), "--budget", "gpu-paper"])
-            == 2
+            reproduce(
+                "tancik2020",
+                ["--data", str(data_dir), "--out", str(tmp_path / "o5"), "--budget", "gpu-paper"],
+            )
+            == 1
         )
         assert "gpu-paper needs --device cuda" in capsys.readouterr().err
 
 
-def test_wall_clock_guard_reports_partial_results(data_dir, tmp_path, capsys):
+def test_wall_clock_guard_reports_partial_results(data_dir, tmp_path, capsys, reproduce):
     out = tmp_path / "out"
     assert (
-        tancik.main(
+        reproduce(
+            "tancik2020",
             [
+                "--data",
                 str(data_dir),
                 "--out",
                 str(out),
@@ -170,7 +174,7 @@ def test_wall_clock_guard_reports_partial_results(data_dir, tmp_path, capsys):
                 "resolution=8",
                 "--set",
                 "max_seconds=0.000001",
-            ]
+            ],
         )
         == 0
     )
