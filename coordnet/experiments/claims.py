@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy import stats
@@ -19,7 +19,14 @@ class Claim:
     ``source`` names the paper's section/table/figure or the authors' code file; ``paper`` is the
     paper's value (or statement), ``ours`` our measurement; ``verdict`` is one of ``VERDICTS``
     (holds/reverses/inconclusive for directions, within/outside for numeric matches);
-    ``differs`` lists the settings that differ from the paper's (``"key: ours vs paper"``)."""
+    ``differs`` lists the settings that differ from the paper's (``"key: ours vs paper"``).
+
+    A direction claim tested by a p-value (build it with :func:`direction_claim`) also carries
+    ``n`` (seeds, images or runs), ``interval`` (the uncorrected ``confidence`` interval of the
+    effect), ``p_value`` (two-sided, uncorrected), ``expected_sign``, ``effect`` (its estimate) and,
+    once the experiment's family of claims is corrected (:func:`~coordnet.experiments.
+    multiple_comparisons.holm_correct`, done by ``write_results``), ``p_holm`` and ``raw_verdict``
+    (the verdict before the correction); ``verdict`` is then the corrected one."""
 
     name: str
     source: str
@@ -28,6 +35,13 @@ class Claim:
     verdict: str
     differs: list[str] = dataclasses.field(default_factory=list)
     note: str = ""
+    n: Optional[int] = None
+    interval: Optional[Tuple[float, float]] = None
+    p_value: Optional[float] = None
+    p_holm: Optional[float] = None
+    expected_sign: Optional[int] = None
+    effect: Optional[float] = None
+    raw_verdict: Optional[str] = None
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -83,3 +97,56 @@ def verdict_from_sign(value: float, expected_sign: int, margin: float = 0.0) -> 
     if value is None or math.isnan(value) or abs(value) <= margin:
         return "inconclusive"
     return verdict_from_interval(value, value, expected_sign)
+
+
+def paired_test(
+    differences: Sequence[float], confidence: float = 0.95
+) -> Tuple[float, float, float, float]:
+    """Mean of paired ``differences`` (one per seed or image), its t-based ``confidence`` interval
+    and the two-sided one-sample t-test p-value against 0 (``scipy.stats.ttest_1samp``).
+
+    Fewer than two values, or all equal: NaN bounds and p = 1 (no evidence), unless all equal and
+    nonzero, which gives a zero-width interval and p = 0."""
+    d = np.asarray(differences, dtype=float)
+    mean, low, high = mean_interval(d, confidence)
+    if len(d) < 2:
+        return mean, low, high, 1.0
+    if float(np.ptp(d)) == 0.0:
+        return mean, mean, mean, (1.0 if mean == 0 else 0.0)
+    return mean, low, high, float(stats.ttest_1samp(d, 0.0).pvalue)
+
+
+def direction_claim(
+    name: str,
+    source: str,
+    paper: Any,
+    differences: Sequence[float],
+    expected_sign: int,
+    *,
+    differs: Sequence[str] = (),
+    note: str = "",
+    unit: str = "",
+    digits: int = 4,
+    confidence: float = 0.95,
+) -> Claim:
+    """A claim that an effect has sign ``expected_sign``, tested on paired ``differences``
+    (intervention − reference, one per seed/image). ``ours`` reads ``"+0.1234 unit [low, high]"``;
+    the verdict (before the multiple-comparison correction) is the interval's
+    (:func:`verdict_from_interval`)."""
+    mean, low, high, p = paired_test(differences, confidence)
+    f = f"+.{digits}f"
+    ours = f"{mean:{f}}{' ' + unit if unit else ''} [{low:{f}}, {high:{f}}]"
+    return Claim(
+        name,
+        source,
+        paper,
+        ours,
+        verdict_from_interval(low, high, expected_sign),
+        list(differs),
+        note,
+        n=len(differences),
+        interval=(low, high),
+        p_value=p,
+        expected_sign=expected_sign,
+        effect=mean,
+    )

@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -37,8 +37,7 @@ from coordnet.experiments import (
     Budget,
     Claim,
     RunCache,
-    mean_interval,
-    verdict_from_interval,
+    direction_claim,
     verdict_within,
     write_results,
 )
@@ -119,15 +118,6 @@ BUDGETS: Dict[str, TancikBudget] = {
 _NOT_RUN_SETTINGS = ("chunk", "max_seconds")
 
 
-def paired_interval(a: Sequence[float], b: Sequence[float]) -> tuple:
-    """Mean of ``b - a`` over images and its 95% t-interval (the point itself for one image)."""
-    d = np.asarray(b) - np.asarray(a)
-    if len(d) < 2:
-        mean = float(d.mean())
-        return mean, mean, mean
-    return mean_interval(d, 0.95)
-
-
 def make_claims(
     name: str, budget: TancikBudget, per_image: Dict[str, Dict[str, List[float]]]
 ) -> List[Claim]:
@@ -156,17 +146,18 @@ def make_claims(
             continue
         for low, high in (("none", "basic"), ("basic", "positional"), ("positional", "gaussian")):
             if low in done and high in done:
-                mean, lo, hi = paired_interval(done[low], done[high])
                 paper_gap = PAPER[s][high][0] - PAPER[s][low][0]
                 claims.append(
-                    Claim(
+                    direction_claim(
                         f"{s}: {LABELS[high]} above {LABELS[low]}",
                         SOURCE,
                         f"+{paper_gap:.2f} dB",
-                        f"{mean:+.2f} dB [{lo:+.2f}, {hi:+.2f}]",
-                        verdict_from_interval(lo, hi, 1),
-                        differs,
-                        note=f"paired over {len(done[low])} images, 95% t-interval",
+                        (np.asarray(done[high]) - np.asarray(done[low])).tolist(),
+                        1,
+                        differs=differs,
+                        note=f"paired over {len(done[low])} images",
+                        unit="dB",
+                        digits=2,
                     )
                 )
     return claims
@@ -245,6 +236,28 @@ def format_table(per_image: Dict[str, Dict[str, List[float]]]) -> str:
             cells.append(f"{PAPER[s][m][0]:>9.2f} ({PAPER[s][m][1]:.2f})")
         rows.append(f"{LABELS[m]:<16}" + "".join(f"{c:>18}" for c in cells))
     return "\n".join(rows)
+
+
+def report_tables(payload: dict) -> str:
+    """Markdown Table 1 of a ``results.json`` payload: test PSNR mean (std) over images per
+    mapping and set, ours beside the paper's (for ``coordnet reproduce tancik2020 --report``)."""
+    per_image = payload["tables"]["per_image"]
+    paper = payload["tables"].get("paper", PAPER)
+    rows = list(MAPPINGS) + sorted({m for s in per_image.values() for m in s} - set(MAPPINGS))
+    head = "| mapping | " + " | ".join(f"{s} ours | {s} paper" for s in SETS) + " |"
+    lines = [head, "|---" * (1 + 2 * len(SETS)) + "|"]
+    for m in rows:
+        cells = []
+        for s in SETS:
+            v = per_image.get(s, {}).get(m)
+            cells.append(f"{np.mean(v):.2f} ({np.std(v):.2f})" if v else "–")
+            p = paper.get(s, {}).get(m)
+            cells.append(f"{p[0]:.2f} ({p[1]:.2f})" if p else "–")
+        lines.append(f"| {LABELS.get(m, m)} | " + " | ".join(cells) + " |")
+    n = {s: len(next(iter(per_image.get(s, {}).values()), [])) for s in SETS}
+    counts = ", ".join(f"{n[s]} {s}" for s in SETS)
+    lines += ["", f"Test PSNR in dB, mean (std) over {counts} test images; the paper's over 16."]
+    return "\n".join(lines) + "\n"
 
 
 def check_device(name: str, budget: TancikBudget, device: str) -> torch.device:

@@ -226,13 +226,22 @@ def test_write_results_json_and_markdown(tmp_path):
         "verdict": "within",
         "differs": ["steps: 5 vs 100"],
         "note": "k = 8..30",
+        **dict.fromkeys(
+            ("n", "interval", "p_value", "p_holm", "expected_sign", "effect", "raw_verdict")
+        ),
     }
     assert set(data["versions"]) == {"torch", "coordnet", "python"}
-    assert data["tables"] == {"t": [[1, 2]]} and data["extra"] == {"seconds": 1.5}
+    assert data["tables"] == {"t": [[1, 2]]} and data["extra"] == {"seconds": 1.5, "alpha": 0.05}
     markdown = (tmp_path / "out" / "results.md").read_text()
-    assert "| claim | source | paper | ours | verdict | settings that differ |" in markdown
-    assert "| slope (k = 8..30) | Fig. 2 | 2 | 1.93 | within | steps: 5 vs 100 |" in markdown
+    assert (
+        "| claim | source | paper | ours [95% interval] | n | p | p (Holm) | verdict | "
+        "settings that differ |"
+    ) in markdown
+    assert (
+        "| slope (k = 8..30) | Fig. 2 | 2 | 1.93 | – | – | – | within | as listed below |"
+    ) in markdown
     assert "order \\| pipe" in markdown and "| holds | none |" in markdown
+    assert "- steps: 5 vs 100" in markdown
 
 
 def test_write_results_without_paper_budget(tmp_path):
