@@ -14,11 +14,16 @@ Environment switches:
 
 import glob
 import os
+import runpy
 import sys
 
 from setuptools import setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The kernels' limits and enum codes are defined once, in coordnet/ops/limits.py; the C++ side
+# reads them from this generated header (also shipped in source distributions).
+LIMITS = runpy.run_path(os.path.join(HERE, "coordnet", "ops", "limits.py"))
+LIMITS["write_header"](os.path.join(HERE, "csrc", "include", "coordnet", "limits.h"))
 
 
 def _extension():

@@ -68,6 +68,8 @@ fi
 
 # ---------------------------------------------------------------------------- 1. nvcc
 step "1/4 nvcc -c csrc/cuda/*.cu (sm_80, sm_90, -Werror all-warnings)"
+# The kernels' limits header is generated from coordnet/ops/limits.py (as setup.py does).
+python3 coordnet/ops/limits.py csrc/include/coordnet/limits.h || die "cannot generate csrc/include/coordnet/limits.h"
 shopt -s nullglob
 CU_FILES=(csrc/cuda/*.cu)
 shopt -u nullglob

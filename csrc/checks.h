@@ -6,6 +6,8 @@
 
 #include <optional>
 
+#include "coordnet/fourier.h"
+
 namespace coordnet {
 
 inline void check_fourier_inputs(const at::Tensor& x, const at::Tensor& B, const std::optional<at::Tensor>& amplitude,
@@ -22,8 +24,8 @@ inline void check_fourier_inputs(const at::Tensor& x, const at::Tensor& B, const
   TORCH_CHECK(x.is_contiguous() && B.is_contiguous(), "fourier_features: x and B must be contiguous");
   TORCH_CHECK(group >= 1 && B.size(0) % group == 0, "fourier_features: group = ", group,
               " must be positive and divide M = ", B.size(0));
-  TORCH_CHECK(input_mode >= 0 && input_mode <= 2, "fourier_features: input_mode must be 0 (none), 1 (first) or 2 (last), got ",
-              input_mode);
+  TORCH_CHECK(input_mode >= fourier::kInputNone && input_mode <= fourier::kInputLast,
+              "fourier_features: input_mode must be 0 (none), 1 (first) or 2 (last), got ", input_mode);
   if (amplitude.has_value()) {
     const at::Tensor& a = *amplitude;
     TORCH_CHECK(a.dim() == 1 && a.size(0) == B.size(0), "fourier_features: amplitude must have shape (M,) = (",

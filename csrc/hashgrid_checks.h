@@ -35,12 +35,12 @@ inline void check_hashgrid_inputs(const at::Tensor& x, const at::Tensor& table, 
               "hashgrid: levels must hold 4 integers (offset, size, resolution, mode) per scale; got ",
               levels.size(), " integers for ", n_levels, " scales");
   for (int64_t l = 0; l < n_levels; ++l) {
-    const int64_t offset = levels[4 * l], size = levels[4 * l + 1], resolution = levels[4 * l + 2],
-                  mode = levels[4 * l + 3];
-    TORCH_CHECK(size >= 1 && size <= (int64_t(1) << 31) && offset >= 0 && offset + size <= table.size(0),
+    const int64_t* row = levels.data() + hashgrid::kLevelFields * l;
+    const int64_t offset = row[0], size = row[1], resolution = row[2], mode = row[3];
+    TORCH_CHECK(size >= 1 && size <= limits::kHashgridMaxLevelSize && offset >= 0 && offset + size <= table.size(0),
                 "hashgrid: level ", l, " (offset ", offset, ", size ", size, ") does not fit a table of ",
                 table.size(0), " entries");
-    TORCH_CHECK(resolution >= 1 && resolution <= int64_t(0xFFFFFFFF), "hashgrid: level ", l,
+    TORCH_CHECK(resolution >= 1 && resolution <= limits::kHashgridMaxResolution, "hashgrid: level ", l,
                 " has resolution ", resolution);
     TORCH_CHECK(mode >= hashgrid::kModeDense && mode <= hashgrid::kModeZero, "hashgrid: level ", l,
                 " has mode ", mode, " (0 dense, 1 hash, 2 zero)");
@@ -60,7 +60,7 @@ template <typename T>
 std::vector<hashgrid::Level<T>> unpack_levels(c10::ArrayRef<double> scales, c10::ArrayRef<int64_t> levels) {
   std::vector<hashgrid::Level<T>> out;
   out.reserve(scales.size());
-  for (size_t l = 0; l < scales.size(); ++l) out.push_back(hashgrid::unpack_level<T>(levels.data() + 4 * l, scales[l]));
+  for (size_t l = 0; l < scales.size(); ++l) out.push_back(hashgrid::unpack_level<T>(levels.data() + hashgrid::kLevelFields * l, scales[l]));
   return out;
 }
 

@@ -26,10 +26,10 @@ PyObject* PyInit__C(void) {
 
 TORCH_LIBRARY(coordnet, m) {
   m.def(
-      "fourier_features(Tensor x, Tensor B, Tensor? amplitude, float turns, int group, int input_mode) "
+      "fourier_features(Tensor x, Tensor B, Tensor? amplitude, float factor, int group, int input_mode) "
       "-> Tensor");
   m.def(
-      "fourier_features_backward(Tensor grad_out, Tensor x, Tensor B, Tensor? amplitude, float turns, int group, "
+      "fourier_features_backward(Tensor grad_out, Tensor x, Tensor B, Tensor? amplitude, float factor, int group, "
       "int input_mode, bool need_grad_x, bool need_grad_B) -> (Tensor, Tensor)");
   m.def("pack_signs_relu_(Tensor(a!) preact, Tensor(b!) packed, int word_offset, bool relu) -> ()");
   m.def("hash_patterns(Tensor packed, int hash_mask) -> Tensor");

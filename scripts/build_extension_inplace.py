@@ -29,8 +29,13 @@ def main(argv: list) -> int:
     parser.add_argument("--no-cuda", action="store_true", help="CPU kernels only")
     parser.add_argument("--target", help="where the library goes (default coordnet/_C<EXT_SUFFIX>)")
     args = parser.parse_args(argv)
+    import runpy
+
     import torch
     from torch.utils import cpp_extension
+
+    limits = runpy.run_path(os.path.join(ROOT, "coordnet", "ops", "limits.py"))
+    limits["write_header"](os.path.join(ROOT, "csrc", "include", "coordnet", "limits.h"))
 
     with_cuda = (
         not args.no_cuda and torch.version.cuda is not None and cpp_extension.CUDA_HOME is not None

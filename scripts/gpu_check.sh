@@ -3,7 +3,8 @@
 #
 #   scripts/gpu_check.sh check    (make gpu-check)   build against this machine's python and torch
 #                                                     (CUDA arch of the local GPU, MAX_JOBS = cores),
-#                                                     coordnet doctor, the cuda-marked op/encoder/regions
+#                                                     coordnet doctor --verify (every kernel against its
+#                                                     reference, first), the cuda-marked op/encoder/regions
 #                                                     tests, bench_encoders.py and bench_regions.py
 #   scripts/gpu_check.sh tancik   (make gpu-tancik)  Tancik et al. 2020 Table 1 at the paper's budget
 #                                                     (scripts/reproduce_tancik2020.py --budget gpu-paper)
@@ -75,10 +76,10 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,m
 if ! gpu_present; then
   echo "gpu_check.sh: no CUDA GPU on this machine (torch.cuda.is_available() is False): GPU parts skipped."
   part extension 60 "$PY" -c "import coordnet.ops as o; assert o.extension_available(), o.extension_load_error; print('coordnet._C loads; CUDA kernels:', o.has_cuda_kernels())"
-  part doctor 60 "$PY" -m coordnet doctor
+  part doctor-verify 60 "$PY" -m coordnet doctor --verify
   if [[ "$MODE" == check ]]; then
-    part tests 300 "$PY" -m pytest -q -p no:cacheprovider -m cuda tests/test_ops_fourier.py tests/test_ops_hashgrid.py \
-      tests/test_ops_regions.py tests/test_ops_encoders_devices.py
+    part tests 300 "$PY" -m pytest -q -p no:cacheprovider -m cuda tests/ops/test_fourier.py tests/ops/test_hashgrid.py \
+      tests/ops/test_regions.py tests/ops/test_encoders_on_devices.py
   fi
   exit 0
 fi
@@ -101,9 +102,10 @@ if [[ "$MODE" == check ]]; then
     echo "--- pip build gave no CUDA extension: building it in place with torch.utils.cpp_extension"
     part build-inplace 240 "$PY" scripts/build_extension_inplace.py
   fi
-  part doctor 30 "$PY" -m coordnet doctor
+  # Every compiled op against its reference on every device, before anything else uses them.
+  part doctor-verify 60 "$PY" -m coordnet doctor --verify
   part tests 120 "$PY" -m pytest -q -p no:cacheprovider -m cuda -rfEs --junitxml="$DEST/tests_cuda.xml" \
-    tests/test_ops_fourier.py tests/test_ops_hashgrid.py tests/test_ops_regions.py tests/test_ops_encoders_devices.py
+    tests/ops/test_fourier.py tests/ops/test_hashgrid.py tests/ops/test_regions.py tests/ops/test_encoders_on_devices.py
   part bench-encoders 150 "$PY" scripts/bench_encoders.py --device cuda --min-run-time 0.3 --json "$DEST/bench_encoders.json"
   part bench-regions 90 "$PY" scripts/bench_regions.py --device cuda --repeats 3 --json "$DEST/bench_regions.json"
   part plot 30 "$PY" scripts/plot_gpu_bench.py --encoders "$DEST/bench_encoders.json" \

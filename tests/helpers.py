@@ -3,18 +3,11 @@
 import math
 
 import pytest
-import torch
 
 import coordnet.ops as ops
+from coordnet.ops.tolerances import phase_tolerance  # noqa: F401  (one definition, doctor's too)
 
 TWO_PI = 2 * math.pi
-
-
-def phase_tolerance(max_abs_phase: float, dtype: torch.dtype) -> float:
-    """|Δ| allowed between two float implementations of sin/cos of phases up to max_abs_phase:
-    eight roundings of the largest argument, plus a few ulps of the unit-size results."""
-    eps = torch.finfo(dtype).eps
-    return 8 * eps * max(max_abs_phase, 1.0) + 4 * eps
 
 
 requires_extension = pytest.mark.skipif(

@@ -6,23 +6,7 @@ from typing import Optional
 
 import click
 
-
-def device_problem(device: str) -> Optional[str]:
-    """Why torch cannot use ``device`` here (e.g. ``"'cuda' ... CUDA is not available ..."``), or None."""
-    import torch
-
-    try:
-        parsed = torch.device(device)
-    except RuntimeError:
-        return f"{device!r} is not a device: use cpu, cuda or cuda:N"
-    if parsed.type == "cuda":
-        if not torch.cuda.is_available():
-            return f"{device!r}: CUDA is not available to this torch ({torch.__version__})"
-        if parsed.index is not None and parsed.index >= torch.cuda.device_count():
-            return f"{device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)"
-    elif parsed.type != "cpu":
-        return f"{device!r}: coordnet runs on cpu or cuda[:N]"
-    return None
+from coordnet.ops.devices import device_problem
 
 
 def check_device(device: str) -> str:

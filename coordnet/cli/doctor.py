@@ -6,6 +6,7 @@ import importlib.metadata
 import platform
 from typing import Dict, List, Optional
 
+import click
 import torch
 
 import coordnet
@@ -91,3 +92,23 @@ def report(found: Optional[Dict[str, object]] = None) -> str:
         else:
             lines.append(f"{key}: {value}")
     return "\n".join(lines)
+
+
+def run_doctor(verify: bool = False) -> int:
+    """``coordnet doctor [--verify]``: print the diagnostics (and with ``verify`` one line per
+    compiled op and device, :mod:`coordnet.ops.verify`); the exit status: 1 on a bad setting, a
+    failing backend or a kernel that differs from its reference, else 0."""
+    found = diagnostics()
+    click.echo(report(found))
+    bad = problems(found)
+    if verify:
+        from coordnet.ops.verify import verify as verify_kernels
+
+        checks = verify_kernels()
+        for check in checks:
+            click.echo(check.line())
+        bad += [check.line() for check in checks if check.failed]
+    if bad:  # reported above, and the exit status says so
+        click.echo(f"error: {bad[0]}", err=True)
+        return 1
+    return 0

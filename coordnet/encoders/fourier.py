@@ -126,7 +126,7 @@ class FourierFeatures(Encoder):
                 x,
                 B,
                 amplitude,
-                scale=self.factor,
+                factor=self.factor,
                 group=self.group,
                 include_input=self.input_position,
             )

@@ -9,7 +9,7 @@ from typing import Optional
 
 #: The interface version this Python side expects of ``coordnet._C`` (its ``ABI_VERSION``, set
 #: from ``csrc/include/coordnet/version.h``): the set of ops, their schemas and semantics.
-EXPECTED_ABI_VERSION = 2
+EXPECTED_ABI_VERSION = 3
 
 
 class ExtensionWarning(UserWarning):

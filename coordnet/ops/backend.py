@@ -12,14 +12,48 @@ pure-PyTorch reference otherwise) unless forced with ``COORDNET_BACKEND`` or
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Optional, Union
 
 import torch
 
 from coordnet.ops import _extension
+from coordnet.ops.devices import device_type
+from coordnet.ops.limits import (
+    FOURIER_CUDA_MAX_DIMS,
+    HASHGRID_CUDA_MAX_LEVELS,
+    HASHGRID_MAX_DIMS,
+)
 
 MODES = ("auto", "reference", "compiled")
 ENV_VAR = "COORDNET_BACKEND"
+
+#: Whether this release's CUDA kernels have been run against their references on a GPU (a
+#: measured run recorded in the docs' GPU section). Set it, and so drop the warning below, in the
+#: change that records a passing run.
+CUDA_KERNELS_VERIFIED = False
+
+
+class UnverifiedKernelWarning(UserWarning):
+    """The compiled CUDA kernels of this release have not yet been verified on a GPU."""
+
+
+_warned_unverified = False
+
+
+def _warn_once_unverified_cuda() -> None:
+    """``backend="auto"`` chose the CUDA kernels: say once per process that they are unverified."""
+    global _warned_unverified
+    if CUDA_KERNELS_VERIFIED or _warned_unverified:
+        return
+    _warned_unverified = True
+    warnings.warn(
+        "coordnet's CUDA kernels have not yet been verified on a GPU for this release. Run "
+        "`coordnet doctor --verify` once to compare them with the pure-PyTorch reference on your "
+        "GPU, or set COORDNET_BACKEND=reference to use the reference only.",
+        UnverifiedKernelWarning,
+        stacklevel=4,
+    )
 
 
 def _validated(mode: str, source: str) -> str:
@@ -49,38 +83,32 @@ def backend(device: Optional[Union[str, torch.device]] = None) -> str:
     Returns ``"cuda"`` or ``"cpu"`` for the compiled kernels, ``"reference"`` for pure PyTorch.
     Raises ``RuntimeError`` in ``"compiled"`` mode when no kernel exists for the device.
     """
-    device_type = torch.device(device if device is not None else "cpu").type
+    kind = device_type(device if device is not None else "cpu", "backend(device)")
     if _mode == "reference":
         return "reference"
     compiled = None
     if _extension.available():
-        if device_type == "cpu":
+        if kind == "cpu":
             compiled = "cpu"
-        elif device_type == "cuda" and _extension.has_cuda_kernels():
+        elif kind == "cuda" and _extension.has_cuda_kernels():
             compiled = "cuda"
     if compiled is None:
         if _mode == "compiled":
-            reason = (
-                _extension.load_error or f"the extension has no kernels for {device_type!r} devices"
-            )
+            reason = _extension.load_error or f"the extension has no kernels for {kind!r} devices"
             raise RuntimeError(
-                f"COORDNET_BACKEND=compiled but no compiled kernel for {device_type!r}: {reason}"
+                f"COORDNET_BACKEND=compiled but no compiled kernel for {kind!r}: {reason}"
             )
-        if device_type == "cpu" or (device_type == "cuda" and not _extension.available()):
+        if kind == "cpu" or (kind == "cuda" and not _extension.available()):
             _extension.warn_once_if_missing()
         return "reference"
+    if compiled == "cuda" and _mode == "auto":
+        _warn_once_unverified_cuda()
     return compiled
 
 
-# Fixed limits of the compiled kernels, as the C++ sources define them (tests compare them with
-# the sources). Shapes outside them run on the pure-PyTorch reference instead.
-FOURIER_CUDA_MAX_DIMS = (
-    8  # csrc/cuda/fourier_cuda.h: kMaxFourierDims (coordinates held in registers)
-)
-HASHGRID_MAX_DIMS = 4  # csrc/include/coordnet/hashgrid.h: kMaxDims (CPU and CUDA)
-HASHGRID_CUDA_MAX_LEVELS = (
-    64  # csrc/cuda/hashgrid_cuda.h: kMaxHashgridLevels (levels passed by value)
-)
+# The kernels' fixed limits (FOURIER_CUDA_MAX_DIMS, HASHGRID_MAX_DIMS, HASHGRID_CUDA_MAX_LEVELS)
+# come from coordnet.ops.limits, which the C++ sources read too. Shapes outside them run on the
+# pure-PyTorch reference instead.
 FLOAT_DTYPES = (torch.float32, torch.float64)
 
 OPS = ("fourier_features", "hashgrid", "pack_signs_relu_", "hash_patterns", "unique_patterns")
@@ -117,10 +145,10 @@ def supports(op: str, device: Union[str, torch.device], **shape: object) -> bool
     unknown = set(shape) - _SHAPE_KEYS[op]
     if unknown:
         raise TypeError(f"supports({op!r}): unknown shape argument(s) {', '.join(sorted(unknown))}")
-    device_type = torch.device(device).type
-    if device_type not in ("cpu", "cuda"):
+    kind = device_type(device, f"supports({op!r}, device)")
+    if kind not in ("cpu", "cuda"):
         return False
-    cuda = device_type == "cuda"
+    cuda = kind == "cuda"
     dtype = shape.get("dtype")
     if dtype is not None and dtype not in FLOAT_DTYPES:
         return False
@@ -150,7 +178,9 @@ def supports(op: str, device: Union[str, torch.device], **shape: object) -> bool
 
 def route(op: str, device: Union[str, torch.device], **shape: object) -> str:
     """Implementation that runs ``op`` on ``device`` for this shape: :func:`backend`'s answer when
-    its kernel :func:`supports` the shape, else ``"reference"`` (never a kernel that would raise)."""
+    its kernel :func:`supports` the shape, else ``"reference"`` (never a kernel that would raise).
+    ``ValueError`` naming ``device`` when torch does not know it."""
+    device_type(device, f"route({op!r}, device)")
     which = backend(device)
     if which != "reference" and not supports(op, device, **shape):
         return "reference"

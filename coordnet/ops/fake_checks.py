@@ -9,10 +9,20 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor
 
-from coordnet.ops.backend import HASHGRID_MAX_DIMS
+from coordnet.ops.limits import (
+    FOURIER_INPUT_LAST,
+    FOURIER_INPUT_NONE,
+    HASHGRID_INTERPOLATIONS,
+    HASHGRID_LEVEL_FIELDS,
+    HASHGRID_MAX_DIMS,
+    HASHGRID_MAX_LEVEL_SIZE,
+    HASHGRID_MAX_RESOLUTION,
+    HASHGRID_MODE_DENSE,
+    HASHGRID_MODE_ZERO,
+)
 
 FLOATS = (torch.float32, torch.float64)
-LEVEL_FIELDS = 4  # (offset, size, resolution, mode) per level
+LEVEL_FIELDS = HASHGRID_LEVEL_FIELDS  # (offset, size, resolution, mode) per level
 
 
 def _check(condition: bool, message: str) -> None:
@@ -38,7 +48,7 @@ def fourier_inputs(
         f"fourier_features: group = {group} must be positive and divide M = {B.shape[0]}",
     )
     _check(
-        0 <= input_mode <= 2,
+        FOURIER_INPUT_NONE <= input_mode <= FOURIER_INPUT_LAST,
         f"fourier_features: input_mode must be 0 (none), 1 (first) or 2 (last), got {input_mode}",
     )
     if amplitude is not None:
@@ -117,7 +127,7 @@ def hashgrid_inputs(
         "(float16 tables need float32 x and a CUDA device)",
     )
     _check(
-        0 <= interpolation <= 2,
+        0 <= interpolation < len(HASHGRID_INTERPOLATIONS),
         f"hashgrid: interpolation must be 0 (nearest), 1 (linear) or 2 (smoothstep), got {interpolation}",
     )
     _check(
@@ -128,10 +138,16 @@ def hashgrid_inputs(
     for level in range(len(levels) // LEVEL_FIELDS):
         offset, size, resolution, mode = levels[LEVEL_FIELDS * level : LEVEL_FIELDS * (level + 1)]
         _check(
-            1 <= size <= 1 << 31 and offset >= 0 and offset + size <= table.shape[0],
+            1 <= size <= HASHGRID_MAX_LEVEL_SIZE
+            and offset >= 0
+            and offset + size <= table.shape[0],
             f"hashgrid: level {level} (offset {offset}, size {size}) does not fit a table of {table.shape[0]} entries",
         )
         _check(
-            1 <= resolution <= 0xFFFFFFFF, f"hashgrid: level {level} has resolution {resolution}"
+            1 <= resolution <= HASHGRID_MAX_RESOLUTION,
+            f"hashgrid: level {level} has resolution {resolution}",
         )
-        _check(0 <= mode <= 2, f"hashgrid: level {level} has mode {mode} (0 dense, 1 hash, 2 zero)")
+        _check(
+            HASHGRID_MODE_DENSE <= mode <= HASHGRID_MODE_ZERO,
+            f"hashgrid: level {level} has mode {mode} (0 dense, 1 hash, 2 zero)",
+        )

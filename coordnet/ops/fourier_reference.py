@@ -2,8 +2,8 @@
 
 Notation (shared with ``csrc/include/coordnet/fourier.h``): for rows ``x`` of shape
 ``(N, d)`` and a frequency matrix ``B`` of shape ``(M, d)`` the phases are
-``z = scale * x @ B.T`` (radians, ``(N, M)``). Like the kernels, the reference measures them
-in turns, ``t = (scale / 2π) * x @ B.T``, and reduces them exactly, ``r = t - rint(t)``,
+``z = factor * x @ B.T`` (radians, ``(N, M)``). Like the kernels, the reference measures them
+in turns, ``t = (factor / 2π) * x @ B.T``, and reduces them exactly, ``r = t - rint(t)``,
 before ``sin(2π r)``, ``cos(2π r)``: large phases lose no accuracy to a rounded 2π, and the
 result does not depend on which path (kernel or reference) a batch size selects beyond one
 float rounding. Each row of the output holds
@@ -22,7 +22,9 @@ from typing import Optional, Tuple
 import torch
 from torch import Tensor
 
-INPUT_NONE, INPUT_FIRST, INPUT_LAST = 0, 1, 2
+from coordnet.ops.limits import FOURIER_INPUT_FIRST as INPUT_FIRST
+from coordnet.ops.limits import FOURIER_INPUT_LAST as INPUT_LAST
+from coordnet.ops.limits import FOURIER_INPUT_NONE as INPUT_NONE
 
 
 @functools.lru_cache(maxsize=None)
@@ -30,11 +32,11 @@ def _zero(dtype: torch.dtype, device: torch.device) -> Tensor:
     return torch.zeros((), dtype=dtype, device=device)
 
 
-def _phases(x: Tensor, B: Tensor, scale: float) -> Tensor:
-    """The phases ``scale * x @ B.T`` (N, M) in radians, reduced to ``[-π, π]`` through turns:
-    ``2π (t - rint(t))`` with ``t = (scale / 2π) x @ B.T`` (one fused ``addmm``; ``beta = 0``
+def _phases(x: Tensor, B: Tensor, factor: float) -> Tensor:
+    """The phases ``factor * x @ B.T`` (N, M) in radians, reduced to ``[-π, π]`` through turns:
+    ``2π (t - rint(t))`` with ``t = (factor / 2π) x @ B.T`` (one fused ``addmm``; ``beta = 0``
     ignores its input). ``rint`` has zero derivative, so every derivative is that of ``z``."""
-    turns = torch.addmm(_zero(x.dtype, x.device), x, B.t(), beta=0, alpha=scale / (2 * math.pi))
+    turns = torch.addmm(_zero(x.dtype, x.device), x, B.t(), beta=0, alpha=factor / (2 * math.pi))
     return (turns - torch.round(turns).detach()) * (2 * math.pi)
 
 
@@ -67,13 +69,13 @@ def fourier_features_reference(
     x: Tensor,
     B: Tensor,
     amplitude: Optional[Tensor] = None,
-    scale: float = 2 * torch.pi,
+    factor: float = 2 * torch.pi,
     group: Optional[int] = None,
     input_mode: int = INPUT_NONE,
 ) -> Tensor:
     """Fourier features of ``x`` (N, d) for ``B`` (M, d) -> (N, 2M [+ d]), differentiable to any order."""
     m = B.shape[0]
-    phases = _phases(x, B, scale)
+    phases = _phases(x, B, factor)
     sin, cos = torch.sin(phases), torch.cos(phases)
     if amplitude is not None:
         sin, cos = sin * amplitude, cos * amplitude
@@ -85,7 +87,7 @@ def fourier_features_backward_reference(
     x: Tensor,
     B: Tensor,
     amplitude: Optional[Tensor] = None,
-    scale: float = 2 * torch.pi,
+    factor: float = 2 * torch.pi,
     group: Optional[int] = None,
     input_mode: int = INPUT_NONE,
 ) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
@@ -102,13 +104,13 @@ def fourier_features_backward_reference(
     else:
         grad_input, grad_features = None, grad_out
     grad_sin, grad_cos = _split(grad_features, m, group or max(m, 1))
-    phases = _phases(x, B, scale)
+    phases = _phases(x, B, factor)
     sin, cos = torch.sin(phases), torch.cos(phases)
     grad_amplitude = None
     if amplitude is not None:
         grad_amplitude = (grad_sin * sin + grad_cos * cos).sum(0)
         grad_sin, grad_cos = grad_sin * amplitude, grad_cos * amplitude
-    grad_phase = (grad_sin * cos - grad_cos * sin) * scale  # (N, M)
+    grad_phase = (grad_sin * cos - grad_cos * sin) * factor  # (N, M)
     grad_x = grad_phase @ B
     if grad_input is not None:
         grad_x = grad_x + grad_input

@@ -41,20 +41,24 @@ import numpy as np
 import torch
 from torch import Tensor
 
-INTERPOLATIONS = ("nearest", "linear", "smoothstep")
+from coordnet.ops import limits
+
+INTERPOLATIONS = limits.HASHGRID_INTERPOLATIONS
 GRID_TYPES = ("hash", "dense", "tiled")
 CONVENTIONS = ("tcnn", "nerfstudio")
 
-MODE_DENSE, MODE_HASH, MODE_ZERO = 0, 1, 2
+MODE_DENSE = limits.HASHGRID_MODE_DENSE
+MODE_HASH = limits.HASHGRID_MODE_HASH
+MODE_ZERO = limits.HASHGRID_MODE_ZERO
 PRIMES = (1, 2654435761, 805459861, 3674653429)
-MAX_DIMS = 4
+MAX_DIMS = limits.HASHGRID_MAX_DIMS
 # Largest resolution whose dense index tiny-cuda-nn computes without uint32 overflow, per d.
 MAX_DENSE_RESOLUTION = {1: 0xFFFFFFFF, 2: 0xFFFF, 3: 0x659, 4: 0xFF}
 # Positions are clamped to this magnitude before the cell is taken (any float with |p| >= 2^24
 # is an integer, so this only matters for inputs far outside the domain).
-POSITION_LIMIT = float(2**30)
+POSITION_LIMIT = limits.HASHGRID_POSITION_LIMIT
 MASK32 = 0xFFFFFFFF
-MAX_ENTRIES = 2**31
+MAX_ENTRIES = limits.HASHGRID_MAX_LEVEL_SIZE
 
 
 @dataclass(frozen=True)

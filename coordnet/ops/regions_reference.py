@@ -27,7 +27,8 @@ from typing import Tuple
 import torch
 from torch import Tensor
 
-WORD_BITS = 64
+from coordnet.ops.limits import PATTERN_WORD_BITS as WORD_BITS
+
 GOLDEN = 0x9E3779B97F4A7C15
 SEED = 0x243F6A8885A308D3
 MIX_1 = 0xBF58476D1CE4E5B9

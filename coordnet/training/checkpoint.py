@@ -6,7 +6,10 @@ A checkpoint is a ``torch.save`` file of a dict (plain types and tensors) holdin
 other entry (keys, types, tensor dtypes, shapes and bytes; :func:`content_hash`).
 ``torch.load`` checks no CRC, so a flipped byte in tensor data would otherwise load as
 different weights; here it is a :class:`CheckpointError` naming the file. Files of version 1
-(before the hash) still load, with a warning that their integrity cannot be checked.
+(before the hash) still load, with a warning that their integrity cannot be checked; files of
+versions 1 and 2 (before model specs took the constructors' names, ``gauss:sigma`` for
+``gauss:scale``, ``hash:num_levels`` for ``hash:n_levels``, ...) load with their spec keys renamed
+(:func:`upgrade`): this is the one reader of every version.
 """
 
 from __future__ import annotations
@@ -21,11 +24,25 @@ import torch
 
 from coordnet.atomic import write_atomically
 from coordnet.nets import build_model
+from coordnet.ops.devices import check_device
 
 FORMAT = "coordnet-checkpoint"
-VERSION = 2
-#: Versions this coordnet reads (1: no content hash).
-READABLE_VERSIONS = (1, 2)
+VERSION = 3
+#: Versions this coordnet reads (1: no content hash; 1 and 2: model-spec keys of before 3).
+READABLE_VERSIONS = (1, 2, 3)
+#: Model-spec keys that version 3 renamed, per encoder: old key -> new key.
+SPEC_KEYS_BEFORE_3 = {
+    "gauss": {"scale": "sigma"},
+    "hash": {
+        "n_levels": "num_levels",
+        "n_features_per_level": "num_features_per_level",
+        "log2_hashmap_size": "log2_table_size",
+        "base_resolution": "min_resolution",
+        "per_level_scale": "growth",
+    },
+    "oneblob": {"n_bins": "num_bins"},
+    "triwave": {"n_frequencies": "num_frequencies"},
+}
 HASH_KEY = "sha256"
 #: The entries every checkpoint has (besides the header); ``signal`` is added by ``coordnet fit``.
 REQUIRED = ("model_spec", "model_config", "trainer")
@@ -227,7 +244,22 @@ def load_checkpoint(path: str) -> Dict[str, Any]:
             f"{', '.join(map(str, READABLE_VERSIONS))}"
         )
     _verify(path, document)
-    return check_document(path, document)
+    return check_document(path, upgrade(document))
+
+
+def upgrade(document: Dict[str, Any]) -> Dict[str, Any]:
+    """``document`` (a verified checkpoint of any readable version) in the current version's
+    terms: the model-spec keys of versions before 3 renamed (:data:`SPEC_KEYS_BEFORE_3`)."""
+    spec = document.get("model_spec")
+    if document.get("version", VERSION) >= 3 or not isinstance(spec, Mapping):
+        return document
+    renamed: Dict[str, Any] = {}
+    for role, section in spec.items():
+        if isinstance(section, Mapping):
+            keys = SPEC_KEYS_BEFORE_3.get(str(section.get("type")), {})
+            section = {keys.get(key, key): value for key, value in section.items()}
+        renamed[role] = section
+    return {**document, "model_spec": renamed}
 
 
 def _listed(keys: Iterable[str], limit: int = 6) -> str:
@@ -287,8 +319,10 @@ def build_from_checkpoint(document: Mapping[str, Any], path: str) -> torch.nn.Mo
 def load(path: str, device: str = "cpu") -> torch.nn.Module:
     """The trained model of a checkpoint, on ``device`` and in eval mode: ``model(coords (..., d)) -> (..., C)``.
 
-    The file's content hash and structure are verified first (:func:`load_checkpoint`)."""
+    The file's content hash and structure are verified first (:func:`load_checkpoint`).
+    ``ValueError`` naming ``device`` when coordnet cannot run on it here (before reading the file)."""
+    target = check_device(device, "load(device):")
     document = load_checkpoint(path)
     model = build_from_checkpoint(document, path)
     load_weights(model, document["trainer"]["model"], path)
-    return model.to(device).eval()
+    return model.to(target).eval()

@@ -42,10 +42,10 @@ struct FourierShape {
   bool has_input() const { return input_mode != fourier::kInputNone; }
 };
 
-// t[m] = turns * <x, B_m>, with B given transposed as bt (d, M) so the inner loop is contiguous.
+// t[m] = factor_turns * <x, B_m>, with B given transposed as bt (d, M) so the inner loop is contiguous.
 template <typename T>
 inline __attribute__((always_inline)) void row_phases(const T* __restrict x, const T* __restrict bt, int64_t d,
-                                                       int64_t m, T turns, T* __restrict t) {
+                                                       int64_t m, T factor_turns, T* __restrict t) {
   for (int64_t k = 0; k < m; ++k) t[k] = 0;
   for (int64_t j = 0; j < d; ++j) {
     const T xj = x[j];
@@ -54,7 +54,7 @@ inline __attribute__((always_inline)) void row_phases(const T* __restrict x, con
     for (int64_t k = 0; k < m; ++k) t[k] += xj * col[k];
   }
 #pragma omp simd
-  for (int64_t k = 0; k < m; ++k) t[k] *= turns;
+  for (int64_t k = 0; k < m; ++k) t[k] *= factor_turns;
 }
 
 template <typename T>
@@ -69,7 +69,7 @@ inline __attribute__((always_inline)) void row_sincos(const T* __restrict t, int
 }
 
 template <typename T>
-inline __attribute__((always_inline)) void forward_rows(const T* x, const T* bt, const T* amplitude, T turns,
+inline __attribute__((always_inline)) void forward_rows(const T* x, const T* bt, const T* amplitude, T factor_turns,
                                                          const FourierShape& sh, T* out,
                                                          int64_t begin, int64_t end) {
   std::vector<T> buffer(3 * sh.m);
@@ -79,7 +79,7 @@ inline __attribute__((always_inline)) void forward_rows(const T* x, const T* bt,
   for (int64_t n = begin; n < end; ++n) {
     const T* xr = x + n * sh.d;
     T* orow = out + n * sh.out_columns;
-    row_phases(xr, bt, sh.d, sh.m, turns, t);
+    row_phases(xr, bt, sh.d, sh.m, factor_turns, t);
     row_sincos(t, sh.m, s, c);
     if (amplitude != nullptr) {
 #pragma omp simd
@@ -101,7 +101,7 @@ inline __attribute__((always_inline)) void forward_rows(const T* x, const T* bt,
 // are summed into acc (d, M) in double precision.
 template <typename T>
 inline __attribute__((always_inline)) void backward_rows(const T* grad, const T* x, const T* bt, const T* amplitude,
-                                                          T turns, T scale, const FourierShape& sh,
+                                                          T factor_turns, T factor, const FourierShape& sh,
                                                           T* grad_x, double* acc,
                                                           int64_t begin, int64_t end) {
   std::vector<T> buffer(5 * sh.m);
@@ -118,7 +118,7 @@ inline __attribute__((always_inline)) void backward_rows(const T* grad, const T*
       std::memcpy(gs + k0, src, sizeof(T) * sh.group);
       std::memcpy(gc + k0, src + sh.group, sizeof(T) * sh.group);
     }
-    row_phases(xr, bt, sh.d, sh.m, turns, t);
+    row_phases(xr, bt, sh.d, sh.m, factor_turns, t);
     row_sincos(t, sh.m, s, c);
     // Reuse t for the phase gradient w_k = a_k (g_sin cos - g_cos sin).
 #pragma omp simd
@@ -132,7 +132,7 @@ inline __attribute__((always_inline)) void backward_rows(const T* grad, const T*
         T sum = 0;
 #pragma omp simd reduction(+ : sum)
         for (int64_t k = 0; k < sh.m; ++k) sum += t[k] * col[k];
-        grad_x[n * sh.d + j] = scale * sum + (sh.has_input() ? grow[sh.input_at + j] : T(0));
+        grad_x[n * sh.d + j] = factor * sum + (sh.has_input() ? grow[sh.input_at + j] : T(0));
       }
     }
     if (acc != nullptr) {
@@ -147,37 +147,37 @@ inline __attribute__((always_inline)) void backward_rows(const T* grad, const T*
 }
 
 #define COORDNET_DEFINE_ROW_LOOPS(T)                                                                         \
-  COORDNET_CLONES void forward_rows_##T(const T* x, const T* bt, const T* amplitude, T turns,               \
+  COORDNET_CLONES void forward_rows_##T(const T* x, const T* bt, const T* amplitude, T factor_turns,               \
                                         const FourierShape& sh, T* out, int64_t begin,  \
                                         int64_t end) {                                                      \
-    forward_rows<T>(x, bt, amplitude, turns, sh, out, begin, end);                           \
+    forward_rows<T>(x, bt, amplitude, factor_turns, sh, out, begin, end);                           \
   }                                                                                                         \
   COORDNET_CLONES void backward_rows_##T(const T* grad, const T* x, const T* bt, const T* amplitude,        \
-                                         T turns, T scale, const FourierShape& sh,      \
+                                         T factor_turns, T factor, const FourierShape& sh,      \
                                          T* grad_x, double* acc, int64_t begin, int64_t end) {              \
-    backward_rows<T>(grad, x, bt, amplitude, turns, scale, sh, grad_x, acc, begin, end);     \
+    backward_rows<T>(grad, x, bt, amplitude, factor_turns, factor, sh, grad_x, acc, begin, end);     \
   }
 
 COORDNET_DEFINE_ROW_LOOPS(float)
 COORDNET_DEFINE_ROW_LOOPS(double)
 
-inline void forward_dispatch(const float* x, const float* bt, const float* a, float turns, const FourierShape& sh,
+inline void forward_dispatch(const float* x, const float* bt, const float* a, float factor_turns, const FourierShape& sh,
                              float* out, int64_t b, int64_t e) {
-  forward_rows_float(x, bt, a, turns, sh, out, b, e);
+  forward_rows_float(x, bt, a, factor_turns, sh, out, b, e);
 }
-inline void forward_dispatch(const double* x, const double* bt, const double* a, double turns,
+inline void forward_dispatch(const double* x, const double* bt, const double* a, double factor_turns,
                              const FourierShape& sh, double* out, int64_t b, int64_t e) {
-  forward_rows_double(x, bt, a, turns, sh, out, b, e);
+  forward_rows_double(x, bt, a, factor_turns, sh, out, b, e);
 }
-inline void backward_dispatch(const float* g, const float* x, const float* bt, const float* a, float turns,
-                              float scale, const FourierShape& sh, float* gx, double* acc, int64_t b,
+inline void backward_dispatch(const float* g, const float* x, const float* bt, const float* a, float factor_turns,
+                              float factor, const FourierShape& sh, float* gx, double* acc, int64_t b,
                               int64_t e) {
-  backward_rows_float(g, x, bt, a, turns, scale, sh, gx, acc, b, e);
+  backward_rows_float(g, x, bt, a, factor_turns, factor, sh, gx, acc, b, e);
 }
-inline void backward_dispatch(const double* g, const double* x, const double* bt, const double* a, double turns,
-                              double scale, const FourierShape& sh, double* gx, double* acc, int64_t b,
+inline void backward_dispatch(const double* g, const double* x, const double* bt, const double* a, double factor_turns,
+                              double factor, const FourierShape& sh, double* gx, double* acc, int64_t b,
                               int64_t e) {
-  backward_rows_double(g, x, bt, a, turns, scale, sh, gx, acc, b, e);
+  backward_rows_double(g, x, bt, a, factor_turns, factor, sh, gx, acc, b, e);
 }
 
 // Rows per task: enough work (rows * M sincos) to amortise scheduling.
@@ -186,7 +186,7 @@ int64_t grain_size(int64_t m) { return std::max<int64_t>(1, 32768 / std::max<int
 }  // namespace
 
 at::Tensor fourier_features_cpu(const at::Tensor& x, const at::Tensor& B, const std::optional<at::Tensor>& amplitude,
-                                double turns, int64_t group, int64_t input_mode) {
+                                double factor, int64_t group, int64_t input_mode) {
   check_fourier_inputs(x, B, amplitude, group, input_mode, at::kCPU);
   const FourierShape sh(x, B, group, input_mode);
   at::Tensor out = empty_with_huge_pages({sh.n, sh.out_columns}, x.options());
@@ -198,7 +198,7 @@ at::Tensor fourier_features_cpu(const at::Tensor& x, const at::Tensor& B, const 
     const scalar_t* ap = amplitude.has_value() ? amplitude->const_data_ptr<scalar_t>() : nullptr;
     scalar_t* op = out.mutable_data_ptr<scalar_t>();
     at::parallel_for(0, sh.n, grain_size(sh.m), [&](int64_t begin, int64_t end) {
-      forward_dispatch(xp, btp, ap, static_cast<scalar_t>(turns), sh, op, begin, end);
+      forward_dispatch(xp, btp, ap, static_cast<scalar_t>(factor / fourier::kTwoPi), sh, op, begin, end);
     });
   });
   return out;
@@ -207,7 +207,7 @@ at::Tensor fourier_features_cpu(const at::Tensor& x, const at::Tensor& B, const 
 std::tuple<at::Tensor, at::Tensor> fourier_features_backward_cpu(const at::Tensor& grad_out, const at::Tensor& x,
                                                                  const at::Tensor& B,
                                                                  const std::optional<at::Tensor>& amplitude,
-                                                                 double turns, int64_t group, int64_t input_mode,
+                                                                 double factor, int64_t group, int64_t input_mode,
                                                                  bool need_grad_x, bool need_grad_B) {
   check_fourier_inputs(x, B, amplitude, group, input_mode, at::kCPU);
   const FourierShape sh(x, B, group, input_mode);
@@ -216,7 +216,7 @@ std::tuple<at::Tensor, at::Tensor> fourier_features_backward_cpu(const at::Tenso
   at::Tensor grad_B = at::zeros({need_grad_B ? sh.m : 0, sh.d}, B.options());
   if (sh.n == 0 || (!need_grad_x && !need_grad_B)) return {grad_x, grad_B};
   const at::Tensor bt = B.t().contiguous();
-  const double scale = fourier::kTwoPi * turns;  // d(phase in radians)/d<x, B>
+  const double factor_turns = factor / fourier::kTwoPi;  // phase in turns per unit of <x, B>
   std::vector<double> total(need_grad_B ? sh.d * sh.m : 0, 0.0);
   std::mutex total_mutex;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fourier_features_backward_cpu", [&] {
@@ -227,7 +227,7 @@ std::tuple<at::Tensor, at::Tensor> fourier_features_backward_cpu(const at::Tenso
     scalar_t* gxp = need_grad_x ? grad_x.mutable_data_ptr<scalar_t>() : nullptr;
     at::parallel_for(0, sh.n, grain_size(sh.m), [&](int64_t begin, int64_t end) {
       std::vector<double> local(total.size(), 0.0);
-      backward_dispatch(gp, xp, btp, ap, static_cast<scalar_t>(turns), static_cast<scalar_t>(scale), sh,
+      backward_dispatch(gp, xp, btp, ap, static_cast<scalar_t>(factor_turns), static_cast<scalar_t>(factor), sh,
                         gxp, need_grad_B ? local.data() : nullptr, begin, end);
       if (need_grad_B) {
         std::lock_guard<std::mutex> lock(total_mutex);
@@ -237,7 +237,7 @@ std::tuple<at::Tensor, at::Tensor> fourier_features_backward_cpu(const at::Tenso
     if (need_grad_B) {
       scalar_t* gbp = grad_B.mutable_data_ptr<scalar_t>();
       for (int64_t k = 0; k < sh.m; ++k)
-        for (int64_t j = 0; j < sh.d; ++j) gbp[k * sh.d + j] = static_cast<scalar_t>(scale * total[j * sh.m + k]);
+        for (int64_t j = 0; j < sh.d; ++j) gbp[k * sh.d + j] = static_cast<scalar_t>(factor * total[j * sh.m + k]);
     }
   });
   return {grad_x, grad_B};

@@ -6,18 +6,20 @@
 
 #include <cstdint>
 
+#include "coordnet/limits.h"
+
 namespace coordnet {
 namespace cuda {
 
-constexpr int kMaxFourierDims = 8;  // d handled in registers by the backward kernels
+constexpr int kMaxFourierDims = limits::kFourierCudaMaxDims;  // d handled in registers by the backward kernels
 
 template <typename T>
-void fourier_forward(const T* x, const T* B, const T* amplitude, T turns, int64_t n, int64_t d, int64_t m,
+void fourier_forward(const T* x, const T* B, const T* amplitude, T factor_turns, int64_t n, int64_t d, int64_t m,
                      int64_t group, int64_t input_mode, T* out, cudaStream_t stream);
 
 // grad_x (n, d) and grad_B (m, d, zero-filled by the caller) are each skipped when null.
 template <typename T>
-void fourier_backward(const T* grad_out, const T* x, const T* B, const T* amplitude, T turns, int64_t n,
+void fourier_backward(const T* grad_out, const T* x, const T* B, const T* amplitude, T factor_turns, int64_t n,
                       int64_t d, int64_t m, int64_t group, int64_t input_mode, T* grad_x, T* grad_B,
                       cudaStream_t stream);
 

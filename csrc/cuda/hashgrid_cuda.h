@@ -12,7 +12,7 @@
 namespace coordnet {
 namespace cuda {
 
-constexpr int kMaxHashgridLevels = 64;  // levels passed by value as a kernel argument
+constexpr int kMaxHashgridLevels = limits::kHashgridCudaMaxLevels;  // levels passed by value as a kernel argument
 
 template <typename T>
 struct HashgridLevels {

@@ -25,7 +25,7 @@ void check_cuda_dims(const at::Tensor& x) {
 }
 
 at::Tensor fourier_features_cuda(const at::Tensor& x, const at::Tensor& B, const std::optional<at::Tensor>& amplitude,
-                                 double turns, int64_t group, int64_t input_mode) {
+                                 double factor, int64_t group, int64_t input_mode) {
   check_fourier_inputs(x, B, amplitude, group, input_mode, at::kCUDA);
   check_cuda_dims(x);
   const c10::cuda::CUDAGuard guard(x.device());
@@ -33,7 +33,7 @@ at::Tensor fourier_features_cuda(const at::Tensor& x, const at::Tensor& B, const
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fourier_features_cuda", [&] {
     cuda::fourier_forward<scalar_t>(x.const_data_ptr<scalar_t>(), B.const_data_ptr<scalar_t>(),
                                     amplitude.has_value() ? amplitude->const_data_ptr<scalar_t>() : nullptr,
-                                    static_cast<scalar_t>(turns), x.size(0), x.size(1), B.size(0), group,
+                                    static_cast<scalar_t>(factor / fourier::kTwoPi), x.size(0), x.size(1), B.size(0), group,
                                     input_mode, out.mutable_data_ptr<scalar_t>(),
                                     at::cuda::getCurrentCUDAStream());
   });
@@ -44,7 +44,7 @@ at::Tensor fourier_features_cuda(const at::Tensor& x, const at::Tensor& B, const
 std::tuple<at::Tensor, at::Tensor> fourier_features_backward_cuda(const at::Tensor& grad_out, const at::Tensor& x,
                                                                   const at::Tensor& B,
                                                                   const std::optional<at::Tensor>& amplitude,
-                                                                  double turns, int64_t group, int64_t input_mode,
+                                                                  double factor, int64_t group, int64_t input_mode,
                                                                   bool need_grad_x, bool need_grad_B) {
   check_fourier_inputs(x, B, amplitude, group, input_mode, at::kCUDA);
   check_cuda_dims(x);
@@ -55,7 +55,7 @@ std::tuple<at::Tensor, at::Tensor> fourier_features_backward_cuda(const at::Tens
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fourier_features_backward_cuda", [&] {
     cuda::fourier_backward<scalar_t>(
         grad_out.const_data_ptr<scalar_t>(), x.const_data_ptr<scalar_t>(), B.const_data_ptr<scalar_t>(),
-        amplitude.has_value() ? amplitude->const_data_ptr<scalar_t>() : nullptr, static_cast<scalar_t>(turns),
+        amplitude.has_value() ? amplitude->const_data_ptr<scalar_t>() : nullptr, static_cast<scalar_t>(factor / fourier::kTwoPi),
         x.size(0), x.size(1), B.size(0), group, input_mode,
         need_grad_x ? grad_x.mutable_data_ptr<scalar_t>() : nullptr,
         need_grad_B ? grad_B.mutable_data_ptr<scalar_t>() : nullptr, at::cuda::getCurrentCUDAStream());

@@ -2,7 +2,7 @@
 
 import importlib
 import re
-from pathlib import Path
+import warnings
 
 import pytest
 import torch
@@ -14,25 +14,6 @@ from coordnet.ops.hashgrid_reference import tcnn_levels
 
 # (coordnet.ops.backend the attribute is the function; the module comes from importlib)
 backend_module = importlib.import_module("coordnet.ops.backend")
-CSRC = Path(__file__).resolve().parents[2] / "csrc"
-
-
-def constant(header: str, name: str) -> int:
-    match = re.search(rf"constexpr int {name} = (\d+);", (CSRC / header).read_text())
-    assert match, f"{name} not found in {header}"
-    return int(match.group(1))
-
-
-def test_limits_match_the_kernel_sources():
-    assert backend_module.FOURIER_CUDA_MAX_DIMS == constant(
-        "cuda/fourier_cuda.h", "kMaxFourierDims"
-    )
-    assert backend_module.HASHGRID_MAX_DIMS == constant("include/coordnet/hashgrid.h", "kMaxDims")
-    assert backend_module.HASHGRID_CUDA_MAX_LEVELS == constant(
-        "cuda/hashgrid_cuda.h", "kMaxHashgridLevels"
-    )
-    registrations = (CSRC / "cuda" / "ops_cuda.cpp").read_text()
-    assert 'm.impl("unique_patterns"' not in registrations  # hence supports(..., "cuda") is False
 
 
 @pytest.mark.parametrize(
@@ -202,3 +183,44 @@ def test_fake_kernels_refuse_what_the_kernels_refuse(call, message):
         with pytest.raises(RuntimeError, match=re.escape(message)):
             call(fake)
     assert mode is not None
+
+
+@pytest.fixture
+def mocked_cuda_kernels(monkeypatch):
+    """A CPU machine that looks like one with a CUDA build of the extension (no GPU needed)."""
+    monkeypatch.setattr(backend_module._extension, "available", lambda: True)
+    monkeypatch.setattr(backend_module._extension, "has_cuda_kernels", lambda: True)
+    monkeypatch.setattr(backend_module, "_warned_unverified", False)
+    monkeypatch.setattr(backend_module, "_mode", "auto")
+
+
+def test_auto_backend_on_cuda_warns_once_that_the_kernels_are_unverified(mocked_cuda_kernels):
+    with pytest.warns(backend_module.UnverifiedKernelWarning) as caught:
+        assert ops.backend("cuda:0") == "cuda"
+    (message,) = [str(w.message) for w in caught]
+    assert "not yet been verified" in message and "coordnet doctor --verify" in message
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a second warning would raise
+        assert ops.backend("cuda") == "cuda"
+        assert ops.route("hashgrid", "cuda", d=3) == "cuda"
+
+
+def test_no_unverified_warning_on_the_cpu_for_forced_modes_or_once_verified(
+    mocked_cuda_kernels, monkeypatch
+):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ops.backend("cpu") == "cpu"
+        monkeypatch.setattr(backend_module, "_mode", "compiled")  # chosen knowingly
+        assert ops.backend("cuda") == "cuda"
+        monkeypatch.setattr(backend_module, "_mode", "auto")
+        monkeypatch.setattr(backend_module, "CUDA_KERNELS_VERIFIED", True)
+        assert ops.backend("cuda") == "cuda"
+
+
+@pytest.mark.parametrize("device", ["tpu", 5, None, "cuda:x"])
+def test_route_and_supports_name_an_unknown_device(device):
+    with pytest.raises(ValueError, match=re.escape(repr(device))):
+        ops.route("fourier_features", device)
+    with pytest.raises(ValueError, match=re.escape(repr(device))):
+        ops.supports("hashgrid", device)

@@ -15,6 +15,7 @@ from coordnet.ops.fourier_reference import (
     fourier_features_backward_reference,
     fourier_features_reference,
 )
+from coordnet.ops.tolerances import fourier_gradient_tolerance
 
 MODES = {None: 0, "first": 1, "last": 2}
 
@@ -76,13 +77,13 @@ def test_compiled_float32_is_more_accurate_than_its_tolerance(compiled_path, dev
 
 @requires_extension
 @on_devices
-@pytest.mark.parametrize("scale", [1.0, math.pi, TWO_PI, 0.37])
-def test_compiled_scales(compiled_path, device, scale):
+@pytest.mark.parametrize("factor", [1.0, math.pi, TWO_PI, 0.37])
+def test_compiled_phase_factors(compiled_path, device, factor):
     x, B, _ = random_problem(300, 2, 40, torch.float64, device=device)
-    got = ops.fourier_features(x, B, scale=scale, group=1)
-    want = fourier_features_reference(x, B, None, scale, 1, 0)
+    got = ops.fourier_features(x, B, factor=factor, group=1)
+    want = fourier_features_reference(x, B, None, factor, 1, 0)
     torch.testing.assert_close(
-        got, want, rtol=0, atol=phase_tolerance(max_phase(x, B, scale), torch.float64)
+        got, want, rtol=0, atol=phase_tolerance(max_phase(x, B, factor), torch.float64)
     )
 
 
@@ -124,25 +125,18 @@ def test_backward_kernel_matches_reference(device, dtype, group, include, amplit
     g = to(device, torch.randn(n, 2 * m + (d if include else 0), dtype=dtype))
     mode = MODES[include]
     gx, gB = torch.ops.coordnet.fourier_features_backward(
-        g, x, B, a, 1.0, group or m, mode, True, True
+        g, x, B, a, TWO_PI, group or m, mode, True, True
     )
-    # Exact gradients in float64; each entry is a sum of terms whose phases are rounded
-    # by about eps * max_phase, so the error bound scales with the sum of |terms|.
+    # Exact gradients in float64, within the shared bound (coordnet.ops.tolerances).
     a64 = None if a is None else a.double()
     want_x, want_B, _ = fourier_features_backward_reference(
         g.double(), x.double(), B.double(), a64, TWO_PI, group or m, mode
     )
-    g_abs = g.double().abs()
-    features = g_abs[:, d:] if include == "first" else g_abs[:, : 2 * m]
-    term_sum = (
-        TWO_PI
-        * (features[:, :m] + features[:, m:]).sum()
-        * B.double().abs().max()
-        * max(x.abs().max(), 1)
+    atol_x, atol_B = fourier_gradient_tolerance(
+        g, x, B, dtype, TWO_PI, d if include == "first" else 0
     )
-    atol = phase_tolerance(max_phase(x, B), dtype) * float(term_sum) / n + 1e-12
-    torch.testing.assert_close(gx.double(), want_x, rtol=0, atol=atol)
-    torch.testing.assert_close(gB.double(), want_B, rtol=0, atol=atol * n)
+    torch.testing.assert_close(gx.double(), want_x, rtol=0, atol=atol_x)
+    torch.testing.assert_close(gB.double(), want_B, rtol=0, atol=atol_B)
     # Gradients that are not asked for come back with zero rows.
     gx0, gB0 = torch.ops.coordnet.fourier_features_backward(
         g, x, B, a, 1.0, group or m, mode, False, False

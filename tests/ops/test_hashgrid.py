@@ -16,6 +16,12 @@ from coordnet.ops.hashgrid_reference import (
     nerfstudio_levels,
     tcnn_levels,
 )
+from coordnet.ops.tolerances import (
+    HASHGRID_FLOAT32_GRAD,
+    HASHGRID_FLOAT64_GRAD,
+    HASHGRID_HALF_TABLE_GRAD,
+    hashgrid_tolerance,
+)
 
 INTERPOLATIONS = ("nearest", "linear", "smoothstep")
 
@@ -42,13 +48,8 @@ def op_args(levels, interpolation):
 
 
 def tolerance(dtype, table, levels=None, x=None):
-    """A few roundings of the largest feature (the weights sum to 1), plus the effect of a rounding
-    of the grid position ``scale * x + shift`` (one fused rounding in the kernel, two in float64
-    torch), which moves the weights by up to an ulp of the position."""
-    position = 1.0
-    if levels is not None and x is not None and x.numel():
-        position = max(1.0, max(levels.scales) * float(x.abs().max()) + 1.0)
-    return 16 * torch.finfo(dtype).eps * max(1.0, float(table.abs().max())) * position
+    """coordnet.ops.tolerances.hashgrid_tolerance (shared with ``coordnet doctor --verify``)."""
+    return hashgrid_tolerance(dtype, table, None if levels is None else levels.scales, x)
 
 
 def test_small_levels_cover_every_mode():
@@ -128,7 +129,7 @@ def test_compiled_backward_matches_reference(compiled_path, device, d, interpola
     want_grads = torch.autograd.grad(want, (x, table), g, allow_unused=True)
     want_grads = [torch.zeros_like(t) if w is None else w for t, w in zip((x, table), want_grads)]
     for a, b in zip(got_grads, want_grads):
-        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+        torch.testing.assert_close(a, b, rtol=HASHGRID_FLOAT64_GRAD, atol=HASHGRID_FLOAT64_GRAD)
 
 
 @pytest.mark.parametrize(
@@ -325,8 +326,10 @@ def test_float16_table_matches_float32_reference(request, path, device):
     got_x, got_table = torch.autograd.grad(got, (x, table16), g)
     want_x, want_table = torch.autograd.grad(want, (x, table32), g)
     assert got_table.dtype == torch.float16
-    torch.testing.assert_close(got_x, want_x, rtol=1e-4, atol=1e-4 * float(want_x.abs().max()))
-    torch.testing.assert_close(got_table.float(), want_table.half().float(), rtol=2e-3, atol=1e-3)
+    rel = HASHGRID_FLOAT32_GRAD
+    torch.testing.assert_close(got_x, want_x, rtol=rel, atol=rel * float(want_x.abs().max()))
+    rtol, atol = HASHGRID_HALF_TABLE_GRAD
+    torch.testing.assert_close(got_table.float(), want_table.half().float(), rtol=rtol, atol=atol)
 
 
 @requires_extension

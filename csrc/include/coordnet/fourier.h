@@ -2,6 +2,7 @@
 //
 // A Fourier-feature row is built from M phases measured in turns,
 //     t_m = c * <x, B_m>          (x: d coordinates, B_m: row m of the (M, d) matrix B)
+// where c = factor / (2*pi) ("factor_turns") for the op's phase factor (radians per unit of <x, B>)
 // and written as the feature pair  a_m * sin(2*pi*t_m),  a_m * cos(2*pi*t_m).
 // Working in turns lets the range reduction t - rint(t) be exact, so the phase
 // error is only the rounding of t itself.
@@ -19,15 +20,17 @@
 #include <cstdint>
 
 #include "coordnet/host_device.h"
+#include "coordnet/limits.h"
 
 namespace coordnet {
 namespace fourier {
 
 constexpr double kTwoPi = 6.283185307179586476925286766559;
 
-constexpr int64_t kInputNone = 0;
-constexpr int64_t kInputFirst = 1;
-constexpr int64_t kInputLast = 2;
+// Input modes, defined once in coordnet/ops/limits.py (the generated coordnet/limits.h).
+constexpr int64_t kInputNone = limits::kFourierInputNone;
+constexpr int64_t kInputFirst = limits::kFourierInputFirst;
+constexpr int64_t kInputLast = limits::kFourierInputLast;
 
 // Column where the features start, and where the copied input starts.
 COORDNET_HD int64_t feature_offset(int64_t input_mode, int64_t d) { return input_mode == kInputFirst ? d : 0; }
@@ -83,14 +86,15 @@ COORDNET_HD SinCos<double> sincos_turns(double t) {
 
 // Phase of row x against row m of B, already scaled to turns.
 template <typename scalar_t>
-COORDNET_HD scalar_t phase(const scalar_t* x, const scalar_t* b_row, int64_t d, scalar_t turns) {
+COORDNET_HD scalar_t phase(const scalar_t* x, const scalar_t* b_row, int64_t d, scalar_t factor_turns) {
   scalar_t acc = 0;
   for (int64_t j = 0; j < d; ++j) acc += x[j] * b_row[j];
-  return turns * acc;
+  return factor_turns * acc;
 }
 
 // d/dt of the loss for one feature pair: a * 2*pi * (g_sin * cos - g_cos * sin).
-// The caller multiplies by the chain factor c (turns per unit) and 2*pi once.
+// The caller multiplies by the chain factor c (turns per unit) and 2*pi once,
+// that is by the phase factor.
 template <typename scalar_t>
 COORDNET_HD scalar_t phase_gradient(scalar_t g_sin, scalar_t g_cos, scalar_t s, scalar_t c, scalar_t amplitude) {
   return amplitude * (g_sin * c - g_cos * s);

@@ -23,19 +23,21 @@
 #include <cstdint>
 
 #include "coordnet/host_device.h"
+#include "coordnet/limits.h"
 
 namespace coordnet {
 namespace hashgrid {
 
-constexpr int kMaxDims = 4;
-constexpr int64_t kModeDense = 0;
-constexpr int64_t kModeHash = 1;
-constexpr int64_t kModeZero = 2;
-constexpr int64_t kNearest = 0;
-constexpr int64_t kLinear = 1;
-constexpr int64_t kSmoothstep = 2;
-constexpr int kLevelFields = 4;  // offset, size, resolution, mode
-constexpr double kPositionLimit = 1073741824.0;  // 2^30
+// Limits and enum codes, defined once in coordnet/ops/limits.py (the generated coordnet/limits.h).
+constexpr int kMaxDims = limits::kHashgridMaxDims;
+constexpr int64_t kModeDense = limits::kHashgridModeDense;
+constexpr int64_t kModeHash = limits::kHashgridModeHash;
+constexpr int64_t kModeZero = limits::kHashgridModeZero;
+constexpr int64_t kNearest = limits::kHashgridNearest;
+constexpr int64_t kLinear = limits::kHashgridLinear;
+constexpr int64_t kSmoothstep = limits::kHashgridSmoothstep;
+constexpr int kLevelFields = limits::kHashgridLevelFields;  // offset, size, resolution, mode
+constexpr double kPositionLimit = limits::kHashgridPositionLimit;  // 2^30
 
 COORDNET_HD uint32_t prime(int j) {
   return j == 0 ? 1u : (j == 1 ? 2654435761u : (j == 2 ? 805459861u : 3674653429u));

@@ -17,11 +17,12 @@
 #include <cstdint>
 
 #include "coordnet/host_device.h"
+#include "coordnet/limits.h"
 
 namespace coordnet {
 namespace regions {
 
-constexpr int kWordBits = 64;
+constexpr int kWordBits = limits::kPatternWordBits;  // coordnet/ops/limits.py
 constexpr uint64_t kGolden = 0x9E3779B97F4A7C15ull;
 constexpr uint64_t kSeed = 0x243F6A8885A308D3ull;
 constexpr uint64_t kMix1 = 0xBF58476D1CE4E5B9ull;

@@ -4,4 +4,4 @@
 // on load instead of failing op by op.
 #pragma once
 
-#define COORDNET_ABI_VERSION 2
+#define COORDNET_ABI_VERSION 3
