@@ -24,7 +24,7 @@ assert ops.backend("cpu") == "cpu"
 y = GaussianFourierFeatures(2, 64, 5.0)(torch.rand(4096, 2))
 assert y.shape == (4096, 128) and torch.isfinite(y).all()
 from coordnet.sweep.config import shipped_sweep
-assert shipped_sweep("tancik2020_sigma").is_file(), "package data: coordnet/sweeps/*.toml missing"
+assert shipped_sweep("tancik2020_sigma").is_file(), "package data: coordnet/sweep/files/*.toml missing"
 print(f"    wheel imports from {coordnet.__file__} with the compiled CPU backend")
 PYEOF
 )

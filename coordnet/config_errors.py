@@ -2,9 +2,9 @@
 and network configs, and sweep files.
 
 Every message has the form ``"<source> <where>: <problem>"``: ``source`` names what was read
-(``model spec 'gauss:scale=x'``, ``encoding config``, ``sweep file 'a.toml', line 4``) and
+(``model spec 'gauss:sigma=x'``, ``encoding config``, ``sweep file 'a.toml', line 4``) and
 ``where`` the path of the bad key inside it (``part 'gauss'``, ``encoding.nested[1]
-(HashGrid)``, ``key 'models[0].grid.scale'``), so that one line says what to fix and where.
+(HashGrid)``, ``key 'models[0].grid.sigma'``), so that one line says what to fix and where.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class ConfigError(ValueError):
 
 
 def key_path(parts: Sequence[Union[str, int]]) -> str:
-    """``("models", 0, "grid", "scale")`` -> ``"models[0].grid.scale"``."""
+    """``("models", 0, "grid", "sigma")`` -> ``"models[0].grid.sigma"``."""
     text = ""
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))

@@ -182,7 +182,7 @@ def psnr_run(spec: str, size: int, steps: int, bf16: bool, seed: int) -> Dict[st
 # --floor: a fit step of the Trainer against its compute floor, measured bare in the same run.
 # ---------------------------------------------------------------------------------------------
 FLOOR_SPECS = (
-    "hash:L=16,F=2,base=8,b=1.26+relu:width=64,depth=2",
+    "hash:levels=16,F=2,N_min=8,b=1.26+relu:width=64,depth=2",
     "relu:width=128",
     "pe:num_frequencies=6,max_log2_freq=5+relu:width=128",
     "gauss:num_frequencies=128+relu:width=128",
@@ -305,13 +305,13 @@ TTP_MODELS = (
     ("pe", "pe:num_frequencies=6,max_log2_freq=5+relu:width=128,depth=2", 3e-3, 1e-4),
     ("gauss", "gauss:num_frequencies=256+relu:width=128,depth=2", 3e-3, 1e-4),
     ("siren", "siren:width=128,depth=2", 1e-4, 1e-4),
-    ("hash", "hash:L=16,F=2,base=8,b=1.26+relu:width=64,depth=2", 1e-2, 1e-2),
+    ("hash", "hash:levels=16,F=2,N_min=8,b=1.26+relu:width=64,depth=2", 1e-2, 1e-2),
 )
 #: The paper's Gaussian-feature MLP as the Fourier-features notebook builds it: 256 features,
 #: σ = 10, 4 layers of width 256 (depth 3 hidden + output here), Adam 1e-4.
 PAPER_GAUSS = (
     "paper gauss",
-    "gauss:num_frequencies=256,scale=10+relu:width=256,depth=3",
+    "gauss:num_frequencies=256,sigma=10+relu:width=256,depth=3",
     1e-3,
     1e-4,
 )

@@ -134,15 +134,15 @@ def spectrum_bytes(
 def check_spectrum_memory(
     input_shape: Tuple[int, ...], classes: int, pairs: int, samples: Optional[int], chunk: int
 ) -> None:
-    """``MemoryBudgetError`` (one line, naming the options and the estimate) when
-    :func:`spectrum_bytes` exceeds the memory limit (:func:`coordnet.memory_budget.memory_limit`)."""
-    from coordnet.memory_budget import check_budget, format_bytes
+    """``MemoryLimitError`` (one line, naming the options and the estimate) when
+    :func:`spectrum_bytes` exceeds the memory limit (:func:`coordnet.memory_limit.memory_limit`)."""
+    from coordnet.memory_limit import check_memory, format_bytes
 
     parts = spectrum_bytes(input_shape, classes, pairs, samples, chunk)
     sampling = (
         f"--samples {samples}" if samples is not None else "--step (up to 4096 samples per path)"
     )
-    check_budget(
+    check_memory(
         f"classifier-spectrum with --pairs {pairs}, {sampling}, --chunk {chunk}",
         sum(parts.values()),
         ", ".join(f"{name} {format_bytes(value)}" for name, value in parts.items()),

@@ -232,7 +232,8 @@ def fit(
     the 2D FFT over training, or the amplitudes of a 1D signal's strongest frequencies); with
     --probe regions region_counts.json, region_counts.png and region_map.png (activation regions among the
     signal's grid samples over training; ReLU models only).
-    Default learning rates: 1e-2 for raw/basic inputs, 1e-4 for SIREN/FINER, 1e-3 otherwise.
+    Default learning rates: 1e-2 for raw/basic inputs and hash grids, 1e-4 for SIREN/FINER, 1e-3
+    otherwise.
     """
     from coordnet.nets import parse_spec
     from coordnet.runs.compare import safe_name

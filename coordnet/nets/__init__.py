@@ -12,7 +12,8 @@
 All MLPs are :class:`ActivationMLP`\\ s: ``depth`` hidden layers ``Linear -> activation`` in an
 ``nn.Sequential`` (``.layers``), then a linear head and an optional sigmoid.
 
-Specs (:mod:`coordnet.nets.spec`): :func:`parse_spec` (``"gauss:scale=10+relu:width=128"``,
+Named encoders and nets of specs (``gauss``, ``relu``): :mod:`coordnet.nets.named`.
+Specs (:mod:`coordnet.nets.spec`): :func:`parse_spec` (``"gauss:sigma=10+relu:width=128"``,
 dicts, TOML files via :func:`load_spec_file`) -> :class:`ModelSpec` -> :func:`build_model`.
 """
 
@@ -21,14 +22,14 @@ from coordnet.nets.coordinate_net import CoordinateNet
 from coordnet.nets.finer import FinerMLP, FinerSine
 from coordnet.nets.gaussian import GaussianActivation, GaussianMLP
 from coordnet.nets.mlp import ReluMLP
-from coordnet.nets.presets import ENCODER_PRESETS, NET_PRESETS, Param, Preset
+from coordnet.nets.named import NAMED_ENCODERS, NAMED_NETS, NamedPart, Param
 from coordnet.nets.siren import Sine, Siren, siren_init
 from coordnet.nets.spec import ModelSpec, build_model, load_spec_file, parse_spec
 from coordnet.nets.wire import GaborActivation, WireMLP
 
 __all__ = [
-    "ENCODER_PRESETS",
-    "NET_PRESETS",
+    "NAMED_ENCODERS",
+    "NAMED_NETS",
     "OUTPUT_ACTIVATIONS",
     "ActivationMLP",
     "CoordinateNet",
@@ -38,8 +39,8 @@ __all__ = [
     "GaussianActivation",
     "GaussianMLP",
     "ModelSpec",
+    "NamedPart",
     "Param",
-    "Preset",
     "ReluMLP",
     "Sine",
     "Siren",

@@ -1,19 +1,19 @@
-"""Model specs: ``"gauss:scale=10+relu:width=128"`` -> :class:`ModelSpec` -> :class:`CoordinateNet`.
+"""Model specs: ``"gauss:sigma=10+relu:width=128"`` -> :class:`ModelSpec` -> :class:`CoordinateNet`.
 
 A string spec is ``PART`` or ``ENCODER+NET``, each ``PART = NAME[:key=value,key=value...]``
-with ``NAME`` one of the presets of :mod:`coordnet.nets.presets`. An encoder alone gets the
+with ``NAME`` one of the named encoders or nets of :mod:`coordnet.nets.named`. An encoder alone gets the
 default net (``relu``: width 256, depth 3); a net alone gets no encoding (``none``), so
 ``relu`` is the same model as ``none``. Values are read as the key's kind needs: integers,
 numbers (``10``, ``0.5``, ``1e+3``), ``true``/``false``, or words. Examples::
 
-    none    basic    pe:num_frequencies=10    gauss:scale=10,num_frequencies=256
-    siren:omega=30    relu:width=128,depth=3    gauss:scale=10+relu:width=128,depth=2    pe+siren
-    hash:n_levels=8,log2_hashmap_size=15+relu:width=64,depth=2    hash:L=8,F=2,T=15,base=16,b=1.5
-    sh:degree=4    oneblob:n_bins=16    triwave:n_frequencies=8
+    none    basic    pe:num_frequencies=10    gauss:sigma=10,num_frequencies=256
+    siren:omega=30    relu:width=128,depth=3    gauss:sigma=10+relu:width=128,depth=2    pe+siren
+    hash:num_levels=8,log2_table_size=15+relu:width=64,depth=2    hash:levels=8,F=2,T=15,N_min=16,b=1.5
+    sh:degree=4    oneblob:num_bins=16    triwave:num_frequencies=8
 
 A dict spec (also the form of :meth:`ModelSpec.to_dict` and of TOML spec files)::
 
-    {"encoder": {"type": "gauss", "scale": 10}, "net": {"type": "relu", "width": 128}}
+    {"encoder": {"type": "gauss", "sigma": 10}, "net": {"type": "relu", "width": 128}}
 
 Either section may be left out (defaults ``none`` and ``relu``) or given as a bare name.
 """
@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Mapping, NoReturn, Optional, Tuple, Union
 
 from coordnet.config_errors import ConfigError, config_error
-from coordnet.memory_budget import check_budget
+from coordnet.memory_limit import check_memory
 from coordnet.nets.coordinate_net import CoordinateNet, Domain
-from coordnet.nets.presets import ENCODER_PRESETS, NET_PRESETS, Param, Preset
+from coordnet.nets.named import NAMED_ENCODERS, NAMED_NETS, NamedPart, Param
 from coordnet.validation import check_count
 
 try:
@@ -50,7 +50,7 @@ _TRUE, _FALSE = ("true",), ("false",)
 
 
 def _valid_names() -> str:
-    return f"valid encoders: {', '.join(ENCODER_PRESETS)}; valid nets: {', '.join(NET_PRESETS)}"
+    return f"valid encoders: {', '.join(NAMED_ENCODERS)}; valid nets: {', '.join(NAMED_NETS)}"
 
 
 def _article(role: str) -> str:
@@ -100,24 +100,24 @@ def _coerce(value: Any, param: Param, key: str, fail: Callable[[str], NoReturn])
 
 
 def _canonical_args(
-    preset: Preset, items: Iterable[Tuple[str, Any]], fail: Callable[[str], NoReturn]
+    part: NamedPart, items: Iterable[Tuple[str, Any]], fail: Callable[[str], NoReturn]
 ) -> Dict[str, Any]:
     """Resolve aliases, check kinds and duplicates; keys in the constructor's order."""
     args: Dict[str, Any] = {}
     given_as: Dict[str, str] = {}
     for key, value in items:
-        targets = preset.resolve(key)
+        targets = part.resolve(key)
         if targets is None:
             fail(
-                f"unknown key {key!r} for {preset.role} {preset.name!r}; valid keys: {preset.describe_keys()}"
+                f"unknown key {key!r} for {part.role} {part.name!r}; valid keys: {part.describe_keys()}"
             )
         for target in targets:
             if target in args:
                 fail(f"key {target!r} given twice (as {given_as[target]!r} and {key!r})")
-            args[target] = _coerce(value, preset.param(target), key, fail)
+            args[target] = _coerce(value, part.param(target), key, fail)
             given_as[target] = key
-    ordered = {p.name: args[p.name] for p in preset.params if p.name in args}
-    _check_ranges(preset, ordered, given_as, fail)
+    ordered = {p.name: args[p.name] for p in part.params if p.name in args}
+    _check_ranges(part, ordered, given_as, fail)
     return ordered
 
 
@@ -127,22 +127,20 @@ INT64_MAX = 2**63 - 1
 #: The largest input-to-encoding multiplier (a frequency times its factor) kept: 2^120 leaves
 #: 2^8 of float32 headroom for 2π and coordinates outside [-1, 1] before sin's argument overflows.
 MAX_LOG2_FREQUENCY = 120
-#: Gaussian features compute 2π·B·x with B ~ N(0, scale²): 2π|B| stays below 2^120 for |B| up to ~20 scale.
-MAX_GAUSS_SCALE = 1e34
+#: Gaussian features compute 2π·B·x with B ~ N(0, sigma²): 2π|B| stays below 2^120 for |B| up to ~20 sigma.
+MAX_GAUSS_SIGMA = 1e34
 #: Nets: the widest and deepest accepted at parse time (the memory estimate bounds the rest).
 MAX_WIDTH, MAX_DEPTH = 2**24, 1000
 #: Hash grids index their finest level with 32-bit integers.
 MAX_HASH_RESOLUTION = 2**31
 
 
-def _default(preset: Preset, name: str) -> Any:
+def _default(part: NamedPart, name: str) -> Any:
     import inspect
 
     try:
-        param = preset.param(name)
-        parameter = inspect.signature(preset.build).parameters.get(
-            param.argument if param else name
-        )
+        param = part.param(name)
+        parameter = inspect.signature(part.build).parameters.get(param.argument if param else name)
     except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
         return None
     return (
@@ -153,7 +151,7 @@ def _default(preset: Preset, name: str) -> Any:
 
 
 def _check_ranges(
-    preset: Preset,
+    part: NamedPart,
     args: Dict[str, Any],
     given_as: Mapping[str, str],
     fail: Callable[[str], NoReturn],
@@ -165,43 +163,43 @@ def _check_ranges(
             fail(f"key {key!r} = {value} does not fit a 64-bit integer")
         if isinstance(value, float) and abs(value) > FLOAT32_MAX:
             fail(f"key {key!r} = {value!r} overflows float32 (largest {FLOAT32_MAX:.4g})")
-    if preset.role == "net":
+    if part.role == "net":
         for name, limit in (("width", MAX_WIDTH), ("depth", MAX_DEPTH)):
             if isinstance(args.get(name), int) and args[name] > limit:
                 fail(f"key {given_as.get(name, name)!r} = {args[name]} is larger than {limit}")
         return
     if (
-        preset.name == "gauss"
-        and isinstance(args.get("scale"), float)
-        and abs(args["scale"]) > MAX_GAUSS_SCALE
+        part.name == "gauss"
+        and isinstance(args.get("sigma"), float)
+        and abs(args["sigma"]) > MAX_GAUSS_SIGMA
     ):
         fail(
-            f"key {given_as.get('scale', 'scale')!r} = {args['scale']!r} makes 2π·B·x overflow float32 "
-            f"(at most {MAX_GAUSS_SCALE:g})"
+            f"key {given_as.get('sigma', 'sigma')!r} = {args['sigma']!r} makes 2π·B·x overflow float32 "
+            f"(at most {MAX_GAUSS_SIGMA:g})"
         )
-    if preset.name == "pe":
-        count = args.get("num_frequencies", _default(preset, "num_frequencies"))
+    if part.name == "pe":
+        count = args.get("num_frequencies", _default(part, "num_frequencies"))
         high = args.get("max_log2_freq")
         name = "max_log2_freq" if high is not None else "num_frequencies"
         high = float(count - 1) if high is None and isinstance(count, int) else high
-        factor = args.get("factor", _default(preset, "factor")) or 1.0
+        factor = args.get("factor", _default(part, "factor")) or 1.0
         if isinstance(high, float) and high + math.log2(abs(factor)) > MAX_LOG2_FREQUENCY:
             fail(
                 f"key {given_as.get(name, name)!r} = {args.get(name, count)} gives frequencies up to 2^{high:g} "
                 f"(times {factor:.4g}), which overflow float32 in the encoding; the largest allowed is "
                 f"2^{MAX_LOG2_FREQUENCY - math.log2(abs(factor)):.4g}"
             )
-    if preset.name == "triwave":
-        count = args.get("n_frequencies")
+    if part.name == "triwave":
+        count = args.get("num_frequencies")
         if isinstance(count, int) and count - 1 > MAX_LOG2_FREQUENCY:
             fail(
-                f"key {given_as.get('n_frequencies', 'n_frequencies')!r} = {count} gives frequencies up to "
+                f"key {given_as.get('num_frequencies', 'num_frequencies')!r} = {count} gives frequencies up to "
                 f"2^{count - 1}, which overflow float32; at most {MAX_LOG2_FREQUENCY + 1}"
             )
-    if preset.name == "hash":
-        levels = args.get("n_levels", _default(preset, "n_levels"))
-        base = args.get("base_resolution", _default(preset, "base_resolution"))
-        scale = args.get("per_level_scale", _default(preset, "per_level_scale"))
+    if part.name == "hash":
+        levels = args.get("num_levels", _default(part, "num_levels"))
+        base = args.get("min_resolution", _default(part, "min_resolution"))
+        scale = args.get("growth", _default(part, "growth"))
         if (
             all(
                 isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -214,24 +212,24 @@ def _check_ranges(
             log2_finest = math.log2(base) + (levels - 1) * math.log2(scale)
             if log2_finest > math.log2(MAX_HASH_RESOLUTION):
                 name = next(
-                    (n for n in ("per_level_scale", "n_levels", "base_resolution") if n in args),
-                    "per_level_scale",
+                    (n for n in ("growth", "num_levels", "min_resolution") if n in args),
+                    "growth",
                 )
                 fail(
                     f"key {given_as.get(name, name)!r} = {args.get(name, scale)!r} makes the finest grid "
-                    f"resolution base_resolution·per_level_scale^(n_levels-1) = 2^{log2_finest:.4g}, beyond "
+                    f"resolution min_resolution·growth^(num_levels-1) = 2^{log2_finest:.4g}, beyond "
                     f"2^31"
                 )
 
 
-def _preset(name: Any, fail: Callable[[str], NoReturn]) -> Preset:
+def _named_part(name: Any, fail: Callable[[str], NoReturn]) -> NamedPart:
     if not isinstance(name, str) or not name.strip():
-        fail(f"expected a preset name, got {name!r}; {_valid_names()}")
+        fail(f"expected an encoder or net name, got {name!r}; {_valid_names()}")
     key = name.strip().lower()
-    preset = ENCODER_PRESETS.get(key) or NET_PRESETS.get(key)
-    if preset is None:
-        fail(f"unknown preset {name.strip()!r}; {_valid_names()}")
-    return preset
+    part = NAMED_ENCODERS.get(key) or NAMED_NETS.get(key)
+    if part is None:
+        fail(f"unknown encoder or net {name.strip()!r}; {_valid_names()}")
+    return part
 
 
 def _format_value(value: Any) -> str:
@@ -243,14 +241,14 @@ def _format_value(value: Any) -> str:
     return str(value)
 
 
-def _format_part(preset: Preset, args: Mapping[str, Any]) -> str:
+def _format_part(part: NamedPart, args: Mapping[str, Any]) -> str:
     if not args:
-        return preset.name
+        return part.name
     items: List[Tuple[str, Any]] = list(args.items())
     for (
         alias,
         targets,
-    ) in preset.aliases.items():  # omega=30 rather than first_omega=30,hidden_omega=30
+    ) in part.aliases.items():  # omega=30 rather than first_omega=30,hidden_omega=30
         values = [args.get(t, None) for t in targets]
         if (
             len(targets) > 1
@@ -260,19 +258,19 @@ def _format_part(preset: Preset, args: Mapping[str, Any]) -> str:
             first = next(i for i, (k, _) in enumerate(items) if k in targets)
             items = [item for item in items if item[0] not in targets]
             items.insert(first, (alias, values[0]))
-    return preset.name + ":" + ",".join(f"{k}={_format_value(v)}" for k, v in items)
+    return part.name + ":" + ",".join(f"{k}={_format_value(v)}" for k, v in items)
 
 
 @dataclass
 class ModelSpec:
     """Which encoder and net to build, with which constructor arguments.
 
-    ``encoder``/``net`` are preset names (:data:`~coordnet.nets.presets.ENCODER_PRESETS`,
-    :data:`~coordnet.nets.presets.NET_PRESETS`); the argument dicts hold canonical keys
+    ``encoder``/``net`` are names of :data:`~coordnet.nets.named.NAMED_ENCODERS` and
+    :data:`~coordnet.nets.named.NAMED_NETS`; the argument dicts hold canonical keys
     only (aliases resolved, values of the right kind). Validated on construction.
 
     Attributes:
-        label: canonical one-line spec (``"gauss:scale=10"``); ``parse_spec(label)`` gives
+        label: canonical one-line spec (``"gauss:sigma=10"``); ``parse_spec(label)`` gives
             back an equal spec. Defaults are left out: ``"none"`` for ``none+relu``.
     """
 
@@ -292,28 +290,28 @@ class ModelSpec:
             def fail(problem: str, _part: str = role) -> NoReturn:
                 _fail(where, _part, problem)
 
-            preset = _preset(name, fail)
-            if preset.role != role:
+            part = _named_part(name, fail)
+            if part.role != role:
                 fail(
-                    f"{preset.name!r} is {_article(preset.role)}, not {_article(role)}; {_valid_names()}"
+                    f"{part.name!r} is {_article(part.role)}, not {_article(role)}; {_valid_names()}"
                 )
             if not isinstance(args, Mapping):
                 fail(f"{args_attr} must be a dict, got {type(args).__name__}")
-            setattr(self, name_attr, preset.name)
-            setattr(self, args_attr, _canonical_args(preset, args.items(), fail))
+            setattr(self, name_attr, part.name)
+            setattr(self, args_attr, _canonical_args(part, args.items(), fail))
 
     @property
-    def encoder_preset(self) -> Preset:
-        return ENCODER_PRESETS[self.encoder]
+    def encoder_part(self) -> NamedPart:
+        return NAMED_ENCODERS[self.encoder]
 
     @property
-    def net_preset(self) -> Preset:
-        return NET_PRESETS[self.net]
+    def net_part(self) -> NamedPart:
+        return NAMED_NETS[self.net]
 
     @property
     def label(self) -> str:
-        encoder = _format_part(self.encoder_preset, self.encoder_args)
-        net = _format_part(self.net_preset, self.net_args)
+        encoder = _format_part(self.encoder_part, self.encoder_args)
+        net = _format_part(self.net_part, self.net_args)
         default_encoder = self.encoder == DEFAULT_ENCODER and not self.encoder_args
         default_net = self.net == DEFAULT_NET and not self.net_args
         if default_net:
@@ -358,20 +356,18 @@ def _from_mapping(data: Any, source: str) -> ModelSpec:
         if isinstance(section, str):
             section = {"type": section}
         if not isinstance(section, Mapping):
-            fail(f"expected a preset name or a table with 'type', got {section!r}")
+            fail(f"expected an encoder or net name or a table with 'type', got {section!r}")
         if "type" not in section:
-            fail(f"missing 'type' (the preset name); {_valid_names()}")
-        preset = _preset(section["type"], fail)
-        if preset.role != role:
-            fail(
-                f"{preset.name!r} is {_article(preset.role)}, not {_article(role)}; {_valid_names()}"
-            )
+            fail(f"missing 'type' (the encoder or net name); {_valid_names()}")
+        part = _named_part(section["type"], fail)
+        if part.role != role:
+            fail(f"{part.name!r} is {_article(part.role)}, not {_article(role)}; {_valid_names()}")
         items = [(str(k), v) for k, v in section.items() if k != "type"]
-        parsed[role] = (preset.name, _canonical_args(preset, items, fail))
+        parsed[role] = (part.name, _canonical_args(part, items, fail))
     return ModelSpec(parsed["encoder"][0], parsed["encoder"][1], parsed["net"][0], parsed["net"][1])
 
 
-def _parse_part(text: str, spec: str) -> Tuple[Preset, Dict[str, Any]]:
+def _parse_part(text: str, spec: str) -> Tuple[NamedPart, Dict[str, Any]]:
     part = text.strip()
 
     def fail(problem: str) -> NoReturn:
@@ -382,7 +378,7 @@ def _parse_part(text: str, spec: str) -> Tuple[Preset, Dict[str, Any]]:
             f"empty part; a spec is ENCODER, NET or ENCODER+NET, each NAME[:key=value,...]; {_valid_names()}"
         )
     name, colon, rest = part.partition(":")
-    preset = _preset(name, fail)
+    named = _named_part(name, fail)
     items: List[Tuple[str, str]] = []
     if colon:
         for item in rest.split(","):
@@ -390,11 +386,11 @@ def _parse_part(text: str, spec: str) -> Tuple[Preset, Dict[str, Any]]:
             key = key.strip()
             if not equals or not key or not value.strip():
                 fail(
-                    f"{item.strip()!r} is not key=value; write {preset.name}:key=value,key=value "
-                    f"with keys {preset.describe_keys()}"
+                    f"{item.strip()!r} is not key=value; write {named.name}:key=value,key=value "
+                    f"with keys {named.describe_keys()}"
                 )
             items.append((key, value))
-    return preset, _canonical_args(preset, items, fail)
+    return named, _canonical_args(named, items, fail)
 
 
 def _parse_string(text: str) -> ModelSpec:
@@ -407,24 +403,24 @@ def _parse_string(text: str) -> ModelSpec:
             f"{len(parts)} parts; a spec is ENCODER, NET or ENCODER+NET; {_valid_names()}",
         )
     parsed = [_parse_part(p, spec) for p in parts]
-    encoder, encoder_args = ENCODER_PRESETS[DEFAULT_ENCODER], {}
-    net, net_args = NET_PRESETS[DEFAULT_NET], {}
+    encoder, encoder_args = NAMED_ENCODERS[DEFAULT_ENCODER], {}
+    net, net_args = NAMED_NETS[DEFAULT_NET], {}
     if len(parsed) == 1:
-        preset, args = parsed[0]
-        if preset.role == "encoder":
-            encoder, encoder_args = preset, args
+        part, args = parsed[0]
+        if part.role == "encoder":
+            encoder, encoder_args = part, args
         else:
-            net, net_args = preset, args
+            net, net_args = part, args
     else:
         (first, first_args), (second, second_args) = parsed
         names = f"{first.name!r} and {second.name!r}"
         if first.role == second.role == "encoder":
             problem = (
-                f"two encoders ({names}); the second part must be a net: {', '.join(NET_PRESETS)}"
+                f"two encoders ({names}); the second part must be a net: {', '.join(NAMED_NETS)}"
             )
             _fail(spec, parts[1].strip(), problem)
         if first.role == second.role == "net":
-            problem = f"two nets ({names}); the first part must be an encoder: {', '.join(ENCODER_PRESETS)}"
+            problem = f"two nets ({names}); the first part must be an encoder: {', '.join(NAMED_ENCODERS)}"
             _fail(spec, parts[0].strip(), problem)
         if first.role == "net":
             problem = f"net before encoder ({names}); write ENCODER+NET, e.g. '{second.name}+{first.name}'"
@@ -437,7 +433,7 @@ def parse_spec(spec: SpecLike) -> ModelSpec:
     """A string spec, a dict spec, a TOML file (a path, or a string ending in ``.toml``) or a
     :class:`ModelSpec` -> :class:`ModelSpec` (a copy).
 
-    Raises ``ValueError`` naming the spec, the part and the problem (unknown preset or key,
+    Raises ``ValueError`` naming the spec, the part and the problem (unknown encoder, net or key,
     malformed ``key=value``, a value of the wrong kind, two encoders or two nets), with the
     valid names or keys.
     """
@@ -493,7 +489,7 @@ def build_model(
     """Build the :class:`CoordinateNet` a spec describes: ``(..., in_dim) -> (..., out_dim)``.
 
     The encoder is called as ``Encoder(in_dim, **encoder_args)`` with each key under its
-    constructor name (:meth:`~coordnet.nets.presets.Preset.constructor_kwargs`; ``none`` without keys
+    constructor name (:meth:`~coordnet.nets.named.NamedPart.constructor_kwargs`; ``none`` without keys
     builds no encoder at all, so the net's own ``input_domain`` decides the coordinate
     mapping: raw coordinates for ``relu``, ``[-1, 1]`` for ``siren``); the net as
     ``Net(encoder_out_dim, out_dim, output_activation=output_activation, **net_args)``.
@@ -508,29 +504,29 @@ def build_model(
         check_model_memory(model_spec, in_dim, out_dim, output_activation, signal_domain)
     encoder = None
     if model_spec.encoder != DEFAULT_ENCODER or model_spec.encoder_args:
-        preset = model_spec.encoder_preset
+        part = model_spec.encoder_part
         try:
-            encoder = preset.build(in_dim, **preset.constructor_kwargs(model_spec.encoder_args))
+            encoder = part.build(in_dim, **part.constructor_kwargs(model_spec.encoder_args))
         except (ValueError, TypeError) as error:
             raise ConfigError(
                 "model spec",
-                f"{label}: part {_format_part(preset, model_spec.encoder_args)!r}",
-                preset.spec_names(str(error)),
+                f"{label}: part {_format_part(part, model_spec.encoder_args)!r}",
+                part.spec_names(str(error)),
             ) from error
     net_in = in_dim if encoder is None else int(encoder.out_dim)
-    preset = model_spec.net_preset
+    part = model_spec.net_part
     try:
-        net = preset.build(
+        net = part.build(
             net_in,
             out_dim,
             output_activation=output_activation,
-            **preset.constructor_kwargs(model_spec.net_args),
+            **part.constructor_kwargs(model_spec.net_args),
         )
     except (ValueError, TypeError) as error:
         raise ConfigError(
             "model spec",
-            f"{label}: part {_format_part(preset, model_spec.net_args)!r}",
-            preset.spec_names(str(error)),
+            f"{label}: part {_format_part(part, model_spec.net_args)!r}",
+            part.spec_names(str(error)),
         ) from error
     model = CoordinateNet(encoder, net, signal_domain=signal_domain)
     model.spec = model_spec
@@ -577,13 +573,13 @@ def check_model_memory(
     output_activation: str = "none",
     signal_domain: Domain = (0.0, 1.0),
 ) -> None:
-    """Raise a one-line :class:`~coordnet.memory_budget.MemoryBudgetError` naming the spec when
+    """Raise a one-line :class:`~coordnet.memory_limit.MemoryLimitError` naming the spec when
     its model's parameters and buffers alone exceed the memory limit (before allocating them)."""
 
     model_spec = parse_spec(spec)
     found = model_bytes(model_spec, in_dim, out_dim, output_activation, signal_domain)
     if found is not None:
-        check_budget(f"model spec {model_spec.label!r} ({found[0]:,} parameters)", found[1])
+        check_memory(f"model spec {model_spec.label!r} ({found[0]:,} parameters)", found[1])
 
 
 __all__ = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from coordnet.memory_budget import format_bytes, physical_memory  # noqa: F401  (re-exported)
+from coordnet.memory_limit import format_bytes, physical_memory  # noqa: F401  (re-exported)
 from coordnet.validation import check_count
 
 GIB = 2**30

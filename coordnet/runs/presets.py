@@ -59,7 +59,7 @@ PRESETS: Dict[str, RunPreset] = {
             "pe:num_frequencies=6,max_log2_freq=5+relu:width=128,depth=2",
             "gauss:num_frequencies=128+relu:width=128,depth=2",
             "siren:width=128,depth=2",
-            "hash:L=16,F=2,base=8,b=1.26+relu:width=64,depth=2",
+            "hash:levels=16,F=2,N_min=8,b=1.26+relu:width=64,depth=2",
         ),
         steps=2000,
         eval_every=25,

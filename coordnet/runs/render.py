@@ -9,7 +9,7 @@ from typing import Optional, Tuple
 import numpy as np
 import torch
 
-from coordnet.memory_budget import check_budget
+from coordnet.memory_limit import check_memory
 from coordnet.outdir_lock import output_folder_lock
 from coordnet.signals import grid_axis, save_image
 from coordnet.training.checkpoint import CheckpointError, load, load_checkpoint
@@ -69,7 +69,7 @@ def render_checkpoint(
     channels = int(document["model_config"]["out_dim"])
     pixels = shape[0] * shape[1]
     # the float32 image, its uint8 copy and the PNG encoder's buffer
-    check_budget(
+    check_memory(
         f"rendering {shape[1]}x{shape[0]} pixels (--size)", pixels * channels * (4 + 1 + 1)
     )
     model = load(path)

@@ -15,7 +15,7 @@ import torch
 import coordnet
 from coordnet import plots
 from coordnet.atomic import remove_orphaned_temporaries, write_json
-from coordnet.memory_budget import check_budget, format_bytes
+from coordnet.memory_limit import check_memory, format_bytes
 from coordnet.nets import ModelSpec, build_model, parse_spec
 from coordnet.outdir_lock import output_folder_lock
 from coordnet.runs.probes import PROBES, FitProbe, ProbeContext, build_probe, default_probe_every
@@ -239,7 +239,7 @@ def run_fit(*args: Any, **kwargs: Any) -> FitOutcome:
 
 
 def check_fit_memory(model: torch.nn.Module, signal: Signal, parts, config: TrainConfig) -> None:
-    """Refuse (one-line :class:`~coordnet.memory_budget.MemoryBudgetError` with the estimate) a
+    """Refuse (one-line :class:`~coordnet.memory_limit.MemoryLimitError` with the estimate) a
     fit whose model, optimiser state, activations and signal copies exceed the memory limit."""
 
     params = sum(p.numel() for p in model.parameters())
@@ -253,7 +253,7 @@ def check_fit_memory(model: torch.nn.Module, signal: Signal, parts, config: Trai
     grid = (
         4 * samples * (signal.dim + signal.channels) * 4
     )  # coordinates, values, split copies, predictions
-    check_budget(
+    check_memory(
         f"fitting {model_params_text(params)} parameters on {samples} samples",
         model_bytes + activations + grid,
         f"model and optimiser {format_bytes(model_bytes)}, activations {format_bytes(activations)}, "

@@ -8,7 +8,7 @@ from typing import Optional, Union
 
 import numpy as np
 
-from coordnet.memory_budget import check_budget
+from coordnet.memory_limit import check_memory
 from coordnet.signals.errors import SignalError
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -64,7 +64,8 @@ def check_max_samples(max_samples: Optional[int]) -> None:
 
 def finite_float32(array: np.ndarray, source: str) -> np.ndarray:
     """``array`` as float32, checking every value is finite (``source`` names it in errors)."""
-    out = np.asarray(array, dtype=np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below, in one line
+        out = np.asarray(array, dtype=np.float32)
     if not np.isfinite(out).all():
         bad = int((~np.isfinite(out)).sum())
         raise SignalError(f"{source}: {bad} value(s) are NaN or infinite (or overflow float32)")
@@ -89,22 +90,22 @@ def check_image_pixels(height: int, width: int, source: str) -> None:
 
 
 def check_image_memory(height: int, width: int, channels: int, source: str) -> None:
-    """Refuse (one-line ``MemoryBudgetError`` with the estimate) an ``H x W x C`` image whose
+    """Refuse (one-line ``MemoryLimitError`` with the estimate) an ``H x W x C`` image whose
     resizing and float copies would exceed the memory limit: float64 resize output and its
     anti-aliased input, the float32 signal, its pixel coordinates."""
 
     pixels = height * width
-    check_budget(
+    check_memory(
         f"{source} at {width}x{height} pixels (--size)", pixels * (channels * (8 + 8 + 4) + 2 * 4)
     )
 
 
 def check_volume_memory(resolution: int, source: str) -> None:
-    """Refuse (one-line ``MemoryBudgetError`` with the estimate) an ``n^3`` procedural volume
+    """Refuse (one-line ``MemoryLimitError`` with the estimate) an ``n^3`` procedural volume
     whose float64 sample grid and the shape's intermediates (about nine ``n^3`` float64 arrays),
     the float32 occupancy and its float32 coordinates would exceed the memory limit."""
     samples = resolution**3
-    check_budget(
+    check_memory(
         f"{source} at {resolution}^3 samples (--size)",
         samples * (9 * 8 + 4 + 3 * 4),
         f"{samples:,} samples x 88 bytes",

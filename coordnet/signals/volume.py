@@ -75,7 +75,7 @@ def make_volume(shape: str, resolution: int = DEFAULT_RESOLUTION) -> Signal:
         shape: one of :data:`VOLUME_SHAPES`: ``"sphere"``, ``"torus"``, ``"gyroid"``
             (high-frequency sheet), ``"bumpy_sphere"`` (ball with a rippled surface).
         resolution: ``n``, samples per axis (>= 2); a volume beyond the memory limit raises
-            :class:`~coordnet.memory_budget.MemoryBudgetError` before anything is allocated.
+            :class:`~coordnet.memory_limit.MemoryLimitError` before anything is allocated.
     """
     if shape not in SHAPES:
         raise SignalError(f"unknown volume shape {shape!r}; available: {', '.join(VOLUME_SHAPES)}")

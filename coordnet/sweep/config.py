@@ -20,7 +20,7 @@ A sweep file::
     name = "gauss"                  # optional: the series name in tables and plots
     lr = 1e-3                       # optional: this model's learning rate
     [models.grid]
-    scale = [1, 2, 4, 8, 10, 16, 32, 64]  # encoder keys, net keys, or "encoder.KEY" / "net.KEY"
+    sigma = [1, 2, 4, 8, 10, 16, 32, 64]  # encoder keys, net keys, or "encoder.KEY" / "net.KEY"
 
 Python's TOML parser reports line numbers for syntax errors only; for a key whose value is
 wrong, the line is found in the text (:func:`key_line`).
@@ -37,7 +37,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from coordnet.config_errors import ConfigError, key_path
 from coordnet.nets import ModelSpec, parse_spec
-from coordnet.nets.presets import ENCODER_PRESETS, NET_PRESETS
+from coordnet.nets.named import NAMED_ENCODERS, NAMED_NETS
 from coordnet.training.trainer import SCHEDULES
 
 try:
@@ -123,7 +123,7 @@ def _headers(line: str) -> Optional[Tuple[bool, Tuple[str, ...]]]:
 
 
 def key_line(text: str, path: KeyPath) -> Optional[int]:
-    """The 1-based line where the key at ``path`` (``("models", 1, "grid", "scale")``) is set,
+    """The 1-based line where the key at ``path`` (``("models", 1, "grid", "sigma")``) is set,
     or the line of the closest enclosing table or key; ``None`` when none is found.
 
     Understands ``[table]`` and ``[[array]]`` headers and dotted keys; values inside inline
@@ -160,7 +160,7 @@ def key_line(text: str, path: KeyPath) -> Optional[int]:
 
 
 def format_path(path: KeyPath) -> str:
-    """``("models", 1, "grid", "scale")`` -> ``"models[1].grid.scale"``."""
+    """``("models", 1, "grid", "sigma")`` -> ``"models[1].grid.sigma"``."""
     return key_path(path)
 
 
@@ -264,19 +264,19 @@ def _image_entries(reader: _Reader, value: Any, base: Path) -> List[ImageEntry]:
 
 def _grid_key(reader: _Reader, path: KeyPath, key: str, spec: ModelSpec) -> Tuple[str, str]:
     role, _, name = key.rpartition(".")
-    presets = {"encoder": ENCODER_PRESETS[spec.encoder], "net": NET_PRESETS[spec.net]}
+    parts = {"encoder": NAMED_ENCODERS[spec.encoder], "net": NAMED_NETS[spec.net]}
     roles = [role] if role else ["encoder", "net"]
-    if role and role not in presets:
+    if role and role not in parts:
         raise reader.fail(path, "a grid key is KEY, encoder.KEY or net.KEY")
     for candidate in roles:
-        targets = presets[candidate].resolve(name)
+        targets = parts[candidate].resolve(name)
         if targets is not None:
             if len(targets) != 1:
                 raise reader.fail(
                     path, f"{name!r} sets several keys ({', '.join(targets)}); grid one of them"
                 )
             return candidate, targets[0]
-    valid = "; ".join(f"{r} {presets[r].name!r}: {presets[r].describe_keys()}" for r in roles)
+    valid = "; ".join(f"{r} {parts[r].name!r}: {parts[r].describe_keys()}" for r in roles)
     raise reader.fail(path, f"not a key of the model; valid keys: {valid}")
 
 
@@ -287,7 +287,7 @@ def _model(reader: _Reader, index: int, data: Any) -> ModelGrid:
     reader.unknown(path, data, MODEL_KEYS)
     if "spec" not in data:
         raise reader.fail(
-            path, "missing key 'spec' (a model spec such as \"gauss:scale=10+relu:width=256\")"
+            path, "missing key 'spec' (a model spec such as \"gauss:sigma=10+relu:width=256\")"
         )
     try:
         spec = parse_spec(data["spec"]) if isinstance(data["spec"], (str, dict)) else None
@@ -396,8 +396,8 @@ def parse_sweep(
 
 
 def shipped_sweep(name: str) -> Path:
-    """The path of a sweep file shipped with coordnet (``coordnet/sweeps/<name>.toml``)."""
-    path = Path(__file__).resolve().parents[1] / "sweeps" / f"{name}.toml"
+    """The path of a sweep file shipped with coordnet (``coordnet/sweep/files/<name>.toml``)."""
+    path = Path(__file__).resolve().parent / "files" / f"{name}.toml"
     if not path.is_file():
         shipped = sorted(p.stem for p in path.parent.glob("*.toml"))
         raise ValueError(f"no shipped sweep {name!r}; shipped: {', '.join(shipped) or '(none)'}")

@@ -31,7 +31,7 @@ class Run:
         config: everything the fit depends on (hashed): ``image``, ``size``, ``split``,
             ``spec`` (:meth:`ModelSpec.to_dict`), ``train`` (:meth:`TrainConfig.to_dict`), ``device``.
         model: the ``[[models]]`` name this run belongs to (the series in tables and plots).
-        params: the grid values of this run, ``{"scale": 10}`` (keys as written, ``net.width``
+        params: the grid values of this run, ``{"sigma": 10}`` (keys as written, ``net.width``
             when the key is a net key).
         group: the ``images`` entry the image came from (a folder's images share one group).
         label: the model's canonical spec label.

@@ -133,7 +133,7 @@ def test_fit_on_an_image_file_with_full_split(tmp_path):
     [
         (["fit", "{tmp}/missing.png"], ["not found", "missing.png"], 1),
         (["fit", "{tmp}/corrupt.png"], ["cannot read image", "corrupt.png"], 1),
-        (["fit", "camera", "-m", "gauss:scale=abc"], ["model spec", "'scale'", "'abc'"], 1),
+        (["fit", "camera", "-m", "gauss:sigma=abc"], ["model spec", "'sigma'", "'abc'"], 1),
         (["fit", "camera", "-m", "nosuchnet"], ["unknown preset 'nosuchnet'"], 1),
         (["fit", "camera", "--split", "bad"], ["unknown split 'bad'", "tancik"], 1),
         (["fit", "camera", "--split", "holdout:2"], ["hold-out fraction"], 1),
@@ -161,7 +161,7 @@ def test_fit_on_an_image_file_with_full_split(tmp_path):
         ),
         (["render", "{tmp}/x.pt"], ["Missing option '--out'"], 2),
         (["compare", "camera", "-m", "none", "-m", "relu"], ["listed twice"], 1),
-        (["compare", "camera", "-m", "gauss:scale=abc"], ["'scale'"], 1),
+        (["compare", "camera", "-m", "gauss:sigma=abc"], ["'sigma'"], 1),
     ],
 )
 def test_errors_are_one_line(tmp_path, args, fragments, exit_code):

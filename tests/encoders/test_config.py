@@ -676,8 +676,8 @@ def test_composite_api_errors():
     "spec, label, cls, attrs",
     [
         (
-            "hash:L=4,F=4,T=10,base=8,b=1.5",
-            "hash:n_levels=4,n_features_per_level=4,log2_hashmap_size=10,base_resolution=8,per_level_scale=1.5",
+            "hash:levels=4,F=4,T=10,N_min=8,b=1.5",
+            "hash:num_levels=4,num_features_per_level=4,log2_table_size=10,min_resolution=8,growth=1.5",
             HashGrid,
             {
                 "num_levels": 4,
@@ -689,12 +689,12 @@ def test_composite_api_errors():
         ),
         (
             "hash:num_levels=4,num_features_per_level=4,log2_table_size=10,min_resolution=8,growth=1.5",
-            "hash:n_levels=4,n_features_per_level=4,log2_hashmap_size=10,base_resolution=8,per_level_scale=1.5",
+            "hash:num_levels=4,num_features_per_level=4,log2_table_size=10,min_resolution=8,growth=1.5",
             HashGrid,
             {"num_levels": 4, "min_resolution": 8},
         ),
         (
-            "hash:n_levels=2,T=8,type=dense,interpolation=smoothstep",
+            "hash:num_levels=2,T=8,grid_type=dense,interpolation=smoothstep",
             None,
             HashGrid,
             {"grid_type": "dense", "interpolation": "smoothstep"},
@@ -706,9 +706,8 @@ def test_composite_api_errors():
             SphericalHarmonics,
             {"convention": "nerfstudio"},
         ),
-        ("oneblob:bins=8", "oneblob:n_bins=8", OneBlob, {"num_bins": 8}),
-        ("oneblob:num_bins=8", "oneblob:n_bins=8", OneBlob, {"num_bins": 8}),
-        ("triwave:L=5", "triwave:n_frequencies=5", TriangleWave, {"num_frequencies": 5}),
+        ("oneblob:bins=8", "oneblob:num_bins=8", OneBlob, {"num_bins": 8}),
+        ("triwave:L=5", "triwave:num_frequencies=5", TriangleWave, {"num_frequencies": 5}),
     ],
 )
 def test_specs_build_the_new_encoders(spec, label, cls, attrs):
@@ -726,15 +725,15 @@ def test_specs_build_the_new_encoders(spec, label, cls, attrs):
 @pytest.mark.parametrize(
     "spec, fragment",
     [
-        ("hash:levels=0", "n_levels must be an integer >= 1, got 0"),
+        ("hash:levels=0", "num_levels must be an integer >= 1, got 0"),
         ("hash:T=abc", "key 'T' needs an integer, got 'abc'"),
         ("hash:convention=ngp", "convention must be one of 'tcnn', 'nerfstudio', got 'ngp'"),
         (
             "hash:degree=3",
-            "unknown key 'degree' for encoder 'hash'; valid keys: n_levels (L, levels, num_levels)",
+            "unknown key 'degree' for encoder 'hash'; valid keys: num_levels (levels)",
         ),
         ("sh:degree=9", "degree must be an integer between 1 and 8"),
-        ("oneblob:n_bins=5", "n_bins must be a power of two, got 5"),
+        ("oneblob:num_bins=5", "num_bins must be a power of two, got 5"),
     ],
 )
 def test_spec_errors(spec, fragment):
@@ -751,7 +750,7 @@ def test_spherical_harmonics_spec_needs_three_dims():
 def test_coordnet_fit_with_a_hash_spec(tmp_path):
     from cli.test_cli import invoke
 
-    spec = "hash:L=4,F=2,T=10,base=4,b=2+relu:width=16,depth=1"
+    spec = "hash:levels=4,F=2,T=10,N_min=4,b=2+relu:width=16,depth=1"
     out = tmp_path / "fit"
     result = invoke(
         "fit",
@@ -774,7 +773,7 @@ def test_coordnet_fit_with_a_hash_spec(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert (
         metrics["model"]
-        == "hash:n_levels=4,n_features_per_level=2,log2_hashmap_size=10,base_resolution=4,per_level_scale=2+relu:width=16,depth=1"
+        == "hash:num_levels=4,num_features_per_level=2,log2_table_size=10,min_resolution=4,growth=2+relu:width=16,depth=1"
     )
     assert metrics["steps"] == 30 and np.isfinite(metrics["train_psnr"])
     assert metrics["history"]["train_psnr"][-1] > metrics["history"]["train_psnr"][0]  # it learns

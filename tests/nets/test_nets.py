@@ -309,9 +309,9 @@ def test_coordinate_net_errors(make, message):
 @pytest.mark.parametrize(
     "spec",
     [
-        "gauss:scale=2,num_frequencies=4+siren:width=8,depth=2",
+        "gauss:sigma=2,num_frequencies=4+siren:width=8,depth=2",
         "pe:L=3+finer:width=6,depth=2,scale_grad=true,k=1",
-        "wire:w=6,d=2",
+        "wire:w=6,depth=2",
     ],
 )
 def test_gradcheck_float64(spec):

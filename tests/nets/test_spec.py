@@ -27,17 +27,17 @@ EXAMPLES = {
     "none": (None, ReluMLP, "none"),
     "basic": (BasicFourier, ReluMLP, "basic"),
     "pe:num_frequencies=10": (PositionalEncoding, ReluMLP, "pe:num_frequencies=10"),
-    "gauss:scale=10,num_frequencies=256": (
+    "gauss:sigma=10,num_frequencies=256": (
         GaussianFourierFeatures,
         ReluMLP,
-        "gauss:num_frequencies=256,scale=10",
+        "gauss:num_frequencies=256,sigma=10",
     ),
     "siren:omega=30": (None, Siren, "siren:omega=30"),
     "relu:width=128,depth=3": (None, ReluMLP, "relu:width=128,depth=3"),
-    "gauss:scale=10+relu:width=128,depth=2": (
+    "gauss:sigma=10+relu:width=128,depth=2": (
         GaussianFourierFeatures,
         ReluMLP,
-        "gauss:scale=10+relu:width=128,depth=2",
+        "gauss:sigma=10+relu:width=128,depth=2",
     ),
     "pe+siren": (PositionalEncoding, Siren, "pe+siren"),
     "relu": (None, ReluMLP, "none"),
@@ -68,7 +68,7 @@ def test_examples_build_and_run(spec):
 def test_example_arguments_reach_the_modules():
     model = build_model("pe:num_frequencies=10", 2, 1)
     assert model.encoder.bands == 10 and model.encoder.out_dim == 40
-    model = build_model("gauss:scale=10,num_frequencies=256", 2, 1)
+    model = build_model("gauss:sigma=10,num_frequencies=256", 2, 1)
     assert model.encoder.sigma == 10.0 and model.encoder.B.shape == (256, 2)
     assert model.net.in_dim == 512 and (model.net.width, model.net.depth) == (
         256,
@@ -76,7 +76,7 @@ def test_example_arguments_reach_the_modules():
     )  # default relu
     net = build_model("siren:omega=30", 2, 1).net
     assert (net.first_omega, net.hidden_omega) == (30.0, 30.0)
-    net = build_model("gauss:scale=10+relu:width=128,depth=2", 2, 1).net
+    net = build_model("gauss:sigma=10+relu:width=128,depth=2", 2, 1).net
     assert (net.width, net.depth) == (128, 2)
 
 
@@ -107,15 +107,18 @@ def test_identity_with_keys_is_an_explicit_encoder():
     "spec, key, value",
     [
         ("pe:L=4", "num_frequencies", 4),
-        ("pe:n=4", "num_frequencies", 4),
-        ("pe:freqs=4", "num_frequencies", 4),
-        ("gauss:sigma=5", "scale", 5.0),
-        ("gauss:s=5", "scale", 5.0),
-        ("gauss:scale=1e+1", "scale", 10.0),
+        ("triwave:L=4", "num_frequencies", 4),
+        ("gauss:sigma=5", "sigma", 5.0),
+        ("gauss:sigma=1e+1", "sigma", 10.0),
         ("gauss:m=8", "num_frequencies", 8),
+        ("hash:levels=4", "num_levels", 4),
+        ("hash:F=4", "num_features_per_level", 4),
+        ("hash:T=12", "log2_table_size", 12),
+        ("hash:N_min=8", "min_resolution", 8),
+        ("hash:b=1.5", "growth", 1.5),
+        ("oneblob:bins=8", "num_bins", 8),
         ("relu:w=64", "width", 64),
-        ("relu:d=2", "depth", 2),
-        ("relu:layers=2", "depth", 2),
+        ("relu:depth=2", "depth", 2),
         ("relu:bias=false", "bias", False),
         ("siren:omega=10", "first_omega", 10.0),
         ("siren:omega=10", "hidden_omega", 10.0),
@@ -132,8 +135,8 @@ def test_aliases_and_value_kinds(spec, key, value):
 
 
 def test_whitespace_and_case_are_tolerated():
-    assert parse_spec(" Gauss : scale = 10 + RELU : width = 64 ") == parse_spec(
-        "gauss:scale=10+relu:width=64"
+    assert parse_spec(" Gauss : sigma = 10 + RELU : width = 64 ") == parse_spec(
+        "gauss:sigma=10+relu:width=64"
     )
 
 
@@ -144,14 +147,14 @@ def test_label_collapses_omega_only_when_equal():
     assert parse_spec(spec.label) == spec
 
 
-DICT_SPEC = {"encoder": {"type": "gauss", "scale": 10}, "net": {"type": "relu", "width": 128}}
+DICT_SPEC = {"encoder": {"type": "gauss", "sigma": 10}, "net": {"type": "relu", "width": 128}}
 
 
 def test_dict_spec_and_round_trips():
     spec = parse_spec(DICT_SPEC)
-    assert spec == parse_spec("gauss:scale=10+relu:width=128")
+    assert spec == parse_spec("gauss:sigma=10+relu:width=128")
     assert spec.to_dict() == {
-        "encoder": {"type": "gauss", "scale": 10.0},
+        "encoder": {"type": "gauss", "sigma": 10.0},
         "net": {"type": "relu", "width": 128},
     }
     assert ModelSpec.from_dict(spec.to_dict()) == spec
@@ -175,10 +178,10 @@ def test_model_spec_is_validated_on_construction():
 def test_toml_spec_file(tmp_path):
     path = tmp_path / "model.toml"
     path.write_text(
-        '[encoder]\ntype = "gauss"\nscale = 10\nnum_frequencies = 64\n\n[net]\ntype = "relu"\nwidth = 128\nd = 2\n'
+        '[encoder]\ntype = "gauss"\nsigma = 10\nnum_frequencies = 64\n\n[net]\ntype = "relu"\nwidth = 128\ndepth = 2\n'
     )
     spec = load_spec_file(path)
-    assert spec == parse_spec("gauss:scale=10,num_frequencies=64+relu:width=128,depth=2")
+    assert spec == parse_spec("gauss:sigma=10,num_frequencies=64+relu:width=128,depth=2")
     assert load_spec_file(str(path)) == spec == parse_spec(path) == parse_spec(str(path))
     model = build_model(path, 2, 3)
     assert model(torch.rand(4, 2)).shape == (4, 3)
@@ -205,27 +208,37 @@ VALID_NAMES = "valid encoders: none, basic, pe, gauss, hash, sh, oneblob, triwav
 @pytest.mark.parametrize(
     "spec, message",
     [
-        ("foo", f"model spec 'foo': part 'foo': unknown preset 'foo'; {VALID_NAMES}"),
-        ("pe+sirne", f"model spec 'pe+sirne': part 'sirne': unknown preset 'sirne'; {VALID_NAMES}"),
+        ("foo", f"model spec 'foo': part 'foo': unknown encoder or net 'foo'; {VALID_NAMES}"),
+        (
+            "pe+sirne",
+            f"model spec 'pe+sirne': part 'sirne': unknown encoder or net 'sirne'; {VALID_NAMES}",
+        ),
         (
             "pe:foo=1",
             "model spec 'pe:foo=1': part 'pe:foo=1': unknown key 'foo' for encoder 'pe'; valid keys: "
-            "num_frequencies (L, n, freqs), min_log2_freq,",
+            "num_frequencies (L), min_log2_freq,",
         ),
         (
             "relu:omega=3",
-            "unknown key 'omega' for net 'relu'; valid keys: width (w), depth (d, layers), bias",
+            "unknown key 'omega' for net 'relu'; valid keys: width (w), depth, bias",
         ),
         (
             "gauss:scale",
             "model spec 'gauss:scale': part 'gauss:scale': 'scale' is not key=value; write gauss:key=",
         ),
-        ("gauss:scale=", "part 'gauss:scale=': 'scale=' is not key=value"),
+        ("gauss:sigma=", "part 'gauss:sigma=': 'sigma=' is not key=value"),
         (
-            "gauss:scale=abc",
-            "model spec 'gauss:scale=abc': part 'gauss:scale=abc': key 'scale' needs a finite number, got 'abc'",
+            "gauss:sigma=abc",
+            "model spec 'gauss:sigma=abc': part 'gauss:sigma=abc': key 'sigma' needs a finite number, got 'abc'",
         ),
-        ("gauss:scale=nan", "key 'scale' needs a finite number, got 'nan'"),
+        ("gauss:sigma=nan", "key 'sigma' needs a finite number, got 'nan'"),
+        (
+            "gauss:scale=10",
+            "unknown key 'scale' for encoder 'gauss'; valid keys: num_frequencies (m), sigma,",
+        ),
+        ("hash:L=8", "unknown key 'L' for encoder 'hash'; valid keys: num_levels (levels),"),
+        ("relu:d=2", "unknown key 'd' for net 'relu'"),
+        ("hash:n_levels=8", "unknown key 'n_levels' for encoder 'hash'"),
         ("pe:L=2.5", "key 'L' needs an integer, got '2.5'"),
         ("relu:bias=maybe", "key 'bias' needs true or false, got 'maybe'"),
         (
@@ -261,10 +274,10 @@ def test_parse_errors(spec, message):
     [
         ({"encoder": {"type": "siren"}}, "part 'encoder': 'siren' is a net, not an encoder"),
         ({"net": {"type": "pe"}}, "part 'net': 'pe' is an encoder, not a net"),
-        ({"encoder": {"scale": 3}}, "part 'encoder': missing 'type' (the preset name)"),
+        ({"encoder": {"sigma": 3}}, "part 'encoder': missing 'type' (the encoder or net name)"),
         (
-            {"encoder": {"type": "gauss", "scale": "big"}},
-            "part 'encoder': key 'scale' needs a finite number, got 'big",
+            {"encoder": {"type": "gauss", "sigma": "big"}},
+            "part 'encoder': key 'sigma' needs a finite number, got 'big",
         ),
         (
             {"net": {"type": "relu", "width": 12.5}},
@@ -284,10 +297,10 @@ def test_dict_errors(spec, message):
 
 def test_build_errors_name_spec_and_part():
     message = (
-        "model spec 'gauss:scale=-1': part 'gauss:scale=-1': scale must be a positive finite number"
+        "model spec 'gauss:sigma=-1': part 'gauss:sigma=-1': sigma must be a positive finite number"
     )
     with pytest.raises(ValueError, match=re.escape(message)):
-        build_model("gauss:scale=-1", 2, 1)
+        build_model("gauss:sigma=-1", 2, 1)
     with pytest.raises(
         ValueError, match=re.escape("part 'relu:width=0': width must be an integer >= 1, got 0")
     ):
@@ -306,7 +319,7 @@ def test_build_errors_name_spec_and_part():
 
 def test_build_model_output_activation_and_signal_domain():
     model = build_model(
-        "gauss:scale=3,n=8+siren:width=8,depth=1", 2, 3, output_activation="sigmoid"
+        "gauss:sigma=3,num_frequencies=8+siren:width=8,depth=1", 2, 3, output_activation="sigmoid"
     )
     assert isinstance(model.net.layers[-1], nn.Sigmoid)
     y = model(torch.rand(20, 2))
@@ -348,7 +361,7 @@ def test_fourier_features_beat_raw_coordinates_on_a_high_frequency_signal(single
     y = torch.sin(2 * math.pi * 16 * t)
     net = "relu:width=64,depth=2"
     raw = fit_mse(f"none+{net}", t, y)
-    fourier = fit_mse(f"gauss:scale=10,num_frequencies=64+{net}", t, y)
+    fourier = fit_mse(f"gauss:sigma=10,num_frequencies=64+{net}", t, y)
     assert raw > 0.3  # the signal's variance is 0.5
     assert fourier < 1e-2
     assert fourier < raw / 100

@@ -47,7 +47,7 @@ MODELS = {
         "relu:width=33,depth=2", 2, 3, output_activation="sigmoid"
     ),
     "pe": lambda: build_model("pe:num_frequencies=4+relu:width=32,depth=2", 2, 1),
-    "gauss": lambda: build_model("gauss:num_frequencies=16,scale=5+relu:width=24,depth=2", 2, 1),
+    "gauss": lambda: build_model("gauss:num_frequencies=16,sigma=5+relu:width=24,depth=2", 2, 1),
     "sequential": nested_sequential,
     "sequential-ending-relu": lambda: nn.Sequential(
         nn.Linear(2, 30), nn.ReLU(), nn.Linear(30, 10), nn.ReLU()

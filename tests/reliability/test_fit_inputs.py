@@ -8,17 +8,17 @@ import sys
 import numpy as np
 import pytest
 
-from coordnet.memory_budget import MemoryBudgetError, check_budget, format_bytes
+from coordnet.memory_limit import MemoryLimitError, check_memory, format_bytes
 
 from .cli_helpers import TINY, invoke, one_line_error
 
 
 def test_check_budget_states_the_estimate_and_the_limit():
-    check_budget("small", 10, limit=10)
+    check_memory("small", 10, limit=10)
     with pytest.raises(
-        MemoryBudgetError, match=r"big needs about 1\.0 GiB \(parts\), more than .*1\.0 MiB"
+        MemoryLimitError, match=r"big needs about 1\.0 GiB \(parts\), more than .*1\.0 MiB"
     ):
-        check_budget("big", 2**30, "parts", limit=2**20)
+        check_memory("big", 2**30, "parts", limit=2**20)
     assert format_bytes(1536) == "1.5 KiB"
 
 
@@ -125,11 +125,11 @@ def test_regions_grid_is_checked_before_its_axes_are_allocated(tmp_path, in_dim,
 @pytest.mark.parametrize(
     "spec, key",
     [
-        ("gauss:scale=1e38", "'scale'"),
+        ("gauss:sigma=1e38", "'sigma'"),
         ("gauss:sigma=1e40", "'sigma'"),
         ("pe:num_frequencies=200", "'num_frequencies'"),
         ("pe:max_log2_freq=500", "'max_log2_freq'"),
-        ("triwave:n_frequencies=300", "'n_frequencies'"),
+        ("triwave:num_frequencies=300", "'num_frequencies'"),
         ("hash:b=1e30", "'b'"),
         ("relu:width=99999999999999999999", "'width'"),
         ("relu:depth=100000", "'depth'"),
@@ -157,7 +157,7 @@ def test_specs_that_overflow_are_refused_naming_the_key(tmp_path, spec, key):
 
 
 def test_largest_accepted_values_train_finitely(tmp_path):
-    for spec in ("gauss:scale=1e34", "pe:num_frequencies=117"):
+    for spec in ("gauss:sigma=1e34", "pe:num_frequencies=117"):
         result = invoke(
             "fit",
             "camera",

@@ -160,8 +160,8 @@ def test_fuzz_encoder_constructors_and_inputs_long():
 
 KEYS = {
     "pe": ["num_frequencies", "factor"],
-    "gauss": ["num_frequencies", "scale", "seed"],
-    "hash": ["n_levels", "log2_hashmap_size", "base_resolution", "b"],
+    "gauss": ["num_frequencies", "sigma", "seed"],
+    "hash": ["num_levels", "log2_table_size", "min_resolution", "b"],
     "relu": ["width", "depth"],
     "siren": ["width", "depth", "w0"],
 }
@@ -255,7 +255,7 @@ def test_fuzz_sweep_files():
             f'spec = "{_spec(rng)}"',
         ]
         if rng.random() < 0.5:
-            lines += ["[models.grid]", f"scale = {scale}"]
+            lines += ["[models.grid]", f"sigma = {scale}"]
         text = "\n".join(line for line in lines if rng.random() < 0.9 or line.startswith("[["))
         try:
             parse_sweep(text, "fuzz.toml")

@@ -401,7 +401,7 @@ def test_checkpoint_is_versioned_and_load_rebuilds_the_model(camera, tmp_path):
 
     document = load_checkpoint(path)
     assert document["format"] == FORMAT == "coordnet-checkpoint"
-    assert document["version"] == VERSION == 2
+    assert document["version"] == VERSION == 3
     assert document["trainer"]["step"] == 15
 
     loaded = coordnet.load(path)
@@ -695,8 +695,8 @@ def test_compare_rejects_duplicates_and_bad_specs_before_training(camera, tmp_pa
         compare(camera, ["none", "relu"], config, str(tmp_path), progress=False)  # the same model
     with pytest.raises(ValueError, match="listed twice"):
         compare(camera, [SPEC, SPEC], config, str(tmp_path), progress=False)
-    with pytest.raises(ValueError, match="scale"):
-        compare(camera, [SPEC, "gauss:scale=abc"], config, str(tmp_path), progress=False)
+    with pytest.raises(ValueError, match="sigma"):
+        compare(camera, [SPEC, "gauss:sigma=abc"], config, str(tmp_path), progress=False)
     with pytest.raises(ValueError, match="seeds"):
         compare(camera, [SPEC], config, str(tmp_path), seeds=0, progress=False)
     assert os.listdir(tmp_path) == []

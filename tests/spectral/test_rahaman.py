@@ -100,7 +100,7 @@ def test_relu_mlp_learns_low_frequencies_first(relu_run):
 
 
 def test_fourier_features_learn_all_frequencies_at_nearly_the_same_step(relu_run):
-    run = small_run("gauss:num_frequencies=64,scale=8+relu:width=48,depth=3", steps=100, lr=3e-3)
+    run = small_run("gauss:num_frequencies=64,sigma=8+relu:width=48,depth=3", steps=100, lr=3e-3)
     steps = run.order.steps
     assert all(s is not None for s in steps), steps
     assert max(steps) - min(steps) <= 20  # within a few records of each other ...

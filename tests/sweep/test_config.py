@@ -21,7 +21,7 @@ seeds = [0, 1]
 spec = "gauss:num_frequencies=16+relu:width=32,depth=2"
 name = "gauss"
 [models.grid]
-scale = [1, 2, 4]
+sigma = [1, 2, 4]
 width = [16, 32]
 
 [[models]]
@@ -34,13 +34,13 @@ def test_expansion_is_the_cartesian_product():
     runs = expand(sweep)
     assert len(runs) == 1 * (3 * 2 + 1) * 2
     gauss = [r for r in runs if r.model == "gauss"]
-    combos = {(r.params["scale"], r.params["net.width"], r.seed) for r in gauss}
+    combos = {(r.params["sigma"], r.params["net.width"], r.seed) for r in gauss}
     assert combos == set(itertools.product([1, 2, 4], [16, 32], [0, 1]))
     for run in gauss:
         assert run.config["spec"]["encoder"] == {
             "type": "gauss",
             "num_frequencies": 16,
-            "scale": float(run.params["scale"]),
+            "sigma": float(run.params["sigma"]),
         }
         assert run.config["spec"]["net"]["width"] == run.params["net.width"]
         assert run.config["train"]["lr"] == 1e-3 and run.config["train"]["steps"] == 20
@@ -89,16 +89,16 @@ def test_images_folders_and_relative_paths(tmp_path):
     "text, key, line, words",
     [
         (SWEEP.replace("steps = 20", 'steps = "many"'), "steps", 4, "integer"),
-        (SWEEP.replace("scale = [1, 2, 4]", "scale = 3"), "models[0].grid.scale", 11, "list"),
+        (SWEEP.replace("sigma = [1, 2, 4]", "sigma = 3"), "models[0].grid.sigma", 11, "list"),
         (
-            SWEEP.replace("scale = [1, 2, 4]", "omega = [1, 2]"),
+            SWEEP.replace("sigma = [1, 2, 4]", "omega = [1, 2]"),
             "models[0].grid.omega",
             11,
             "not a key",
         ),
         (
-            SWEEP.replace("scale = [1, 2, 4]", 'scale = [1, "big"]'),
-            "models[0].grid.scale",
+            SWEEP.replace("sigma = [1, 2, 4]", 'sigma = [1, "big"]'),
+            "models[0].grid.sigma",
             11,
             "'big'",
         ),
@@ -201,7 +201,7 @@ def test_shipped_tancik_sweep_parses(tmp_path, monkeypatch):
     assert len(expand(sweep)) == 2 * 6
     assert load_sweep(path, overrides={"images": ["camera"], "steps": 7}).steps == 7
     (gauss,) = sweep.models
-    assert gauss.grid[("encoder", "scale")] == [9, 10, 11, 13, 14, 15]  # the narrow search grid
+    assert gauss.grid[("encoder", "sigma")] == [9, 10, 11, 13, 14, 15]  # the narrow search grid
     assert gauss.spec.encoder_args["num_frequencies"] == 256
     assert gauss.spec.net_args == {"width": 256, "depth": 3}
     assert sweep.split == "tancik" and sweep.steps == 2000

@@ -17,7 +17,7 @@ steps = 20
 seeds = [0, 1]
 
 [[models]]
-spec = "gauss:num_frequencies=16,scale=4+relu:width=32,depth=2"
+spec = "gauss:num_frequencies=16,sigma=4+relu:width=32,depth=2"
 
 [[models]]
 spec = "relu:width=32,depth=2"

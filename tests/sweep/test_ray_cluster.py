@@ -32,7 +32,7 @@ steps = 1500
 seeds = [0, 1, 2, 3, 4, 5, 6, 7]
 
 [[models]]
-spec = "gauss:num_frequencies=32,scale=8+relu:width=64,depth=2"
+spec = "gauss:num_frequencies=32,sigma=8+relu:width=64,depth=2"
 """
 
 

@@ -34,7 +34,7 @@ seeds = [0, 1]
 name = "gauss"
 spec = "gauss:num_frequencies=16+relu:width=32,depth=2"
 [models.grid]
-scale = [1, 8]
+sigma = [1, 8]
 """
 
 
@@ -90,7 +90,7 @@ def test_local_sweep_records_failures_resumes_and_aggregates(tiny, tmp_path):
         same = [
             results[r.hash]["test_psnr"]
             for r in good
-            if r.model == row["model"] and str(r.params.get("scale", "")) == row["scale"]
+            if r.model == row["model"] and str(r.params.get("sigma", "")) == row["sigma"]
         ]
         assert len(same) == 2
         assert float(row["test_psnr_mean"]) == pytest.approx(np.mean(same), abs=0.006)
@@ -99,7 +99,7 @@ def test_local_sweep_records_failures_resumes_and_aggregates(tiny, tmp_path):
     assert "±" in markdown and "(2 failed)" in markdown
     assert Path(out, "results.png").stat().st_size > 0
     gauss = next(s for s in series(table) if s.model == "gauss")
-    assert gauss.key == "scale" and gauss.x == [1.0, 8.0]
+    assert gauss.key == "sigma" and gauss.x == [1.0, 8.0]
 
     # Rerun: nothing is fitted again (no worker pool is even started).
     mtimes = {
@@ -197,7 +197,7 @@ def test_cli_dry_run_lists_runs_and_bad_file_is_one_line(tiny, tmp_path, monkeyp
     )  # the package exports a function of that name
     monkeypatch.setattr(module, "startup_seconds", lambda: 0.0)
     tiny.write_text(
-        TINY.replace('"camera", "broken.png"', '"camera"').replace("scale = [1, 8]", "scale = [1]")
+        TINY.replace('"camera", "broken.png"', '"camera"').replace("sigma = [1, 8]", "sigma = [1]")
     )
     result = CliRunner().invoke(
         cli, ["sweep", str(tiny), "--dry-run", "--out", str(tmp_path / "o")]
@@ -336,7 +336,7 @@ def test_a_killed_worker_loses_only_its_run_which_is_fitted_again(tmp_path):
 def test_cli_sweep_of_failing_runs_names_the_error_files_and_writes_no_plot(tiny, tmp_path):
     tiny.write_text(
         TINY.replace('"camera", "broken.png"', '"broken.png"').replace(
-            "scale = [1, 8]", "scale = [1]"
+            "sigma = [1, 8]", "sigma = [1]"
         )
     )
     out = tmp_path / "o"

@@ -30,7 +30,7 @@ def test_shipped_grid_is_the_narrow_search_grid(monkeypatch):
     (model,) = load_sweep(
         shipped_sweep("tancik2020_sigma"), overrides={"images": ["camera"]}
     ).models
-    grid = list(model.grid[("encoder", "scale")])
+    grid = list(model.grid[("encoder", "sigma")])
     assert grid == [9, 10, 11, 13, 14, 15]
     assert set(grid) == set(tancik.SIGMA_SEARCH_GRID["div2k"]) | set(
         tancik.SIGMA_SEARCH_GRID["text"]
@@ -52,7 +52,7 @@ def test_sigma_search_chooses_the_best_sigma_of_the_train_images(tmp_path, capsy
         for result in (out / "sigma_search" / s / "runs").glob("*/result.json"):
             record = json.loads(result.read_text())
             assert record["config"]["size"] == 8 and record["config"]["split"] == "tancik"
-            psnr[record["params"]["scale"] / search["sigma_scale_factor"]] = record["test_psnr"]
+            psnr[record["params"]["sigma"] / search["sigma_scale_factor"]] = record["test_psnr"]
         assert sorted(psnr) == pytest.approx(search["grid"])
         assert search["best"] == pytest.approx(max(psnr, key=psnr.get))
         assert results["extra"]["gaussian_sigma"][s] == search["best"]

@@ -1,38 +1,36 @@
-"""The named encoders and nets a model spec can use, with their keys and short aliases.
+"""The named encoders and nets a model spec can use (``gauss``, ``relu``), with their keys and short aliases.
 
 Encoders (``in_dim`` is filled in by :func:`~coordnet.nets.spec.build_model`):
 
 - ``none``: no encoding (with keys ``scale``, ``offset``: :class:`~coordnet.encoders.Identity`);
 - ``basic``: :class:`~coordnet.encoders.BasicFourier`; ``include_input``;
-- ``pe``: :class:`~coordnet.encoders.PositionalEncoding`; ``num_frequencies`` (``L``, ``n``,
-  ``freqs``), ``min_log2_freq``, ``max_log2_freq``, ``spacing``, ``factor``, ``layout``, ``include_input``;
-- ``gauss``: :class:`~coordnet.encoders.GaussianFourierFeatures`; ``num_frequencies`` (``L``, ``n``,
-  ``freqs``, ``m``), ``scale`` (``sigma``, ``s``), ``seed``, ``learnable``, ``include_input``;
-- ``hash``: :class:`~coordnet.encoders.HashGrid`; ``n_levels`` (``L``, ``levels``),
-  ``n_features_per_level`` (``F``), ``log2_hashmap_size`` (``T``), ``base_resolution`` (``base``,
-  ``N_min``), ``per_level_scale`` (``b``), ``interpolation``, ``convention``, ``grid_type`` (``type``),
+- ``pe``: :class:`~coordnet.encoders.PositionalEncoding`; ``num_frequencies`` (``L``),
+  ``min_log2_freq``, ``max_log2_freq``, ``spacing``, ``factor``, ``layout``, ``include_input``;
+- ``gauss``: :class:`~coordnet.encoders.GaussianFourierFeatures`; ``num_frequencies`` (``m``),
+  ``sigma``, ``seed``, ``learnable``, ``include_input``;
+- ``hash``: :class:`~coordnet.encoders.HashGrid`; ``num_levels`` (``levels``),
+  ``num_features_per_level`` (``F``), ``log2_table_size`` (``T``), ``min_resolution``
+  (``N_min``), ``growth`` (``b``), ``interpolation``, ``convention``, ``grid_type``,
   ``init_scale``, ``seed``;
 - ``sh``: :class:`~coordnet.encoders.SphericalHarmonics` (3D inputs); ``degree``, ``convention``;
-- ``oneblob``: :class:`~coordnet.encoders.OneBlob`; ``n_bins`` (``bins``);
-- ``triwave``: :class:`~coordnet.encoders.TriangleWave`; ``n_frequencies`` (``L``, ``n``, ``freqs``).
+- ``oneblob``: :class:`~coordnet.encoders.OneBlob`; ``num_bins`` (``bins``);
+- ``triwave``: :class:`~coordnet.encoders.TriangleWave`; ``num_frequencies`` (``L``).
 
 Nets (``in_dim``, ``out_dim`` and ``output_activation`` are filled in); all take ``width``
-(``w``) and ``depth`` (``d``, ``layers``):
+(``w``) and ``depth`` (the number of hidden layers):
 
 - ``relu``: :class:`~coordnet.nets.ReluMLP`; ``bias``;
 - ``tcnn``: tiny-cuda-nn's ``FullyFusedMLP`` where it runs, else :class:`~coordnet.nets.ReluMLP`
   without biases (:func:`~coordnet.nets.fully_fused.fully_fused_mlp`); ``width`` in 16..128;
 - ``siren``: :class:`~coordnet.nets.Siren`; ``first_omega``, ``hidden_omega`` (``omega`` sets both);
-- ``gauss-act``: :class:`~coordnet.nets.GaussianMLP`; ``sigma`` (``s``, ``a``), ``bias``;
+- ``gauss-act``: :class:`~coordnet.nets.GaussianMLP`; ``sigma`` (``a``), ``bias``;
 - ``finer``: :class:`~coordnet.nets.FinerMLP`; ``first_omega``, ``hidden_omega`` (``omega``),
   ``first_bias_scale`` (``k``), ``scale_grad``;
-- ``wire``: :class:`~coordnet.nets.WireMLP`; ``omega`` (``omega0``), ``s`` (``s0``, ``scale``, ``sigma``).
+- ``wire``: :class:`~coordnet.nets.WireMLP`; ``omega`` (``omega0``), ``s`` (``s0``).
 
-Keys are the constructors' argument names, except where a spec keeps tiny-cuda-nn's or the
-paper's spelling (``gauss:scale`` is ``sigma``; ``hash``'s keys are tiny-cuda-nn's, the
-constructor's ``num_levels``, ``num_features_per_level``, ``log2_table_size``,
-``min_resolution`` and ``growth`` are accepted as aliases): labels and stored results keep
-their keys.
+Keys are the constructors' argument names. A short alias is the paper's symbol for the same
+quantity and means one thing wherever it is accepted (``L`` is always a number of frequencies
+per coordinate, never hash levels; ``d`` is never a key: it is the input dimension).
 """
 
 from __future__ import annotations
@@ -67,10 +65,9 @@ KINDS = ("int", "float", "bool", "str", "bool|str")
 
 @dataclass(frozen=True)
 class Param:
-    """One constructor argument a preset accepts: its spec key ``name``, value ``kind`` (see
-    :data:`KINDS`) and, where the spec keeps a tiny-cuda-nn or paper spelling, the constructor's
-    argument name ``arg`` (``Param("scale", "float", "sigma")``: ``gauss:scale=10`` calls
-    ``GaussianFourierFeatures(..., sigma=10)``)."""
+    """One constructor argument a named part accepts: its spec key ``name``, value ``kind`` (see
+    :data:`KINDS`) and, where the key differs from the constructor's argument, that argument's
+    name ``arg`` (none does today: keys are the constructors' names)."""
 
     name: str
     kind: str
@@ -83,8 +80,8 @@ class Param:
 
 
 @dataclass(frozen=True)
-class Preset:
-    """A named encoder or net: ``build(in_dim, [out_dim,] **args) -> nn.Module``.
+class NamedPart:
+    """A named encoder or net of model specs: ``build(in_dim, [out_dim,] **args) -> nn.Module``.
 
     Attributes:
         name: the name used in specs (``"gauss"``).
@@ -112,7 +109,7 @@ class Preset:
         return {names.get(key, key): value for key, value in args.items()}
 
     def spec_names(self, message: str) -> str:
-        """A constructor's error ``message`` with its argument names replaced by this preset's spec keys."""
+        """A constructor's error ``message`` with its argument names replaced by this part's spec keys."""
         return names_in_message(message, {p.arg: p.name for p in self.params if p.arg})
 
     def resolve(self, key: str) -> Optional[Tuple[str, ...]]:
@@ -122,7 +119,7 @@ class Preset:
         return self.aliases.get(key)
 
     def describe_keys(self) -> str:
-        """``"num_frequencies (L, n, freqs), scale (sigma, s)"``: the valid keys, for messages."""
+        """``"num_frequencies (m), sigma, seed"``: the valid keys, for messages."""
         if not self.params:
             return "(none)"
         parts = []
@@ -133,34 +130,29 @@ class Preset:
 
 
 _WIDTH_DEPTH = (Param("width", "int"), Param("depth", "int"))
-_SHAPE_ALIASES = {"w": ("width",), "d": ("depth",), "layers": ("depth",)}
-_FREQ_ALIASES = {
-    "L": ("num_frequencies",),
-    "n": ("num_frequencies",),
-    "freqs": ("num_frequencies",),
-}
-_FREQ_ALIASES_TCNN = {"L": ("n_frequencies",), "n": ("n_frequencies",), "freqs": ("n_frequencies",)}
+_SHAPE_ALIASES = {"w": ("width",)}
+_BANDS_ALIAS = {"L": ("num_frequencies",)}
 _OMEGAS = (Param("first_omega", "float"), Param("hidden_omega", "float"))
 _OMEGA_ALIASES = {"omega": ("first_omega", "hidden_omega")}
 
-ENCODER_PRESETS: Dict[str, Preset] = {
+NAMED_ENCODERS: Dict[str, NamedPart] = {
     p.name: p
     for p in (
-        Preset(
+        NamedPart(
             "none",
             "encoder",
             Identity,
             (Param("scale", "float"), Param("offset", "float")),
             summary="no encoding: raw (domain-mapped) coordinates; with keys, Identity scale*x+offset",
         ),
-        Preset(
+        NamedPart(
             "basic",
             "encoder",
             BasicFourier,
             (Param("include_input", "bool|str"),),
             summary="[sin 2πx, cos 2πx]",
         ),
-        Preset(
+        NamedPart(
             "pe",
             "encoder",
             PositionalEncoding,
@@ -173,33 +165,33 @@ ENCODER_PRESETS: Dict[str, Preset] = {
                 Param("layout", "str"),
                 Param("include_input", "bool|str"),
             ),
-            _FREQ_ALIASES,
+            _BANDS_ALIAS,
             summary="NeRF positional encoding, frequencies 2^0..2^(L-1)",
         ),
-        Preset(
+        NamedPart(
             "gauss",
             "encoder",
             GaussianFourierFeatures,
             (
                 Param("num_frequencies", "int"),
-                Param("scale", "float", "sigma"),
+                Param("sigma", "float"),
                 Param("seed", "int"),
                 Param("learnable", "bool"),
                 Param("include_input", "bool|str"),
             ),
-            {**_FREQ_ALIASES, "m": ("num_frequencies",), "sigma": ("scale",), "s": ("scale",)},
-            summary="Gaussian random Fourier features, B ~ N(0, scale²)",
+            {"m": ("num_frequencies",)},
+            summary="Gaussian random Fourier features, B ~ N(0, sigma²)",
         ),
-        Preset(
+        NamedPart(
             "hash",
             "encoder",
             HashGrid,
             (
-                Param("n_levels", "int", "num_levels"),
-                Param("n_features_per_level", "int", "num_features_per_level"),
-                Param("log2_hashmap_size", "int", "log2_table_size"),
-                Param("base_resolution", "int", "min_resolution"),
-                Param("per_level_scale", "float", "growth"),
+                Param("num_levels", "int"),
+                Param("num_features_per_level", "int"),
+                Param("log2_table_size", "int"),
+                Param("min_resolution", "int"),
+                Param("growth", "float"),
                 Param("interpolation", "str"),
                 Param("convention", "str"),
                 Param("grid_type", "str"),
@@ -207,52 +199,44 @@ ENCODER_PRESETS: Dict[str, Preset] = {
                 Param("seed", "int"),
             ),
             {
-                "L": ("n_levels",),
-                "levels": ("n_levels",),
-                "num_levels": ("n_levels",),
-                "F": ("n_features_per_level",),
-                "num_features_per_level": ("n_features_per_level",),
-                "T": ("log2_hashmap_size",),
-                "log2_table_size": ("log2_hashmap_size",),
-                "base": ("base_resolution",),
-                "N_min": ("base_resolution",),
-                "min_resolution": ("base_resolution",),
-                "b": ("per_level_scale",),
-                "growth": ("per_level_scale",),
-                "type": ("grid_type",),
+                "levels": ("num_levels",),
+                "F": ("num_features_per_level",),
+                "T": ("log2_table_size",),
+                "N_min": ("min_resolution",),
+                "b": ("growth",),
             },
             summary="instant-NGP multiresolution hash grid (tiny-cuda-nn semantics)",
         ),
-        Preset(
+        NamedPart(
             "sh",
             "encoder",
             SphericalHarmonics,
             (Param("degree", "int"), Param("convention", "str")),
             summary="spherical harmonics of 3D directions, degree² features",
         ),
-        Preset(
+        NamedPart(
             "oneblob",
             "encoder",
             OneBlob,
-            (Param("n_bins", "int", "num_bins"),),
-            {"bins": ("n_bins",), "num_bins": ("n_bins",)},
-            summary="tiny-cuda-nn OneBlob, n_bins quartic-kernel bins per coordinate",
+            (Param("num_bins", "int"),),
+            {"bins": ("num_bins",)},
+            summary="tiny-cuda-nn OneBlob, num_bins quartic-kernel bins per coordinate",
         ),
-        Preset(
+        NamedPart(
             "triwave",
             "encoder",
             TriangleWave,
-            (Param("n_frequencies", "int", "num_frequencies"),),
-            {**_FREQ_ALIASES_TCNN, "num_frequencies": ("n_frequencies",)},
-            summary="tiny-cuda-nn TriangleWave, n_frequencies triangle waves per coordinate",
+            (Param("num_frequencies", "int"),),
+            _BANDS_ALIAS,
+            summary="tiny-cuda-nn TriangleWave, num_frequencies triangle waves per coordinate",
         ),
     )
 }
 
-NET_PRESETS: Dict[str, Preset] = {
+NAMED_NETS: Dict[str, NamedPart] = {
     p.name: p
     for p in (
-        Preset(
+        NamedPart(
             "relu",
             "net",
             ReluMLP,
@@ -260,7 +244,7 @@ NET_PRESETS: Dict[str, Preset] = {
             _SHAPE_ALIASES,
             summary="ReLU MLP (default: width 256, depth 3)",
         ),
-        Preset(
+        NamedPart(
             "tcnn",
             "net",
             fully_fused_mlp,
@@ -268,7 +252,7 @@ NET_PRESETS: Dict[str, Preset] = {
             _SHAPE_ALIASES,
             summary="tiny-cuda-nn FullyFusedMLP (no biases; widths 16-128; torch fallback)",
         ),
-        Preset(
+        NamedPart(
             "siren",
             "net",
             Siren,
@@ -276,15 +260,15 @@ NET_PRESETS: Dict[str, Preset] = {
             {**_SHAPE_ALIASES, **_OMEGA_ALIASES},
             summary="SIREN",
         ),
-        Preset(
+        NamedPart(
             "gauss-act",
             "net",
             GaussianMLP,
             (*_WIDTH_DEPTH, Param("sigma", "float"), Param("bias", "bool")),
-            {**_SHAPE_ALIASES, "s": ("sigma",), "a": ("sigma",)},
+            {**_SHAPE_ALIASES, "a": ("sigma",)},
             summary="MLP with Gaussian activations exp(-z²/2σ²)",
         ),
-        Preset(
+        NamedPart(
             "finer",
             "net",
             FinerMLP,
@@ -297,27 +281,21 @@ NET_PRESETS: Dict[str, Preset] = {
             {**_SHAPE_ALIASES, **_OMEGA_ALIASES, "k": ("first_bias_scale",)},
             summary="FINER, sin(omega (|z|+1) z)",
         ),
-        Preset(
+        NamedPart(
             "wire",
             "net",
             WireMLP,
             (*_WIDTH_DEPTH, Param("omega", "float"), Param("s", "float")),
-            {
-                **_SHAPE_ALIASES,
-                "omega0": ("omega",),
-                "s0": ("s",),
-                "scale": ("s",),
-                "sigma": ("s",),
-            },
+            {**_SHAPE_ALIASES, "omega0": ("omega",), "s0": ("s",)},
             summary="WIRE, real Gabor wavelet cos(omega z) exp(-(s z)²)",
         ),
     )
 }
 
 
-def preset_names(role: str) -> Tuple[str, ...]:
-    """Names of the ``"encoder"`` or ``"net"`` presets, in table order."""
-    table = {"encoder": ENCODER_PRESETS, "net": NET_PRESETS}.get(role)
+def part_names(role: str) -> Tuple[str, ...]:
+    """Names of the ``"encoder"`` or ``"net"`` named parts, in table order."""
+    table = {"encoder": NAMED_ENCODERS, "net": NAMED_NETS}.get(role)
     if table is None:
         raise ValueError(f"role must be 'encoder' or 'net', got {role!r}")
     return tuple(table)

@@ -1,7 +1,7 @@
-"""Memory budgets: estimate a job's bytes before allocating, refuse what cannot fit.
+"""Memory limit: estimate a job's bytes before allocating, refuse what cannot fit.
 
 Jobs (a fit, a render, a resize of an image) add up what they are about to allocate and call
-:func:`check_budget`, which raises a one-line :class:`MemoryBudgetError` with the estimate
+:func:`check_memory`, which raises a one-line :class:`MemoryLimitError` with the estimate
 when it exceeds :func:`memory_limit` (the machine's physical memory), instead of failing
 later with the allocator's raw message or being killed by the operating system.
 """
@@ -15,7 +15,7 @@ from typing import Optional
 LIMIT_VARIABLE = "COORDNET_MAX_MEMORY"
 
 
-class MemoryBudgetError(ValueError):
+class MemoryLimitError(ValueError):
     """An allocation would need more memory than the limit allows."""
 
 
@@ -37,7 +37,7 @@ def physical_memory() -> Optional[int]:
 
 
 def memory_limit() -> Optional[int]:
-    """The byte limit of :func:`check_budget`: ``$COORDNET_MAX_MEMORY`` if set (a positive
+    """The byte limit of :func:`check_memory`: ``$COORDNET_MAX_MEMORY`` if set (a positive
     integer), else the physical memory (``None`` where unknown: nothing is refused)."""
     text = os.environ.get(LIMIT_VARIABLE)
     if text:
@@ -51,8 +51,8 @@ def memory_limit() -> Optional[int]:
     return physical_memory()
 
 
-def check_budget(what: str, nbytes: float, details: str = "", limit: Optional[int] = None) -> None:
-    """Raise :class:`MemoryBudgetError` when ``nbytes`` exceeds ``limit`` (default :func:`memory_limit`).
+def check_memory(what: str, nbytes: float, details: str = "", limit: Optional[int] = None) -> None:
+    """Raise :class:`MemoryLimitError` when ``nbytes`` exceeds ``limit`` (default :func:`memory_limit`).
 
     ``what`` names the job and the option that sized it (``"--size 100000: the image"``),
     ``details`` breaks the estimate down; both appear in the one-line message.
@@ -62,7 +62,7 @@ def check_budget(what: str, nbytes: float, details: str = "", limit: Optional[in
         return
     source = f"${LIMIT_VARIABLE}" if os.environ.get(LIMIT_VARIABLE) else "this machine's memory"
     breakdown = f" ({details})" if details else ""
-    raise MemoryBudgetError(
+    raise MemoryLimitError(
         f"{what} needs about {format_bytes(nbytes)}{breakdown}, more than {source} "
         f"({format_bytes(limit)})"
     )
@@ -70,8 +70,8 @@ def check_budget(what: str, nbytes: float, details: str = "", limit: Optional[in
 
 __all__ = [
     "LIMIT_VARIABLE",
-    "MemoryBudgetError",
-    "check_budget",
+    "MemoryLimitError",
+    "check_memory",
     "format_bytes",
     "memory_limit",
     "physical_memory",
