@@ -14,3 +14,25 @@ def load(path: str, device: str = "cpu"):
     from coordnet.training.checkpoint import load as load_checkpoint_model
 
     return load_checkpoint_model(path, device=device)
+
+
+#: Entry points imported on first use (``import coordnet`` stays light): name -> module.
+_LAZY = {"fit": "coordnet.runs.api", "compare": "coordnet.runs.api"}
+
+
+def __getattr__(name: str):
+    """``coordnet.fit`` and ``coordnet.compare`` (:mod:`coordnet.runs.api`), imported on first use."""
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'coordnet' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_LAZY])
+
+
+__all__ = ["compare", "fit", "load"]

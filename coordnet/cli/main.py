@@ -91,22 +91,20 @@ def training_options(command):
         ),
         click.option(
             "--split",
-            default="tancik",
-            show_default=True,
-            help="full | tancik (train even pixels, test odd) | holdout:FRACTION.",
+            default=None,
+            help="full | tancik (train even pixels, test odd) | holdout:FRACTION [default: tancik].",
         ),
         click.option(
             "--size",
-            type=click.IntRange(min=2),
             default=None,
-            help="Resize images to SIZE x SIZE on load.",
+            help="Resize images on load: N makes the longest side N (aspect ratio kept), WxH "
+            "sets both; volumes by name: samples per axis.",
         ),
         click.option(
             "--seed",
-            default=0,
-            show_default=True,
+            default=None,
             type=click.IntRange(0, 2**63 - 1),
-            help="Random seed.",
+            help="Random seed [default: 0; with --resume: the checkpoint's].",
         ),
         click.option(
             "--bf16/--no-bf16",
@@ -127,46 +125,6 @@ def training_options(command):
     for option in reversed(options):
         command = option(command)
     return command
-
-
-def _config(
-    steps,
-    lr,
-    schedule,
-    batch_size,
-    seed,
-    bf16,
-    eval_every,
-    preset="paper",
-    time_budget=None,
-    patience=None,
-    compare=False,
-):
-    """A TrainConfig from the options, the ``preset``'s values (:mod:`coordnet.runs.presets`) for those not given."""
-    from coordnet.runs.presets import get_preset, parse_duration
-    from coordnet.training import TrainConfig
-
-    defaults = get_preset(preset)
-    steps = defaults.steps if steps is None else steps
-    eval_every = defaults.eval_every if eval_every is None else eval_every
-    limit = (
-        (defaults.compare_time_limit if compare else defaults.time_limit)
-        if time_budget is None
-        else parse_duration(time_budget)
-    )
-    patience = defaults.patience if patience is None else (patience or None)
-    schedule = defaults.schedule if schedule is None else schedule
-    return TrainConfig(
-        steps=steps,
-        lr=lr or 1e-3,
-        schedule=schedule,
-        batch_size=batch_size,
-        seed=seed,
-        bf16=defaults.bf16 if bf16 is None else bf16,
-        eval_every=min(eval_every, steps),
-        time_limit=limit,
-        patience=patience,
-    )
 
 
 @cli.command()
@@ -235,69 +193,102 @@ def fit(
     Default learning rates: 1e-2 for raw/basic inputs and hash grids, 1e-4 for SIREN/FINER, 1e-3
     otherwise.
     """
-    from coordnet.nets import parse_spec
-    from coordnet.runs.compare import safe_name
-    from coordnet.runs.presets import get_preset
-    from coordnet.runs.run import run_fit
-    from coordnet.signals import load_signal
-    from coordnet.training.learning_rates import default_lr
+    from coordnet.runs.api import fit as fit_signal
 
-    model_spec = parse_spec(spec or get_preset(preset).model)
-    if spec is None and lr is None:
-        lr = get_preset(preset).lr
-    loaded = load_signal(signal, size=size)
-    config = _config(
-        steps,
-        lr or default_lr(model_spec),
-        schedule,
-        batch_size,
-        seed,
-        bf16,
-        eval_every,
-        preset,
-        time_budget,
-        patience,
-    )
-    out_dir = out_dir or os.path.join(
-        "out", f"fit-{safe_name(loaded.name)}-{safe_name(model_spec.label)}"
-    )
-    outcome = run_fit(
-        loaded,
-        model_spec,
-        config,
-        out_dir,
+    if out_dir is None:
+        out_dir = default_out("fit", signal, spec, preset)
+    result = fit_signal(
+        signal,
+        spec,
+        preset=preset,
+        steps=steps,
+        size=size,
+        probes=() if probe is None else (probe,),
+        out=out_dir,
+        device=device,
+        seed=seed,
+        lr=lr,
+        schedule=schedule,
+        batch_size=batch_size,
+        time_limit=time_budget,
+        patience=patience,
+        bf16=bf16,
+        eval_every=eval_every,
         split=split,
+        probe_every=probe_every,
         resume=resume,
         progress=not quiet,
         checkpoint_every=checkpoint_every,
         tensorboard=tensorboard,
-        device=device,
-        probe=probe,
-        probe_every=probe_every,
+        announce=click.echo,
+        wording=CLI_WORDING,
     )
-    metrics = outcome.metrics
-    test = metrics["test_psnr"]
-    click.echo(
-        f"{metrics['model']}: train {metrics['train_psnr']:.2f} dB, "
-        f"test {'-' if test is None else f'{test:.2f} dB'}"
-        + (f", SSIM {metrics['ssim']:.4f}" if metrics.get("ssim") is not None else "")
-        + f", {metrics['steps']} steps in {metrics['seconds']:.1f} s"
-        + {"time_limit": " (time budget reached)", "plateau": " (test PSNR stopped improving)"}.get(
-            metrics.get("stopped"), ""
-        )
-        + f" -> {out_dir}"
-    )
-    if probe == "spectrum":
+    if result.note:
+        click.echo(result.note)
+    click.echo(fit_summary(result.metrics, result.out or out_dir))
+    if time_budget is not None:
+        from coordnet.runs.presets import TIME_BUDGET_NOTE
+
+        click.echo(TIME_BUDGET_NOTE)
+    metrics = result.metrics
+    if "spectrum" in result.probes:
         index = metrics.get("spectral_bias_index")
         click.echo(
             f"spectral-bias index {'-' if index is None else f'{index:.3f}'} -> "
             f"{os.path.join(out_dir, 'spectrum.json')}, spectrum.png"
         )
-    if probe == "regions":
+    if "regions" in result.probes:
         click.echo(
             f"activation regions {metrics.get('regions')} -> {os.path.join(out_dir, 'region_counts.json')}, "
             "region_counts.png, region_map.png"
         )
+
+
+#: How messages of :mod:`coordnet.runs.api` spell the options on the command line.
+CLI_WORDING = {
+    "resume": "--resume",
+    "out": "--out",
+    "steps": "--steps",
+    "time": "--time",
+    "probes": "--probe",
+    "signal": "the SIGNAL argument",
+    "size": "--size",
+    "model": "-m/--model",
+    "device": "--device",
+}
+
+
+def default_out(command: str, signal: Optional[str], spec: Optional[str], preset: str) -> str:
+    """``out/fit-<signal>-<model>`` (``out/compare-<signal>`` for compare), from the names alone."""
+    from pathlib import Path
+
+    from coordnet.runs.api import resolve_model
+    from coordnet.runs.compare import safe_name
+    from coordnet.runs.presets import get_preset
+    from coordnet.signals import EXTENSIONS
+
+    path = Path(signal or "camera")
+    name = safe_name(path.stem if path.suffix.lower() in EXTENSIONS else str(path).strip().lower())
+    if command == "compare":
+        return os.path.join("out", f"compare-{name}")
+    label = resolve_model(spec, get_preset(preset), wording=CLI_WORDING)[0].label
+    return os.path.join("out", f"fit-{name}-{safe_name(label)}")
+
+
+def fit_summary(metrics, out_dir: str) -> str:
+    """One line: PSNRs, SSIM, steps, seconds, why training stopped, the folder."""
+    test = metrics["test_psnr"]
+    return (
+        f"{metrics['model']}: train {metrics['train_psnr']:.2f} dB, "
+        f"test {'-' if test is None else f'{test:.2f} dB'}"
+        + (f", SSIM {metrics['ssim']:.4f}" if metrics.get("ssim") is not None else "")
+        + f", {metrics['steps']} steps in {metrics['seconds']:.1f} s"
+        + {
+            "time_limit": " (time budget reached)",
+            "plateau": " (validation PSNR stopped improving)",
+        }.get(metrics.get("stopped"), "")
+        + f" -> {out_dir}"
+    )
 
 
 @cli.command()
@@ -359,45 +350,40 @@ def compare(
     the step each radial frequency band is learned with its frequency (1: strictly low to high;
     bands never learned count as the last step), and spectral_learned, how many bands were learned.
     """
-    from coordnet.nets import parse_spec
-    from coordnet.runs.compare import compare as run_compare
-    from coordnet.runs.compare import safe_name, write_report
-    from coordnet.runs.presets import get_preset
-    from coordnet.signals import load_signal
-    from coordnet.training.learning_rates import default_lr
+    from coordnet.runs.api import compare as compare_signal
 
-    model_specs = [parse_spec(spec) for spec in (specs or get_preset(preset).compare_models)]
-    loaded = load_signal(signal, size=size)
-    out_dir = out_dir or os.path.join("out", f"compare-{safe_name(loaded.name)}")
-    config = _config(
-        steps,
-        lr,
-        schedule,
-        batch_size,
-        seed,
-        bf16,
-        eval_every,
-        preset,
-        time_budget,
-        patience,
-        compare=True,
-    )
-    results = run_compare(
-        loaded,
-        model_specs,
-        config,
-        out_dir,
+    out_dir = out_dir or default_out("compare", signal, None, preset)
+    result = compare_signal(
+        signal,
+        list(specs) or None,
+        preset=preset,
+        steps=steps,
+        size=size,
         seeds=seeds,
-        split=split,
+        probes=() if probe is None else (probe,),
+        out=out_dir,
+        device=device,
+        seed=seed,
+        lr=lr,
+        schedule=schedule,
+        batch_size=batch_size,
+        time_limit=time_budget,
+        patience=patience,
+        bf16=bf16,
+        eval_every=eval_every,
+        split=split or "tancik",
+        probe_every=probe_every,
         resume=resume,
         progress=not quiet,
-        lr_for=None if lr else default_lr,
         announce=click.echo,
-        probe=probe,
-        probe_every=probe_every,
+        wording=CLI_WORDING,
     )
-    click.echo(write_report(out_dir, loaded, results, seeds))
+    click.echo(result.table)
     click.echo(f"wrote {out_dir}/results.csv, comparison.png, curves.png")
+    if time_budget is not None:
+        from coordnet.runs.presets import TIME_BUDGET_NOTE
+
+        click.echo(TIME_BUDGET_NOTE)
 
 
 @cli.command()

@@ -20,7 +20,10 @@ class RegionCountCallback(Callback):
     untouched, so training follows the same path with or without this callback.
 
     Args:
-        points: ``(N, d)`` input points (e.g. a pixel grid, ``Signal.flat()[0]``).
+        points: input points ``(*grid, d)``: grid-shaped coordinates as every probe takes
+            them (``Signal.coordinates()``, the convention of
+            :class:`coordnet.spectral.probe.SpectrumProbe`), or any ``(N, d)`` set of points;
+            counted as the flat set of their ``prod(grid)`` points.
         every: count after every step that is a multiple of ``every``.
         at_start: also count before the first step of a fresh run (step 0).
         at_end: also count after the last step if it is not a multiple of ``every``.
@@ -37,11 +40,11 @@ class RegionCountCallback(Callback):
         chunk: Optional[int] = None,
         max_memory: Optional[int] = None,
     ) -> None:
-        if not isinstance(points, Tensor) or not points.is_floating_point() or points.dim() != 2:
+        if not isinstance(points, Tensor) or not points.is_floating_point() or points.dim() < 2:
             raise ValueError(
-                f"points must be a floating-point tensor of shape (N, d), got {points!r:.80}"
+                f"points must be a floating-point tensor of shape (*grid, d), got {points!r:.80}"
             )
-        self.points = points
+        self.points = points.reshape(-1, points.shape[-1])
         self.every = check_count("every", every)
         self.at_start = bool(at_start)
         self.at_end = bool(at_end)

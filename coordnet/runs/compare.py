@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
@@ -16,6 +17,7 @@ import numpy as np
 
 from coordnet import plots
 from coordnet.atomic import write_text
+from coordnet.memory_limit import check_run_count
 from coordnet.nets import parse_spec
 from coordnet.outdir_lock import output_folder_lock
 from coordnet.runs.run import FitOutcome, run_fit
@@ -59,29 +61,32 @@ def compare(
     signal: Signal,
     specs: Sequence[str],
     config: TrainConfig,
-    out_dir: str,
+    out_dir: Optional[str],
     seeds: int = 1,
     split: str = "tancik",
     resume: bool = False,
     progress: bool = True,
     lr_for: Optional[Callable[[str], float]] = None,
     announce: Callable[[str], None] = lambda line: None,
-    probe: Optional[str] = None,
+    probes: Sequence[str] = (),
     probe_every: Optional[int] = None,
+    device: str = "cpu",
 ) -> List[ModelRuns]:
     """Fit every spec with ``seeds`` seeds (``config.seed``, ``config.seed + 1``, ...).
 
-    ``probe``/``probe_every`` are passed to :func:`run_fit` (``"spectrum"``: each run also
+    ``out_dir`` ``None`` writes nothing (no run folders, no lock).
+    ``probes``/``probe_every`` are passed to :func:`run_fit` (``"spectrum"``: each run also
     reports its spectral-bias index)."""
     if seeds < 1:
         raise ValueError(f"seeds must be positive, got {seeds}")
+    check_run_count(f"{len(specs)} model(s) x {seeds:,} seed(s) (--seeds)", len(specs) * seeds)
     parsed = [parse_spec(spec) for spec in specs]  # fail on a bad spec before training anything
     labels = [spec.label for spec in parsed]
     if len(set(labels)) != len(labels):
         raise ValueError(f"the same model is listed twice: {labels}")
 
-    with output_folder_lock(
-        out_dir
+    with (
+        output_folder_lock(out_dir) if out_dir is not None else contextlib.nullcontext()
     ):  # released when done; a caller may hold it longer (re-entrant)
         return _fit_all(
             signal,
@@ -94,8 +99,9 @@ def compare(
             progress,
             lr_for,
             announce,
-            probe,
+            probes,
             probe_every,
+            device,
         )
 
 
@@ -110,8 +116,9 @@ def _fit_all(
     progress,
     lr_for,
     announce,
-    probe,
+    probes,
     probe_every,
+    device,
 ) -> List[ModelRuns]:
     results = []
     for spec in parsed:
@@ -124,12 +131,13 @@ def _fit_all(
                 signal,
                 spec,
                 run_config,
-                run_directory(out_dir, spec.label, run_config.seed),
+                None if out_dir is None else run_directory(out_dir, spec.label, run_config.seed),
                 split=split,
                 resume=resume,
                 progress=progress,
-                probe=probe,
+                probes=probes,
                 probe_every=probe_every,
+                device=device,
             )
             runs.outcomes.append(outcome)
             test = outcome.metrics["test_psnr"]

@@ -33,7 +33,8 @@ class ProbeContext:
     """What a probe may look at when it is built, before anything is written.
 
     ``parts``: the split signal (``coordnet.signals.split_signal``); ``model``: the network to
-    train; ``grid_coords (N, d)``: the signal's full grid; ``every``: the record interval in steps."""
+    train; ``grid_coords (*grid_shape, d)``: the signal's full grid, grid-shaped (the coordinate
+    convention of every probe); ``every``: the record interval in steps."""
 
     parts: Any
     model: nn.Module

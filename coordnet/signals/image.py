@@ -8,9 +8,9 @@ Decisions:
       16-bit), bool images give 0/1, float images are clipped to ``[0, 1]``.
     * 16-bit RGB/RGBA PNGs are decoded by Pillow, which keeps only the high byte: they load
       at 8-bit precision, with a warning. 16-bit gray PNGs and 16-bit TIFFs keep full precision.
-    * ``size=n`` resizes to ``n x n`` (the aspect ratio is *not* kept), ``size=(H, W)`` to
-      ``H x W``, with ``skimage.transform.resize`` (bilinear, Gaussian anti-aliasing when
-      shrinking).
+    * ``size=n`` resizes so that the longest side is ``n`` (the aspect ratio is kept, the other
+      side rounded, :func:`target_shape`), ``size=(H, W)`` to ``H x W``, with
+      ``skimage.transform.resize`` (bilinear, Gaussian anti-aliasing when shrinking).
 """
 
 from __future__ import annotations
@@ -65,6 +65,18 @@ def check_size(size: Optional[Size], argument: str = "size") -> Optional[Tuple[i
     return int(size[0]), int(size[1])
 
 
+def target_shape(size: Optional[Size], height: int, width: int) -> Tuple[int, int]:
+    """The ``(H, W)`` an image of ``height x width`` is resized to: ``None`` keeps it, ``n`` makes
+    the longest side ``n`` and keeps the aspect ratio (the other side rounded, at least 1),
+    ``(H, W)`` is taken as it is."""
+    if size is None:
+        return height, width
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+        n, longest = int(size), max(height, width)
+        return max(1, round(height * n / longest)), max(1, round(width * n / longest))
+    return check_size(size)  # type: ignore[return-value]
+
+
 def image_to_float(array: np.ndarray, source: str) -> np.ndarray:
     """An image array ``(H, W)`` or ``(H, W, C)`` as float32 ``(H, W, C)`` in ``[0, 1]``.
 
@@ -97,10 +109,12 @@ def image_to_float(array: np.ndarray, source: str) -> np.ndarray:
 
 
 def resize_image(image: np.ndarray, size: Size) -> np.ndarray:
-    """Resize float ``(H, W, C)`` to ``size`` (``n`` -> ``n x n``, or ``(H, W)``), values kept in [0, 1]."""
+    """Resize float ``(H, W, C)`` to ``size`` (``n``: longest side ``n``, aspect ratio kept; or
+    ``(H, W)``), values kept in [0, 1]."""
     from skimage.transform import resize
 
-    height, width = check_size(size)  # type: ignore[misc]
+    check_size(size)
+    height, width = target_shape(size, image.shape[0], image.shape[1])
     if image.shape[:2] == (height, width):
         return image
     check_image_memory(height, width, image.shape[2], "the resized image")
@@ -142,7 +156,7 @@ def image_signal(
     array: np.ndarray, name: str = "image", size: Optional[Size] = None, source: str = "image"
 ) -> Signal:
     """A :class:`Signal` of kind ``"image"`` from an ``(H, W)`` / ``(H, W, C)`` array (see :func:`image_to_float`)."""
-    size = check_size(size)
+    check_size(size)
     image = image_to_float(array, source)
     if size is not None:
         image = resize_image(image, size)
@@ -183,8 +197,8 @@ def load_image(path: PathLike, size: Optional[Size] = None) -> Signal:
     Args:
         path: the image file, read with ``imageio.v3.imread`` (Pillow for PNG/JPEG, tifffile
             for TIFF; other extensions let imageio choose).
-        size: ``None`` keeps the stored size; ``n`` resizes to ``n x n`` (aspect ratio not kept);
-            ``(H, W)`` resizes to ``H x W``.
+        size: ``None`` keeps the stored size; ``n`` resizes so that the longest side is ``n``
+            (aspect ratio kept); ``(H, W)`` resizes to ``H x W``.
 
     Returns:
         a ``Signal`` of kind ``"image"``, ``C`` = 1 (gray), 3 (RGB) or 4 (RGBA, alpha kept as a
@@ -196,7 +210,7 @@ def load_image(path: PathLike, size: Optional[Size] = None) -> Signal:
     """
     import imageio.v3 as iio
 
-    size = check_size(size)
+    check_size(size)
     p = existing_file(path, "image")
     if p.suffix.lower() in (".tif", ".tiff"):
         pages = _tiff_pages(p)

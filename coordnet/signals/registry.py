@@ -111,7 +111,8 @@ def load_signal(source: Source = None, size: Optional[Size] = None) -> Signal:
             ``.png .jpg .jpeg .tif .tiff`` -> :func:`load_image`; ``.wav`` -> :func:`load_audio`;
             ``.csv`` -> 1D series; ``.npy`` -> 1D series for ``(N,)``/``(N, C)`` arrays, volume
             for ``(D, H, W)`` (values must lie in ``[0, 1]``).
-        size: images and ``text``: ``n`` (``n x n``) or ``(H, W)``; volumes by name: samples per
+        size: images: ``n`` (the longest side, aspect ratio kept) or ``(H, W)``; ``text``:
+            ``n`` (``n x n``) or ``(H, W)``; volumes by name: samples per
             axis (default 64). Not accepted for audio, series or ``.npy`` volumes.
 
     Raises:

@@ -13,16 +13,21 @@ from coordnet.training.trainer import Callback, FitResult, Trainer
 class ProgressBar(Callback):
     """A tqdm bar over the steps (with tqdm's rate and ETA), showing the loss, the live train
     PSNR (from the loss: exact for full batches, an estimate for mini-batches), the latest
-    evaluated PSNRs and, under a time limit, the seconds left of it."""
+    evaluated PSNRs and, under a time limit, the seconds left of it. Its length is the limit
+    that binds: ``config.steps``, or under a time limit the steps the time left allows at the
+    measured rate (:meth:`expected_steps`), so the ETA ends with the fit."""
 
     def __init__(self, description: str = "fit", enabled: bool = True) -> None:
         self.description = description
         self.enabled = enabled
         self.bar = None
         self.postfix: Dict[str, str] = {}
+        self.first_step, self.first_elapsed = 0, 0.0
 
     def on_start(self, trainer: Trainer) -> None:
         from tqdm.auto import tqdm
+
+        self.first_step, self.first_elapsed = trainer.step, trainer.elapsed()
 
         self.bar = tqdm(
             total=trainer.config.steps,
@@ -41,7 +46,20 @@ class ProgressBar(Callback):
             limit = trainer.config.time_limit
             if limit is not None:
                 self.postfix["time left"] = f"{max(limit - trainer.elapsed(), 0.0):.0f}s"
+                self.bar.total = self.expected_steps(trainer, step)
             self.bar.set_postfix(self.postfix, refresh=False)
+
+    def expected_steps(self, trainer: Trainer, step: int) -> int:
+        """The step the fit will end at: ``config.steps``, or under a time limit that binds
+        first, the steps reachable in the time left at the rate of this run so far (so that
+        the bar's length and its ETA follow the limit that ends the fit)."""
+        steps, limit = trainer.config.steps, trainer.config.time_limit
+        elapsed = trainer.elapsed()
+        done, spent = step - self.first_step, elapsed - self.first_elapsed
+        if limit is None or done <= 0 or spent <= 0:
+            return steps
+        reachable = step + int(max(limit - elapsed, 0.0) * done / spent)
+        return max(step, min(steps, reachable))
 
     def on_eval(self, trainer: Trainer, step: int, metrics: Dict[str, Optional[float]]) -> None:
         self.postfix["train"] = f"{metrics['train_psnr']:.2f}dB"

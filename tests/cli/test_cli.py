@@ -57,7 +57,8 @@ def test_fit_writes_all_outputs(fitted):
     out, result = fitted
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
-    line = result.stdout.strip()
+    announced, line = result.stdout.strip().splitlines()
+    assert announced == f"model {SPEC}: 545 parameters"  # the resolved spec and its size
     assert line.startswith(f"{SPEC}: train ") and "dB, test " in line and "SSIM" in line
     assert re.search(rf"20 steps in [0-9.]+ s -> {re.escape(str(out))}$", line), line
     for name in ("checkpoint.pt", "metrics.json", "reconstruction.png", "error.png", "curves.png"):
@@ -75,6 +76,8 @@ def test_fit_writes_all_outputs(fitted):
         "kind": "image",
         "shape": [16, 16, 1],
         "split": "tancik",
+        "source": "camera",  # what --resume loads again without a SIGNAL argument
+        "size": 16,
     }
     assert metrics["history"]["steps"] == [10, 20]
     assert iio.imread(out / "reconstruction.png").shape[:2] == (16, 16)

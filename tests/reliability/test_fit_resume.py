@@ -61,7 +61,9 @@ def test_interrupted_fits_resume_to_identical_outputs(tmp_path, monkeypatch, pro
     torch.set_num_threads(1)
     camera = load_signal("camera", size=16)
     config = TrainConfig(steps=30, lr=1e-2, seed=3, eval_every=4, batch_size=40)
-    kwargs = dict(split="tancik", progress=False, checkpoint_every=3, probe=probe, probe_every=5)
+    kwargs = dict(
+        split="tancik", progress=False, checkpoint_every=3, probes=(probe,), probe_every=5
+    )
     straight = str(tmp_path / "straight")
     run_fit(camera, SPEC, config, straight, **kwargs)
 

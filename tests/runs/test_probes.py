@@ -70,7 +70,7 @@ def test_a_registered_probe_plugs_into_the_runner(tmp_path):
             TrainConfig(steps=5, eval_every=5),
             str(tmp_path),
             progress=False,
-            probe="counting",
+            probes=("counting",),
         )
     finally:
         del probes.PROBES["counting"]

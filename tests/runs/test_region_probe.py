@@ -92,7 +92,7 @@ def test_interrupted_fit_resumes_with_its_region_counts(tmp_path, monkeypatch):
     camera = load_signal("camera", size=16)
     config = TrainConfig(steps=12, lr=1e-2, seed=1, eval_every=6)
     kwargs = dict(
-        split="tancik", progress=False, checkpoint_every=6, probe="regions", probe_every=3
+        split="tancik", progress=False, checkpoint_every=6, probes=("regions",), probe_every=3
     )
     run_module.run_fit(camera, SPEC, config, str(tmp_path / "straight"), **kwargs)
 

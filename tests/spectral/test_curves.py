@@ -558,7 +558,7 @@ def test_interrupted_fit_resumes_with_its_probe_records(tmp_path, monkeypatch):
     camera = load_signal("camera", size=16)
     config = TrainConfig(steps=12, lr=1e-2, seed=1, eval_every=6)
     kwargs = dict(
-        split="tancik", progress=False, checkpoint_every=6, probe="spectrum", probe_every=3
+        split="tancik", progress=False, checkpoint_every=6, probes=("spectrum",), probe_every=3
     )
     straight = run_module.run_fit(camera, SPEC, config, str(tmp_path / "straight"), **kwargs)
 
