@@ -152,6 +152,29 @@ def output_folder_lock(folder: str, command: Optional[str] = None) -> Iterator[s
         release(key)
 
 
+@contextlib.contextmanager
+def folder_not_in_use(folder: str) -> Iterator[str]:
+    """For a job that writes single, non-resumable files into an existing ``folder`` (``render``'s
+    PNG): hold the folder's ``flock`` for the ``with`` block but write no lock file, so that a
+    job that owns the folder (a running fit) stops this one, and nothing is left behind.
+    Yields the folder's real path; raises :class:`OutputFolderBusyError` like :func:`acquire`."""
+    key = os.path.realpath(folder)
+    with _guard:
+        held = key in _held
+    if held:  # this process owns the folder already
+        yield key
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY | _DIRECTORY)
+    except OSError as error:
+        raise _not_writable(folder, error) from None
+    try:
+        _lock(fd, folder)
+        yield key
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
+
+
 def is_locked_here(folder: str) -> bool:
     """Whether this process holds the lock of ``folder``."""
     with _guard:
@@ -162,6 +185,7 @@ __all__ = [
     "LOCK_NAME",
     "OutputFolderBusyError",
     "acquire",
+    "folder_not_in_use",
     "is_locked_here",
     "output_folder_lock",
     "release",

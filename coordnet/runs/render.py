@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from coordnet.memory_limit import check_memory
-from coordnet.outdir_lock import output_folder_lock
+from coordnet.outdir_lock import folder_not_in_use
 from coordnet.signals import grid_axis, save_image
 from coordnet.training.checkpoint import CheckpointError, load, load_checkpoint
 
@@ -76,7 +76,7 @@ def render_checkpoint(
     folder = os.path.dirname(os.path.abspath(out_file))
     if not os.path.isdir(folder):
         raise ValueError(f"the folder {folder!r} of --out {out_file!r} does not exist")
-    with output_folder_lock(folder):
+    with folder_not_in_use(folder):  # no lock file: the PNG is no resumable folder
         image = render_image(model, shape, document["model_config"]["signal_domain"], chunk)
         save_image(out_file, image)
     return shape
