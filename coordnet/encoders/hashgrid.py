@@ -8,7 +8,7 @@ the geometry of both is described in :mod:`coordnet.ops.hashgrid_reference`.
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 import torch
@@ -22,6 +22,7 @@ from coordnet.ops.hashgrid_reference import (
     INTERPOLATIONS,
     MAX_DIMS,
     MAX_ENTRIES,
+    GridLevels,
     nerfstudio_levels,
     tcnn_levels,
 )
@@ -49,6 +50,86 @@ def nerfstudio_growth(num_levels: int, min_res: int, max_res: int) -> float:
     check_count("min_res", min_res)
     check_count("max_res", max_res)
     return np.exp((np.log(max_res) - np.log(min_res)) / (num_levels - 1)) if num_levels > 1 else 1
+
+
+def _check_sizes(
+    num_levels: int,
+    num_features_per_level: int,
+    log2_table_size: int,
+    min_resolution: int,
+    growth: float,
+) -> float:
+    """Check the sizes of a grid (errors name the argument); ``growth`` as a float."""
+    check_count("num_levels", num_levels, maximum=MAX_LEVELS)
+    check_count("num_features_per_level", num_features_per_level, maximum=MAX_FEATURES_PER_LEVEL)
+    check_count("log2_table_size", log2_table_size, maximum=30)
+    check_count(
+        "min_resolution", min_resolution, maximum=MAX_RESOLUTION, why="grid indices are 32-bit"
+    )
+    growth = check_positive("growth", growth)
+    finest = math.log2(min_resolution) + (num_levels - 1) * math.log2(growth)
+    if min(finest, math.log2(min_resolution)) < 0 or finest < 0:
+        raise ValueError(
+            f"growth {growth:g} over {num_levels} levels from min_resolution "
+            f"{min_resolution} gives levels of resolution below 1"
+        )
+    if finest > math.log2(MAX_RESOLUTION):
+        raise ValueError(
+            f"growth {growth:g} over {num_levels} levels from min_resolution "
+            f"{min_resolution} gives a finest resolution of 2^{finest:.3g}, beyond 2^31 "
+            "(grid indices are 32-bit)"
+        )
+    return growth
+
+
+def _grid_levels(
+    in_dim: int,
+    sizes: Tuple[int, int, int, int, float],
+    interpolation: str,
+    convention: str,
+    grid_type: str,
+) -> GridLevels:
+    """The level geometry of a grid of ``sizes`` (levels, features per level, log2 table size,
+    minimum resolution, growth) under ``convention``; ``ValueError`` beyond 2^31 parameters."""
+    if convention == "nerfstudio":
+        if grid_type != "hash":
+            raise ValueError(
+                f"convention='nerfstudio' hashes every level: grid_type must be 'hash', got {grid_type!r}"
+            )
+        if interpolation != "linear":
+            raise ValueError(
+                "convention='nerfstudio' supports only linear interpolation (as nerfstudio's torch "
+                f"HashEncoding), got interpolation={interpolation!r}"
+            )
+        levels = nerfstudio_levels(in_dim, *sizes)
+    else:
+        levels = tcnn_levels(in_dim, *sizes, grid_type)
+    if levels.n_params > MAX_ENTRIES:
+        raise ValueError(
+            f"the {grid_type} grid needs {levels.n_params} parameters (more than 2^31); "
+            "use grid_type='hash', fewer levels or a smaller growth"
+        )
+    return levels
+
+
+def _initial_table(
+    levels: GridLevels,
+    convention: str,
+    init_scale: float,
+    seed: Optional[int],
+    generator: Optional[torch.Generator],
+) -> Tensor:
+    """The initial flat table ``(n_params,)`` float32, ``U(-init_scale, init_scale)`` drawn as the
+    convention's library draws it, from ``generator`` (else a generator seeded with ``seed``)."""
+    if generator is None:
+        generator = torch.Generator().manual_seed(0 if seed is None else check_seed("seed", seed))
+    elif not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    if convention == "nerfstudio":  # nerfstudio draws (P, F) with torch.rand * 2 - 1, then scales
+        shape: Tuple[int, ...] = (levels.n_entries, levels.n_features_per_level)
+    else:
+        shape = (levels.n_params,)
+    return ((torch.rand(shape, generator=generator) * 2 - 1) * init_scale).reshape(-1)
 
 
 class HashGrid(Encoder):
@@ -124,79 +205,22 @@ class HashGrid(Encoder):
         if in_dim > MAX_DIMS:
             raise ValueError(f"in_dim must be between 1 and {MAX_DIMS}, got {in_dim}")
         super().__init__(in_dim)
-        check_count("num_levels", num_levels, maximum=MAX_LEVELS)
-        check_count(
-            "num_features_per_level", num_features_per_level, maximum=MAX_FEATURES_PER_LEVEL
+        growth = _check_sizes(
+            num_levels, num_features_per_level, log2_table_size, min_resolution, growth
         )
-        check_count("log2_table_size", log2_table_size, maximum=30)
-        check_count(
-            "min_resolution", min_resolution, maximum=MAX_RESOLUTION, why="grid indices are 32-bit"
-        )
-        growth = check_positive("growth", growth)
-        finest = math.log2(min_resolution) + (num_levels - 1) * math.log2(growth)
-        if min(finest, math.log2(min_resolution)) < 0 or finest < 0:
-            raise ValueError(
-                f"growth {growth:g} over {num_levels} levels from min_resolution "
-                f"{min_resolution} gives levels of resolution below 1"
-            )
-        if finest > math.log2(MAX_RESOLUTION):
-            raise ValueError(
-                f"growth {growth:g} over {num_levels} levels from min_resolution "
-                f"{min_resolution} gives a finest resolution of 2^{finest:.3g}, beyond 2^31 "
-                "(grid indices are 32-bit)"
-            )
         interpolation = check_choice(
             "interpolation", _lower("interpolation", interpolation), INTERPOLATIONS
         )
         convention = check_choice("convention", _lower("convention", convention), CONVENTIONS)
         grid_type = check_choice("grid_type", _lower("grid_type", grid_type), GRID_TYPES)
-        if convention == "nerfstudio":
-            if grid_type != "hash":
-                raise ValueError(
-                    f"convention='nerfstudio' hashes every level: grid_type must be 'hash', got {grid_type!r}"
-                )
-            if interpolation != "linear":
-                raise ValueError(
-                    "convention='nerfstudio' supports only linear interpolation (as nerfstudio's torch "
-                    f"HashEncoding), got interpolation={interpolation!r}"
-                )
-            levels = nerfstudio_levels(
-                in_dim, num_levels, num_features_per_level, log2_table_size, min_resolution, growth
-            )
-        else:
-            levels = tcnn_levels(
-                in_dim,
-                num_levels,
-                num_features_per_level,
-                log2_table_size,
-                min_resolution,
-                growth,
-                grid_type,
-            )
-        if levels.n_params > MAX_ENTRIES:
-            raise ValueError(
-                f"the {grid_type} grid needs {levels.n_params} parameters (more than 2^31); "
-                "use grid_type='hash', fewer levels or a smaller growth"
-            )
+        sizes = (num_levels, num_features_per_level, log2_table_size, min_resolution, growth)
+        levels = _grid_levels(in_dim, sizes, interpolation, convention, grid_type)
         init_scale = (
             DEFAULT_INIT_SCALE[convention]
             if init_scale is None
             else check_positive("init_scale", init_scale)
         )
-        if generator is None:
-            generator = torch.Generator().manual_seed(
-                0 if seed is None else check_seed("seed", seed)
-            )
-        elif not isinstance(generator, torch.Generator):
-            raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
-        if (
-            convention == "nerfstudio"
-        ):  # nerfstudio draws (P, F) with torch.rand * 2 - 1, then scales
-            table = (
-                torch.rand((levels.n_entries, num_features_per_level), generator=generator) * 2 - 1
-            ) * init_scale
-        else:
-            table = (torch.rand(levels.n_params, generator=generator) * 2 - 1) * init_scale
+        table = _initial_table(levels, convention, init_scale, seed, generator)
         self.params = nn.Parameter(table.reshape(-1).to(param_dtype))
         self.levels = levels
         self.num_levels = num_levels
