@@ -62,8 +62,19 @@ class Encoder(nn.Module):
         return f"in_dim={self.in_dim}, out_dim={self.out_dim}"
 
 
+#: Device types autocast knows; others (``meta`` for shape inference, ...) never autocast.
+AUTOCAST_DEVICE_TYPES = ("cpu", "cuda", "xpu", "mps", "hpu", "mtia", "xla", "ipu")
+
+
 def no_autocast(device: torch.device):
-    """Context in which autocast is off for ``device`` (encoders compute in full precision)."""
-    if not torch.is_autocast_enabled(device.type):
+    """Context in which autocast is off for ``device`` (encoders compute in full precision);
+    nothing to switch off on devices autocast does not know, such as ``meta``."""
+    if device.type not in AUTOCAST_DEVICE_TYPES or not torch.is_autocast_enabled(device.type):
         return contextlib.nullcontext()
     return torch.autocast(device_type=device.type, enabled=False)
+
+
+def like_input(t: Tensor, x: Tensor) -> Tensor:
+    """``t`` (a parameter or buffer) on ``x``'s device when ``x`` is a ``meta`` tensor (shape
+    inference: the result holds no data, so nothing is copied), else ``t`` itself."""
+    return t.to(x.device) if x.device.type == "meta" and t.device != x.device else t

@@ -20,7 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from coordnet.encoders.annealing import cosine_window
-from coordnet.encoders.base import Encoder, no_autocast
+from coordnet.encoders.base import Encoder, like_input, no_autocast
 from coordnet.ops import fourier_features
 from coordnet.validation import check_count, check_interval, check_positive, check_seed
 
@@ -63,9 +63,10 @@ class FourierFeatures(Encoder):
         num_frequencies: ``M``, the rows of ``B`` (subclasses may count per coordinate).
         num_sinusoids: ``M`` as well: the sin/cos pairs in the output.
 
-    Range: the constructor refuses ``|B| · factor`` beyond ``2^120``; float32 inputs give finite
-    features while ``|factor · B · x|`` stays within float32 (about ``3.4e38``, so ``|x|`` up to
-    ``2^8`` at the largest factor); beyond that, pass float64 inputs.
+    Range: the constructor refuses ``|B| · factor`` beyond ``2^120``. Every finite input gives
+    finite features: float32 inputs whose phases ``|factor · B · x|`` could overflow float32
+    (``|x|`` near ``3.4e38``) are computed in float64 (:func:`~coordnet.ops.fourier_features`).
+    NaN or infinite inputs give NaN.
     """
 
     input_domain = (0.0, 1.0)
@@ -118,7 +119,7 @@ class FourierFeatures(Encoder):
         """``x (..., in_dim) -> (..., out_dim)``, computed in float32 (or float64) even under autocast."""
         x = self.check_input(x)
         with no_autocast(x.device):
-            B = self.B if self.B.dtype == x.dtype else self.B.to(x.dtype)
+            B = like_input(self.B if self.B.dtype == x.dtype else self.B.to(x.dtype), x)
             amplitude = self.amplitude()
             if amplitude is not None:
                 amplitude = amplitude.to(device=x.device, dtype=x.dtype)

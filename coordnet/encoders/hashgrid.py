@@ -14,7 +14,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from coordnet.encoders.base import Encoder, no_autocast
+from coordnet.encoders.base import Encoder, like_input, no_autocast
+from coordnet.ops.grid_arguments import MAX_LEVELS, MAX_RESOLUTION
 from coordnet.ops.hashgrid import hashgrid_encode
 from coordnet.ops.hashgrid_reference import (
     CONVENTIONS,
@@ -37,9 +38,7 @@ def _lower(name: str, value: object) -> str:
     return value.strip().lower()
 
 
-MAX_LEVELS = 128  # levels of one grid (tiny-cuda-nn's and nerfstudio's configs use 8-32)
 MAX_FEATURES_PER_LEVEL = 64
-MAX_RESOLUTION = 2**31  # grid indices are 32-bit
 
 
 def nerfstudio_growth(num_levels: int, min_res: int, max_res: int) -> float:
@@ -283,7 +282,7 @@ class HashGrid(Encoder):
             table = (
                 self.table if self.params.dtype == x.dtype or half_table else self.table.to(x.dtype)
             )
-            return hashgrid_encode(x, table, self.levels, self.interpolation)
+            return hashgrid_encode(x, like_input(table, x), self.levels, self.interpolation)
 
     def extra_repr(self) -> str:
         return (

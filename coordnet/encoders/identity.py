@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor
 
 from coordnet.encoders.base import Encoder
 from coordnet.validation import check_real
+
+FLOAT32_MAX = float(torch.finfo(torch.float32).max)
 
 
 class Identity(Encoder):
@@ -13,6 +16,11 @@ class Identity(Encoder):
 
     ``Identity(d, scale=2, offset=-1)`` maps ``[0, 1]`` to ``[-1, 1]`` (tiny-cuda-nn's
     ``Identity`` has the same two parameters). Defined for any real input.
+
+    Range: ``scale`` and ``offset`` must be finite in float32 (``|value| <= 3.4e38``; larger
+    values would make every float32 output infinite, so the constructor refuses them). The output
+    is computed in ``x``'s dtype, so it overflows to ``±inf`` only where ``|scale · x + offset|``
+    itself exceeds that dtype's range.
     """
 
     input_domain = None
@@ -21,6 +29,11 @@ class Identity(Encoder):
         super().__init__(in_dim)
         for name, value in (("scale", scale), ("offset", offset)):
             check_real(name, value)
+            if abs(float(value)) > FLOAT32_MAX:
+                raise ValueError(
+                    f"Identity: {name} must be at most {FLOAT32_MAX:.4g} in magnitude (beyond it "
+                    f"float32 outputs are infinite), got {float(value):g}"
+                )
         self.scale = float(scale)
         self.offset = float(offset)
         self.out_dim = in_dim

@@ -7,7 +7,7 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-from coordnet.encoders.base import Encoder, no_autocast
+from coordnet.encoders.base import Encoder, like_input, no_autocast
 from coordnet.validation import check_int, check_positive
 
 
@@ -55,7 +55,7 @@ class IntegratedPositionalEncoding(Encoder):
         """``mean (..., d)``, ``cov (..., d)`` or ``(..., d, d)`` or ``None`` -> ``(..., out_dim)``."""
         mean = self.check_input(mean, "mean")
         with no_autocast(mean.device):
-            scales = self.frequencies.to(mean.dtype) * self.factor  # (L,)
+            scales = like_input(self.frequencies, mean).to(mean.dtype) * self.factor  # (L,)
             phase = (mean[..., None, :] * scales[:, None]).flatten(
                 -2
             )  # (..., L*d), frequency-major

@@ -6,8 +6,11 @@ shift is tiny-cuda-nn's, to tell the bands apart), feature ``j · L + l`` is
 
     ``4 |v - floor(v) - 1/2| - 1``  ∈ ``[-1, 1]``,
 
-a triangle wave of period ``2^(1-l)`` in ``x_j``. Periodic, so every finite input is valid;
-the derivative is ``±2^(l+1)`` (undefined at the kinks, where autograd uses 0).
+a triangle wave of period ``2^(1-l)`` in ``x_j``. Periodic, so every finite input is valid
+and gives finite features: ``2^(l-1) x_j`` is reduced modulo 1 exactly before the shift is
+added, and where it overflows (``|x_j|`` near ``3.4e38`` in float32) it is an integer, whose
+fractional part is 0. NaN or infinite inputs give NaN. The derivative is ``±2^(l+1)``
+(undefined at the kinks, where autograd uses 0).
 """
 
 from __future__ import annotations
@@ -44,9 +47,11 @@ class TriangleWave(Encoder):
         x = self.check_input(x)
         levels = torch.arange(self.num_frequencies, device=x.device, dtype=x.dtype)
         with no_autocast(x.device):
-            v = (
-                x[..., None] * torch.exp2(levels - 1.0) + 0.25 * levels
-            )  # (..., d, L); exact scaling
+            w = x[..., None] * torch.exp2(levels - 1.0)  # (..., d, L); exact scaling
+            # The fractional part of w, exact (0 where a finite x overflowed: w is an integer).
+            overflowed = torch.isinf(w) & torch.isfinite(x)[..., None]
+            fraction = torch.where(overflowed, torch.zeros_like(w), w - torch.floor(w).detach())
+            v = fraction + 0.25 * levels
             return (4.0 * torch.abs(v - torch.floor(v) - 0.5) - 1.0).flatten(-2)
 
     def extra_repr(self) -> str:

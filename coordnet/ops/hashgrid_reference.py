@@ -41,10 +41,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from coordnet.ops import limits
+from coordnet.ops import grid_arguments, limits
+from coordnet.ops.grid_arguments import check_grid_arguments
 
 INTERPOLATIONS = limits.HASHGRID_INTERPOLATIONS
-GRID_TYPES = ("hash", "dense", "tiled")
+GRID_TYPES = grid_arguments.GRID_TYPES
 CONVENTIONS = ("tcnn", "nerfstudio")
 
 MODE_DENSE = limits.HASHGRID_MODE_DENSE
@@ -158,7 +159,18 @@ def tcnn_levels(
     vertices, not cells), resolution ``ceil(s_l) + 1``; a level needs ``R^d`` entries rounded up
     to a multiple of 8, capped at ``2^log2_hashmap_size`` for hash grids (the level is hashed
     when that cap bites) and at ``N_min^d`` for tiled grids (the dense index wraps).
+    Bad arguments: ``ValueError`` naming them (:func:`~coordnet.ops.grid_arguments.check_grid_arguments`).
     """
+    check_grid_arguments(
+        "tcnn_levels",
+        in_dim,
+        n_levels,
+        n_features_per_level,
+        log2_hashmap_size,
+        base_resolution,
+        per_level_scale,
+        grid_type,
+    )
     f32 = np.float32
     # log2 and exp2 evaluated in double and rounded once to float32: the correctly rounded
     # float32 results that tiny-cuda-nn's host code (std::log2, exp2f) computes.
@@ -214,7 +226,17 @@ def nerfstudio_levels(
     per_level_scale: float,
 ) -> GridLevels:
     """nerfstudio's torch ``HashEncoding`` geometry: scales ``floor(N_min · b^l)`` (computed as it
-    does, in float32), every level hashed into its own ``2^log2_hashmap_size`` entries, no shift."""
+    does, in float32), every level hashed into its own ``2^log2_hashmap_size`` entries, no shift.
+    Bad arguments: ``ValueError`` naming them (:func:`~coordnet.ops.grid_arguments.check_grid_arguments`)."""
+    check_grid_arguments(
+        "nerfstudio_levels",
+        in_dim,
+        n_levels,
+        n_features_per_level,
+        log2_hashmap_size,
+        base_resolution,
+        per_level_scale,
+    )
     scalings = torch.floor(base_resolution * float(per_level_scale) ** torch.arange(n_levels))
     scales = tuple(float(s) for s in scalings.tolist())
     size = 1 << log2_hashmap_size
