@@ -122,6 +122,35 @@ def output_activation_for(signal: Signal) -> str:
     return "sigmoid" if signal.kind == "image" else "none"
 
 
+def describe_run(
+    signal: Signal,
+    spec: ModelSpec,
+    config: TrainConfig,
+    split: str,
+    signal_origin: Optional[Mapping[str, Any]] = None,
+) -> Dict[str, Any]:
+    """The run's settings as checkpoints and ``metrics.json`` store them: ``model_spec``,
+    ``model_config``, ``train_config`` and ``signal`` (name, kind, shape, split and, from
+    ``signal_origin``, the ``source`` and ``size`` that load it again)."""
+    return {
+        "model_spec": spec.to_dict(),
+        "model_config": {
+            "in_dim": signal.dim,
+            "out_dim": signal.channels,
+            "output_activation": output_activation_for(signal),
+            "signal_domain": [list(interval) for interval in signal.domain],
+        },
+        "train_config": config.to_dict(),
+        "signal": {
+            "name": signal.name,
+            "kind": signal.kind,
+            "shape": list(signal.values.shape),
+            "split": split,
+            **dict(signal_origin or {}),
+        },
+    }
+
+
 def plan_run(
     signal: Signal,
     spec: Union[str, dict, ModelSpec],
@@ -140,32 +169,13 @@ def plan_run(
             raise ValueError(f"probe must be one of {', '.join(PROBES)}, got {name!r}")
     parts = split_signal(signal, split, seed=config.seed)
     samples = Samples(parts.train_coords, parts.train_values, parts.test_coords, parts.test_values)
-    domain = [list(interval) for interval in signal.domain]
-    model_config = {
-        "in_dim": signal.dim,
-        "out_dim": signal.channels,
-        "output_activation": output_activation_for(signal),
-        "signal_domain": domain,
-    }
-    signal_entry = {
-        "name": signal.name,
-        "kind": signal.kind,
-        "shape": list(signal.values.shape),
-        "split": split,
-        **dict(signal_origin or {}),
-    }
-    run_config = {
-        "model_spec": model_spec.to_dict(),
-        "model_config": model_config,
-        "train_config": config.to_dict(),
-        "signal": signal_entry,
-    }
+    run_config = describe_run(signal, model_spec, config, split, signal_origin)
     torch.manual_seed(config.seed)
     model = build_model(
         model_spec,
         in_dim=signal.dim,
         out_dim=signal.channels,
-        output_activation=model_config["output_activation"],
+        output_activation=run_config["model_config"]["output_activation"],
         signal_domain=tuple(tuple(interval) for interval in signal.domain),
     )
     grid_coords = signal.coordinates()  # (*grid_shape, d): the convention of every probe
