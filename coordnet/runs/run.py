@@ -18,9 +18,9 @@ Resume rules (``resume=True`` with a ``checkpoint.pt`` in the folder):
   ``constant`` schedule;
 - a finished fit (its checkpoint records why it stopped: ``steps``, ``plateau`` or
   ``time_limit``) resumed with the same limits trains nothing; :attr:`FitOutcome.note` says so.
-  An early-stopped (``plateau``) fit extended by ``steps`` keeps its patience: its validation
-  curve has plateaued, so it stops again at its next evaluation after ``patience`` more ones
-  show no gain (``patience`` also chooses the validation split, so it cannot change on resume).
+  An early-stopped (``plateau``) fit extended by ``steps`` keeps its patience (``patience``
+  also chooses the validation split, so it cannot change on resume): its validation curve has
+  plateaued, so it stops again at its next evaluation unless that one beats the best before it.
 """
 
 from __future__ import annotations
