@@ -68,8 +68,27 @@ def check_memory(what: str, nbytes: float, details: str = "", limit: Optional[in
     )
 
 
+#: The most runs one job (a sweep, a compare) expands to: each run is a fit with its own
+#: folder, so more than this is a typo (a grid of thousands of values, a seed count of 10^9).
+MAX_RUNS = 10_000
+
+
+def check_run_count(what: str, count: int, limit: int = MAX_RUNS) -> int:
+    """``count`` when it is at most ``limit``, else a one-line ``ValueError`` with the count and
+    ``what`` (how it was reached, e.g. ``"3 models x --seeds 1000000000"``). Call it before
+    expanding the runs."""
+    if count > limit:
+        raise ValueError(
+            f"{what} makes {count:,} runs, more than the {limit:,} one job may run; "
+            "split it into smaller jobs"
+        )
+    return count
+
+
 __all__ = [
     "LIMIT_VARIABLE",
+    "MAX_RUNS",
+    "check_run_count",
     "MemoryLimitError",
     "check_memory",
     "format_bytes",

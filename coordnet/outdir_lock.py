@@ -1,12 +1,14 @@
 """One owner per output folder: an advisory lock on a file inside it, held for a job's life.
 
-A job (``coordnet fit``, ``compare``, ``render``, ``regions``, a sweep driver) calls
-:func:`output_folder_lock` on its output folder before it writes anything there. The lock is
-``fcntl.flock`` on ``FOLDER/.coordnet.lock``: the operating system drops it when the holder
-exits or is killed, so a lock file left behind by a crashed job never blocks the next one
-(the file itself stays; only the lock on it counts). The holder writes its pid, command line
-and start time into the file, and a second job on the same folder fails at once with an
-:class:`OutputFolderBusyError` naming them. Within one process the lock is re-entrant, so a
+A job (``coordnet fit``, ``compare``, ``render``, ``regions``, a sweep driver) resolves its
+output folder once with :func:`resolve_output_folder` (``~`` expanded, made absolute) and calls
+:func:`output_folder_lock` on it before it writes anything there. The lock is ``fcntl.flock``
+on an open descriptor of the folder itself: the operating system drops it when the holder
+exits or is killed, so nothing left behind by a crashed job blocks the next one, and deleting
+files inside the folder does not hand the lock to a second job. The holder writes its pid,
+command line and start time into ``FOLDER/.coordnet.lock`` (opened with ``O_NOFOLLOW``: a
+symbolic link placed there is refused, never written through), and a second job on the same
+folder fails at once with an :class:`OutputFolderBusyError` naming them. Within one process the lock is re-entrant, so a
 job may call a function that takes the same lock again.
 
 A child forked by the holder (``os.fork``, ``multiprocessing``'s fork start method) closes its
@@ -24,13 +26,17 @@ import datetime
 import errno
 import json
 import os
+import stat
 import sys
 import threading
 from typing import Dict, Iterator, List, Optional
 
 LOCK_NAME = ".coordnet.lock"
 
-_held: Dict[str, List[int]] = {}  # real path of the folder -> [file descriptor, depth]
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_held: Dict[str, List[int]] = {}  # real path of the folder -> [folder descriptor, depth]
 _guard = threading.Lock()
 
 
@@ -63,10 +69,22 @@ def _fcntl():
     return fcntl
 
 
+def resolve_output_folder(folder: "os.PathLike[str] | str") -> str:
+    """``folder`` with ``~`` expanded, made absolute: the one path a job uses for its lock, its
+    checkpoint and its other outputs (a literal ``~/out`` never becomes ``./~/out``)."""
+    if not isinstance(folder, (str, os.PathLike)):
+        raise TypeError(f"output folder must be a str or os.PathLike, got {type(folder).__name__}")
+    text = os.fspath(folder)
+    if not text or not text.strip() or "\0" in text:
+        raise ValueError(f"output folder {text!r} is not a usable path")
+    return os.path.abspath(os.path.expanduser(text))
+
+
 def _describe_holder(path: str) -> str:
     try:
-        with open(path) as handle:
-            holder = json.loads(handle.read() or "{}")
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+        with os.fdopen(fd) as handle:
+            holder = json.loads(handle.read(65536) or "{}")
     except (OSError, ValueError):
         holder = {}
     if not isinstance(holder, dict) or "pid" not in holder:
@@ -76,20 +94,47 @@ def _describe_holder(path: str) -> str:
     return f"pid {holder['pid']} ({command}){since}"
 
 
-def _open_lock_file(folder: str) -> int:
+def _not_writable(folder: str, error: OSError) -> OSError:
+    reason = error.strerror or type(error).__name__
+    return OSError(error.errno, f"output folder {folder!r} is not writable ({reason})")
+
+
+def _open_folder(folder: str) -> int:
+    """An open descriptor of ``folder`` (created if missing): what the lock is held on."""
     try:
         os.makedirs(folder, exist_ok=True)
-        return os.open(os.path.join(folder, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o666)
+        return os.open(folder, os.O_RDONLY | _DIRECTORY)
     except OSError as error:
+        raise _not_writable(folder, error) from None
+
+
+def _write_holder(folder: str, command: str) -> None:
+    """Write pid, command and start time into ``FOLDER/.coordnet.lock``, never through a link."""
+    path = os.path.join(folder, LOCK_NAME)
+    try:
+        # O_NONBLOCK: a FIFO placed there fails at once instead of waiting for a reader
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | _NOFOLLOW | _NONBLOCK, 0o666)
+    except OSError as error:
+        if error.errno == errno.ELOOP or os.path.islink(path):
+            raise OSError(
+                errno.ELOOP,
+                f"lock file {path!r} is a symbolic link; refusing to write through it (remove it)",
+            ) from None
         reason = error.strerror or type(error).__name__
-        raise OSError(error.errno, f"output folder {folder!r} is not writable ({reason})") from None
-
-
-def _write_holder(fd: int, command: str) -> None:
-    started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    record = json.dumps({"pid": os.getpid(), "command": command, "started": started}) + "\n"
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, record.encode(), 0)
+        raise OSError(error.errno, f"lock file {path!r} cannot be written ({reason})") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, f"lock file {path!r} is not a regular file (remove it)")
+        started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        record = json.dumps({"pid": os.getpid(), "command": command, "started": started}) + "\n"
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, record.encode(), 0)
+    except OSError as error:
+        if error.errno == errno.EINVAL:
+            raise
+        raise _not_writable(folder, error) from None
+    finally:
+        os.close(fd)
 
 
 def acquire(folder: str, command: Optional[str] = None) -> str:
@@ -104,30 +149,34 @@ def acquire(folder: str, command: Optional[str] = None) -> str:
         if key in _held:
             _held[key][1] += 1
             return key
-        fd = _open_lock_file(folder)
-        fcntl = _fcntl()
-        if fcntl is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as error:
-                os.close(fd)
-                if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                    raise
-                holder = _describe_holder(os.path.join(folder, LOCK_NAME))
-                raise OutputFolderBusyError(
-                    f"output folder {folder!r} is in use by {holder}; wait for it to finish or choose another folder"
-                ) from None
+        fd = _open_folder(folder)
         try:
+            _lock(fd, folder)
             _write_holder(
-                fd, command or " ".join([os.path.basename(sys.argv[0] or "python"), *sys.argv[1:]])
+                folder,
+                command or " ".join([os.path.basename(sys.argv[0] or "python"), *sys.argv[1:]]),
             )
-        except OSError as error:
+        except BaseException:
             os.close(fd)
-            raise OSError(
-                error.errno, f"output folder {folder!r} is not writable ({error.strerror})"
-            ) from None
+            raise
         _held[key] = [fd, 1]
         return key
+
+
+def _lock(fd: int, folder: str) -> None:
+    """``flock`` the folder descriptor ``fd`` without waiting, or raise :class:`OutputFolderBusyError`."""
+    fcntl = _fcntl()
+    if fcntl is None:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as error:
+        if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            raise
+        holder = _describe_holder(os.path.join(folder, LOCK_NAME))
+        raise OutputFolderBusyError(
+            f"output folder {folder!r} is in use by {holder}; wait for it to finish or choose another folder"
+        ) from None
 
 
 def release(key: str) -> None:
@@ -189,4 +238,5 @@ __all__ = [
     "is_locked_here",
     "output_folder_lock",
     "release",
+    "resolve_output_folder",
 ]

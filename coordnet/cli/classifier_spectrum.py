@@ -1,7 +1,8 @@
 """``coordnet classifier-spectrum MODEL DATA_DIR``: function frequency of a saved image classifier.
 
-``MODEL`` is a TorchScript file (``torch.jit.save``) or a full pickled ``nn.Module``
-(``torch.save(model, path)``); ``DATA_DIR`` has one subfolder per class holding that class's
+``MODEL`` is a TorchScript file (``torch.jit.save``); a full pickled ``nn.Module``
+(``torch.save(model, path)``) is loaded only with ``--trust-pickle`` (unpickling runs code
+from the file); ``DATA_DIR`` has one subfolder per class holding that class's
 images, all of one size and channel count. Writes ``OUT/classifier_spectrum.json``
 (:meth:`ClassifierSpectrum.to_dict` plus the class names) and ``OUT/classifier_spectrum.png``
 (mean spectra) and prints the between- and within-class centroids.
@@ -9,6 +10,7 @@ images, all of one size and channel count. Writes ``OUT/classifier_spectrum.json
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import warnings
@@ -28,8 +30,20 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 LAYOUTS = ("chw", "hwc", "flat")
 
 
-def load_classifier(path: str):
-    """A TorchScript module, else a full pickled ``nn.Module`` (``torch.load(weights_only=False)``), on the CPU."""
+TRUST_HINT = (
+    "pass --trust-pickle to unpickle it (this runs code from the file: only for models you trust), "
+    "or save it with torch.jit.save(torch.jit.script(model), path)"
+)
+
+
+def load_classifier(path: str, trust_pickle: bool = False):
+    """A TorchScript module on the CPU; a full pickled ``nn.Module`` only with ``trust_pickle``.
+
+    Without ``trust_pickle`` a file that is not TorchScript is opened with
+    ``torch.load(weights_only=True)``, which unpickles tensors and plain containers only (no
+    code runs); a module inside is refused with a hint. With ``trust_pickle``
+    ``torch.load(weights_only=False)`` unpickles arbitrary objects, which runs code from the file.
+    """
     import torch
     from torch import nn
 
@@ -37,28 +51,55 @@ def load_classifier(path: str):
         raise ValueError(f"MODEL {path!r} does not exist or is not a file")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter(
-                "ignore", DeprecationWarning
-            )  # torch.jit is deprecated, still the saved-model format
+            warnings.simplefilter("ignore")  # torch.jit is deprecated, still the saved-model format
             return torch.jit.load(path, map_location="cpu")
-    except Exception:  # not a TorchScript archive: try a pickled module
+    except Exception:  # not a TorchScript archive: try a torch.save'd file
         pass
     try:
-        # weights_only=False unpickles arbitrary objects (needed for a full nn.Module):
-        # it runs code from the file, so only load models you trust.
-        model = torch.load(path, map_location="cpu", weights_only=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = torch.load(path, map_location="cpu", weights_only=not trust_pickle)
     except Exception as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if not trust_pickle and "weights_only" in str(error):
+            raise ValueError(
+                f"MODEL {path!r} is not TorchScript and holds pickled objects beyond tensors; {TRUST_HINT}"
+            ) from None
         raise ValueError(
-            f"MODEL {path!r} is neither a TorchScript file nor a torch.save'd module: {error}"
-        ) from error
+            f"MODEL {path!r} is neither a TorchScript file nor a torch.save'd module: {reason}"
+        ) from None
     if isinstance(model, dict):
         raise ValueError(
             f"MODEL {path!r} holds a dict (a state_dict?), not a module: save the full module with "
-            "torch.save(model, path) or torch.jit.save(torch.jit.script(model), path)"
+            "torch.jit.save(torch.jit.script(model), path) (or torch.save(model, path) and --trust-pickle)"
         )
     if not isinstance(model, nn.Module):
         raise ValueError(f"MODEL {path!r} holds a {type(model).__name__}, not an nn.Module")
     return model
+
+
+def check_finite_outputs(model, inputs: "torch.Tensor", path: str) -> None:
+    """Refuse (one line naming ``path``) a classifier whose logits on the first images are not finite."""
+    import torch
+
+    with torch.no_grad():
+        try:
+            logits = model(inputs[:2])
+        except Exception as error:
+            reason = (
+                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            )
+            raise ValueError(
+                f"MODEL {path!r} fails on a batch of shape {tuple(inputs[:2].shape)} (see --layout): {reason}"
+            ) from None
+    if not isinstance(logits, torch.Tensor) or logits.ndim != 2:
+        raise ValueError(
+            f"MODEL {path!r} must return logits of shape (B, C), got {getattr(logits, 'shape', type(logits).__name__)}"
+        )
+    if not torch.isfinite(logits).all():
+        raise ValueError(
+            f"MODEL {path!r} outputs NaN or infinite logits on the images of DATA_DIR; its spectrum is undefined"
+        )
 
 
 def load_image_folder(
@@ -200,6 +241,13 @@ def check_spectrum_memory(
     default=None,
     help="Output folder [default: out/classifier-spectrum-<model>].",
 )
+@click.option(
+    "--trust-pickle",
+    is_flag=True,
+    help="Also load a full pickled nn.Module (torch.save(model)) with torch.load(weights_only=False): "
+    "unpickling runs code from MODEL, so use it only for files you trust. Without it MODEL must be "
+    "TorchScript.",
+)
 @friendly_errors
 def classifier_spectrum(
     model_path: str,
@@ -212,12 +260,13 @@ def classifier_spectrum(
     window: str,
     chunk: int,
     out_dir: Optional[str],
+    trust_pickle: bool,
 ) -> None:
     """Function frequency of the classifier MODEL along paths between the images of DATA_DIR.
 
-    MODEL: a TorchScript file (torch.jit.save) or a full pickled nn.Module (torch.save(model));
-    a pickled module is loaded with torch.load(weights_only=False), which runs code from the
-    file: load only models you trust. It must map a batch of images to logits (B, C).
+    MODEL: a TorchScript file (torch.jit.save); a full pickled nn.Module (torch.save(model)) only
+    with --trust-pickle, which loads it with torch.load(weights_only=False) and so runs code from
+    the file: use it only for models you trust. It must map a batch of images to logits (B, C).
     DATA_DIR: one subfolder per class (e.g. DATA_DIR/cat/*.png), images of one size (no
     resizing), values in [0, 1].
 
@@ -228,11 +277,13 @@ def classifier_spectrum(
     function-frequency score) and writes classifier_spectrum.json and classifier_spectrum.png.
     """
     from coordnet.atomic import write_json
+    from coordnet.outdir_lock import resolve_output_folder
     from coordnet.plots.classifiers import plot_mean_spectra
     from coordnet.spectral.classifiers import classifier_spectrum as measure
 
-    model = load_classifier(model_path)
+    model = load_classifier(model_path, trust_pickle)
     inputs, labels, classes = load_image_folder(data_dir, layout)
+    check_finite_outputs(model, inputs, model_path)
     check_spectrum_memory(
         tuple(inputs.shape[1:]), len(classes), pairs, None if step else samples, chunk
     )
@@ -247,7 +298,9 @@ def classifier_spectrum(
         window=window,
         chunk=chunk,
     )
-    out_dir = out_dir or os.path.join("out", f"classifier-spectrum-{Path(model_path).stem}")
+    out_dir = resolve_output_folder(
+        out_dir or os.path.join("out", f"classifier-spectrum-{Path(model_path).stem}")
+    )
     payload = {
         **result.to_dict(),
         "model": model_path,
@@ -255,6 +308,13 @@ def classifier_spectrum(
         "classes": classes,
         "layout": layout,
     }
+    try:
+        json.dumps(payload, allow_nan=False, default=str)
+    except ValueError:
+        raise ValueError(
+            f"MODEL {model_path!r} outputs NaN or infinite values along the paths between the images "
+            "of DATA_DIR; its spectrum is undefined"
+        ) from None
     write_json(os.path.join(out_dir, RESULTS), payload)
     plot_mean_spectra(
         os.path.join(out_dir, FIGURE),

@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from coordnet.encoders.annealing import cosine_window
 from coordnet.encoders.base import Encoder, like_input, no_autocast
+from coordnet.memory_limit import check_memory
 from coordnet.ops import fourier_features
 from coordnet.validation import check_count, check_interval, check_positive, check_seed
 
@@ -140,7 +141,9 @@ class BasicFourier(FourierFeatures):
     """Tancik et al.'s basic mapping ``[sin 2πx, cos 2πx]`` (``B = I``): ``(..., d) -> (..., 2d)``."""
 
     def __init__(self, in_dim: int, *, include_input: IncludeInput = False) -> None:
-        check_count("in_dim", in_dim)
+        check_count("in_dim", in_dim, maximum=MAX_ROWS)
+        # B = I and its copy, refused before they are allocated
+        check_memory(f"BasicFourier with in_dim={in_dim:,}", in_dim * in_dim * 4 * 2)
         super().__init__(torch.eye(in_dim), include_input=include_input)
 
 
@@ -229,8 +232,12 @@ class PositionalEncoding(FourierFeatures):
         layout: str = "blocks",
         include_input: IncludeInput = False,
     ) -> None:
-        check_count("in_dim", in_dim)
-        check_count("num_frequencies", num_frequencies)
+        check_count("in_dim", in_dim, maximum=MAX_ROWS)
+        check_count("num_frequencies", num_frequencies, maximum=MAX_ROWS)
+        check_memory(  # the dense (in_dim * L, in_dim) matrix B, built in float64 then float32
+            f"PositionalEncoding with in_dim={in_dim:,}, num_frequencies={num_frequencies:,}",
+            in_dim * in_dim * (num_frequencies * (8 + 8 + 4) + 8),
+        )
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
         if spacing not in ("log", "linear"):

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Mapping, NoReturn, Optional, Tuple, Union
 
 from coordnet.config_errors import ConfigError, config_error
+from coordnet.config_files import parse_nested, read_text_file
 from coordnet.memory_limit import check_memory
 from coordnet.nets.coordinate_net import CoordinateNet, Domain
 from coordnet.nets.named import NAMED_ENCODERS, NAMED_NETS, NamedPart, Param
@@ -464,8 +465,8 @@ def load_spec_file(path: Union[str, "os.PathLike[str]"]) -> ModelSpec:
             f"reading the spec file {name!r} needs the 'tomli' package on Python < 3.11"
         )
     try:
-        with open(name, "rb") as handle:
-            data = tomllib.load(handle)
+        text = read_text_file(name, "spec file")
+        data = parse_nested(tomllib.loads, text, f"spec file {name!r}")
     except OSError as error:
         raise ConfigError(
             "spec file", repr(name), f"cannot read it: {error.strerror or error}"
@@ -475,8 +476,13 @@ def load_spec_file(path: Union[str, "os.PathLike[str]"]) -> ModelSpec:
     return _from_mapping(data, f"file {name!r}")
 
 
+#: The largest ``in_dim``/``out_dim`` of :func:`build_model`: coordinate networks map a few
+#: coordinates to a few channels; beyond this the meta-device size estimate itself overflows.
+MAX_MODEL_DIM = 2**20
+
+
 def _check_dim(name: str, value: Any) -> int:
-    return check_count(name, value)
+    return check_count(name, value, maximum=MAX_MODEL_DIM)
 
 
 def build_model(

@@ -8,6 +8,7 @@ from typing import Optional, Tuple
 import torch
 from torch import Tensor
 
+from coordnet.memory_limit import check_memory
 from coordnet.regions.domain import Box, DomainLike, resolve_domain
 from coordnet.regions.exact1d import exact_count_1d
 from coordnet.regions.network import relu_network
@@ -141,6 +142,10 @@ def region_density(
     check_count("num_lines", num_lines)
     network = relu_network(net)
     box = resolve_domain(domain, network.in_dim, net)
+    # segment ends, starts, lengths, counts and densities: before anything is allocated
+    check_memory(
+        f"region_density with num_lines={num_lines:,}", num_lines * (network.in_dim * 4 + 4) * 8
+    )
     if generator is None:
         generator = torch.Generator().manual_seed(int(seed))
     starts, ends = random_chords(num_lines, box, generator)

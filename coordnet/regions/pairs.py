@@ -18,6 +18,7 @@ from typing import Optional
 import torch
 from torch import Tensor
 
+from coordnet.memory_limit import check_memory
 from coordnet.regions.domain import Box, DomainLike, resolve_domain
 from coordnet.validation import check_count, check_positive
 
@@ -80,6 +81,10 @@ def sample_pairs(
     """
     check_count("num_pairs", num_pairs)
     check_count("in_dim", in_dim)
+    # both kinds of pairs, their candidates and offsets (float64): before anything is allocated
+    check_memory(
+        f"sample_pairs with num_pairs={num_pairs:,}, in_dim={in_dim:,}", num_pairs * in_dim * 8 * 8
+    )
     box = resolve_domain(domain, in_dim)
     low = torch.tensor([pair[0] for pair in box], dtype=torch.float64)
     high = torch.tensor([pair[1] for pair in box], dtype=torch.float64)

@@ -9,8 +9,9 @@ from typing import Optional, Tuple
 import numpy as np
 import torch
 
-from coordnet.memory_limit import check_memory
-from coordnet.outdir_lock import folder_not_in_use
+from coordnet.atomic import check_replaceable
+from coordnet.memory_limit import check_memory, format_bytes
+from coordnet.outdir_lock import folder_not_in_use, resolve_output_folder
 from coordnet.signals import grid_axis, save_image
 from coordnet.training.checkpoint import CheckpointError, load, load_checkpoint
 
@@ -48,6 +49,56 @@ def render_image(
     return out
 
 
+def _check_image_signal(signal_info: object, path: str) -> None:
+    """Refuse (one line naming ``path`` and the entry) a checkpoint not fitted to an image."""
+    if not isinstance(signal_info, dict) or not isinstance(signal_info.get("shape"), (list, tuple)):
+        raise CheckpointError(
+            f"checkpoint {path!r}: its 'signal' entry must be a table with 'kind' and 'shape', "
+            f"got {str(signal_info)[:80]!r}"
+        )
+    kind, shape = signal_info.get("kind"), list(signal_info["shape"])
+    if kind != "image":
+        article = "an" if str(kind)[:1] in "aeiou" else "a"
+        raise ValueError(
+            f"checkpoint {path!r} was fitted to {article} {kind} signal (signal.kind); render draws images"
+        )
+    if len(shape) != 3 or not all(isinstance(n, int) and n >= 1 for n in shape):
+        raise CheckpointError(
+            f"checkpoint {path!r}: its image signal has shape {shape} (signal.shape), not "
+            "(height, width, channels); the checkpoint is not one render can draw"
+        )
+
+
+def check_render_memory(
+    model: torch.nn.Module, document: dict, shape: Tuple[int, int], chunk: int
+) -> None:
+    """Refuse (one-line ``MemoryLimitError``) a render whose image copies plus one chunk's
+    coordinates and activations exceed the memory limit: the float32 image, its uint8 copy and
+    the PNG encoder's buffer (6 bytes per channel and pixel), and per chunk pixel the float32
+    coordinates and the widest layer's activations (4 bytes each, a few live at once)."""
+    height, width = shape
+    channels = int(document["model_config"]["out_dim"])
+    pixels = height * width
+    rows = max(1, min(height, chunk // width if chunk >= width else 1))
+    chunk_pixels = rows * width
+    widest = max(
+        [channels, 2]
+        + [int(getattr(m, "out_features", 0) or 0) for m in model.modules()]
+        + [
+            int(getattr(m, "out_dim", 0) or 0)
+            for m in model.modules()
+            if isinstance(getattr(m, "out_dim", None), int)
+        ]
+    )
+    image_bytes = pixels * channels * (4 + 1 + 1)
+    chunk_bytes = chunk_pixels * (2 + 4 * widest) * 4
+    check_memory(
+        f"rendering {width}x{height} pixels (--size) in chunks of {chunk_pixels} pixels (--chunk {chunk})",
+        image_bytes + chunk_bytes,
+        f"image {format_bytes(image_bytes)}, one chunk {format_bytes(chunk_bytes)}",
+    )
+
+
 def render_checkpoint(
     path: str, out_file: str, size: Optional[str] = None, chunk: int = 65536
 ) -> Tuple[int, int]:
@@ -59,23 +110,17 @@ def render_checkpoint(
         raise CheckpointError(
             f"checkpoint {path!r} lacks the 'signal' entry (which kind of signal was fitted)"
         )
-    if signal_info["kind"] != "image" or len(signal_info["shape"]) != 3:
-        raise ValueError(
-            f"checkpoint {path!r} was fitted to a {signal_info['kind']} signal; render draws images"
-        )
+    _check_image_signal(signal_info, path)
     shape = (
         parse_size(size) if size else (int(signal_info["shape"][0]), int(signal_info["shape"][1]))
     )
-    channels = int(document["model_config"]["out_dim"])
-    pixels = shape[0] * shape[1]
-    # the float32 image, its uint8 copy and the PNG encoder's buffer
-    check_memory(
-        f"rendering {shape[1]}x{shape[0]} pixels (--size)", pixels * channels * (4 + 1 + 1)
-    )
-    model = load(path)
-    folder = os.path.dirname(os.path.abspath(out_file))
+    out_file = resolve_output_folder(out_file)  # one path for the checks, the lock and the PNG
+    check_replaceable(out_file)  # never a device, FIFO, folder or link given as --out
+    folder = os.path.dirname(out_file)
     if not os.path.isdir(folder):
         raise ValueError(f"the folder {folder!r} of --out {out_file!r} does not exist")
+    model = load(path)
+    check_render_memory(model, document, shape, chunk)
     with folder_not_in_use(folder):  # no lock file: the PNG is no resumable folder
         image = render_image(model, shape, document["model_config"]["signal_domain"], chunk)
         save_image(out_file, image)

@@ -63,7 +63,9 @@ def _read_scipy(path) -> Tuple[np.ndarray, int]:
     elif np.issubdtype(data.dtype, np.signedinteger):
         out = data.astype(np.float64) / float(np.iinfo(data.dtype).max + 1)
     elif np.issubdtype(data.dtype, np.floating):
-        out = np.clip(data.astype(np.float64), -1.0, 1.0)
+        out = data.astype(np.float64)
+        finite_float32(out, f"audio {str(path)!r}")  # NaN and +-Inf refused, not clipped
+        out = np.clip(out, -1.0, 1.0)
     else:
         raise ValueError(f"unsupported sample dtype {data.dtype}")
     return out, int(rate)
@@ -79,7 +81,8 @@ def load_audio(path: PathLike, max_samples: Optional[int] = None) -> Signal:
     Returns:
         values ``(N, C)`` float32 in ``[-1, 1]`` (``C`` = number of channels; integer PCM is
         divided by ``2**(bits-1)``, 8-bit PCM is centred on 128 first, float WAVs are clipped),
-        domain ``[0, 1]``, ``sample_rate`` from the file, named after the file stem.
+        domain ``[0, 1]``, ``sample_rate`` from the file, named after the file stem. Float WAVs
+        holding NaN or infinite samples are refused.
 
     Raises:
         SignalError: naming ``path``: missing, empty, corrupt/unsupported encoding, no samples.
@@ -88,16 +91,23 @@ def load_audio(path: PathLike, max_samples: Optional[int] = None) -> Signal:
     p = existing_file(path, "audio")
     try:
         data, rate = _read_wave(p)
-    except (wave.Error, EOFError, ValueError) as exc:
+    except MemoryError:
+        raise
+    except Exception as exc:  # wave.Error, EOFError, struct errors, ...: try scipy's reader
+        if not str(exc).strip():
+            exc = type(exc)(f"{type(exc).__name__} from the wave module")
         try:
             data, rate = _read_scipy(p)
+        except SignalError:
+            raise
         except ImportError:
             raise SignalError(
                 f"cannot read audio {str(p)!r}: {exc} (only PCM WAV is read without scipy)"
             ) from exc
         except Exception as exc2:
+            reason = str(exc2).strip() or type(exc2).__name__
             raise SignalError(
-                f"cannot read audio {str(p)!r} (corrupt or unsupported WAV): {exc}; scipy: {exc2}"
+                f"cannot read audio {str(p)!r} (corrupt or unsupported WAV): {exc}; scipy: {reason}"
             ) from exc2
     if data.shape[0] == 0 or data.shape[1] == 0:
         raise SignalError(f"audio {str(p)!r} contains no samples")

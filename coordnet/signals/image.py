@@ -24,7 +24,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from coordnet.atomic import atomic_path
+from coordnet.atomic import atomic_path, open_nofollow
+from coordnet.memory_limit import check_memory
 from coordnet.signals._files import (
     PathLike,
     check_image_memory,
@@ -169,26 +170,87 @@ def _bomb_warning() -> type:
     return Image.DecompressionBombWarning
 
 
-def _check_header_size(path: Path) -> None:
-    """Read the image's size from its header (no decoding) and refuse decompression bombs."""
-    source = f"image {str(path)!r}"
+def _header(path: Path) -> Optional[Tuple[int, int, int, int]]:
+    """``(height, width, channels, bytes per sample)`` from the image's header, without
+    decoding its pixels; ``None`` when the header cannot be read (the decoder reports it)."""
     try:
         if path.suffix.lower() in (".tif", ".tiff"):
             import tifffile
 
             with tifffile.TiffFile(path) as tiff:
-                shape = tiff.pages[0].shape
-            height, width = int(shape[0]), int(shape[1])
-        else:
-            from PIL import Image
+                page = tiff.pages[0]
+                shape = page.shape
+                itemsize = int(np.dtype(page.dtype).itemsize) if page.dtype is not None else 8
+            channels = int(shape[2]) if len(shape) > 2 else 1
+            return int(shape[0]), int(shape[1]), channels, itemsize
+        from PIL import Image
 
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                with Image.open(path) as image:
-                    width, height = image.size
-    except Exception:  # unreadable headers are reported by the decoder below
-        return
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as image:
+                width, height = image.size
+                channels = 4 if image.mode == "P" else len(image.getbands())
+                itemsize = (
+                    2 if image.mode.startswith("I;16") else 4 if image.mode in ("I", "F") else 1
+                )
+        return int(height), int(width), channels, itemsize
+    except Exception:
+        return None
+
+
+def _check_header_size(path: Path, size: Optional[Size]) -> Optional[Tuple[int, Tuple[int, int]]]:
+    """Read the image's size from its header (no decoding), refuse decompression bombs and
+    images whose decoding exceeds the memory limit; returns the box-reduction factor that
+    decoding applies for ``size`` (see :func:`_reduction`) and the target ``(H, W)``, or
+    ``None`` without a header."""
+    source = f"image {str(path)!r}"
+    header = _header(path)
+    if header is None:
+        return None
+    height, width, channels, itemsize = header
     check_image_pixels(height, width, source)
+    target = target_shape(size, height, width)
+    factor = _reduction(path, (height, width), None if size is None else target)
+    reduced = (height // factor) * (width // factor)
+    # the decoded samples, then (reduced) float64 and float32 copies and pixel coordinates
+    check_memory(
+        f"decoding {source} ({width}x{height} pixels)",
+        height * width * channels * itemsize + reduced * (channels * (8 + 4) + 8),
+    )
+    return factor, target
+
+
+#: Images of more pixels than this are box-reduced while decoding when ``size`` shrinks them
+#: (smaller ones keep the exact anti-aliased resize of :func:`resize_image`).
+REDUCE_ABOVE = 4 * 1024 * 1024
+
+
+def _reduction(path: Path, shape: Tuple[int, int], size: Optional[Tuple[int, int]]) -> int:
+    """The integer factor by which Pillow's ``reduce`` shrinks a large PNG/JPEG during
+    loading, keeping at least twice the requested ``size`` for the anti-aliased resize after it."""
+    if size is None or PLUGINS.get(path.suffix.lower()) != "pillow":
+        return 1
+    if shape[0] * shape[1] <= REDUCE_ABOVE:
+        return 1
+    return max(1, min(shape[0] // (2 * size[0]), shape[1] // (2 * size[1])))
+
+
+def _decode_reduced(path: Path, factor: int, size: Tuple[int, int]) -> np.ndarray:
+    """Decode a PNG/JPEG with Pillow, box-reduced by ``factor`` (JPEG: decoded at a reduced
+    scale with ``draft``), as an array like imageio's (palettes applied)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        if image.format == "JPEG":
+            image.draft(image.mode, (size[1] * 2, size[0] * 2))
+        if image.mode == "P":
+            image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        elif image.mode == "CMYK":
+            image = image.convert("RGB")
+        factor = max(1, min(image.height // (2 * size[0]), image.width // (2 * size[1]), factor))
+        if factor > 1:
+            image = image.reduce(factor)
+        return np.asarray(image)
 
 
 def load_image(path: PathLike, size: Optional[Size] = None) -> Signal:
@@ -218,11 +280,14 @@ def load_image(path: PathLike, size: Optional[Size] = None) -> Signal:
             raise SignalError(
                 f"image {str(p)!r} is a multi-page TIFF ({pages} pages); only single images are supported"
             )
-    _check_header_size(p)
+    header = _check_header_size(p, size)  # before any pixel is decoded
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", _bomb_warning())  # Pillow's warning: refuse, as above
-            array = iio.imread(p, plugin=PLUGINS.get(p.suffix.lower()))
+            if header is not None and header[0] > 1:
+                array = _decode_reduced(p, *header)
+            else:
+                array = iio.imread(p, plugin=PLUGINS.get(p.suffix.lower()))
     except SignalError:
         raise
     except Exception as exc:
@@ -297,6 +362,6 @@ def save_image(path: PathLike, array: Union[np.ndarray, Tensor]) -> Path:
         raise SignalError(f"save_image: folder {str(folder)!r} of {str(target)!r} does not exist")
     encoded = iio.imwrite("<bytes>", _as_uint8(array), extension=".png")
     with atomic_path(str(target)) as temporary:
-        with open(temporary, "wb") as handle:
+        with open_nofollow(temporary, "wb") as handle:
             handle.write(encoded)
     return target

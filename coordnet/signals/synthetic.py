@@ -13,6 +13,7 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
+from coordnet.memory_limit import check_memory
 from coordnet.signals.errors import SignalError
 from coordnet.signals.image import Size, check_size
 from coordnet.signals.signal import Signal
@@ -68,6 +69,11 @@ def text_image(size: Size = 256, lines: Optional[Sequence[str]] = None) -> Signa
     from PIL import Image, ImageDraw, ImageFont
 
     height, width = check_size(size)  # type: ignore[misc]
+    # Pillow's RGB canvas (4 bytes a pixel), the float32 values and their copy, the fit's
+    # float32 coordinates: refused before the canvas is allocated
+    check_memory(
+        f"text image at {width}x{height} pixels (size)", height * width * (4 + 12 + 12 + 8)
+    )
     lines = DEFAULT_LINES if lines is None else tuple(lines)
     if not lines or not all(isinstance(line, str) and line.strip() for line in lines):
         raise SignalError(f"lines must be a non-empty sequence of non-blank strings, got {lines!r}")

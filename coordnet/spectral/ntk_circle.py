@@ -57,12 +57,20 @@ from torch import Tensor
 
 from coordnet.validation import check_count
 
+#: Largest ``kmax`` of :func:`circle_ntk_eigenvalues` (a few float64 arrays of ``kmax + 1``
+#: values: about 0.3 GiB) and of :func:`sphere_ntk_eigenvalues` (its closed form costs about
+#: ``kmax³`` operations: 500 takes seconds on one core, 1000 half a minute).
+MAX_CIRCLE_KMAX = 10_000_000
+MAX_SPHERE_KMAX = 500
 
-def _check_kmax(kmax: int) -> int:
+
+def _check_kmax(kmax: int, maximum: int = MAX_CIRCLE_KMAX) -> int:
     if isinstance(kmax, bool) or not isinstance(kmax, int):
         raise TypeError(f"kmax must be an integer, got {type(kmax).__name__} {kmax!r}")
     if kmax < 0:
         raise ValueError(f"kmax must be an integer >= 0, got {kmax}")
+    if kmax > maximum:
+        raise ValueError(f"kmax must be at most {maximum:,} here, got {kmax:,}")
     return kmax
 
 
@@ -174,7 +182,7 @@ def sphere_ntk_eigenvalues(kmax: int, bias: bool) -> Tensor:
     Without bias ``λ_0 = π/4``, ``λ_1 = π/3``; odd ``k ≥ 3`` are 0 without bias; with bias all
     ``λ_k > 0`` and ``λ_k ∝ k^{-3}`` for large ``k``.
     """
-    _check_kmax(kmax)
+    _check_kmax(kmax, MAX_SPHERE_KMAX)
     _check_bias(bias)
     values = torch.empty(kmax + 1, dtype=torch.float64)
     for k in range(kmax + 1):

@@ -199,8 +199,13 @@ class RadialBands:
         """
         if len(grid_shape) != 2:
             raise ValueError(f"grid_shape must be (H, W), got {tuple(grid_shape)}")
-        check_count("num_bands", num_bands)
         shape = (int(grid_shape[0]), int(grid_shape[1]))
+        check_count(  # each band needs an FFT bin: refused before allocating the edges
+            "num_bands",
+            num_bands,
+            maximum=shape[0] * shape[1],
+            why=f"a {shape[0]}x{shape[1]} grid has {shape[0] * shape[1]} frequencies",
+        )
         rho = normalised_radius(shape)
         edges = torch.linspace(0.0, 1.0, num_bands + 1, dtype=torch.float64)
         # ceil(ρ B) - 1 with a tolerance, so that a radius on an edge (ρ = b/B) joins band b - 1.

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from coordnet.config_errors import ConfigError, key_path
+from coordnet.config_files import parse_nested, read_text_file
 from coordnet.nets import ModelSpec, parse_spec
 from coordnet.nets.named import NAMED_ENCODERS, NAMED_NETS
 from coordnet.training.trainer import SCHEDULES
@@ -321,9 +322,47 @@ def _model(reader: _Reader, index: int, data: Any) -> ModelGrid:
             except ValueError as error:
                 raise reader.fail(key_path, f"value {value!r}: {error}") from error
         grid[target] = list(values)
-    name = reader.string(path + ("name",), data["name"]) if "name" in data else spec.label
+    name = _name(reader, path + ("name",), data["name"]) if "name" in data else spec.label
     lr = reader.number(path + ("lr",), data["lr"]) if "lr" in data else None
     return ModelGrid(name, spec, grid, lr)
+
+
+MAX_NAME = 200  # characters of a sweep's or a model's name (titles, table cells, file names)
+
+
+def _name(reader: "_Reader", path: KeyPath, value: Any) -> str:
+    """A name for titles and tables: a string of 1 to :data:`MAX_NAME` printable characters."""
+    name = reader.string(path, value)
+    if not name.strip() or len(name) > MAX_NAME or not name.isprintable():
+        raise reader.fail(
+            path,
+            f"must be 1 to {MAX_NAME} printable characters, got {len(name)} characters"
+            + ("" if name.isprintable() else " with control characters"),
+        )
+    return name
+
+
+def _check_run_count(
+    reader: "_Reader", images: Sequence[Any], models: Sequence[Any], seeds: Sequence[int]
+) -> None:
+    """Refuse, before any run is expanded or any grid value checked, a sweep of more than
+    :data:`coordnet.memory_limit.MAX_RUNS` runs (images x grid points x seeds)."""
+    from coordnet.memory_limit import check_run_count
+
+    points = 0
+    for model in models:
+        grid = model.get("grid", {}) if isinstance(model, dict) else {}
+        product = 1
+        for values in grid.values() if isinstance(grid, dict) else ():
+            product *= max(len(values), 1) if isinstance(values, list) else 1
+        points += product
+    try:
+        check_run_count(
+            f"{len(images)} image(s) x {points:,} grid point(s) x {len(seeds)} seed(s)",
+            len(images) * points * len(seeds),
+        )
+    except ValueError as error:
+        raise reader.fail(("models",), str(error)) from None
 
 
 def parse_sweep(
@@ -338,7 +377,7 @@ def parse_sweep(
     naming ``source``, the line and the key."""
     reader = _Reader(text, source)
     try:
-        data = tomllib.loads(text)
+        data = parse_nested(tomllib.loads, text, f"sweep file {source}")
     except tomllib.TOMLDecodeError as error:
         raise SweepFileError("sweep file", source, f"not valid TOML: {error}") from error
     data.update(overrides or {})
@@ -367,6 +406,7 @@ def parse_sweep(
     models_data = data["models"]
     if not isinstance(models_data, list) or not models_data:
         raise reader.fail(("models",), "must be one or more [[models]] tables")
+    _check_run_count(reader, images, models_data, seeds)
     models = [_model(reader, i, m) for i, m in enumerate(models_data)]
     names = [m.name for m in models]
     for i, name in enumerate(names):
@@ -375,7 +415,7 @@ def parse_sweep(
                 ("models", i, "name"), f"two models are named {name!r}; give each a distinct name"
             )
     return SweepConfig(
-        name=reader.string(("name",), data["name"]) if "name" in data else Path(source).stem,
+        name=_name(reader, ("name",), data["name"]) if "name" in data else Path(source).stem,
         images=images,
         models=models,
         steps=steps,
@@ -411,11 +451,9 @@ def load_sweep(
     ``overrides`` as in :func:`parse_sweep`."""
     name = os.fspath(path)
     try:
-        text = Path(name).read_text()
+        text = read_text_file(name, "sweep file")
     except OSError as error:
         raise SweepFileError(
             "sweep file", repr(name), f"cannot read it: {error.strerror or error}"
         ) from error
-    except UnicodeDecodeError as error:
-        raise SweepFileError("sweep file", repr(name), f"not UTF-8 text: {error}") from error
     return parse_sweep(text, repr(name), base=Path(name).resolve().parent, overrides=overrides)

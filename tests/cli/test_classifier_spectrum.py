@@ -42,7 +42,8 @@ def pickled(tmp_path):
 
 
 def run(*args):
-    return CliRunner().invoke(cli, ["classifier-spectrum", *map(str, args)])
+    """The command with --trust-pickle: the fixtures' pickled modules are files we wrote."""
+    return CliRunner().invoke(cli, ["classifier-spectrum", *map(str, args), "--trust-pickle"])
 
 
 def test_pickled_module_writes_json_and_png(data, pickled, tmp_path):
