@@ -244,5 +244,13 @@ def available_devices() -> List[str]:
 
 
 def verify(devices: Optional[Sequence[str]] = None) -> List[Check]:
-    """One :class:`Check` per op (:data:`OPS`) and device (default :func:`available_devices`)."""
-    return [check_op(op, device) for device in devices or available_devices() for op in OPS]
+    """One :class:`Check` per op (:data:`OPS`) and device (default :func:`available_devices`).
+
+    Runs on one intra-op thread: the problems are tiny, and on a loaded machine OpenMP's
+    hand-offs between threads can make them many times slower (the thread count is restored)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return [check_op(op, device) for device in devices or available_devices() for op in OPS]
+    finally:
+        torch.set_num_threads(previous)

@@ -1,6 +1,7 @@
 """`coordnet doctor --verify`: every compiled op against its reference, one line per op and device,
 non-zero exit on a mismatch; and `make gpu-check` runs it before the tests and benchmarks."""
 
+import importlib
 import re
 from pathlib import Path
 
@@ -131,3 +132,12 @@ def test_gpu_check_runs_the_verification_before_tests_and_benchmarks():
     assert verify_at < gpu_part.index("part tests") < gpu_part.index("part bench-encoders")
     for path in re.findall(r"tests/\S+\.py", script):
         assert (ROOT / path).is_file(), f"gpu_check.sh names a missing test file {path}"
+
+
+def test_the_unverified_cuda_warning_lasts_while_the_docs_record_no_gpu_run():
+    backend_module = importlib.import_module("coordnet.ops.backend")
+    page = ROOT / "docs" / "gpu.md"
+    text = page.read_text() if page.is_file() else (ROOT / "README.md").read_text()
+    recorded = "No GPU run has been recorded yet" not in text
+    assert backend_module.CUDA_KERNELS_VERIFIED == recorded
+    assert "coordnet doctor --verify" in text  # GPU users are told to verify their install

@@ -9,6 +9,7 @@ import pytest
 import torch
 from helpers import requires_extension
 
+from coordnet import ops
 from coordnet.ops import fake_checks, limits
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +48,8 @@ def test_write_header_is_idempotent(tmp_path):
 def test_the_build_generated_the_header_from_this_module():
     # setup.py writes it on every build; a stale header means the extension was built from
     # other values than the Python side uses.
+    if not GENERATED.exists() and not ops.extension_available():
+        pytest.skip("no build in this checkout (setup.py has not run)")
     assert GENERATED.read_text() == limits.header_text()
 
 
