@@ -21,8 +21,9 @@ SDIST=$(ls "$WORK"/dist/coordnet-*.tar.gz)
 WHEEL=$(ls "$WORK"/dist/coordnet-*.whl)
 echo "    built $(basename "$SDIST") and $(basename "$WHEEL")"
 tar -tzf "$SDIST" >"$WORK/sdist.txt"
-for header in csrc/include/coordnet/hashgrid.h csrc/cpu/kernels.h csrc/checks.h csrc/cuda/ops_cuda.cpp \
-  coordnet/sweep/files/tancik2020_sigma.toml; do
+# csrc/include/coordnet/limits.h is generated from coordnet/ops/limits.py by setup.py.
+for header in csrc/include/coordnet/hashgrid.h csrc/include/coordnet/limits.h coordnet/ops/limits.py \
+  csrc/cpu/kernels.h csrc/checks.h csrc/cuda/ops_cuda.cpp coordnet/sweep/files/tancik2020_sigma.toml; do
   grep -qx "coordnet-[^/]*/$header" "$WORK/sdist.txt" || { echo "sdist lacks $header" >&2; exit 1; }
 done
 "$PY" -m twine check --strict "$SDIST" "$WHEEL"
