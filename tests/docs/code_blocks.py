@@ -1,0 +1,42 @@
+"""The ```python blocks of a Markdown page, in order, with the pages' skip markers.
+
+A block directly preceded by the line ``<!-- docs-test: skip (reason) -->`` is shown, not run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+_FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
+_SKIP = re.compile(r"<!--\s*docs-test:\s*skip\b\s*(.*?)\s*-->\s*$")
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    """One fenced Python block: its source, its first line in the file, and why it is skipped
+    (``None`` when it runs)."""
+
+    source: str
+    line: int
+    skip: str | None
+
+
+def pages() -> list[Path]:
+    """The documentation pages whose code runs as tests: ``docs/*.md`` and ``README.md``."""
+    return sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
+
+
+def code_blocks(text: str) -> list[CodeBlock]:
+    """Every ```python block of Markdown ``text`` in order (a skip marker is the last non-blank
+    line before the fence)."""
+    blocks = []
+    for match in _FENCE.finditer(text):
+        before = text[: match.start()].rstrip("\n").rsplit("\n", 1)[-1]
+        skip = _SKIP.search(before)
+        line = text.count("\n", 0, match.start()) + 2
+        reason = (skip.group(1).strip("() ") or "marked skip") if skip else None
+        blocks.append(CodeBlock(match.group(1), line, reason))
+    return blocks
