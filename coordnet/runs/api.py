@@ -21,7 +21,13 @@ from torch import nn
 from coordnet.nets import ModelSpec, parse_spec
 from coordnet.outdir_lock import output_folder_lock, resolve_output_folder
 from coordnet.runs import run as run_module
-from coordnet.runs.compare import ModelRuns, markdown_table, table_rows, write_report
+from coordnet.runs.compare import (
+    ModelRuns,
+    baseline_runs,
+    markdown_table,
+    table_rows,
+    write_report,
+)
 from coordnet.runs.compare import compare as compare_runs
 from coordnet.runs.presets import RunPreset, get_preset, parse_duration, preset_config
 from coordnet.runs.run import CHECKPOINT, PYTHON_WORDING, FitOutcome
@@ -42,6 +48,7 @@ WORDING: Dict[str, str] = {
     "size": "size",
     "model": "model",
     "device": "device",
+    "time": "time_limit",
 }
 _BARE_NAME = re.compile(r"\s*[A-Za-z][A-Za-z0-9_-]*\s*")
 
@@ -341,6 +348,14 @@ class FitResult:
         return target
 
 
+def _check_duration(value: Union[str, float, None], wording: Mapping[str, str]) -> None:
+    """A ``ValueError`` naming the option (``time_limit`` or ``--time``) for a bad duration."""
+    try:
+        parse_duration(value)
+    except ValueError as error:
+        raise ValueError(str(error).replace("time must", f"{wording['time']} must", 1)) from None
+
+
 def _check_device(device: Optional[str], wording: Mapping[str, str]) -> str:
     if device is None:
         return "cpu"
@@ -418,6 +433,7 @@ def fit(
         argument; ``FileExistsError`` when ``out`` holds a checkpoint and ``resume`` is false.
     """
     words = {**WORDING, **(wording or {})}
+    _check_duration(time_limit, words)
     if resume and out is None:
         raise ValueError(f"{words['resume']} needs {words['out']}: the folder to continue")
     options = dict(
@@ -498,6 +514,7 @@ def compare(
     it nothing is written. The other arguments are those of :func:`fit`.
     """
     words = {**WORDING, **(wording or {})}
+    _check_duration(time_limit, words)
     run_preset = get_preset(preset)
     specs = [
         resolve_model(spec, run_preset, for_compare=True, wording=words)[0]
@@ -532,6 +549,10 @@ def compare(
                 probe_every=probe_every,
                 device=_check_device(device, words),
             )
+    for baseline in baseline_runs(loaded, split, configs[0].seed if configs else 0):
+        results.append(baseline)  # interpolation of the training pixels, same split and metrics
+        test = baseline.mean("test_psnr")
+        announce(f"{baseline.label:>28}: test {'-' if test is None else f'{test:.2f} dB'}")
     rows = table_rows(results, seeds)
     table = markdown_table(rows)
     if folder is not None:

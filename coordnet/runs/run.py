@@ -69,7 +69,7 @@ PYTHON_WORDING: Dict[str, str] = {
     "probes": "probes",
     "signal": "signal",
 }
-STOP_REASONS = {
+STOP_WORDS = {
     "steps": "trained all its steps",
     "plateau": "stopped early (the validation PSNR stopped improving)",
     "time_limit": "stopped at its time limit",
@@ -369,7 +369,7 @@ def restore(
 
 def finished_note(path: str, stop: Mapping[str, Any], wording: Mapping[str, str]) -> str:
     """The remark of a resume that had nothing to train."""
-    reason = STOP_REASONS.get(str(stop.get("reason")), f"stopped ({stop.get('reason')})")
+    reason = STOP_WORDS.get(str(stop.get("reason")), f"stopped ({stop.get('reason')})")
     return (
         f"{path} is finished: it {reason} at step {stop.get('step')}; nothing was trained (pass "
         f"{wording['steps']} larger than {stop.get('step')} to extend it)"

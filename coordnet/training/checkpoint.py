@@ -167,6 +167,30 @@ def _check_trainer(path: str, trainer: Any) -> None:
         raise _fail(path, f"entry 'trainer.step' must be a non-negative integer, got {step!r}")
 
 
+#: Why a fit stopped, as its final checkpoint records it in ``stop``: all its steps trained,
+#: an early stop on the validation split, or its time limit.
+STOP_REASONS = ("steps", "plateau", "time_limit")
+
+
+def _check_stop(path: str, stop: Any) -> None:
+    """``stop``: ``None`` (saved during training) or ``{"reason": one of STOP_REASONS, "step": n}``."""
+    if stop is None:
+        return
+    ok = (
+        isinstance(stop, Mapping)
+        and stop.get("reason") in STOP_REASONS
+        and isinstance(stop.get("step"), int)
+        and not isinstance(stop.get("step"), bool)
+        and stop["step"] >= 0
+    )
+    if not ok:
+        raise _fail(
+            path,
+            f"entry 'stop' must be null or {{'reason': {'|'.join(STOP_REASONS)}, 'step': n}}, "
+            f"got {stop!r:.120}",
+        )
+
+
 def check_document(path: str, document: Any) -> Dict[str, Any]:
     """Validate the structure of a loaded checkpoint ``document``; errors name ``path`` and the entry."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
@@ -189,6 +213,7 @@ def check_document(path: str, document: Any) -> Dict[str, Any]:
     _check_trainer(path, document["trainer"])
     if "signal" in document:
         _check_signal(path, document["signal"])
+    _check_stop(path, document.get("stop"))
     return document
 
 

@@ -17,7 +17,7 @@ from coordnet.runs.api import parse_size, resolve_model
 from coordnet.runs.presets import get_preset
 from coordnet.runs.run import CHECKPOINT, Trainer, plan_run, restore, run_fit
 from coordnet.signals import image_signal, load_signal
-from coordnet.training import TrainConfig, load_checkpoint
+from coordnet.training import CheckpointError, TrainConfig, load_checkpoint
 from coordnet.training.callbacks import ProgressBar
 
 SPEC = "gauss:num_frequencies=16+relu:width=16,depth=1"
@@ -263,3 +263,23 @@ def test_progress_bar_estimates_against_the_binding_limit():
     trainer.now = 0.1  # fast: the step count binds
     assert bar.expected_steps(trainer, 50) == 1000
     assert bar.expected_steps(_Clock(1000, None, 5.0), 50) == 1000
+
+
+def test_duration_errors_name_the_argument_or_the_flag(tmp_path):
+    with pytest.raises(ValueError, match="^time_limit must be a duration such as 60s"):
+        coordnet.fit("camera", SPEC, time_limit="soon", **SMALL)
+    result = invoke("fit", "camera", "--time", "soon", "--quiet", "--out", tmp_path / "o")
+    assert result.stderr.startswith("error: --time must be a duration such as 60s")
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_malformed_stop_record_is_a_checkpoint_error(tmp_path):
+    from coordnet.training.checkpoint import save_checkpoint
+
+    out = tmp_path / "run"
+    coordnet.fit("camera", SPEC, steps=2, eval_every=2, size=8, progress=False, out=out)
+    document = load_checkpoint(str(out / CHECKPOINT))
+    document.pop("sha256")
+    save_checkpoint(str(out / CHECKPOINT), {**document, "stop": {"reason": "bored", "step": 2}})
+    with pytest.raises(CheckpointError, match="entry 'stop' must be null or"):
+        coordnet.fit(out=out, resume=True, progress=False)
