@@ -9,7 +9,7 @@ import signal
 import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from coordnet.sweep.expand import Run
 from coordnet.sweep.lifeline import bind_to_driver
@@ -82,6 +82,87 @@ def _end_workers(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
+class _Pool:
+    """The state of :func:`run_local`: a process pool, the queue, the runs in flight and the records."""
+
+    def __init__(
+        self,
+        runs: Sequence[Run],
+        out_dir: str,
+        workers: int,
+        threads: int,
+        callbacks: Tuple[Callable[[Run], None], Callable[[Run, Dict], None], Callable[[Run], None]],
+    ) -> None:
+        self.out_dir, self.workers, self.threads = out_dir, workers, threads
+        self.on_start, self.on_finish, self.on_requeue = callbacks
+        self.queue = list(runs)
+        self.attempts: Dict[str, int] = {}
+        self.records: List[Dict] = []
+        self.in_flight: Dict[Future, Run] = {}
+        self.context = pool_context()
+        self.pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=self.context,
+            initializer=_initialise,
+            initargs=(self.threads, os.getpid()),
+        )
+
+    def _finish(self, run: Run, record: Dict) -> None:
+        self.records.append(record)
+        self.on_finish(run, record)
+
+    def submit(self) -> None:
+        """Start queued runs until ``workers`` are in flight."""
+        while self.queue and len(self.in_flight) < self.workers:
+            run = self.queue.pop(0)
+            self.attempts[run.hash] = self.attempts.get(run.hash, 0) + 1
+            future = self.pool.submit(execute, run.to_dict(), self.out_dir, self.threads)
+            self.in_flight[future] = run
+            self.on_start(run)
+
+    def collect(self) -> List[Run]:
+        """Wait for at least one run; record the finished ones; return those whose worker died."""
+        finished, _ = wait(self.in_flight, return_when=FIRST_COMPLETED)
+        broken: List[Run] = []
+        for future in finished:
+            run = self.in_flight.pop(future)
+            try:
+                record = future.result()
+            except BrokenProcessPool:
+                broken.append(run)
+                continue
+            except BaseException as error:  # raised outside execute's own guard (e.g. unpicklable)
+                record = record_error(
+                    self.out_dir,
+                    run,
+                    f"{type(error).__name__}: {error}",
+                    "".join(traceback.format_exception(error)),
+                )
+            self._finish(run, record)
+        return broken
+
+    def recover(self, broken: List[Run]) -> None:
+        """A worker died: start a fresh pool, queue the lost runs again (or record them as failed
+        after :data:`ATTEMPTS` tries)."""
+        broken += list(self.in_flight.values())  # the pool is gone: every run in flight is lost
+        self.in_flight.clear()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._new_pool()
+        for run in reversed(broken):
+            if self.attempts[run.hash] < ATTEMPTS:
+                self.queue.insert(0, run)
+                self.on_requeue(run)
+            else:
+                problem = (
+                    f"a worker process died while fitting this run, "
+                    f"{ATTEMPTS} times (killed, out of memory, or a crash)"
+                )
+                self._finish(run, record_error(self.out_dir, run, problem))
+
+
 def run_local(
     runs: Sequence[Run],
     out_dir: str,
@@ -99,68 +180,15 @@ def run_local(
     which such a run is recorded as failed in its ``error.json``."""
     check_parallelism(workers, threads)
     threads = threads or threads_per_worker(workers)
-    queue = list(runs)
-    attempts: Dict[str, int] = {}
-    records: List[Dict] = []
-    context = pool_context()
-
-    def new_pool() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=context,
-            initializer=_initialise,
-            initargs=(threads, os.getpid()),
-        )
-
-    pool = new_pool()
-    in_flight: Dict[Future, Run] = {}
+    state = _Pool(runs, out_dir, workers, threads, (on_start, on_finish, on_requeue))
     try:
-        while queue or in_flight:
-            while queue and len(in_flight) < workers:
-                run = queue.pop(0)
-                attempts[run.hash] = attempts.get(run.hash, 0) + 1
-                in_flight[pool.submit(execute, run.to_dict(), out_dir, threads)] = run
-                on_start(run)
-            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            broken: List[Run] = []
-            for future in finished:
-                run = in_flight.pop(future)
-                try:
-                    record = future.result()
-                except BrokenProcessPool:
-                    broken.append(run)
-                    continue
-                except (
-                    BaseException
-                ) as error:  # raised outside execute's own guard (e.g. unpicklable)
-                    record = record_error(
-                        out_dir,
-                        run,
-                        f"{type(error).__name__}: {error}",
-                        "".join(traceback.format_exception(error)),
-                    )
-                records.append(record)
-                on_finish(run, record)
+        while state.queue or state.in_flight:
+            state.submit()
+            broken = state.collect()
             if broken:
-                broken += list(in_flight.values())  # the pool is gone: every run in flight is lost
-                in_flight.clear()
-                pool.shutdown(wait=False, cancel_futures=True)
-                pool = new_pool()
-                for run in reversed(broken):
-                    if attempts[run.hash] < ATTEMPTS:
-                        queue.insert(0, run)
-                        on_requeue(run)
-                    else:
-                        record = record_error(
-                            out_dir,
-                            run,
-                            f"a worker process died while fitting this run, "
-                            f"{ATTEMPTS} times (killed, out of memory, or a crash)",
-                        )
-                        records.append(record)
-                        on_finish(run, record)
+                state.recover(broken)
     except BaseException:  # the driver is interrupted (Ctrl-C, SIGTERM turned into an exception)
-        _end_workers(pool)
+        _end_workers(state.pool)
         raise
-    pool.shutdown(wait=True, cancel_futures=True)
-    return records
+    state.pool.shutdown(wait=True, cancel_futures=True)
+    return state.records
