@@ -45,7 +45,6 @@ the key and what is allowed.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from typing import Any, Callable, Dict, List, Mapping, NoReturn, Optional, Tuple, Union
@@ -54,7 +53,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from coordnet.config_errors import ConfigError, config_error, names_in_message
+from coordnet.config_errors import config_error, names_in_message
 from coordnet.encoders.compat import tcnn_frequency
 from coordnet.encoders.composite import Composite, Empty, Padded
 from coordnet.encoders.fourier import BasicFourier, GaussianFourierFeatures, PositionalEncoding
@@ -63,7 +62,9 @@ from coordnet.encoders.identity import Identity
 from coordnet.encoders.oneblob import OneBlob
 from coordnet.encoders.spherical import SphericalHarmonics
 from coordnet.encoders.triangle_wave import TriangleWave
+from coordnet.json_config import load_json_config, parse_json_text
 from coordnet.ops.hashgrid_reference import next_multiple
+from coordnet.suggest import did_you_mean
 from coordnet.validation import check_count, check_seed
 
 ConfigLike = Union[Mapping[str, Any], str, "os.PathLike[str]"]
@@ -133,34 +134,32 @@ class _Context:
 
 
 def _read_json(config: ConfigLike) -> Any:
+    """A path (or a string not starting with ``{``) is read as a file, a string starting with
+    ``{`` parsed; both may hold ``//`` and ``/* */`` comments and a ``"parent"`` file
+    (:mod:`coordnet.json_config`). Anything else is returned as given."""
     if isinstance(config, os.PathLike) or (
         isinstance(config, str) and not config.lstrip().startswith("{")
     ):
-        name = os.fspath(config)
-        try:
-            with open(name) as handle:
-                text = handle.read()
-        except OSError as error:
-            raise ConfigError(
-                "encoding config file", repr(name), f"cannot read it: {error.strerror or error}"
-            ) from error
-        source = f"file {name!r}"
-    elif isinstance(config, str):
-        text, source = config, "string"
-    else:
-        return config
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ConfigError("encoding config", source, f"not valid JSON: {error}") from error
-    except RecursionError:
-        raise ConfigError(
-            "encoding config", source, f"nested too deeply (at most {MAX_NESTING} Composite levels)"
-        ) from None
+        return load_json_config(config, "encoding config file")
+    if isinstance(config, str):
+        return parse_json_text(config, "encoding config string")
+    return config
 
 
 def load_config(config: ConfigLike) -> Dict[str, Any]:
-    """A config given as a dict, a JSON string (starting with ``{``) or a path to a JSON file -> dict."""
+    """A tiny-cuda-nn / instant-NGP config -> dict (public as ``coordnet.tcnn.load_config``).
+
+    Args:
+        config: a path to a JSON file, a JSON string (starting with ``{``) or a dict (returned
+            as a copy). Files and strings may hold ``//`` and ``/* */`` comments (outside
+            strings) and a ``"parent"`` key: a path, relative to the file, of a config the
+            child's keys are merged over, recursively (instant-NGP's ``configs/nerf/*.json``).
+
+    Raises:
+        ConfigError: an unreadable file, invalid JSON (with line and column), a missing or
+            cyclic parent.
+        TypeError: the config is not a JSON object.
+    """
     data = _read_json(config)
     if not isinstance(data, Mapping):
         raise TypeError(
@@ -210,7 +209,7 @@ def _otype(cfg: Mapping[str, Any], path: str) -> str:
     if canonical is None:
         raise ValueError(
             f"encoding config {path}: unknown otype {name!r}; allowed otypes (case-insensitive): "
-            f"{', '.join(OTYPE_KEYS)}"
+            f"{', '.join(OTYPE_KEYS)}{did_you_mean(str(name), OTYPE_KEYS)}"
         )
     return canonical
 
@@ -220,7 +219,8 @@ def _check_keys(ctx: _Context, cfg: Mapping[str, Any], nested: bool) -> None:
     for key in cfg:
         if key not in allowed:
             hint = " (it belongs in a Composite's nested configs)" if key in NESTED_KEYS else ""
-            ctx.fail(f"unknown key {key!r}{hint}; allowed keys: {', '.join(allowed)}")
+            suggestion = "" if hint else did_you_mean(key, allowed)
+            ctx.fail(f"unknown key {key!r}{hint}; allowed keys: {', '.join(allowed)}{suggestion}")
 
 
 # ----------------------------------------------------------------------------- tiny-cuda-nn padding

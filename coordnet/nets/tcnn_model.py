@@ -48,6 +48,7 @@ from coordnet.encoders.config import from_config, load_config, tcnn_pad
 from coordnet.encoders.tinycudann import check_implementation, resolve_tinycudann
 from coordnet.nets.fully_fused import FULLY_FUSED_WIDTHS
 from coordnet.ops.hashgrid_reference import next_multiple
+from coordnet.suggest import did_you_mean
 from coordnet.validation import check_count
 
 ALIGNMENT = 16  # FullyFusedMLP and CutlassMLP both require inputs and outputs in multiples of 16
@@ -126,7 +127,11 @@ def parse_network_config(config: Mapping[str, Any]) -> Dict[str, Any]:
     where = f"({otype})"
     for key in config:
         if key not in NETWORK_KEYS:
-            _fail(where, f"unknown key {key!r}; allowed keys: {', '.join(NETWORK_KEYS)}")
+            allowed = ", ".join(NETWORK_KEYS)
+            _fail(
+                where,
+                f"unknown key {key!r}; allowed keys: {allowed}{did_you_mean(key, NETWORK_KEYS)}",
+            )
     parsed: Dict[str, Any] = {"otype": otype}
     for key, default in (("activation", "ReLU"), ("output_activation", "None")):
         try:
@@ -355,7 +360,7 @@ def _split_model_config(config: Any) -> Tuple[Any, Dict[str, Any]]:
         if key not in MODEL_KEYS:
             raise ValueError(
                 f"model config: unknown key {key!r}; allowed keys: {', '.join(MODEL_KEYS)} "
-                "(loss and optimizer are ignored)"
+                f"(loss and optimizer are ignored){did_you_mean(key, MODEL_KEYS)}"
             )
     return data.get("encoding", {"otype": "Identity"}), dict(data.get("network", {}))
 

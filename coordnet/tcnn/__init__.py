@@ -11,11 +11,16 @@ imports ``tinycudann``::
     import sys, coordnet.tcnn
     sys.modules["tinycudann"] = coordnet.tcnn
 
+``load_config(path)`` reads a tiny-cuda-nn / instant-NGP JSON config file as those projects
+do: ``//`` and ``/* */`` comments, and ``"parent"`` inheritance (see
+:func:`coordnet.encoders.config.load_config`).
+
 Initial values come from torch generators seeded with ``seed``, not tiny-cuda-nn's random
 stream: the same seed gives other numbers than tiny-cuda-nn, but a ``params`` vector trained
 there loads and computes the same function here.
 """
 
+from coordnet.encoders.config import load_config
 from coordnet.tcnn.modules import Encoding, Module, NativeModule, Network, NetworkWithInputEncoding
 from coordnet.tcnn.runtime import (
     Precision,
@@ -29,6 +34,7 @@ from coordnet.tcnn.runtime import (
 
 __all__ = [
     "Encoding",
+    "load_config",
     "Module",
     "NativeModule",
     "Network",
