@@ -4,7 +4,10 @@ The model is a fit's checkpoint (``CHECKPOINT``, as ``coordnet render`` takes it
 untrained model built from a spec (``--init SPEC``). Its activation regions are counted on a
 regular grid over the signal's domain (:func:`coordnet.regions.region_map`) and written to
 ``OUT/regions.json``, ``OUT/regions.png`` (a random colour per region, seeded) and
-``OUT/boundaries.png`` (samples whose grid neighbour lies in another region, black).
+``OUT/boundaries.png`` (samples whose grid neighbour lies in another region, black), both on
+the grid's axes with the count in the title. A count of at least 90% of the samples (nearly one
+region per sample: the grid is too coarse) is flagged in the JSON (``saturated``,
+``saturation_advice``), in the figures' titles and by a warning on stderr.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import math
 import os
 import re
 import time
+import warnings
 from typing import Any, Dict, Optional, Tuple
 
 import click
@@ -166,6 +170,28 @@ def size_stats(sizes) -> Dict[str, Any]:
     }
 
 
+def saturation_line(num_regions: int, samples: int, shape: Tuple[int, ...]) -> str:
+    """The warning for a count of at least 90% of the grid samples (empty below that), worded
+    for the command line: a finer ``--size``, and for a 1D model the exact count."""
+    from coordnet.regions import saturation
+
+    state = saturation(num_regions, samples, len(shape))
+    if not state.saturated:
+        return ""
+    finer = format_grid_size(tuple(4 * n for n in shape))
+    exact = (
+        "; or count them exactly along the line in Python: "
+        "coordnet.regions.exact_count_1d(model, [low], [high])"
+        if len(shape) == 1
+        else ""
+    )
+    return (
+        f"{num_regions} regions among {samples} samples ({state.fraction:.0%}): nearly every "
+        "sample is a region of its own, so the grid is too coarse to count them (the count is "
+        f"only a lower bound); use a finer grid, e.g. --size {finer}{exact}"
+    )
+
+
 def run_regions(
     checkpoint: Optional[str],
     init: Optional[str],
@@ -180,7 +206,7 @@ def run_regions(
     device: str = "cpu",
 ) -> Tuple[Dict[str, Any], str]:
     """Count the regions, write the three files; returns ``(the JSON record, out_dir)``."""
-    from coordnet.regions import region_map, resolve_domain
+    from coordnet.regions import RegionCountWarning, region_map, resolve_domain
 
     started = time.perf_counter()
     limit = parse_bytes(max_memory) if max_memory is not None else None
@@ -205,9 +231,11 @@ def run_regions(
     from coordnet.outdir_lock import output_folder_lock
 
     counting = time.perf_counter()
-    regions = region_map(
-        model, shape, box, chunk=chunk, max_memory=limit
-    )  # the memory estimate comes first
+    # The memory estimate comes first; a saturated count is reported in flags' words
+    # (saturation_line), not as the API's RegionCountWarning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RegionCountWarning)
+        regions = region_map(model, shape, box, chunk=chunk, max_memory=limit)
     count_seconds = time.perf_counter() - counting
     with output_folder_lock(out_dir):  # one owner per folder while the three files are written
         return _write(
@@ -244,9 +272,21 @@ def _write(
     from coordnet.atomic import write_json
     from coordnet.plots.regions import save_boundary_map, save_region_map
 
-    save_region_map(os.path.join(out_dir, REGION_PNG), regions.ids, seed=COLOUR_SEED)
-    save_boundary_map(os.path.join(out_dir, BOUNDARY_PNG), regions.boundary)
     samples = int(regions.ids.numel())
+    label = description["spec"]
+    note = (
+        "nearly one region per sample: the grid is too coarse to count them"
+        if regions.saturation.saturated
+        else ""
+    )
+    figure = {"domain": [tuple(pair) for pair in box], "title": label, "note": note}
+    save_region_map(os.path.join(out_dir, REGION_PNG), regions.ids, seed=COLOUR_SEED, **figure)
+    save_boundary_map(
+        os.path.join(out_dir, BOUNDARY_PNG),
+        regions.boundary,
+        num_regions=regions.num_regions,
+        **figure,
+    )
     record = {
         "regions": regions.num_regions,
         "grid": {
@@ -257,6 +297,8 @@ def _write(
         },
         "region_sizes": size_stats(regions.sizes),
         "regions_per_sample": regions.num_regions / samples,
+        "saturated": regions.saturation.saturated,
+        "saturation_advice": saturation_line(regions.num_regions, samples, shape) or None,
         "boundary_fraction": regions.boundary_fraction,
         "model": {
             **description,
@@ -376,3 +418,5 @@ def regions(
         f"over {domain_text} ({record['model']['spec']}) -> "
         f"{os.path.join(out, RESULTS)}, {REGION_PNG}, {BOUNDARY_PNG}"
     )
+    if record["saturated"]:
+        click.echo(f"warning: {record['saturation_advice']}", err=True)

@@ -10,7 +10,8 @@ region from a seeded generator, so the same map always gives the same PNG:
   pixels between tiles.
 
 The images are computed with numpy alone (:func:`region_image`, :func:`boundary_image`);
-only the curve and panel figures use matplotlib.
+:func:`save_region_map` and :func:`save_boundary_map` draw them on the grid's axes with a title
+giving the count (and saying so when the grid is too coarse: nearly one region per sample).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import numpy as np
 
 from coordnet.plots import figure as _figure
 from coordnet.plots.figure import save_figure as _save
-from coordnet.signals import save_image
 
 #: Slices of a 3D map shown in its montage, at most.
 MONTAGE_SLICES = 16
@@ -119,16 +119,78 @@ def boundary_image(boundary) -> np.ndarray:
     return _layout(pixels, np.uint8(255))
 
 
-def save_region_map(path: str, ids, seed: int = 0) -> None:
-    """Write :func:`region_image` of ``ids`` to ``path`` (PNG, atomically)."""
-
-    save_image(path, region_image(ids, seed))
+Domain = Optional[Sequence[Tuple[float, float]]]
 
 
-def save_boundary_map(path: str, boundary) -> None:
-    """Write :func:`boundary_image` of ``boundary`` to ``path`` (PNG, atomically)."""
+def map_title(num_regions: int, shape: Sequence[int], title: str = "", note: str = "") -> str:
+    """``"[title: ]U regions among N samples (WxH grid)"``, and ``note`` on a second line (e.g.
+    that the grid is too coarse when the count is nearly one region per sample)."""
+    samples = int(np.prod(shape))
+    size = "x".join(str(n) for n in reversed(tuple(shape)))
+    text = f"{num_regions} regions among {samples} samples ({size} grid)"
+    if title:
+        text = f"{title}: {text}"
+    return f"{text}\n{note}" if note else text
 
-    save_image(path, boundary_image(boundary))
+
+def _draw_map(path: str, image: np.ndarray, shape, domain: Domain, title: str, gray: bool) -> None:
+    """``image`` (laid out by :func:`_layout`) in a figure with the grid's axes and ``title``."""
+    dims = len(shape)
+    box = list(domain) if domain is not None else [(0.0, 1.0)] * dims
+    rows, cols = image.shape[:2]
+    width = 6.0
+    height = min(max(width * rows / max(cols, 1), 1.6), 9.0)
+    fig, ax = _figure.subplots(figsize=(width, height + 0.9))
+    kwargs = {"cmap": "gray", "vmin": 0, "vmax": 255} if gray else {}
+    if dims == 3:  # a montage: slices along axis 0, no common coordinates
+        ax.imshow(image, interpolation="nearest", **kwargs)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlabel(f"slices along axis 0 (of {shape[0]}), left to right, top to bottom")
+    else:
+        (x0, x1) = box[-1]
+        (y0, y1) = box[0] if dims == 2 else (0.0, 1.0)
+        ax.imshow(image, interpolation="nearest", extent=(x0, x1, y1, y0), aspect="auto", **kwargs)
+        ax.set_xlabel("x (axis 1)" if dims == 2 else "x")
+        if dims == 2:
+            ax.set_ylabel("y (axis 0)")
+        else:
+            ax.set_yticks([])
+    ax.set_title(title, fontsize=9)
+    _save(fig, path)
+
+
+def save_region_map(
+    path: str, ids, seed: int = 0, *, domain: Domain = None, title: str = "", note: str = ""
+) -> None:
+    """Write the region map of ``ids (*shape)`` to ``path`` (PNG, atomically): the colours of
+    :func:`region_image` on the grid's axes (``domain``: ``(low, high)`` per axis, default
+    ``[0, 1]``), titled with the count (:func:`map_title`; ``title`` goes in front)."""
+    ids = _to_numpy(ids)
+    image = region_image(ids, seed)
+    count = int(ids.max()) + 1
+    text = map_title(count, ids.shape, title, note)
+    _draw_map(path, image, ids.shape, domain, text, gray=False)
+
+
+def save_boundary_map(
+    path: str,
+    boundary,
+    *,
+    num_regions: Optional[int] = None,
+    domain: Domain = None,
+    title: str = "",
+    note: str = "",
+) -> None:
+    """Write :func:`boundary_image` of ``boundary (*shape)`` to ``path`` (PNG, atomically) on the
+    grid's axes, titled with ``num_regions`` (:func:`map_title`) when given."""
+    boundary = _to_numpy(boundary)
+    image = boundary_image(boundary)
+    if num_regions is not None:
+        text = map_title(num_regions, boundary.shape, title, note)
+    else:
+        text = title or f"region boundaries ({'x'.join(map(str, reversed(boundary.shape)))} grid)"
+    _draw_map(path, image, boundary.shape, domain, text, gray=True)
 
 
 Curve = Tuple[Sequence[int], Sequence[int]]
@@ -260,6 +322,7 @@ def save_lines_1d(
 
 __all__ = [
     "boundary_image",
+    "map_title",
     "montage",
     "region_colours",
     "region_image",

@@ -17,6 +17,7 @@ positional encodings change.
 :func:`sample_pairs`, :func:`compare_pairs`   both measures for nearby vs distant pairs
 :class:`RegionCountCallback`           region counts every N training steps
 :func:`relu_network`                   the ReLU structure of a model (what is accepted)
+:func:`saturation`                     whether a count is ≥ 90% of the samples (too coarse a grid)
 =====================================  ==========================================================
 
 Models: coordnet's ``CoordinateNet`` with a ReLU net (any encoder in front: patterns are
@@ -43,6 +44,7 @@ from coordnet.regions.memory import (
 from coordnet.regions.network import ReluNetwork, relu_network
 from coordnet.regions.pairs import PointPairs, pair_distances, sample_pairs
 from coordnet.regions.patterns import activation_patterns, popcount, unpack_patterns
+from coordnet.regions.saturation import RegionCountWarning, Saturation, saturation
 from coordnet.regions.similarity import (
     GroupSummary,
     PairComparison,
@@ -60,10 +62,12 @@ __all__ = [
     "PairComparison",
     "PointPairs",
     "RegionCountCallback",
+    "RegionCountWarning",
     "RegionIds",
     "RegionMap",
     "RegionMemoryError",
     "ReluNetwork",
+    "Saturation",
     "activation_patterns",
     "boundary_map",
     "breakpoints_1d",
@@ -85,5 +89,6 @@ __all__ = [
     "relu_network",
     "resolve_domain",
     "sample_pairs",
+    "saturation",
     "unpack_patterns",
 ]

@@ -23,6 +23,7 @@ from coordnet.regions.patterns import (
     resolve_chunk,
     tensor_source,
 )
+from coordnet.regions.saturation import Saturation, check_saturation, saturation
 
 #: Mask applied to pattern hashes before deduplication. ``-1`` keeps all 64 bits; a weaker
 #: mask (e.g. ``0x3``) makes most patterns collide, which must not change any count.
@@ -48,6 +49,11 @@ class RegionIds:
     def num_regions(self) -> int:
         """Distinct activation patterns ``U`` among the samples."""
         return int(self.first.numel())
+
+    @property
+    def saturation(self) -> Saturation:
+        """Whether ``U`` is at least 90% of the samples (the count then means little)."""
+        return saturation(self.num_regions, int(self.ids.numel()))
 
 
 def dedupe_patterns(packed: Tensor) -> Tuple[Tensor, Tensor]:
@@ -111,15 +117,29 @@ def region_ids(
     Returns:
         :class:`RegionIds`.
 
+    Warns:
+        RegionCountWarning: the regions are at least 90% of the points (nearly one region per
+            point: too few points to count them; use more, or
+            :func:`~coordnet.regions.exact_count_1d` along lines).
+
     Raises:
         RegionMemoryError: the estimate exceeds ``max_memory`` (the message gives it).
         TypeError, ValueError: an unsupported model or badly shaped ``points``.
     """
+    return _checked_region_ids(net, points, chunk, max_memory)
+
+
+def _checked_region_ids(
+    net, points: Tensor, chunk: Optional[int], max_memory: Optional[int]
+) -> RegionIds:
+    """:func:`region_ids` with its saturation warning raised at the caller's caller."""
     network = relu_network(net)
     points = network.check_points(points)
-    return region_ids_from(
+    result = region_ids_from(
         network, points.shape[0], tensor_source(points), chunk=chunk, max_memory=max_memory
     )
+    check_saturation(result.num_regions, points.shape[0], network.in_dim, stacklevel=4)
+    return result
 
 
 def count_regions(
@@ -129,6 +149,8 @@ def count_regions(
 
     A lower bound on the number of activation regions the sampled domain meets. Memory is
     ``O(chunk × width)`` floats plus the packed bits (``N × sum(ceil(width/64))`` int64) and
-    the ids; arguments as :func:`region_ids`.
+    the ids; arguments as :func:`region_ids`. Warns with a
+    :class:`~coordnet.regions.saturation.RegionCountWarning` when the count is at least 90% of
+    the points (see :func:`region_ids`).
     """
-    return region_ids(net, points, chunk=chunk, max_memory=max_memory).num_regions
+    return _checked_region_ids(net, points, chunk, max_memory).num_regions

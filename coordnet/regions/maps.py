@@ -18,6 +18,7 @@ from coordnet.regions.domain import (
     resolve_shape,
 )
 from coordnet.regions.network import relu_network
+from coordnet.regions.saturation import Saturation, check_saturation, saturation
 
 #: Bytes per grid sample a map needs besides the ids: the boundary mask and one comparison.
 MAP_BYTES_PER_SAMPLE = 2
@@ -51,6 +52,12 @@ class RegionMap:
     def num_regions(self) -> int:
         """Distinct activation patterns among the grid samples."""
         return int(self.sizes.numel())
+
+    @property
+    def saturation(self) -> Saturation:
+        """Whether the regions are at least 90% of the grid samples (then the grid is too
+        coarse for the count to mean much; :attr:`Saturation.advice` says what to do)."""
+        return saturation(self.num_regions, int(self.ids.numel()), self.ids.dim())
 
     @property
     def boundary_fraction(self) -> float:
@@ -94,6 +101,10 @@ def region_map(
 
     Returns:
         :class:`RegionMap`.
+
+    Warns:
+        RegionCountWarning: the regions are at least 90% of the grid samples (see
+            :attr:`RegionMap.saturation`).
     """
     network = relu_network(net)
     if not 1 <= network.in_dim <= 3:
@@ -112,4 +123,5 @@ def region_map(
         extra_per_sample=MAP_BYTES_PER_SAMPLE,
     )
     ids = regions.ids.reshape(grid_shape)
+    check_saturation(regions.num_regions, source.num_points, network.in_dim)
     return RegionMap(ids=ids, boundary=boundary_map(ids), sizes=regions.sizes, domain=box)

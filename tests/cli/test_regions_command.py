@@ -12,7 +12,14 @@ import coordnet
 from coordnet.cli.main import cli
 from coordnet.cli.regions import parse_bytes, parse_grid_size
 from coordnet.nets import build_model
-from coordnet.plots.regions import boundary_image, montage, region_colours, region_image, strip_rows
+from coordnet.plots.regions import (
+    boundary_image,
+    map_title,
+    montage,
+    region_colours,
+    region_image,
+    strip_rows,
+)
 from coordnet.regions import count_regions
 from coordnet.signals import load_signal
 
@@ -97,12 +104,10 @@ def test_init_writes_consistent_outputs(tmp_path):
     assert record["region_sizes"]["single_sample_regions"] == int((sizes == 1).sum())
     assert record["region_sizes"]["mean"] == pytest.approx(384 / count)
 
-    # regions.png: one pixel per sample, the colour of its region (ids by first occurrence, row-major)
-    image = iio.imread(out / "regions.png")
-    assert image.shape == (16, 24, 3)
+    # the maps' pixels: the colour of each sample's region (ids by first occurrence, row-major)
     expected = region_colours(count, seed=0)[ids.numpy()].reshape(16, 24, 3)
-    np.testing.assert_array_equal(image, expected)
-    # boundaries.png: black where a grid neighbour (up/down/left/right) lies in another region
+    np.testing.assert_array_equal(region_image(ids.reshape(16, 24)), expected)
+    # boundaries: black where a grid neighbour (up/down/left/right) lies in another region
     grid_ids = ids.reshape(16, 24)
     boundary = torch.zeros(16, 24, dtype=torch.bool)
     for axis in (0, 1):
@@ -113,10 +118,14 @@ def test_init_writes_consistent_outputs(tmp_path):
         else:
             boundary[:, 1:] |= differs
             boundary[:, :-1] |= differs
-    edges = iio.imread(out / "boundaries.png")
-    assert edges.shape == (16, 24)
-    np.testing.assert_array_equal(edges == 0, boundary.numpy())
+    np.testing.assert_array_equal(boundary_image(boundary) == 0, boundary.numpy())
     assert record["boundary_fraction"] == pytest.approx(float(boundary.float().mean()))
+    # the PNGs are figures of those maps on the grid's axes (rendered larger than the grid)
+    for name in ("regions.png", "boundaries.png"):
+        figure = iio.imread(out / name)
+        assert figure.shape[0] > 100 and figure.shape[1] > 100
+    assert record["saturated"] is False and record["saturation_advice"] is None
+    assert "warning" not in result.output
 
     again = tmp_path / "again"
     assert (
@@ -137,7 +146,7 @@ def test_init_in_1d_and_3d_and_domain(tmp_path):
     torch.manual_seed(0)
     model = build_model(SPEC, in_dim=1, out_dim=1)
     assert record["regions"] == count_regions(model, grid_points((100,)))
-    assert iio.imread(tmp_path / "line" / "regions.png").shape == (strip_rows(100), 100, 3)
+    assert iio.imread(tmp_path / "line" / "regions.png").shape[2] in (3, 4)
 
     result = invoke(
         "regions",
@@ -203,8 +212,8 @@ def test_checkpoint_defaults_to_the_fitted_grid_and_folder(checkpoints):
     assert record["model"]["source"] == "checkpoint" and record["model"]["steps"] == 3
     assert record["model"]["input_map"] == "GaussianFourierFeatures"
     assert record["chunk"] == 50
-    assert iio.imread(checkpoints / "relu" / "regions.png").shape == (16, 16, 3)
-    assert iio.imread(checkpoints / "relu" / "boundaries.png").shape == (16, 16)
+    assert iio.imread(checkpoints / "relu" / "regions.png").shape[0] > 16
+    assert iio.imread(checkpoints / "relu" / "boundaries.png").shape[0] > 16
 
 
 @pytest.mark.parametrize(
@@ -237,6 +246,35 @@ def test_errors_are_one_line_and_write_nothing(checkpoints, tmp_path, args, frag
     assert_one_line_error(result, *fragments, exit_code=exit_code)
     assert not (tmp_path / "out").exists()
     assert not (checkpoints / "siren" / "regions.json").exists()
+
+
+@pytest.mark.parametrize(
+    "in_dim, size, finer, exact",
+    [(2, "12x8", "--size 48x32", False), (1, "40", "--size 160", True)],
+)
+def test_a_grid_too_coarse_to_count_is_said_in_json_stderr_and_titles(
+    tmp_path, in_dim, size, finer, exact
+):
+    out = tmp_path / "coarse"
+    wide = "relu:width=256,depth=4"
+    result = invoke("regions", "--init", wide, "--in-dim", in_dim, "--size", size, "--out", out)
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "regions.json").read_text())
+    samples = record["grid"]["samples"]
+    assert record["regions"] >= 0.9 * samples and record["saturated"] is True
+    warning = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warning) == 1 and warning[0] == f"warning: {record['saturation_advice']}"
+    assert f"{record['regions']} regions among {samples} samples" in warning[0]
+    assert "too coarse" in warning[0] and finer in warning[0]
+    assert ("exact_count_1d" in warning[0]) == exact
+
+
+def test_map_titles_give_the_count():
+    assert map_title(7, (16, 24)) == "7 regions among 384 samples (24x16 grid)"
+    assert (
+        map_title(7, (10,), "relu", "coarse")
+        == "relu: 7 regions among 10 samples (10 grid)\ncoarse"
+    )
 
 
 def test_size_and_memory_parsing():

@@ -57,7 +57,7 @@ def test_fit_with_the_region_probe_writes_counts_that_match_the_saved_model(tmp_
     signal = load_signal("camera", size=24)
     assert regions.count_regions(model, signal.coordinates().reshape(-1, 2)) == record["counts"][-1]
     region_map = iio.imread(out / "region_map.png")
-    assert region_map.shape[:2] == (24, 24)
+    assert region_map.shape[0] > 24 and region_map.shape[1] > 24  # the 24x24 map on axes
     assert (out / "region_counts.png").stat().st_size > 0
     assert f"activation regions {record['counts'][-1]}" in result.stdout
 
