@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -274,13 +274,72 @@ def check_device(name: str, budget: TancikBudget, device: str) -> torch.device:
     return torch.device(device)
 
 
-def run(name: str, budget: TancikBudget, options: RunOptions) -> int:
-    """Fit every (set, mapping, image) of the budget, write results.json/.md and table1.png, print the table."""
+def _check_sizes(budget: TancikBudget) -> None:
     for key in ("images", "resolution", "steps", "chunk", "record_every"):
         if getattr(budget, key) < 1 or (key == "resolution" and budget.resolution % 2):
             raise ValueError(
                 f"{key} must be a positive{' even' if key == 'resolution' else ''} integer, got {getattr(budget, key)}"
             )
+
+
+def _fit_all(
+    paths: Dict[str, List[Path]],
+    budget: TancikBudget,
+    sigma: Dict[str, float],
+    device: torch.device,
+    out: Path,
+    deadline: Optional[float],
+) -> Tuple[Dict[str, Dict[str, List[float]]], Optional[str]]:
+    """Test PSNR per image of every (set, mapping) fitted in full, chunk by chunk through the
+    run cache, and why the loop stopped early (``None``: it did not)."""
+    cache = RunCache(out)
+    settings = {k: v for k, v in budget.as_dict().items() if k not in _NOT_RUN_SETTINGS}
+    per_image: Dict[str, Dict[str, List[float]]] = {s: {} for s in SETS}
+    stopped: Optional[str] = None
+    slowest = 0.0
+    for s, m in ((s, m) for s in SETS for m in MAPPINGS):
+        values: List[float] = []
+        for first in range(0, len(paths[s]), budget.chunk):
+            chunk = paths[s][first : first + budget.chunk]
+            key = f"{s}__{m}__{first:02d}-{first + len(chunk) - 1:02d}"
+            run_settings = {
+                **settings,
+                "images": [p.name for p in chunk],
+                "sigma": sigma[s],
+                "device": device.type,
+            }
+            if stopped is None and deadline is not None and time.monotonic() + slowest > deadline:
+                stopped = (
+                    f"wall-clock guard ({budget.max_seconds:g} s): not started {s} {m} and later"
+                )
+            if stopped is not None:
+                break
+            try:
+                record = cache.load_or_run(
+                    key,
+                    run_settings,
+                    lambda chunk=chunk, s=s, m=m: fit_chunk(
+                        chunk, s, m, budget, sigma[s], device, deadline
+                    ),
+                )
+            except OutOfTime as error:
+                stopped = str(error)
+                break
+            slowest = max(slowest, record["seconds"])
+            values += record["test_psnr"]
+            print(
+                f"  {s:<6} {m:<10} images {first}-{first + len(chunk) - 1}: mean test PSNR "
+                f"{np.mean(record['test_psnr']):.2f} dB ({record['seconds']:.1f} s)",
+                flush=True,
+            )
+        if len(values) == len(paths[s]):
+            per_image[s][m] = values
+    return per_image, stopped
+
+
+def run(name: str, budget: TancikBudget, options: RunOptions) -> int:
+    """Fit every (set, mapping, image) of the budget, write results.json/.md and table1.png, print the table."""
+    _check_sizes(budget)
     device = check_device(name, budget, options.device)
     if options.data is None:
         raise ValueError("tancik2020 needs --data (the folder holding div2k/ and text/)")
@@ -293,50 +352,7 @@ def run(name: str, budget: TancikBudget, options: RunOptions) -> int:
     if options.sigma_search:
         searched = sigma_search(options.data, budget, options.out, device=device)
         sigma = {s: searched[s]["best"] for s in SETS}
-    cache = RunCache(options.out)
-    settings = {k: v for k, v in budget.as_dict().items() if k not in _NOT_RUN_SETTINGS}
-    per_image: Dict[str, Dict[str, List[float]]] = {s: {} for s in SETS}
-    stopped, slowest = None, 0.0
-    for s in SETS:
-        for m in MAPPINGS:
-            values: List[float] = []
-            for first in range(0, len(paths[s]), budget.chunk):
-                chunk = paths[s][first : first + budget.chunk]
-                key = f"{s}__{m}__{first:02d}-{first + len(chunk) - 1:02d}"
-                run_settings = {
-                    **settings,
-                    "images": [p.name for p in chunk],
-                    "sigma": sigma[s],
-                    "device": device.type,
-                }
-                if (
-                    stopped is None
-                    and deadline is not None
-                    and time.monotonic() + slowest > deadline
-                ):
-                    stopped = f"wall-clock guard ({budget.max_seconds:g} s): not started {s} {m} and later"
-                if stopped is not None:
-                    break
-                try:
-                    record = cache.load_or_run(
-                        key,
-                        run_settings,
-                        lambda chunk=chunk, s=s, m=m: fit_chunk(
-                            chunk, s, m, budget, sigma[s], device, deadline
-                        ),
-                    )
-                except OutOfTime as error:
-                    stopped = str(error)
-                    break
-                slowest = max(slowest, record["seconds"])
-                values += record["test_psnr"]
-                print(
-                    f"  {s:<6} {m:<10} images {first}-{first + len(chunk) - 1}: mean test PSNR "
-                    f"{np.mean(record['test_psnr']):.2f} dB ({record['seconds']:.1f} s)",
-                    flush=True,
-                )
-            if len(values) == len(paths[s]):
-                per_image[s][m] = values
+    per_image, stopped = _fit_all(paths, budget, sigma, device, options.out, deadline)
     claims = make_claims(name, budget, per_image)
     write_results(
         options.out,
@@ -359,13 +375,21 @@ def run(name: str, budget: TancikBudget, options: RunOptions) -> int:
             else ("emulated TF32 matmuls" if budget.tf32 else "float32 matmuls"),
         },
     )
-    plot_table(options.out / "table1.png", per_image, PAPER, LABELS, name)
+    _print_report(name, options.out, per_image, claims, stopped)
+    return 0
+
+
+def _print_report(
+    name: str,
+    out: Path,
+    per_image: Dict[str, Dict[str, List[float]]],
+    claims: list,
+    stopped: Optional[str],
+) -> None:
+    plot_table(out / "table1.png", per_image, PAPER, LABELS, name)
     print(f"\nTest PSNR, mean (std) over images, budget {name}\n{format_table(per_image)}")
     for claim in claims:
         print(f"  {claim.name}: ours {claim.ours}, paper {claim.paper} -> {claim.verdict}")
     if stopped is not None:
         print(f"partial results: {stopped}")
-    print(
-        f"wrote {options.out / 'results.json'}, {options.out / 'results.md'}, {options.out / 'table1.png'}"
-    )
-    return 0
+    print(f"wrote {out / 'results.json'}, {out / 'results.md'}, {out / 'table1.png'}")
