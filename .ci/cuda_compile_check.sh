@@ -201,7 +201,7 @@ print("    coordnet._C.WITH_CUDA == 1")
 g = torch.Generator().manual_seed(0)
 x = torch.rand(7, 3, generator=g, dtype=torch.float64)
 B = torch.randn(4, 3, generator=g, dtype=torch.float64)
-out = torch.ops.coordnet.fourier_features(x, B, None, 1.0, 4, 0)
+out = torch.ops.coordnet.fourier_features(x, B, None, 2 * math.pi, 4, 0)  # phase factor 2π
 angle = 2 * math.pi * (x @ B.T)
 ref = torch.cat([torch.sin(angle), torch.cos(angle)], dim=1)
 torch.testing.assert_close(out, ref, rtol=1e-9, atol=1e-9)
