@@ -20,8 +20,9 @@ from coordnet.atomic import write_text
 from coordnet.memory_limit import check_run_count
 from coordnet.nets import parse_spec
 from coordnet.outdir_lock import output_folder_lock
+from coordnet.runs.baselines import interpolation_baselines
 from coordnet.runs.run import FitOutcome, run_fit
-from coordnet.signals import Signal
+from coordnet.signals import Signal, split_signal
 from coordnet.training.trainer import TrainConfig
 
 COLUMNS = ("train_psnr", "test_psnr", "ssim", "seconds", "params")
@@ -31,10 +32,12 @@ PROBE_COLUMNS = ("spectral_bias_index", "spectral_learned")
 
 @dataclass
 class ModelRuns:
-    """All seeds of one model."""
+    """All seeds of one model, or one classical baseline (``baseline``: how it was computed;
+    its outcome has an empty history)."""
 
     label: str
     outcomes: List[FitOutcome] = field(default_factory=list)
+    baseline: Optional[str] = None
 
     def values(self, key: str) -> List[float]:
         return [o.metrics[key] for o in self.outcomes if o.metrics.get(key) is not None]
@@ -51,6 +54,27 @@ class ModelRuns:
 def safe_name(label: str) -> str:
     """A file-system-safe version of a model label or signal name."""
     return re.sub(r"[^A-Za-z0-9_.=-]+", "_", label).strip("_") or "model"
+
+
+def baseline_runs(signal: Signal, split: str = "tancik", seed: int = 0) -> List[ModelRuns]:
+    """The interpolation baselines of an image comparison
+    (:func:`coordnet.runs.baselines.interpolation_baselines`) on ``split`` (seeded by ``seed``,
+    as the first seed's fits), each as a :class:`ModelRuns` marked ``baseline``; ``[]`` for
+    other signals or splits without test samples."""
+    if signal.kind != "image":
+        return []
+    runs = []
+    for found in interpolation_baselines(split_signal(signal, split, seed=seed)):
+        metrics = {
+            "model": found.label,
+            **found.metrics,
+            "seconds": None,
+            "params": None,
+            "baseline": found.method,
+        }
+        outcome = FitOutcome(metrics, found.prediction.astype(np.float32), {})
+        runs.append(ModelRuns(found.label, [outcome], baseline=found.method))
+    return runs
 
 
 def run_directory(out_dir: str, label: str, seed: int) -> str:
@@ -163,6 +187,14 @@ def _wrap(label: str, width: int = 26) -> str:
     )
 
 
+def panel_title(runs: ModelRuns) -> str:
+    """A comparison panel's title: the model's label, wrapped, and its test PSNR (mean over
+    seeds; the train PSNR where there is no test set)."""
+    test = runs.mean("test_psnr")
+    which, value = ("test", test) if test is not None else ("train", runs.mean("train_psnr"))
+    return f"{_wrap(runs.label)}\n{which} PSNR {_format(value, 'test_psnr')} dB"
+
+
 def _format(value: Optional[float], key: str) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
@@ -228,12 +260,7 @@ def _write_report(
     write_text(os.path.join(out_dir, "results.md"), table + "\n")
     first_seed = {runs.label: runs.outcomes[0] for runs in results}
     if signal.kind == "image":
-        captions = {}
-        for runs in results:
-            test = runs.mean("test_psnr")
-            captions[runs.label] = (
-                f"{_wrap(runs.label)}\n{_format(test if test is not None else runs.mean('train_psnr'), 'test_psnr')} dB"
-            )
+        captions = {runs.label: panel_title(runs) for runs in results}
         plots.save_comparison(
             os.path.join(out_dir, "comparison.png"),
             signal.values.numpy(),
@@ -242,7 +269,7 @@ def _write_report(
         )
     plots.save_curves(
         os.path.join(out_dir, "curves.png"),
-        {label: o.history for label, o in first_seed.items()},
+        {label: o.history for label, o in first_seed.items() if o.history},
         title=f"{signal.name}: PSNR during training",
     )
     return table

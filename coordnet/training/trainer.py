@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import numbers
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
 
 import torch
 from torch import Tensor, nn
 
+from coordnet.ops.backend import backend as ops_backend
+from coordnet.ops.backend import get_backend_mode, set_backend
 from coordnet.training.metrics import psnr_from_mse
-from coordnet.training.precision import choose_bf16
+from coordnet.training.precision import PrecisionDecision, decide_bf16
 
 SCHEDULES = ("constant", "cosine", "exponential", "stable-decay")
 DECAY_FRACTION = 0.2  # the final part of a "stable-decay" run whose learning rate falls linearly
@@ -28,31 +32,94 @@ class NonFiniteLossError(RuntimeError):
         self.loss = loss
 
 
+#: The fraction of the training samples held out as the validation split when ``patience`` is set.
+VALIDATION_FRACTION = 0.05
+#: Largest seed (``torch.Generator.manual_seed`` takes 64-bit values; the CLI takes the same range).
+MAX_SEED = 2**63 - 1
+
+
+def _integer(name: str, value: Any, low: int, high: Optional[int] = None) -> None:
+    """A ``TypeError`` unless ``value`` is an integer (not a bool), a ``ValueError`` naming
+    ``name`` unless ``low <= value (<= high)``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    if value < low or (high is not None and value > high):
+        bound = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise ValueError(f"{name} must be {bound}, got {value}")
+
+
+def _real(name: str, value: Any) -> float:
+    """``value`` as a float, or a ``TypeError`` naming ``name`` (bools and strings are refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    return float(value)
+
+
+def _check_field(name: str, value: Any) -> None:
+    """Validate one :class:`TrainConfig` field by type and range (message names the field)."""
+    optional = name in ("batch_size", "time_limit", "patience")
+    if optional and value is None:
+        return
+    if name in ("steps", "batch_size", "patience", "eval_every", "eval_chunk"):
+        _integer(name, value, 1)
+    elif name == "seed":
+        _integer(name, value, 0, MAX_SEED)
+    elif name == "schedule":
+        if not isinstance(value, str) or value not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {value!r}")
+    elif name == "bf16":
+        if not (isinstance(value, bool) or value == "auto"):
+            raise ValueError(f"bf16 must be True, False or 'auto', got {value!r}")
+    elif name in _REAL_RANGES:
+        number, (low, low_open, high) = _real(name, value), _REAL_RANGES[name]
+        above = number > low if low_open else number >= low
+        if not (above and number <= high and math.isfinite(number)):
+            bound = f"{'(' if low_open else '['}{low:g}, {high:g}]".replace("inf]", "inf)")
+            raise ValueError(f"{name} must be a finite number in {bound}, got {value!r}")
+
+
+#: Real-valued fields: ``(low, low excluded, high)``.
+_REAL_RANGES = {
+    "lr": (0.0, True, math.inf),
+    "final_lr_ratio": (0.0, True, 1.0),
+    "time_limit": (0.0, True, math.inf),
+    "min_delta": (0.0, False, math.inf),
+    "validation_fraction": (0.0, True, 0.5),
+}
+
+
 @dataclass
 class TrainConfig:
-    """Settings of :class:`Trainer`.
+    """Settings of :class:`Trainer`; every field is checked by type and range when set (a
+    ``TypeError`` or ``ValueError`` naming the field).
 
     Attributes:
-        steps: optimiser steps in total.
-        lr: Adam learning rate.
+        steps: optimiser steps in total (an integer >= 1).
+        lr: Adam learning rate (> 0).
         schedule: ``"constant"``, ``"cosine"`` (to ``lr * final_lr_ratio``), ``"exponential"``
             (the same end point, geometric decay) or ``"stable-decay"`` (constant, then a linear
             fall to the same end point over the last :data:`DECAY_FRACTION` of the run). With a
             ``time_limit`` the progress of a schedule is the larger of the fractions of
             ``steps`` and of ``time_limit`` done, so the decay ends when the time does.
-        final_lr_ratio: learning rate at the last step relative to ``lr``.
+        final_lr_ratio: learning rate at the last step relative to ``lr``, in (0, 1].
         batch_size: random mini-batches of this many samples; ``None`` is full batch.
-        seed: seeds the model initialisation (done by the caller) and the batch sampler.
+        seed: seeds the model initialisation (done by the caller), the batch sampler and the
+            validation split; an integer in [0, 2**63 - 1].
         bf16: bfloat16 autocast for the MLP (encoders stay in float32): ``True``, ``False``, or
-            ``"auto"`` (only where :func:`coordnet.training.precision.choose_bf16` measures it faster;
-            the decision is :attr:`Trainer.bf16`).
-        eval_every: steps between evaluations on the train and test samples.
+            ``"auto"`` (the fixed rule of :func:`coordnet.training.precision.decide_bf16`; the
+            decision is :attr:`Trainer.precision`).
+        eval_every: steps between evaluations.
         eval_chunk: samples per chunk when evaluating (bounds memory).
         time_limit: stop after this many seconds of wall time (training, evaluation and
             callbacks, summed over resumed runs), with a final evaluation; ``None``: no limit.
-        patience: stop when this many evaluations in a row have not raised the test PSNR (the
-            train PSNR without test samples) by more than ``min_delta`` dB; ``None``: never.
+            Results then depend on the machine's speed and load.
+        patience: stop when this many evaluations in a row have not raised the *validation*
+            PSNR by more than ``min_delta`` dB; ``None``: never. The validation split is
+            ``validation_fraction`` of the training samples (seeded), held out from training
+            while ``patience`` is set; the test samples never steer training.
         min_delta: the smallest PSNR gain (dB) that counts as an improvement for ``patience``.
+        validation_fraction: the share of the training samples held out for ``patience``, in
+            (0, 0.5].
     """
 
     steps: int = 2000
@@ -67,34 +134,11 @@ class TrainConfig:
     time_limit: Optional[float] = None
     patience: Optional[int] = None
     min_delta: float = 0.01
+    validation_fraction: float = VALIDATION_FRACTION
 
-    def __post_init__(self) -> None:
-        if self.steps < 1:
-            raise ValueError(f"steps must be positive, got {self.steps}")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ValueError(f"lr must be a positive number, got {self.lr}")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(
-                f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}"
-            )
-        if not 0 < self.final_lr_ratio <= 1:
-            raise ValueError(f"final_lr_ratio must be in (0, 1], got {self.final_lr_ratio}")
-        if self.batch_size is not None and self.batch_size < 1:
-            raise ValueError(f"batch_size must be positive, got {self.batch_size}")
-        if self.bf16 not in (True, False, "auto"):
-            raise ValueError(f"bf16 must be True, False or 'auto', got {self.bf16!r}")
-        if self.eval_every < 1 or self.eval_chunk < 1:
-            raise ValueError("eval_every and eval_chunk must be positive")
-        if self.time_limit is not None and not (
-            self.time_limit > 0 and math.isfinite(self.time_limit)
-        ):
-            raise ValueError(
-                f"time_limit must be a positive number of seconds, got {self.time_limit}"
-            )
-        if self.patience is not None and self.patience < 1:
-            raise ValueError(f"patience must be positive, got {self.patience}")
-        if not (self.min_delta >= 0 and math.isfinite(self.min_delta)):
-            raise ValueError(f"min_delta must be a non-negative number, got {self.min_delta}")
+    def __setattr__(self, name: str, value: Any) -> None:
+        _check_field(name, value)
+        super().__setattr__(name, value)
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -112,12 +156,15 @@ class Samples:
 
 @dataclass
 class History:
-    """Curves recorded during training (one entry per evaluation)."""
+    """Curves recorded during training (one entry per evaluation). ``validation_psnr`` is
+    recorded while early stopping is on (``None`` otherwise); ``test_psnr`` is ``None`` without
+    test samples."""
 
     steps: List[int] = field(default_factory=list)
     loss: List[float] = field(default_factory=list)
     train_psnr: List[float] = field(default_factory=list)
     test_psnr: List[Optional[float]] = field(default_factory=list)
+    validation_psnr: List[Optional[float]] = field(default_factory=list)
 
     def to_dict(self) -> Dict[str, list]:
         return asdict(self)
@@ -199,9 +246,14 @@ def make_adam(parameters, lr: float, device: torch.device) -> torch.optim.Adam:
 class Trainer:
     """Fits ``model`` to ``samples`` with Adam and MSE.
 
-    The full state (model, optimiser, schedule, sampler RNG, step, history) round-trips
+    The full state (model, optimiser, schedule, sampler RNG, step, history and the
+    :meth:`decisions` that change the numbers: precision, op backend, CPU threads) round-trips
     through :meth:`state_dict` / :meth:`load_state_dict`, so a resumed run reaches the same
     numbers as an uninterrupted one.
+
+    With ``config.patience`` set, :func:`carve_validation` holds out a seeded validation split
+    of the training samples; early stopping watches it alone. Test samples are evaluated and
+    recorded, never read by any decision.
     """
 
     def __init__(
@@ -230,14 +282,40 @@ class Trainer:
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, self._lr_factor
         )  # reads the clock above
-        self._train_x = samples.train_coords.to(self.device)
-        self._train_y = samples.train_values.to(self.device)
-        batch = (
-            self._train_x.shape[0]
-            if config.batch_size is None
-            else min(config.batch_size, self._train_x.shape[0])
+        train, validation = carve_validation(samples.train_coords.shape[0], config)
+        self._train_x = samples.train_coords[train].to(self.device)
+        self._train_y = samples.train_values[train].to(self.device)
+        self._validation = (
+            None
+            if validation is None
+            else (samples.train_coords[validation], samples.train_values[validation])
         )
-        self.bf16 = choose_bf16(self.model, batch, self.device, config.bf16)
+        self.precision: PrecisionDecision = decide_bf16(self.model, self.device, config.bf16)
+        self.threads = torch.get_num_threads()
+        self.backend = ops_backend(self.device)
+
+    @property
+    def bf16(self) -> bool:
+        """Whether the net trains and evaluates under bf16 autocast (:attr:`precision`)."""
+        return self.precision.bf16
+
+    def decisions(self) -> Dict[str, Any]:
+        """Every decision that changes the numbers, and which data or rule drove it (written to
+        ``metrics.json`` and the checkpoint; :meth:`load_state_dict` reuses the stored ones)."""
+        patience = self.config.patience is not None
+        return {
+            "precision": self.precision.precision,
+            "precision_rule": self.precision.reason,
+            "backend": self.backend,
+            "threads": self.threads,
+            "early_stop_split": (
+                None if not patience else "validation" if self._validation else "train"
+            ),
+            "validation_samples": 0 if self._validation is None else len(self._validation[0]),
+            "train_samples": int(self._train_x.shape[0]),
+            "wall_clock": self.config.time_limit is not None,
+            "test_split": "reported only",
+        }
 
     def _lr_factor(self, step: int) -> float:
         progress = min(step / max(self.config.steps - 1, 1), 1.0)
@@ -281,11 +359,13 @@ class Trainer:
         return float(loss.detach())
 
     def evaluate(self) -> Dict[str, Optional[float]]:
-        """PSNR on the train samples and on the test samples (``None`` without test samples)."""
+        """PSNR on the samples trained on, on the validation split (``None`` without one) and on
+        the test samples (``None`` without them); the test PSNR is only recorded."""
         chunk, bf16 = self.config.eval_chunk, self.bf16
-        train_mse = chunked_mse(
-            self.model, self.samples.train_coords, self.samples.train_values, chunk, bf16
-        )
+        train_mse = chunked_mse(self.model, self._train_x, self._train_y, chunk, bf16)
+        validation_psnr = None
+        if self._validation is not None:
+            validation_psnr = psnr_from_mse(chunked_mse(self.model, *self._validation, chunk, bf16))
         test_psnr = None
         if self.samples.test_coords is not None and self.samples.test_coords.shape[0] > 0:
             test_psnr = psnr_from_mse(
@@ -296,6 +376,7 @@ class Trainer:
         return {
             "train_psnr": psnr_from_mse(train_mse),
             "test_psnr": test_psnr,
+            "validation_psnr": validation_psnr,
             "train_mse": train_mse,
         }
 
@@ -305,6 +386,7 @@ class Trainer:
         self.history.loss.append(loss)
         self.history.train_psnr.append(metrics["train_psnr"])
         self.history.test_psnr.append(metrics["test_psnr"])
+        self.history.validation_psnr.append(metrics["validation_psnr"])
         self.eval_seconds.append(self.elapsed())
         for callback in self.callbacks:
             callback.on_eval(self, step, metrics)
@@ -316,7 +398,8 @@ class Trainer:
         for callback in self.callbacks:
             callback.on_start(self)
         try:
-            self._train_to_end()
+            with self.decided_environment():
+                self._train_to_end()
         except BaseException as error:
             for callback in self.callbacks:
                 callback.on_abort(self, error)
@@ -345,11 +428,13 @@ class Trainer:
         )
 
     def _plateaued(self) -> bool:
-        """True when the last ``patience`` evaluations did not beat the best before them by ``min_delta``."""
+        """True when the last ``patience`` evaluations did not beat the best before them by
+        ``min_delta`` on the validation split (the train PSNR where the training samples were
+        too few to carve one). Never reads the test PSNR."""
         patience = self.config.patience
         curve = (
-            self.history.test_psnr
-            if self.history.test_psnr and self.history.test_psnr[-1] is not None
+            self.history.validation_psnr
+            if self._validation is not None
             else self.history.train_psnr
         )
         if patience is None or len(curve) <= patience:
@@ -401,6 +486,7 @@ class Trainer:
             "eval_seconds": list(self.eval_seconds),
             "last_loss": self.last_loss,
             "history": self.history.to_dict(),
+            "decisions": self.decisions(),
         }
 
     def load_state_dict(self, state: Dict[str, Any]) -> None:
@@ -414,3 +500,53 @@ class Trainer:
         self.eval_seconds = [float(t) for t in state.get("eval_seconds", [])]
         self.last_loss = float(state["last_loss"])
         self.history = History(**state["history"])
+        if "decisions" in state:
+            self._reuse(state["decisions"])
+
+    def _reuse(self, stored: Dict[str, Any]) -> None:
+        """Adopt a checkpoint's precision, backend and thread count (a ``ValueError`` names a
+        malformed entry)."""
+        precision, threads = stored.get("precision"), stored.get("threads")
+        if precision not in ("bf16", "float32") or isinstance(threads, bool):
+            raise ValueError(f"decisions: precision {precision!r} is not 'bf16' or 'float32'")
+        if not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"decisions: threads {threads!r} is not a positive integer")
+        reason = str(stored.get("precision_rule", ""))
+        self.precision = PrecisionDecision(precision == "bf16", reason)
+        self.threads = threads
+        self.backend = str(stored.get("backend", self.backend))
+
+    @contextlib.contextmanager
+    def decided_environment(self) -> Iterator[None]:
+        """Run the block with :attr:`threads` CPU threads and the ops on :attr:`backend` (both
+        as decided at the start of the fit, or as stored in a resumed checkpoint); restores the
+        process's settings afterwards. A ``ValueError`` names a backend this build lacks."""
+        threads, mode = torch.get_num_threads(), get_backend_mode()
+        try:
+            if self.device.type == "cpu" and threads != self.threads:
+                torch.set_num_threads(self.threads)
+            if ops_backend(self.device) != self.backend:
+                set_backend("reference" if self.backend == "reference" else "auto")
+                if ops_backend(self.device) != self.backend:
+                    raise ValueError(
+                        f"the fit ran its ops on the {self.backend!r} backend, which is not "
+                        f"available here ({ops_backend(self.device)!r})"
+                    )
+            yield
+        finally:
+            torch.set_num_threads(threads)
+            set_backend(mode)
+
+
+def carve_validation(
+    count: int, config: TrainConfig
+) -> "tuple[Union[slice, Tensor], Optional[Tensor]]":
+    """Indices of the samples to train on and of the validation split among ``count`` training
+    samples: with ``config.patience`` set and at least 2 samples, ``validation_fraction`` of them
+    (rounded, at least 1) drawn by a generator seeded with ``config.seed``, both index sets in
+    increasing order; otherwise all samples train and there is no validation split."""
+    if config.patience is None or count < 2:
+        return slice(None), None
+    size = min(count - 1, max(1, round(config.validation_fraction * count)))
+    order = torch.randperm(count, generator=torch.Generator().manual_seed(config.seed))
+    return order[size:].sort().values, order[:size].sort().values

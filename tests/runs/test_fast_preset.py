@@ -1,4 +1,4 @@
-"""Fast defaults: time budget, plateau stop, seconds to PSNR milestones, bf16 choice, presets."""
+"""Fast defaults: time budget, plateau stop, seconds to PSNR milestones, CPU flags, presets."""
 
 import json
 import math
@@ -66,8 +66,8 @@ def test_parse_duration_rejects(text):
 
 
 def test_presets_known_and_unknown():
-    assert get_preset("paper").model == "gauss" and get_preset("paper").time_limit is None
-    assert get_preset("fast").time_limit is not None and get_preset("fast").bf16 == "auto"
+    assert get_preset("paper").model == "gauss" and get_preset("paper").steps == 2000
+    assert get_preset("fast").bf16 == "auto" and get_preset("fast").patience is None
     with pytest.raises(ValueError, match="preset must be one of fast, paper"):
         get_preset("slow")
     assert set(PRESETS) == {"fast", "paper"}
@@ -182,42 +182,6 @@ def test_cpu_flags_and_bf16_support(tmp_path):
     assert precision.cpu_has_bf16(flags) == expected
 
 
-def test_choose_bf16_forced_auto_and_cached(monkeypatch):
-    model = _model()
-    assert precision.choose_bf16(model, 100, "cpu", True) and precision.choose_bf16(
-        model, 100, "cpu", "on"
-    )
-    assert not precision.choose_bf16(model, 100, "cpu", False) and not precision.choose_bf16(
-        model, 100, "cpu", "off"
-    )
-    with pytest.raises(ValueError, match="bf16 setting"):
-        precision.choose_bf16(model, 100, "cpu", "sometimes")
-    monkeypatch.setattr(precision, "cpu_has_bf16", lambda flags=None: False)
-    assert not precision.choose_bf16(model, 100, "cpu", "auto")  # no native bf16: never benchmarked
-    calls = []
-
-    def fake(net, in_dim, samples, device="cpu", reps=3):
-        calls.append(samples)
-        return (2.0, 1.0) if samples == 100 else (1.0, 1.0)
-
-    monkeypatch.setattr(precision, "cpu_has_bf16", lambda flags=None: True)
-    monkeypatch.setattr(precision, "benchmark_bf16", fake)
-    monkeypatch.setattr(precision, "_decisions", {})
-    assert precision.choose_bf16(model, 100, "cpu", "auto") is True
-    assert precision.choose_bf16(model, 100, "cpu", "auto") is True
-    assert precision.choose_bf16(model, 50, "cpu", "auto") is False  # not faster: float32
-    assert calls == [100, 50]  # one benchmark per net and batch size in a process
-
-
-def test_benchmark_bf16_leaves_the_net_untouched():
-    model = _model()
-    before = {k: v.clone() for k, v in model.state_dict().items()}
-    fp32, bf16 = precision.benchmark_bf16(model.net, model.net.in_dim, 64, reps=1)
-    assert fp32 > 0 and bf16 > 0
-    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
-    assert all(p.grad is None for p in model.parameters())
-
-
 def test_trainer_bf16_auto_resolves_to_a_bool():
     trainer = Trainer(_model(), _samples(), TrainConfig(steps=2, bf16="auto"))
     assert trainer.bf16 in (True, False)
@@ -251,8 +215,8 @@ def test_cli_fit_default_preset_records_milestones(tmp_path):
         == "stable-decay"
         == get_preset("fast").schedule
     )
-    assert metrics["config"]["train_config"]["time_limit"] == get_preset("fast").time_limit
-    assert metrics["bf16"] is False
+    assert metrics["config"]["train_config"]["time_limit"] is None
+    assert metrics["bf16"] is False and metrics["decisions"]["precision"] == "float32"
     assert set(metrics["seconds_to_psnr"]) == {"train", "test"}
     assert set(metrics["seconds_to_psnr"]["train"]) == {"25", "30"}
     for where in ("train", "test"):
