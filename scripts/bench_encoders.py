@@ -156,11 +156,11 @@ def bench_hashgrid_case(
 ) -> Dict[str, float]:
     grid = HashGrid(
         3,
-        n_levels=16,
-        n_features_per_level=2,
-        log2_hashmap_size=19,
-        base_resolution=16,
-        per_level_scale=2.0,
+        num_levels=16,
+        num_features_per_level=2,
+        log2_table_size=19,
+        min_resolution=16,
+        growth=2.0,
         param_dtype=param_dtype,
     )
     levels = grid.levels
@@ -171,9 +171,9 @@ def bench_hashgrid_case(
         "section": "hashgrid",
         "n": n,
         "d": 3,
-        "levels": levels.n_levels,
-        "features": levels.n_features_per_level,
-        "params": levels.n_params,
+        "levels": levels.num_levels,
+        "features": levels.num_features_per_level,
+        "params": levels.num_params,
         "param_dtype": str(param_dtype).replace("torch.", ""),
     }
 
@@ -191,7 +191,7 @@ def bench_hashgrid_case(
     if bandwidth:
         # Reads x twice and the feature gradient, writes the features and the table gradient (zeroed
         # first); gathers from and scatters into the table are not counted.
-        table_bytes = levels.n_params * table.element_size()
+        table_bytes = levels.num_params * table.element_size()
         row["bytes_fwdbwd"] = 4 * (2 * n * 3 + 2 * n * grid.out_dim) + 2 * table_bytes
         row["floor_mem_fwdbwd"] = row["bytes_fwdbwd"] / bandwidth
     for name, encode in candidates.items():

@@ -103,9 +103,9 @@ def _grid_levels(
         levels = nerfstudio_levels(in_dim, *sizes)
     else:
         levels = tcnn_levels(in_dim, *sizes, grid_type)
-    if levels.n_params > MAX_ENTRIES:
+    if levels.num_params > MAX_ENTRIES:
         raise ValueError(
-            f"the {grid_type} grid needs {levels.n_params} parameters (more than 2^31); "
+            f"the {grid_type} grid needs {levels.num_params} parameters (more than 2^31); "
             "use grid_type='hash', fewer levels or a smaller growth"
         )
     return levels
@@ -118,16 +118,16 @@ def _initial_table(
     seed: Optional[int],
     generator: Optional[torch.Generator],
 ) -> Tensor:
-    """The initial flat table ``(n_params,)`` float32, ``U(-init_scale, init_scale)`` drawn as the
+    """The initial flat table ``(num_params,)`` float32, ``U(-init_scale, init_scale)`` drawn as the
     convention's library draws it, from ``generator`` (else a generator seeded with ``seed``)."""
     if generator is None:
         generator = torch.Generator().manual_seed(0 if seed is None else check_seed("seed", seed))
     elif not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
     if convention == "nerfstudio":  # nerfstudio draws (P, F) with torch.rand * 2 - 1, then scales
-        shape: Tuple[int, ...] = (levels.n_entries, levels.n_features_per_level)
+        shape: Tuple[int, ...] = (levels.num_entries, levels.num_features_per_level)
     else:
-        shape = (levels.n_params,)
+        shape = (levels.num_params,)
     return ((torch.rand(shape, generator=generator) * 2 - 1) * init_scale).reshape(-1)
 
 
@@ -266,13 +266,13 @@ class HashGrid(Encoder):
 
     @property
     def table(self) -> Tensor:
-        """``(n_entries, F)`` view of :attr:`params` (nerfstudio's ``hash_table`` layout)."""
+        """``(num_entries, F)`` view of :attr:`params` (nerfstudio's ``hash_table`` layout)."""
         return self.params.view(-1, self.num_features_per_level)
 
     @property
     def num_params(self) -> int:
         """Number of trainable parameters (entries of :attr:`params`)."""
-        return self.levels.n_params
+        return self.levels.num_params
 
     def forward(self, x: Tensor) -> Tensor:
         """``x (..., in_dim) -> (..., num_levels · num_features_per_level)`` in float32 (or float64)."""

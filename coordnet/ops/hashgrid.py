@@ -116,7 +116,7 @@ def _validate(x: Tensor, table: Tensor, levels: GridLevels, interpolation: str) 
         raise ValueError(
             f"hashgrid_encode: x must have shape (..., {levels.in_dim}), got {tuple(x.shape)}"
         )
-    shape = (levels.n_entries, levels.n_features_per_level)
+    shape = (levels.num_entries, levels.num_features_per_level)
     if tuple(table.shape) != shape:
         raise ValueError(
             f"hashgrid_encode: table must have shape {shape}, got {tuple(table.shape)}"
@@ -134,7 +134,7 @@ def hashgrid_encode(
 
     Args:
         x: ``(..., d)`` positions, float32 or float64.
-        table: ``(levels.n_entries, F)`` feature table on ``x``'s device, with ``x``'s dtype or
+        table: ``(levels.num_entries, F)`` feature table on ``x``'s device, with ``x``'s dtype or
             float16 with float32 ``x`` (tiny-cuda-nn's half-precision parameters: the CUDA kernels
             read half values and accumulate in float32; other paths upcast the table first).
         levels: the grid's geometry (:func:`~coordnet.ops.hashgrid_reference.tcnn_levels`,

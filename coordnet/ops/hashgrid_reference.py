@@ -68,7 +68,7 @@ class GridLevels:
 
     Attributes:
         in_dim: ``d``.
-        n_features_per_level: ``F``.
+        num_features_per_level: ``F``.
         scales: per level, the float ``s_l`` multiplying the input (exactly representable in float32).
         resolutions: per level, vertices per axis ``R_l`` (the dense index stride).
         sizes: per level, table entries ``size_l``.
@@ -80,7 +80,7 @@ class GridLevels:
     """
 
     in_dim: int
-    n_features_per_level: int
+    num_features_per_level: int
     scales: Tuple[float, ...]
     resolutions: Tuple[int, ...]
     sizes: Tuple[int, ...]
@@ -90,22 +90,22 @@ class GridLevels:
     ceil_corner: bool
 
     @property
-    def n_levels(self) -> int:
+    def num_levels(self) -> int:
         return len(self.scales)
 
     @property
-    def n_entries(self) -> int:
+    def num_entries(self) -> int:
         """Rows of the table ``P``."""
         return self.offsets[-1] + self.sizes[-1]
 
     @property
-    def n_params(self) -> int:
+    def num_params(self) -> int:
         """``P · F``: length of the flat parameter vector."""
-        return self.n_entries * self.n_features_per_level
+        return self.num_entries * self.num_features_per_level
 
     @property
     def out_dim(self) -> int:
-        return self.n_levels * self.n_features_per_level
+        return self.num_levels * self.num_features_per_level
 
     def flat_levels(self) -> List[int]:
         """``offset, size, resolution, mode`` of every level in one list (the kernels' ``levels``)."""
@@ -117,7 +117,7 @@ class GridLevels:
     def from_flat(
         cls,
         in_dim: int,
-        n_features_per_level: int,
+        num_features_per_level: int,
         scales: Sequence[float],
         flat: Sequence[int],
         shift: float,
@@ -128,7 +128,7 @@ class GridLevels:
         offsets, sizes, resolutions, modes = (tuple(int(r[k]) for r in rows) for k in range(4))
         return cls(
             in_dim,
-            n_features_per_level,
+            num_features_per_level,
             tuple(float(s) for s in scales),
             resolutions,
             sizes,
@@ -146,40 +146,40 @@ def next_multiple(value: int, divisor: int) -> int:
 
 def tcnn_levels(
     in_dim: int,
-    n_levels: int,
-    n_features_per_level: int,
-    log2_hashmap_size: int,
-    base_resolution: int,
-    per_level_scale: float,
+    num_levels: int,
+    num_features_per_level: int,
+    log2_table_size: int,
+    min_resolution: int,
+    growth: float,
     grid_type: str = "hash",
 ) -> GridLevels:
     """tiny-cuda-nn's level geometry (``GridEncodingTemplated``).
 
     Scale ``s_l = 2^(l · log2 b) · N_min - 1`` in float32 (the ``-1`` makes ``N_min`` count
     vertices, not cells), resolution ``ceil(s_l) + 1``; a level needs ``R^d`` entries rounded up
-    to a multiple of 8, capped at ``2^log2_hashmap_size`` for hash grids (the level is hashed
+    to a multiple of 8, capped at ``2^log2_table_size`` for hash grids (the level is hashed
     when that cap bites) and at ``N_min^d`` for tiled grids (the dense index wraps).
     Bad arguments: ``ValueError`` naming them (:func:`~coordnet.ops.grid_arguments.check_grid_arguments`).
     """
     check_grid_arguments(
         "tcnn_levels",
         in_dim,
-        n_levels,
-        n_features_per_level,
-        log2_hashmap_size,
-        base_resolution,
-        per_level_scale,
+        num_levels,
+        num_features_per_level,
+        log2_table_size,
+        min_resolution,
+        growth,
         grid_type,
     )
     f32 = np.float32
     # log2 and exp2 evaluated in double and rounded once to float32: the correctly rounded
     # float32 results that tiny-cuda-nn's host code (std::log2, exp2f) computes.
-    log2_scale = f32(math.log2(float(f32(per_level_scale))))
+    log2_scale = f32(math.log2(float(f32(growth))))
     scales, resolutions, sizes, offsets, modes = [], [], [], [], []
     offset = 0
     max_params = MASK32 // 2
-    for level in range(n_levels):
-        scale = f32(f32(2.0 ** float(f32(level) * log2_scale)) * f32(base_resolution)) - f32(1.0)
+    for level in range(num_levels):
+        scale = f32(f32(2.0 ** float(f32(level) * log2_scale)) * f32(min_resolution)) - f32(1.0)
         resolution = int(math.ceil(float(scale))) + 1
         dense = (
             max_params
@@ -188,9 +188,9 @@ def tcnn_levels(
         )
         size = next_multiple(dense, 8)
         if grid_type == "tiled":
-            size = min(size, base_resolution**in_dim)
+            size = min(size, min_resolution**in_dim)
         elif grid_type == "hash":
-            size = min(size, 1 << log2_hashmap_size)
+            size = min(size, 1 << log2_table_size)
         stride = resolution**in_dim if resolution <= MAX_DENSE_RESOLUTION[in_dim] else MASK32
         if grid_type == "hash" and size < stride:
             mode = MODE_HASH
@@ -206,7 +206,7 @@ def tcnn_levels(
         offset += size
     return GridLevels(
         in_dim,
-        n_features_per_level,
+        num_features_per_level,
         tuple(scales),
         tuple(resolutions),
         tuple(sizes),
@@ -219,35 +219,35 @@ def tcnn_levels(
 
 def nerfstudio_levels(
     in_dim: int,
-    n_levels: int,
-    n_features_per_level: int,
-    log2_hashmap_size: int,
-    base_resolution: int,
-    per_level_scale: float,
+    num_levels: int,
+    num_features_per_level: int,
+    log2_table_size: int,
+    min_resolution: int,
+    growth: float,
 ) -> GridLevels:
     """nerfstudio's torch ``HashEncoding`` geometry: scales ``floor(N_min · b^l)`` (computed as it
-    does, in float32), every level hashed into its own ``2^log2_hashmap_size`` entries, no shift.
+    does, in float32), every level hashed into its own ``2^log2_table_size`` entries, no shift.
     Bad arguments: ``ValueError`` naming them (:func:`~coordnet.ops.grid_arguments.check_grid_arguments`)."""
     check_grid_arguments(
         "nerfstudio_levels",
         in_dim,
-        n_levels,
-        n_features_per_level,
-        log2_hashmap_size,
-        base_resolution,
-        per_level_scale,
+        num_levels,
+        num_features_per_level,
+        log2_table_size,
+        min_resolution,
+        growth,
     )
-    scalings = torch.floor(base_resolution * float(per_level_scale) ** torch.arange(n_levels))
+    scalings = torch.floor(min_resolution * float(growth) ** torch.arange(num_levels))
     scales = tuple(float(s) for s in scalings.tolist())
-    size = 1 << log2_hashmap_size
+    size = 1 << log2_table_size
     return GridLevels(
         in_dim,
-        n_features_per_level,
+        num_features_per_level,
         scales,
         tuple(int(s) + 1 for s in scales),
-        (size,) * n_levels,
-        tuple(level * size for level in range(n_levels)),
-        (MODE_HASH,) * n_levels,
+        (size,) * num_levels,
+        tuple(level * size for level in range(num_levels)),
+        (MODE_HASH,) * num_levels,
         0.0,
         True,
     )
@@ -331,7 +331,7 @@ def hashgrid_reference(
 
     Args:
         x: ``(N, d)`` positions (float32 or float64), ``d = levels.in_dim``.
-        table: ``(levels.n_entries, F)`` features, same dtype as ``x``.
+        table: ``(levels.num_entries, F)`` features, same dtype as ``x``.
         levels: the grid's geometry (:func:`tcnn_levels`, :func:`nerfstudio_levels`).
         interpolation: ``"nearest"``, ``"linear"`` or ``"smoothstep"``.
 
@@ -341,7 +341,7 @@ def hashgrid_reference(
     n, d = x.shape
     corners = 1 if interpolation == "nearest" else 1 << d
     outputs = []
-    for level in range(levels.n_levels):
+    for level in range(levels.num_levels):
         p = _positions(x, levels.scales[level], levels.shift)
         floor = torch.floor(p).detach()
         t = p - floor

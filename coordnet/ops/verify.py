@@ -108,7 +108,7 @@ def _fourier(device: str, gen: torch.Generator) -> List[Comparison]:
 def _hashgrid_problem(device: str, gen: torch.Generator, dtype: torch.dtype):
     levels = tcnn_levels(3, 6, 2, 8, 4, 1.7)  # dense and hashed levels
     x = _random(gen, 150, 3, dtype=dtype).to(device)
-    table = _random(gen, levels.n_entries, 2, dtype=dtype, low=-1, high=1).to(device)
+    table = _random(gen, levels.num_entries, 2, dtype=dtype, low=-1, high=1).to(device)
     args = (list(levels.scales), levels.flat_levels(), 1, levels.shift, levels.ceil_corner)
     return levels, x, table, args
 

@@ -78,7 +78,7 @@ def entry_probe(grid):
     """Feature 0 of entry e holds e, feature f holds e + f/8 (so the output names the entry)."""
     features = grid.num_features_per_level
     values = (
-        torch.arange(grid.levels.n_entries, dtype=torch.float64)[:, None]
+        torch.arange(grid.levels.num_entries, dtype=torch.float64)[:, None]
         + torch.arange(features) / 8
     )
     grid.params.data = values.reshape(-1).to(grid.params.dtype)

@@ -85,7 +85,7 @@ def test_half_table_on_the_cpu_is_upcast(request, path):
     request.getfixturevalue(f"{path}_path")
     levels = tcnn_levels(2, 3, 2, 8, 4, 1.5)
     x = torch.rand(50, 2)
-    table = torch.randn(levels.n_entries, 2).half()
+    table = torch.randn(levels.num_entries, 2).half()
     torch.testing.assert_close(
         ops.hashgrid_encode(x, table, levels), ops.hashgrid_encode(x, table.float(), levels)
     )

@@ -33,7 +33,7 @@ def small_levels(d, grid_type="hash", features=2):
 
 def random_problem(levels, n, dtype, low=-0.3, high=1.3, device="cpu"):
     x = torch.rand(n, levels.in_dim, dtype=dtype) * (high - low) + low
-    table = torch.randn(levels.n_entries, levels.n_features_per_level, dtype=dtype)
+    table = torch.randn(levels.num_entries, levels.num_features_per_level, dtype=dtype)
     return to(device, x, table)
 
 
@@ -143,7 +143,7 @@ def test_compiled_backward_matches_reference(compiled_path, device, d, interpola
 def test_empty_batch_and_any_batch_shape(request, path, interpolation):
     request.getfixturevalue(f"{path}_path")
     levels = small_levels(2)
-    table = torch.randn(levels.n_entries, 2, requires_grad=True)
+    table = torch.randn(levels.num_entries, 2, requires_grad=True)
     out = ops.hashgrid_encode(torch.rand(0, 2), table, levels, interpolation)
     assert out.shape == (0, 10)
     out.sum().backward()
@@ -169,7 +169,7 @@ def test_gradcheck_table_and_positions(compiled_path, device, interpolation):
     x, table = to(
         device,
         torch.rand(12, 3, dtype=torch.float64),
-        torch.randn(levels.n_entries, 2, dtype=torch.float64),
+        torch.randn(levels.num_entries, 2, dtype=torch.float64),
     )
     x.requires_grad_()
     table.requires_grad_()
@@ -209,7 +209,7 @@ def test_parallel_gradient_accumulation_with_shared_entries(compiled_path, threa
     levels = tcnn_levels(3, 2, 2, 8, 4, 3.0)
     positions = torch.rand(10, 3, dtype=torch.float64)
     x = positions.repeat(4000, 1)
-    table = torch.randn(levels.n_entries, 2, dtype=torch.float64, requires_grad=True)
+    table = torch.randn(levels.num_entries, 2, dtype=torch.float64, requires_grad=True)
     g = torch.randn(10, 4, dtype=torch.float64).repeat(4000, 1)
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
@@ -227,7 +227,7 @@ def test_parallel_gradient_accumulation_with_shared_entries(compiled_path, threa
 def test_float32_accumulation_is_close_to_float64(compiled_path):
     levels = small_levels(3)
     x = torch.rand(5000, 3)
-    table = torch.randn(levels.n_entries, 2, requires_grad=True)
+    table = torch.randn(levels.num_entries, 2, requires_grad=True)
     g = torch.randn(5000, 10)
     (got,) = torch.autograd.grad(ops.hashgrid_encode(x, table, levels), table, g)
     table64 = table.detach().double().requires_grad_()
@@ -242,7 +242,7 @@ def test_float32_accumulation_is_close_to_float64(compiled_path):
 def test_out_of_range_inputs_are_finite_and_nan_propagates(path, device, request):
     request.getfixturevalue(f"{path}_path")
     levels = small_levels(3, "dense")
-    table = to(device, torch.randn(levels.n_entries, 2))
+    table = to(device, torch.randn(levels.num_entries, 2))
     x = to(
         device,
         torch.tensor(
@@ -278,7 +278,7 @@ def test_opcheck(device):
     x, table = to(
         device,
         torch.rand(30, 3, dtype=torch.float64),
-        torch.randn(levels.n_entries, 2, dtype=torch.float64),
+        torch.randn(levels.num_entries, 2, dtype=torch.float64),
     )
     x.requires_grad_()
     table.requires_grad_()
@@ -336,7 +336,7 @@ def test_float16_table_matches_float32_reference(request, path, device):
 def test_torch_compile_aot_eager(compiled_path):
     levels = small_levels(3)
     x = torch.rand(64, 3, requires_grad=True)
-    table = torch.randn(levels.n_entries, 2, requires_grad=True)
+    table = torch.randn(levels.num_entries, 2, requires_grad=True)
 
     def fn(x, table):
         return ops.hashgrid_encode(x, table, levels).square().sum()
@@ -355,7 +355,7 @@ def test_torch_compile_aot_eager(compiled_path):
 def test_torch_compile_inductor(compiled_path):
     levels = small_levels(3)
     x = torch.rand(256, 3)
-    table = torch.randn(levels.n_entries, 2, requires_grad=True)
+    table = torch.randn(levels.num_entries, 2, requires_grad=True)
 
     def fn(table):
         return ops.hashgrid_encode(x, table, levels).square().sum()
@@ -370,7 +370,7 @@ def test_torch_compile_inductor(compiled_path):
 
 def test_bad_inputs_raise_clear_errors():
     levels = small_levels(3)
-    table = torch.randn(levels.n_entries, 2)
+    table = torch.randn(levels.num_entries, 2)
     with pytest.raises(ValueError, match=r"x must have shape \(\.\.\., 3\)"):
         ops.hashgrid_encode(torch.rand(5, 2), table, levels)
     with pytest.raises(TypeError, match="float32 or float64.*int64"):
@@ -388,10 +388,10 @@ def test_bad_inputs_raise_clear_errors():
 @requires_extension
 def test_kernel_rejects_inconsistent_levels():
     levels = small_levels(3)
-    table = torch.randn(levels.n_entries, 2)
+    table = torch.randn(levels.num_entries, 2)
     x = torch.rand(4, 3)
     scales, flat, interpolation, shift, ceil_corner = op_args(levels, "linear")
-    flat[-3] = levels.n_entries  # last level's size: runs past the table
+    flat[-3] = levels.num_entries  # last level's size: runs past the table
     with pytest.raises(RuntimeError, match="does not fit a table"):
         torch.ops.coordnet.hashgrid_forward(
             x, table, scales, flat, interpolation, shift, ceil_corner

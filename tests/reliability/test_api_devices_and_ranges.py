@@ -60,11 +60,11 @@ def test_fourier_features_refuses_x_and_B_on_different_devices():
 
 LEVEL_ARGS = dict(
     in_dim=3,
-    n_levels=4,
-    n_features_per_level=2,
-    log2_hashmap_size=12,
-    base_resolution=16,
-    per_level_scale=1.5,
+    num_levels=4,
+    num_features_per_level=2,
+    log2_table_size=12,
+    min_resolution=16,
+    growth=1.5,
 )
 
 
@@ -72,14 +72,14 @@ LEVEL_ARGS = dict(
 @pytest.mark.parametrize(
     "name, value",
     [
-        ("n_levels", 0),
-        ("log2_hashmap_size", 64),
-        ("per_level_scale", math.nan),
-        ("per_level_scale", 0.0),
+        ("num_levels", 0),
+        ("log2_table_size", 64),
+        ("growth", math.nan),
+        ("growth", 0.0),
         ("in_dim", 9),
-        ("n_features_per_level", 0),
-        ("base_resolution", 2**40),
-        ("n_levels", 1.5),
+        ("num_features_per_level", 0),
+        ("min_resolution", 2**40),
+        ("num_levels", 1.5),
     ],
 )
 def test_level_geometry_refuses_bad_arguments_naming_them(levels, name, value):
@@ -92,10 +92,8 @@ def test_tcnn_levels_refuses_an_unknown_grid_type_and_a_finest_level_beyond_2_31
         ValueError, match=r"grid_type must be one of 'hash', 'dense', 'tiled', got 'x'"
     ):
         ops.tcnn_levels(**LEVEL_ARGS, grid_type="x")
-    with pytest.raises(
-        ValueError, match=r"per_level_scale=4 over 40 levels .* outside \[1, 2\^31\]"
-    ):
-        ops.tcnn_levels(**{**LEVEL_ARGS, "n_levels": 40, "per_level_scale": 4.0})
+    with pytest.raises(ValueError, match=r"growth=4 over 40 levels .* outside \[1, 2\^31\]"):
+        ops.tcnn_levels(**{**LEVEL_ARGS, "num_levels": 40, "growth": 4.0})
 
 
 # ---------------------------------------------------------------- 18: meta tensors
