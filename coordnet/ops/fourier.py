@@ -151,7 +151,8 @@ def _float32_phases_may_overflow(x: Tensor, B: Tensor, factor: float) -> bool:
     if torch.compiler.is_compiling():
         return False
     with torch.no_grad():
-        largest_x = float(x.detach().abs().amax().double())
+        low, high = x.detach().aminmax()  # one pass, no |x| temporary
+        largest_x = max(-float(low), float(high))
         largest_row = float(B.detach().abs().double().sum(dim=1).amax())
     bound = largest_x * largest_row * abs(factor) / (2 * math.pi)
     return bound >= FLOAT32_PHASE_BOUND  # False for NaN: NaN inputs give NaN features anyway
