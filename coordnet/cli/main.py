@@ -161,27 +161,12 @@ def training_options(command):
 @friendly_errors
 def fit(
     signal: Optional[str],
-    spec: str,
+    spec: Optional[str],
     out_dir: Optional[str],
-    checkpoint_every: int,
-    tensorboard: bool,
     probe: Optional[str],
-    probe_every: Optional[int],
-    preset,
-    steps,
-    time_budget,
-    patience,
-    lr,
-    schedule,
-    batch_size,
-    split,
-    size,
-    seed,
-    bf16,
-    eval_every,
-    resume,
-    quiet,
-    device,
+    time_budget: Optional[str],
+    quiet: bool,
+    **options,
 ) -> None:
     """Fit one model to SIGNAL (an image, .wav, .npy, .csv, or a bundled name; default: camera).
 
@@ -195,52 +180,41 @@ def fit(
     """
     from coordnet.runs.api import fit as fit_signal
 
-    if out_dir is None:
-        out_dir = default_out("fit", signal, spec, preset)
+    out_dir = out_dir or default_out("fit", signal, spec, options["preset"])
     result = fit_signal(
         signal,
         spec,
-        preset=preset,
-        steps=steps,
-        size=size,
-        probes=() if probe is None else (probe,),
         out=out_dir,
-        device=device,
-        seed=seed,
-        lr=lr,
-        schedule=schedule,
-        batch_size=batch_size,
+        probes=() if probe is None else (probe,),
         time_limit=time_budget,
-        patience=patience,
-        bf16=bf16,
-        eval_every=eval_every,
-        split=split,
-        probe_every=probe_every,
-        resume=resume,
         progress=not quiet,
-        checkpoint_every=checkpoint_every,
-        tensorboard=tensorboard,
         announce=click.echo,
         wording=CLI_WORDING,
+        **options,  # the other options have the names of coordnet.fit's arguments
     )
     if result.note:
         click.echo(result.note)
-    click.echo(fit_summary(result.metrics, result.out or out_dir))
+    click.echo(fit_summary(result.metrics, out_dir))
     if time_budget is not None:
         from coordnet.runs.presets import TIME_BUDGET_NOTE
 
         click.echo(TIME_BUDGET_NOTE)
-    metrics = result.metrics
-    if "spectrum" in result.probes:
+    for line in probe_lines(result.metrics, result.probes, out_dir):
+        click.echo(line)
+
+
+def probe_lines(metrics, probes, out_dir: str):
+    """What each probe of a fit measured, and where its files are."""
+    if "spectrum" in probes:
         index = metrics.get("spectral_bias_index")
-        click.echo(
+        yield (
             f"spectral-bias index {'-' if index is None else f'{index:.3f}'} -> "
             f"{os.path.join(out_dir, 'spectrum.json')}, spectrum.png"
         )
-    if "regions" in result.probes:
-        click.echo(
-            f"activation regions {metrics.get('regions')} -> {os.path.join(out_dir, 'region_counts.json')}, "
-            "region_counts.png, region_map.png"
+    if "regions" in probes:
+        yield (
+            f"activation regions {metrics.get('regions')} -> "
+            f"{os.path.join(out_dir, 'region_counts.json')}, region_counts.png, region_map.png"
         )
 
 
@@ -324,25 +298,12 @@ def fit_summary(metrics, out_dir: str) -> str:
 def compare(
     signal: Optional[str],
     specs: Tuple[str, ...],
-    seeds: int,
     out_dir: Optional[str],
     probe: Optional[str],
-    probe_every: Optional[int],
-    preset,
-    steps,
-    time_budget,
-    patience,
-    lr,
-    schedule,
-    batch_size,
-    split,
-    size,
-    seed,
-    bf16,
-    eval_every,
-    resume,
-    quiet,
-    device,
+    time_budget: Optional[str],
+    quiet: bool,
+    split: Optional[str],
+    **options,
 ) -> None:
     """Fit several models to SIGNAL and tabulate PSNR/SSIM (results.csv, comparison.png, curves.png).
 
@@ -352,31 +313,18 @@ def compare(
     """
     from coordnet.runs.api import compare as compare_signal
 
-    out_dir = out_dir or default_out("compare", signal, None, preset)
+    out_dir = out_dir or default_out("compare", signal, None, options["preset"])
     result = compare_signal(
         signal,
         list(specs) or None,
-        preset=preset,
-        steps=steps,
-        size=size,
-        seeds=seeds,
-        probes=() if probe is None else (probe,),
         out=out_dir,
-        device=device,
-        seed=seed,
-        lr=lr,
-        schedule=schedule,
-        batch_size=batch_size,
+        probes=() if probe is None else (probe,),
         time_limit=time_budget,
-        patience=patience,
-        bf16=bf16,
-        eval_every=eval_every,
         split=split or "tancik",
-        probe_every=probe_every,
-        resume=resume,
         progress=not quiet,
         announce=click.echo,
         wording=CLI_WORDING,
+        **options,  # the other options have the names of coordnet.compare's arguments
     )
     click.echo(result.table)
     click.echo(f"wrote {out_dir}/results.csv, comparison.png, curves.png")

@@ -395,7 +395,8 @@ def fit(
     announce: Optional[Callable[[str], None]] = None,
     wording: Optional[Mapping[str, str]] = None,
 ) -> FitResult:
-    """Fit a coordinate network to a signal, as ``coordnet fit`` does (same defaults, same numbers).
+    """Fit a coordinate network to a signal, as ``coordnet fit`` does (same defaults, same
+    numbers); returns a :class:`FitResult`.
 
     Args:
         signal: a bundled name (``"camera"``, ``"astronaut"``, ``"text"``, ``"sphere"``, ...), a
@@ -405,14 +406,12 @@ def fit(
         model: a spec (``"gauss:sigma=10+relu:width=128,depth=2"``, a dict, a TOML path, a
             ``ModelSpec``); a bare family name (``"hash"``, ``"none"``, ``"siren"``) is the
             preset's tuned model of that family; ``None``: the preset's model.
-        preset: ``"fast"`` or ``"paper"`` (:mod:`coordnet.runs.presets`): defaults of what is
-            not given.
+        preset: ``"fast"`` or ``"paper"``: defaults of what is not given.
         steps: optimiser steps (resuming: a larger number extends a finished fit).
         size: images: ``n`` (longest side, aspect ratio kept), ``(H, W)`` or ``"WxH"``;
             volumes by name: samples per axis.
         probes: probe names recorded during training (``"spectrum"``, ``"regions"``).
-        out: output folder (checkpoint, ``metrics.json``, figures, probe files, under a lock);
-            ``None``: nothing is written.
+        out: output folder (checkpoint, ``metrics.json``, figures); ``None``: no files.
         device: ``"cpu"`` (default), ``"cuda"`` or ``"cuda:N"``.
         seed: seeds initialisation, sampling and splits (default 0; resuming: the checkpoint's).
         lr, schedule, batch_size, time_limit, patience, bf16, eval_every: as the CLI options
@@ -425,15 +424,13 @@ def fit(
         announce: called with one line naming the resolved model and its parameter count.
         wording: how messages spell the options (the CLI passes its flags).
 
-    Returns:
-        a :class:`FitResult`.
-
     Raises:
         ValueError (and subclasses such as ``SignalError``, ``CheckpointError``) naming the
         argument; ``FileExistsError`` when ``out`` holds a checkpoint and ``resume`` is false.
     """
     words = {**WORDING, **(wording or {})}
     _check_duration(time_limit, words)
+    device = _check_device(device, words)
     if resume and out is None:
         raise ValueError(f"{words['resume']} needs {words['out']}: the folder to continue")
     options = dict(
@@ -445,22 +442,11 @@ def fit(
         signal, model, preset, size, probes, folder, resume, split, probe_every, options, words
     )
     outcome = run_module.run_fit(  # through the module: tests replace it there
-        plan.signal,
-        plan.spec,
-        plan.config,
-        folder,
-        split=plan.split,
-        resume=resume,
-        progress=progress,
-        checkpoint_every=checkpoint_every,
-        tensorboard=tensorboard,
-        device=_check_device(device, words),
-        probes=plan.probes,
-        probe_every=plan.probe_every,
-        signal_origin=plan.origin,
-        wording=words,
-        announce=announce,
-    )
+        plan.signal, plan.spec, plan.config, folder, split=plan.split, resume=resume,
+        progress=progress, checkpoint_every=checkpoint_every, tensorboard=tensorboard,
+        device=device, probes=plan.probes, probe_every=plan.probe_every,
+        signal_origin=plan.origin, wording=words, announce=announce,
+    )  # fmt: skip
     return FitResult(outcome, plan, folder)
 
 
