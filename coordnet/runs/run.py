@@ -65,7 +65,7 @@ PYTHON_WORDING: Dict[str, str] = {
     "resume": "resume=True",
     "out": "out",
     "steps": "steps",
-    "time": "time",
+    "time": "time_limit",
     "probes": "probes",
     "signal": "signal",
 }
@@ -317,7 +317,7 @@ def _finished(document: Mapping[str, Any], trainer: Trainer) -> Optional[Dict[st
     if stop is None and unchanged and step < config.steps:
         stop = _stopped_at_save(trainer)
     if stop is not None and unchanged:
-        return stop
+        return {**stop, "steps": config.steps}
     if step >= config.steps:
         return stop or {"reason": "steps", "step": step}
     return None
@@ -368,12 +368,16 @@ def restore(
 
 
 def finished_note(path: str, stop: Mapping[str, Any], wording: Mapping[str, str]) -> str:
-    """The remark of a resume that had nothing to train."""
-    reason = STOP_WORDS.get(str(stop.get("reason")), f"stopped ({stop.get('reason')})")
-    return (
-        f"{path} is finished: it {reason} at step {stop.get('step')}; nothing was trained (pass "
-        f"{wording['steps']} larger than {stop.get('step')} to extend it)"
-    )
+    """The remark of a resume that had nothing to train, with what would train further:
+    ``{"reason", "step"}`` and, for an early stop, ``"steps"`` (the configured count)."""
+    reason, step = str(stop.get("reason")), stop.get("step")
+    how = {
+        "time_limit": f"pass a longer {wording['time']}, or 0 for none, to train further",
+        "plateau": f"pass {wording['steps']} other than its {stop.get('steps')} to train "
+        "further; its patience still applies",
+    }.get(reason, f"pass {wording['steps']} larger than {step} to extend it")
+    words = STOP_WORDS.get(reason, f"stopped ({reason})")
+    return f"{path} is finished: it {words} at step {step}; nothing was trained ({how})"
 
 
 def _result_of(trainer: Trainer, stop: Mapping[str, Any]) -> FitResult:

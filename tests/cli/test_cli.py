@@ -57,8 +57,9 @@ def test_fit_writes_all_outputs(fitted):
     out, result = fitted
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
-    announced, line = result.stdout.strip().splitlines()
-    assert announced == f"model {SPEC}: 545 parameters"  # the resolved spec and its size
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == f"model {SPEC}: 545 parameters"  # the resolved spec and its size
+    line = lines[-1]
     assert line.startswith(f"{SPEC}: train ") and "dB, test " in line and "SSIM" in line
     assert re.search(rf"20 steps in [0-9.]+ s -> {re.escape(str(out))}$", line), line
     for name in ("checkpoint.pt", "metrics.json", "reconstruction.png", "error.png", "curves.png"):
