@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, cast
 
 import click
 import torch
@@ -74,7 +74,7 @@ def problems(diagnostics_: Dict[str, object]) -> List[str]:
         for key, value in diagnostics_.items()
         if isinstance(value, str) and value.startswith("error: ")
     ]
-    backends = diagnostics_.get("backends") or {}
+    backends = cast(Dict[str, str], diagnostics_.get("backends") or {})
     found += [
         f"backend on {device}: {name}"
         for device, name in backends.items()

@@ -31,6 +31,7 @@ class IntegratedPositionalEncoding(Encoder):
     """
 
     input_domain = None
+    frequencies: Tensor  # (L,) buffer
 
     def __init__(
         self, in_dim: int, min_deg: int = 0, max_deg: int = 16, factor: float = 1.0

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Optional, Union
+from typing import Optional, SupportsInt, Union, cast
 
 import torch
 
@@ -121,6 +121,10 @@ _SHAPE_KEYS = {
 }
 
 
+def _as_int(value: object) -> int:
+    return int(cast(SupportsInt, value))
+
+
 def supports(op: str, device: Union[str, torch.device], **shape: object) -> bool:
     """Whether the compiled kernel of ``op`` for ``device``'s type accepts a problem of this shape.
 
@@ -154,12 +158,12 @@ def supports(op: str, device: Union[str, torch.device], **shape: object) -> bool
         return False
     d = shape.get("d")
     if op == "fourier_features":
-        return d is None or not cuda or int(d) <= FOURIER_CUDA_MAX_DIMS
+        return d is None or not cuda or _as_int(d) <= FOURIER_CUDA_MAX_DIMS
     if op == "hashgrid":
-        if d is not None and not 1 <= int(d) <= HASHGRID_MAX_DIMS:
+        if d is not None and not 1 <= _as_int(d) <= HASHGRID_MAX_DIMS:
             return False
         levels = shape.get("levels")
-        if cuda and levels is not None and int(levels) > HASHGRID_CUDA_MAX_LEVELS:
+        if cuda and levels is not None and _as_int(levels) > HASHGRID_CUDA_MAX_LEVELS:
             return False
         param_dtype = shape.get("param_dtype")
         if (

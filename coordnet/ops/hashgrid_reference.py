@@ -310,6 +310,7 @@ def _level_rows(
             index = (index[:, None, :] ^ parts[:, :, None]).flatten(1)
         else:
             index = ((index[:, None, :] + parts[:, :, None]) & MASK32).flatten(1)
+    assert index is not None  # d >= 1 axes
     if mode == MODE_HASH and size & (size - 1) == 0:
         return (index & (size - 1)) + offset
     return index % size + offset
@@ -321,6 +322,7 @@ def _level_weights(w: Tensor) -> Tensor:
     for j in range(w.shape[1]):
         pair = torch.stack((1 - w[:, j], w[:, j]), dim=1)
         weights = pair if weights is None else (weights[:, None, :] * pair[:, :, None]).flatten(1)
+    assert weights is not None  # d >= 1 axes
     return weights
 
 

@@ -231,10 +231,10 @@ def check_op(op: str, device: str, seed: int = 0) -> Check:
         first = str(error).strip().splitlines()[0] if str(error).strip() else ""
         return Check(op, device, "error", detail=f"{type(error).__name__}: {first}")
     bad = [c for c in comparisons if not c[1] <= c[2]]  # NaN errors fail too
-    name, error, tol = bad[0] if bad else max(comparisons, key=lambda c: c[1] / max(c[2], 1e-300))
+    name, worst, tol = bad[0] if bad else max(comparisons, key=lambda c: c[1] / max(c[2], 1e-300))
     if bad:
-        return Check(op, device, "mismatch", error, tol, detail=name)
-    return Check(op, device, "ok", error, tol)
+        return Check(op, device, "mismatch", worst, tol, detail=name)
+    return Check(op, device, "ok", worst, tol)
 
 
 def available_devices() -> List[str]:
