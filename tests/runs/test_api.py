@@ -125,6 +125,9 @@ def test_an_early_stopped_fit_resumed_trains_nothing(tmp_path):
     assert again.metrics["steps"] == first.metrics["steps"]
     assert again.history == first.history
     assert "stopped early (the validation PSNR stopped improving)" in again.note
+    assert again.note.endswith(
+        "(pass steps other than its 200 to train further; its patience still applies)"
+    )
     stop = load_checkpoint(str(out / CHECKPOINT))["stop"]
     assert stop == {"reason": "plateau", "step": first.metrics["steps"]}
 
@@ -137,6 +140,7 @@ def test_a_fit_stopped_by_its_time_limit_resumed_trains_nothing(tmp_path):
     assert again.metrics["steps"] == first.metrics["steps"]
     assert again.history == first.history
     assert "stopped at its time limit" in again.note
+    assert again.note.endswith("(pass a longer time_limit, or 0 for none, to train further)")
 
 
 def test_cli_resume_needs_only_out_and_names_what_differs(tmp_path):
