@@ -31,7 +31,7 @@ $(VENV)/.installed: $(VENV)/.venv-created $(SOURCES)
 # tensorboard and ray for the logging and sweep tests, import-linter for the layer contracts
 # (their dependencies do not include torch), ruff and mypy for lint, format and types.
 TEST_EXTRAS_DEPS := tensorboard==2.21.0 ray==2.60.0 import-linter==2.16 ruff==0.17.6 mypy==2.4.1
-TEST_EXTRAS := nerfstudio==1.1.5 viser==0.2.7 jaxtyping==0.3.11 rich==15.0.0 msgspec==0.22.0 websockets==17.4
+TEST_EXTRAS := nerfstudio==1.1.5 viser==0.2.7 jaxtyping==0.3.11 rich==15.0.0 msgspec==0.22.0 websockets==17.4 mlxtend==0.25.0
 
 $(VENV)/.test-extras: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --no-deps $(TEST_EXTRAS)

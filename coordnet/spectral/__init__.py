@@ -12,10 +12,11 @@
   the circle and the sphere (Basri et al. 2019);
 * :mod:`~coordnet.spectral.convergence` — measured time to learn each frequency;
 * :mod:`~coordnet.spectral.empirical_ntk` — empirical NTK of any encoder + MLP (``torch.func``);
-* :mod:`~coordnet.spectral.classifiers`, :mod:`~coordnet.spectral.path_fraction`,
-  :mod:`~coordnet.spectral.label_noise` — function frequency of image classifiers along
-  interpolation paths (Fridovich-Keil et al. 2022): coordnet's windowed centroid and the
-  authors' high-frequency fraction at a fixed input-space step.
+* :mod:`~coordnet.spectral.classifiers`, :mod:`~coordnet.spectral.path_power`,
+  :mod:`~coordnet.spectral.path_fraction`, :mod:`~coordnet.spectral.label_noise` — function
+  frequency of image classifiers along interpolation paths (Fridovich-Keil et al. 2022):
+  coordnet's windowed centroid, the paper's power spectrum at a fixed input-space step, and the
+  RobustNets high-frequency fraction ("Models Out of Line", 2022).
 """
 
 from coordnet.spectral.convergence import (

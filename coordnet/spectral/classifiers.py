@@ -34,9 +34,12 @@ Conventions
   ``cutoff_fraction × Nyquist`` (default a quarter of the Nyquist frequency of the longest path).
   A path along which the output does not change (all power zero) has centroid 0 and share 0.
 
-This is coordnet's recipe. The authors' recipe (fixed step in input space, per-class
-probabilities, unwindowed FFT magnitude, fraction above the lowest 10% of the bins) is in
-:mod:`coordnet.spectral.path_fraction`; :func:`probabilities_at` serves both.
+This is coordnet's recipe. The paper's own recipe (Fridovich-Keil et al. 2022,
+``google-research/google-research`` ``spectral_bias/interpolation/evaluate_interpolation.py``:
+fixed step, ``|fftshift(fft(‖p(t) − p(0)‖))|²``) is :mod:`coordnet.spectral.path_power`; the
+later RobustNets recipe ("Models Out of Line", 2022: per-class probabilities, fraction above
+the lowest 10% of the bins) is :mod:`coordnet.spectral.path_fraction`. :func:`logits_at` and
+:func:`probabilities_at` serve all three.
 """
 
 from __future__ import annotations
@@ -185,7 +188,6 @@ def path_probabilities(
     )
 
 
-@torch.no_grad()
 def probabilities_at(
     model: nn.Module,
     inputs: Tensor,
@@ -194,11 +196,26 @@ def probabilities_at(
     chunk: int = 8192,
     lengths: Optional[Tensor] = None,
 ) -> List[Tensor]:
-    """Softmax outputs at chosen points of each path: a list of ``(n_i, C)`` float64 tensors.
+    """Softmax outputs at chosen points of each path: a list of ``(n_i, C)`` float64 tensors,
+    the row-wise softmax of :func:`logits_at`."""
+    logits = logits_at(model, inputs, pairs, positions, chunk, lengths)
+    return [torch.softmax(z, dim=1) for z in logits]
+
+
+@torch.no_grad()
+def logits_at(
+    model: nn.Module,
+    inputs: Tensor,
+    pairs: Tensor,
+    positions: Sequence[Tensor],
+    chunk: int = 8192,
+    lengths: Optional[Tensor] = None,
+) -> List[Tensor]:
+    """Logits at chosen points of each path: a list of ``(n_i, C)`` float64 tensors.
 
     ``positions[i]`` is a ``(n_i,)`` tensor of path fractions ``t``; row ``j`` of output ``i`` is
-    ``softmax(model(x_a + t_j (x_b - x_a)))`` for the pair ``(a, b) = pairs[i]``. Evaluation as
-    in :func:`path_probabilities` (batched, ``chunk`` points per call, eval mode).
+    ``model(x_a + t_j (x_b - x_a))`` for the pair ``(a, b) = pairs[i]``. Evaluation as in
+    :func:`path_probabilities` (batched, ``chunk`` points per call, eval mode).
 
     Raises:
         ValueError: ``pairs`` not ``(P, 2)``, ``positions`` not one tensor per pair, a zero-length
@@ -238,7 +255,7 @@ def probabilities_at(
                 raise ValueError(
                     f"model must map inputs (B, ...) to logits (B, C), got output {got} for B={len(index)}"
                 )
-            outputs.append(torch.softmax(logits.double(), dim=1).cpu())
+            outputs.append(logits.double().cpu())
     finally:
         model.train(was_training)
     return list(torch.cat(outputs).split(counts.tolist()))

