@@ -80,7 +80,9 @@ def parse_size(
             f"{wording['size']} must be N (the longest side, >= 2, aspect ratio kept) or WxH "
             f"(e.g. 320x240), got {size!r}"
         )
-    return int(size) if ok_int else (int(size[0]), int(size[1]))  # type: ignore[index]
+    if ok_int:
+        return int(size)  # type: ignore[arg-type]
+    return int(size[0]), int(size[1])  # type: ignore[index]
 
 
 def signal_from_array(array: Union[np.ndarray, torch.Tensor], size: Any = None) -> Signal:
@@ -299,13 +301,14 @@ class FitResult:
             return self.prediction
         size = parse_size(size)
         grid = tuple(self.signal.grid_shape)
+        shape: Tuple[int, ...]
         if self.signal.kind == "image":
             shape = target_shape(size, grid[0], grid[1])
         elif isinstance(size, int):
             shape = (size,) * len(grid)
         else:
             raise ValueError(f"size of a {self.signal.kind} signal must be one int, got {size!r}")
-        axes = [grid_axis(low, high, n) for (low, high), n in zip(self.signal.domain, shape)]
+        axes = [grid_axis(low, high, n) for (low, high), n in zip(self.signal.domain or (), shape)]
         coords = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).reshape(-1, len(shape))
         values = predict(self.model, coords).reshape(*shape, -1).numpy()
         return np.clip(values, 0, 1) if self.signal.kind == "image" else values
@@ -523,7 +526,7 @@ def compare(
         for spec, config in zip(specs, configs):  # each model with its own steps and lr
             results += compare_runs(
                 loaded,
-                [spec],
+                [spec],  # type: ignore[list-item]  # parse_spec takes a ModelSpec too
                 config,
                 folder,
                 seeds=seeds,

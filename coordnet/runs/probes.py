@@ -49,7 +49,7 @@ class FitProbe:
     checkpoint_key: str = ""
 
     def __init__(self, callback: Callback) -> None:
-        self.callback = callback
+        self.callback: Any = callback  # a Callback with state_dict/load_state_dict
 
     def metrics(self) -> Dict[str, Any]:
         """Entries added to ``metrics.json`` after training."""

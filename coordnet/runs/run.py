@@ -138,7 +138,7 @@ def describe_run(
             "in_dim": signal.dim,
             "out_dim": signal.channels,
             "output_activation": output_activation_for(signal),
-            "signal_domain": [list(interval) for interval in signal.domain],
+            "signal_domain": [list(interval) for interval in signal.domain or ()],
         },
         "train_config": config.to_dict(),
         "signal": {
@@ -176,7 +176,7 @@ def plan_run(
         in_dim=signal.dim,
         out_dim=signal.channels,
         output_activation=run_config["model_config"]["output_activation"],
-        signal_domain=tuple(tuple(interval) for interval in signal.domain),
+        signal_domain=signal.domain or (),
     )
     grid_coords = signal.coordinates()  # (*grid_shape, d): the convention of every probe
     every = default_probe_every(config.steps) if probe_every is None else probe_every

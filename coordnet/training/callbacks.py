@@ -20,7 +20,7 @@ class ProgressBar(Callback):
     def __init__(self, description: str = "fit", enabled: bool = True) -> None:
         self.description = description
         self.enabled = enabled
-        self.bar = None
+        self.bar: Any = None  # the tqdm bar, from on_start
         self.postfix: Dict[str, str] = {}
         self.first_step, self.first_elapsed = 0, 0.0
 
