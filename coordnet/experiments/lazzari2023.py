@@ -172,7 +172,7 @@ def image_sources(
 def load_image(source: str, size: int) -> Signal:
     """A bundled scikit-image photograph (centre-cropped square) or an image file, ``size²``."""
     if source not in BUNDLED:
-        return load_signal(source, size=size)
+        return load_signal(source, size=(size, size))  # size², whatever the aspect ratio
     import skimage.data
 
     array = getattr(skimage.data, source)()

@@ -95,7 +95,7 @@ def load_rgb(path: Path, resolution: int) -> torch.Tensor:
     """The image at ``resolution²`` as ``(R, R, 3)`` float32 in [0, 1]."""
     signal = load_image(path)
     if signal.grid_shape != (resolution, resolution):
-        signal = load_image(path, size=resolution)
+        signal = load_image(path, size=(resolution, resolution))
     values = signal.values
     if values.shape[-1] == 1:
         values = values.expand(*values.shape[:2], 3)
