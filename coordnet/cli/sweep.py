@@ -83,9 +83,15 @@ def sweep(
             err=True,
         )
     if dry_run:
-        options = dict(workers=workers, threads=threads, ray_address=ray_address)
         for line in dry_run_lines(
-            runs, state, out_dir, config.steps, retry_failed=retry_failed, **options
+            runs,
+            state,
+            out_dir,
+            config.steps,
+            workers=workers,
+            threads=threads,
+            ray_address=ray_address,
+            retry_failed=retry_failed,
         ):
             click.echo(line)
         return

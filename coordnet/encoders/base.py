@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -27,6 +27,8 @@ class Encoder(nn.Module):
     in_dim: int
     out_dim: int
     input_domain: Optional[Tuple[float, float]] = None
+    #: The tiny-cuda-nn style config an encoder was built from (set by ``from_config``).
+    config: Dict[str, Any]
 
     def __init__(self, in_dim: int) -> None:
         super().__init__()

@@ -141,6 +141,7 @@ class RFFEncoding(Encoder):
     """
 
     input_domain = (0.0, 1.0)
+    b_matrix: Tensor  # (in_dim, M), a buffer
 
     def __init__(
         self,

@@ -21,14 +21,17 @@ from coordnet.validation import check_choice, check_count, check_real
 REDUCTIONS = ("concatenation", "sum", "product")
 
 
-def _out_dim(module: nn.Module, what: str) -> int:
+def _dims(module: nn.Module, what: str) -> Tuple[int, int]:
+    """``(in_dim, out_dim)`` of a nested encoder, checked to be non-negative integers."""
+    dims = []
     for attribute in ("in_dim", "out_dim"):
         value = getattr(module, attribute, None)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(
                 f"{what} ({type(module).__name__}) needs an integer attribute {attribute}, got {value!r}"
             )
-    return module.out_dim
+        dims.append(value)
+    return dims[0], dims[1]
 
 
 class Composite(Encoder):
@@ -64,12 +67,13 @@ class Composite(Encoder):
         for i, encoder in enumerate(encoders):
             if not isinstance(encoder, nn.Module):
                 raise TypeError(f"encoders[{i}] must be an nn.Module, got {type(encoder).__name__}")
-        widths = [_out_dim(e, f"encoders[{i}]") for i, e in enumerate(encoders)]
+        dims = [_dims(e, f"encoders[{i}]") for i, e in enumerate(encoders)]
+        widths = [width for _, width in dims]
         if begins is None:
             starts, offset = [], 0
-            for encoder in encoders:
+            for nested_in, _ in dims:
                 starts.append(offset)
-                offset += encoder.in_dim
+                offset += nested_in
         else:
             starts = list(begins)
             if len(starts) != len(encoders):
@@ -78,11 +82,11 @@ class Composite(Encoder):
                 )
             for i, start in enumerate(starts):
                 check_count(f"begins[{i}]", start, minimum=0)
-        for i, (encoder, start) in enumerate(zip(encoders, starts)):
-            if start + encoder.in_dim > in_dim:
+        for i, (encoder, (nested_in, _), start) in enumerate(zip(encoders, dims, starts)):
+            if start + nested_in > in_dim:
                 raise ValueError(
                     f"encoders[{i}] ({type(encoder).__name__}) reads input coordinates "
-                    f"{start}..{start + encoder.in_dim - 1}"
+                    f"{start}..{start + nested_in - 1}"
                     f" but in_dim is {in_dim}: the nested encoders may not encode more dims than the composite"
                 )
         self.reduction = check_choice("reduction", reduction, REDUCTIONS)
@@ -92,6 +96,7 @@ class Composite(Encoder):
             )
         self.encoders = nn.ModuleList(encoders)
         self.begins: Tuple[int, ...] = tuple(starts)
+        self.spans: Tuple[int, ...] = tuple(nested_in for nested_in, _ in dims)  # coordinates read
         self.out_dim = sum(widths) if reduction == "concatenation" else widths[0]
         domains = {getattr(e, "input_domain", None) for e in encoders} - {None}
         self.input_domain = domains.pop() if len(domains) == 1 else None
@@ -100,8 +105,8 @@ class Composite(Encoder):
         """``x (..., in_dim) -> (..., out_dim)``."""
         x = self.check_input(x)
         outputs = [
-            encoder(x[..., start : start + encoder.in_dim])
-            for encoder, start in zip(self.encoders, self.begins)
+            encoder(x[..., start : start + span])
+            for encoder, start, span in zip(self.encoders, self.begins, self.spans)
         ]
         if self.reduction == "concatenation":
             return torch.cat(outputs, dim=-1)
@@ -125,8 +130,8 @@ class Padded(Encoder):
     def __init__(
         self, encoder: nn.Module, n_front: int = 0, n_back: int = 0, value: float = 1.0
     ) -> None:
-        width = _out_dim(encoder, "encoder")
-        super().__init__(encoder.in_dim)
+        nested_in, width = _dims(encoder, "encoder")
+        super().__init__(nested_in)
         self.encoder = encoder
         self.n_front = check_count("n_front", n_front, minimum=0)
         self.n_back = check_count("n_back", n_back, minimum=0)

@@ -47,13 +47,14 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Callable, Dict, List, Mapping, NoReturn, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, NoReturn, Optional, Tuple, Union, cast
 
 import numpy as np
 import torch
 from torch import nn
 
 from coordnet.config_errors import config_error, names_in_message
+from coordnet.encoders.base import Encoder
 from coordnet.encoders.compat import tcnn_frequency
 from coordnet.encoders.composite import Composite, Empty, Padded
 from coordnet.encoders.fourier import BasicFourier, GaussianFourierFeatures, PositionalEncoding
@@ -238,7 +239,7 @@ def alignment(module: nn.Module) -> int:
     return 1
 
 
-def tcnn_pad(module: nn.Module, n: int) -> nn.Module:
+def tcnn_pad(module: Encoder, n: int) -> Encoder:
     """``module`` with ``n`` more output columns, placed and valued as tiny-cuda-nn pads that encoding.
 
     Spherical harmonics (tcnn convention) pad in front with ones, grids at the back with zeros,
@@ -254,7 +255,7 @@ def tcnn_pad(module: nn.Module, n: int) -> nn.Module:
             else range(len(module.encoders))
         )
         for i in targets:
-            module.encoders[i] = tcnn_pad(module.encoders[i], n)
+            module.encoders[i] = tcnn_pad(cast(Encoder, module.encoders[i]), n)
         module.out_dim += n
         return module
     inner = module.encoder if isinstance(module, Padded) else module
@@ -271,7 +272,7 @@ def tcnn_pad(module: nn.Module, n: int) -> nn.Module:
 # ----------------------------------------------------------------------------- builders
 
 
-def _grid(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
+def _grid(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> Encoder:
     default_type = {"TiledGrid": "Tiled", "DenseGrid": "Dense"}.get(ctx.otype, "Hash")
     if (
         isinstance(cfg.get("type"), str) and cfg["type"].strip().lower() == "tile"
@@ -317,7 +318,7 @@ def _grid(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
     )
 
 
-def _composite(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
+def _composite(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> Encoder:
     nested = cfg.get("nested")
     if not isinstance(nested, list) or not nested:
         ctx.fail(f"nested must be a non-empty list of encoding configs, got {nested!r}")
@@ -345,7 +346,7 @@ def _composite(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
             "n_dims_to_encode may be left out of one nested encoding only (it gets the remaining dims), and "
             f"not together with dims_to_encode_begin; it is missing from nested{unspecified}"
         )
-    encoders: List[nn.Module] = []
+    encoders: List[Encoder] = []
     begins: List[int] = []
     offset = 0
     for i, child in enumerate(nested):
@@ -393,7 +394,7 @@ def _composite(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
     return Composite(n_dims, encoders, begins, reduction=reduction)
 
 
-def _nrc(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
+def _nrc(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> Encoder:
     n_frequencies = _integer(ctx, cfg, "n_frequencies", 12, minimum=1)
     n_bins = _integer(ctx, cfg, "n_bins", 4, minimum=1)
     composite = {
@@ -407,7 +408,7 @@ def _nrc(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
     return _composite(_Context(ctx.path, "Composite", ctx.generator), composite, n_dims)
 
 
-def _coordnet(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
+def _coordnet(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> Encoder:
     cls = {
         "PositionalEncoding": PositionalEncoding,
         "GaussianFourierFeatures": GaussianFourierFeatures,
@@ -419,7 +420,7 @@ def _coordnet(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
     return cls(n_dims, **kwargs)
 
 
-def _simple(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
+def _simple(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> Encoder:
     otype = ctx.otype
     if otype == "Identity":
         return Identity(n_dims, _number(ctx, cfg, "scale", 1.0), _number(ctx, cfg, "offset", 0.0))
@@ -439,7 +440,7 @@ def _simple(ctx: _Context, cfg: Mapping[str, Any], n_dims: int) -> nn.Module:
     return SphericalHarmonics(3, degree, convention="tcnn")
 
 
-_BUILDERS: Dict[str, Callable[[_Context, Mapping[str, Any], int], nn.Module]] = {
+_BUILDERS: Dict[str, Callable[[_Context, Mapping[str, Any], int], Encoder]] = {
     **dict.fromkeys(
         ("Identity", "Empty", "Frequency", "TriangleWave", "OneBlob", "SphericalHarmonics"), _simple
     ),
@@ -475,7 +476,7 @@ def _config_names(otype: str, message: str) -> str:
     return names_in_message(message, _TCNN_KEYS)
 
 
-def _build(cfg: Mapping[str, Any], n_dims: int, ctx: _Context, nested: bool) -> nn.Module:
+def _build(cfg: Mapping[str, Any], n_dims: int, ctx: _Context, nested: bool) -> Encoder:
     if ctx.path.count(".nested[") > MAX_NESTING:
         ctx.fail(f"Composite configs nested more than {MAX_NESTING} deep")
     _check_keys(ctx, cfg, nested)
@@ -495,7 +496,7 @@ def from_config(
     *,
     seed: int = 0,
     generator: Optional[torch.Generator] = None,
-) -> nn.Module:
+) -> Encoder:
     """Build the encoder a tiny-cuda-nn encoding config describes: ``(..., n_input_dims) -> (..., out_dim)``.
 
     Args:

@@ -14,7 +14,7 @@ Gaussian frequencies, ``num_frequencies`` the number of frequencies (per coordin
 from __future__ import annotations
 
 import math
-from typing import Optional, Union
+from typing import Optional, Tuple, Union
 
 import torch
 from torch import Tensor, nn
@@ -70,7 +70,8 @@ class FourierFeatures(Encoder):
     NaN or infinite inputs give NaN.
     """
 
-    input_domain = (0.0, 1.0)
+    input_domain: Optional[Tuple[float, float]] = (0.0, 1.0)
+    B: Tensor
 
     def __init__(
         self,
@@ -219,6 +220,8 @@ class PositionalEncoding(FourierFeatures):
     Coarse-to-fine annealing: :meth:`set_window` applies the Nerfies/BARF cosine window to
     the ``L`` bands (the window of a band multiplies both its sin and cos features).
     """
+
+    frequencies: Tensor  # (L,) float64, a non-persistent buffer
 
     def __init__(
         self,

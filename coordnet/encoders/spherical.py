@@ -86,11 +86,10 @@ def spherical_harmonics(directions: Tensor, degree: int, condon_shortley: bool =
                 (2 * l - 1) * z * legendre[(l - 1, m)] - (l + m - 1) * legendre[(l - 2, m)]
             ) / (l - m)
     features = []
-    for l, m, c in _coefficients(degree, condon_shortley):
+    for l, m, coefficient in _coefficients(degree, condon_shortley):
         azimuthal = cos_parts[m] if m >= 0 else sin_parts[-m]
-        features.append(
-            c * legendre[(l, abs(m))] if m == 0 else c * legendre[(l, abs(m))] * azimuthal
-        )
+        polar = coefficient * legendre[(l, abs(m))]
+        features.append(polar if m == 0 else polar * azimuthal)
     return torch.stack(features, dim=-1)
 
 

@@ -7,7 +7,7 @@ holds the stacking, the shape checks and the argument validation they have in co
 
 from __future__ import annotations
 
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple, cast
 
 from torch import Tensor, nn
 
@@ -89,11 +89,13 @@ class ActivationMLP(nn.Module):
 
     def hidden_layers(self) -> List[Tuple[nn.Linear, nn.Module]]:
         """The ``depth`` pairs ``(linear, activation)``, input side first."""
-        return [(self.layers[2 * i], self.layers[2 * i + 1]) for i in range(self.depth)]
+        return [
+            (cast(nn.Linear, self.layers[2 * i]), self.layers[2 * i + 1]) for i in range(self.depth)
+        ]
 
     def output_layer(self) -> nn.Linear:
         """The final ``nn.Linear`` (``width -> out_dim``; ``in_dim -> out_dim`` for ``depth = 0``)."""
-        return self.layers[2 * self.depth]
+        return cast(nn.Linear, self.layers[2 * self.depth])
 
     def linear_layers(self) -> List[nn.Linear]:
         """All ``depth + 1`` linear layers, input side first."""

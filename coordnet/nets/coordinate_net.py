@@ -12,7 +12,7 @@ Interval = Tuple[float, float]
 Domain = Union[Interval, Sequence[Interval]]
 
 
-def _interval(name: str, value: object) -> Interval:
+def _interval(name: str, value: Any) -> Interval:
     ok = isinstance(value, (tuple, list)) and len(value) == 2
     if ok:
         low, high = value
@@ -28,7 +28,12 @@ def _interval(name: str, value: object) -> Interval:
     return float(value[0]), float(value[1])
 
 
-def _domain(name: str, value: object, in_dim: int) -> Tuple[Interval, ...]:
+def module_size(module: nn.Module, name: str) -> int:
+    """The integer attribute ``name`` (``"in_dim"``, ``"out_dim"``) of an encoder or net."""
+    return int(getattr(module, name))
+
+
+def _domain(name: str, value: Any, in_dim: int) -> Tuple[Interval, ...]:
     """One interval for every coordinate: ``(low, high)`` for all, or ``in_dim`` of them."""
     if (
         isinstance(value, (tuple, list))
@@ -67,9 +72,9 @@ class CoordinateNet(nn.Module):
         :class:`~coordnet.nets.spec.ModelSpec` the model was built from, if any).
     """
 
-    spec: Optional[Any] = (
-        None  # the ModelSpec it was built from (set by coordnet.nets.spec.build_model)
-    )
+    spec: Optional[Any] = None  # the ModelSpec it was built from (set by nets.spec.build_model)
+    coordinate_scale: Tensor  # (in_dim,) float64 buffers of the map onto the first stage's domain
+    coordinate_offset: Tensor
 
     def __init__(
         self, encoder: Optional[nn.Module], net: nn.Module, signal_domain: Domain = (0.0, 1.0)
@@ -91,8 +96,8 @@ class CoordinateNet(nn.Module):
             )
         self.encoder = encoder
         self.net = net
-        self.in_dim: int = int(encoder.in_dim if encoder is not None else net.in_dim)
-        self.out_dim: int = int(net.out_dim)
+        self.in_dim: int = module_size(encoder if encoder is not None else net, "in_dim")
+        self.out_dim: int = module_size(net, "out_dim")
         self.signal_domain = _domain("signal_domain", signal_domain, self.in_dim)
         first = encoder if encoder is not None else net
         target = getattr(first, "input_domain", None)

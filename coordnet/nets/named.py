@@ -40,6 +40,7 @@ from typing import Callable, Dict, Mapping, Optional, Tuple
 
 from torch import nn
 
+from coordnet.config_errors import names_in_message
 from coordnet.encoders import (
     BasicFourier,
     GaussianFourierFeatures,
@@ -56,7 +57,6 @@ from coordnet.nets.gaussian import GaussianMLP
 from coordnet.nets.mlp import ReluMLP
 from coordnet.nets.siren import Siren
 from coordnet.nets.wire import WireMLP
-from coordnet.config_errors import names_in_message
 
 #: Value kinds a key can take: ``"int"``, ``"float"`` (ints accepted), ``"bool"``
 #: (``true``/``false``), ``"str"``, or ``"bool|str"`` (``true``/``false`` or a word).

@@ -29,7 +29,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, NoReturn, Optio
 from coordnet.config_errors import ConfigError, config_error
 from coordnet.config_files import parse_nested, read_text_file
 from coordnet.memory_limit import check_memory
-from coordnet.nets.coordinate_net import CoordinateNet, Domain
+from coordnet.nets.coordinate_net import CoordinateNet, Domain, module_size
 from coordnet.nets.named import NAMED_ENCODERS, NAMED_NETS, NamedPart, Param
 from coordnet.validation import check_count
 
@@ -115,7 +115,10 @@ def _canonical_args(
         for target in targets:
             if target in args:
                 fail(f"key {target!r} given twice (as {given_as[target]!r} and {key!r})")
-            args[target] = _coerce(value, part.param(target), key, fail)
+            param = part.param(target)
+            if param is None:  # pragma: no cover - resolve() names only this part's own keys
+                raise KeyError(target)
+            args[target] = _coerce(value, param, key, fail)
             given_as[target] = key
     ordered = {p.name: args[p.name] for p in part.params if p.name in args}
     _check_ranges(part, ordered, given_as, fail)
@@ -519,7 +522,7 @@ def build_model(
                 f"{label}: part {_format_part(part, model_spec.encoder_args)!r}",
                 part.spec_names(str(error)),
             ) from error
-    net_in = in_dim if encoder is None else int(encoder.out_dim)
+    net_in = in_dim if encoder is None else module_size(encoder, "out_dim")
     part = model_spec.net_part
     try:
         net = part.build(

@@ -39,13 +39,13 @@ class _TF32BatchedMatmul(torch.autograd.Function):
     how TF32 tensor cores compute a float32 matmul and its two backward matmuls."""
 
     @staticmethod
-    def forward(ctx, a: Tensor, b: Tensor) -> Tensor:  # type: ignore[override]
+    def forward(ctx, a: Tensor, b: Tensor) -> Tensor:
         ra, rb = round_to_tf32(a), round_to_tf32(b)
         ctx.save_for_backward(ra, rb)
         return torch.matmul(ra, rb)
 
     @staticmethod
-    def backward(ctx, grad: Tensor):  # type: ignore[override]
+    def backward(ctx, grad: Tensor):
         ra, rb = ctx.saved_tensors
         g = round_to_tf32(grad)
         grad_a = torch.matmul(g, rb.transpose(-1, -2))

@@ -35,7 +35,7 @@ the torch model, as nerfstudio falls back.
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Mapping, NoReturn, Optional, Tuple
+from typing import Any, Dict, List, Mapping, NoReturn, Optional, Tuple, cast
 
 import torch
 from torch import Tensor, nn
@@ -138,8 +138,8 @@ def parse_network_config(config: Mapping[str, Any]) -> Dict[str, Any]:
             parsed[key] = TcnnActivation(config.get(key, default)).name
         except ValueError as error:
             _fail(where, f"{key}: {error}")
-    for key, default, minimum in (("n_neurons", 128, 1), ("n_hidden_layers", 5, 0)):
-        value = config.get(key, default)
+    for key, fallback, minimum in (("n_neurons", 128, 1), ("n_hidden_layers", 5, 0)):
+        value = config.get(key, fallback)
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -204,7 +204,7 @@ class TcnnMLP(nn.Module):
         """Draw every weight from tiny-cuda-nn's distributions (see the module docstring)."""
         sine = self.config["activation"] == "Sine"
         with torch.no_grad():
-            for i, layer in enumerate(self.layers):
+            for i, layer in enumerate(self.linears()):
                 fan_out, fan_in = layer.weight.shape
                 if sine:
                     bound = 30.0 / fan_in if i == 0 else math.sqrt(6.0 / fan_in)
@@ -223,21 +223,26 @@ class TcnnMLP(nn.Module):
             raise ValueError(
                 f"TcnnMLP: x must have shape (..., {self.in_dim}), got {tuple(x.shape)}"
             )
-        x = x.to(self.layers[0].weight.dtype)
-        for layer in self.layers[:-1]:
+        linears = self.linears()
+        x = x.to(linears[0].weight.dtype)
+        for layer in linears[:-1]:
             x = self.activation(layer(x))
-        y = self.output_activation(self.layers[-1](x))
+        y = self.output_activation(linears[-1](x))
         return y if padded else y[..., : self.out_dim]
 
     @property
     def n_params(self) -> int:
-        return sum(layer.weight.numel() for layer in self.layers)
+        return sum(layer.weight.numel() for layer in self.linears())
+
+    def linears(self) -> List[nn.Linear]:
+        """The bias-free ``nn.Linear`` layers, input side first."""
+        return [cast(nn.Linear, layer) for layer in self.layers]
 
     def extra_repr(self) -> str:
         return f"in_dim={self.in_dim}, out_dim={self.out_dim} (padded {self.padded_output_dims}), config={self.config}"
 
 
-def _encoding_parameters(module: nn.Module) -> List[nn.Parameter]:
+def _encoding_parameters(module: nn.Module) -> List[Tensor]:
     """An encoding's parameters in tiny-cuda-nn's order (nested encodings one after the other)."""
     if isinstance(module, HashGrid):
         return [module.params]
@@ -296,8 +301,10 @@ class TcnnModel(nn.Module):
         """``x (..., n_input_dims) -> (..., n_output_dims)``."""
         return self.network(self.encoding(x))
 
-    def _parameter_list(self) -> List[nn.Parameter]:
-        return [layer.weight for layer in self.network.layers] + _encoding_parameters(self.encoding)
+    def _parameter_list(self) -> List[Tensor]:
+        return [layer.weight for layer in self.network.linears()] + _encoding_parameters(
+            self.encoding
+        )
 
     @property
     def n_params(self) -> int:
