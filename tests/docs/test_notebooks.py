@@ -22,7 +22,10 @@ def test_notebook_is_committed_clean(path):
     nbformat.validate(notebook)
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None, (path.name, cell.source[:60])
+            assert cell.outputs == [] and cell.execution_count is None, (
+                path.name,
+                cell.source[:60],
+            )
 
 
 @pytest.mark.slow
