@@ -47,28 +47,30 @@ def training_options(command):
             type=click.Choice(["fast", "paper"]),
             default="fast",
             show_default=True,
-            help="Defaults for what is not given: fast (small models, bf16 where it pays, a time budget, "
-            "stop on a held-out PSNR plateau) or paper (gauss 3x256, 2000 float32 steps, no budget).",
+            help="Defaults for what is not given: fast (small models, a fixed number of steps per "
+            "model, bf16 by a fixed rule) or paper (gauss 3x256, 2000 float32 steps).",
         ),
         click.option(
             "--steps",
             default=None,
             type=click.IntRange(min=1),
-            help="Optimiser steps [default: 2000; an upper bound under --time].",
+            help="Optimiser steps per model [default: fast: 230 for fit, per model for compare "
+            "(raw 180, pe 160, gauss 100, siren 150, hash 250); paper: 2000; an upper bound under --time].",
         ),
         click.option(
             "--time",
             "time_budget",
             default=None,
-            help="Wall-time budget of training per model, e.g. 60s, 2m, 0 for none "
-            "[default: fast: 50s per fit, 20s per compared model; paper: none].",
+            help="Wall-time budget of training per model, e.g. 60s, 2m, 0 for none; the numbers then "
+            "depend on the machine's speed and load [default: none, fixed steps].",
         ),
         click.option(
             "--patience",
             type=click.IntRange(min=0),
             default=None,
-            help="Stop after this many evaluations without a held-out PSNR gain, 0 for never "
-            "[default: fast: 4; paper: never].",
+            help="Stop after this many evaluations without a gain in the PSNR of a validation split "
+            "(5% of the training samples, held out; test samples never steer training), 0 for "
+            "never [default: never].",
         ),
         click.option(
             "--lr",
@@ -81,7 +83,7 @@ def training_options(command):
             type=click.Choice(["constant", "cosine", "exponential", "stable-decay"]),
             default=None,
             help="Learning-rate schedule [default: fast: stable-decay (constant, then a linear fall "
-            "over the last fifth of the steps or the time budget); paper: constant].",
+            "over the last fifth of the steps); paper: constant].",
         ),
         click.option(
             "--batch-size",
@@ -109,8 +111,9 @@ def training_options(command):
         click.option(
             "--bf16/--no-bf16",
             default=None,
-            help="bfloat16 autocast for the MLP, encoders stay float32 [default: fast: only where a "
-            "start-up benchmark on a CPU with AVX512-BF16/AMX shows it faster; paper: off].",
+            help="bfloat16 autocast for the MLP, encoders stay float32 [default: fast: on a CPU with "
+            "AVX512-BF16/AMX when the hidden layers do at least the input layer's multiply-adds; "
+            "paper: off]. The decision is printed and stored in metrics.json and the checkpoint.",
         ),
         click.option(
             "--eval-every",

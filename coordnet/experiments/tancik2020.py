@@ -26,6 +26,7 @@ listed beside each claim. Results are cached per chunk of fits (``OUT/runs``), s
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -41,6 +42,7 @@ from coordnet.experiments import (
     verdict_within,
     write_results,
 )
+from coordnet.experiments.claims import mean_interval
 from coordnet.experiments.reproduce import RunOptions
 from coordnet.experiments.tancik2020_protocol import (  # noqa: F401  (the protocol's names, re-exported)
     LR,
@@ -58,6 +60,8 @@ from coordnet.experiments.tancik2020_protocol import (  # noqa: F401  (the proto
     posenc_B,
 )
 from coordnet.plots.tancik2020 import plot_table
+from coordnet.runs.baselines import interpolation_baselines
+from coordnet.signals import image_signal, split_signal
 
 TITLE = "Tancik et al. 2020, Fourier Features Let Networks Learn High Frequency Functions (Table 1, 2D images)"
 
@@ -337,6 +341,62 @@ def _fit_all(
     return per_image, stopped
 
 
+#: Classical baselines reported beside the mappings (:mod:`coordnet.runs.baselines`).
+BASELINES = ("bilinear", "bicubic")
+
+
+def baseline_psnrs(
+    paths: Dict[str, List[Path]], resolution: int
+) -> Dict[str, Dict[str, List[float]]]:
+    """Test PSNR per image (dB) of bilinear and bicubic spline interpolation (scipy) of each
+    image's even pixels onto its odd ones, the split the mappings are fitted on:
+    ``{set: {"bilinear": [...], "bicubic": [...]}}`` in the order of ``paths``."""
+    found: Dict[str, Dict[str, List[float]]] = {s: {b: [] for b in BASELINES} for s in paths}
+    for s, files in paths.items():
+        for path in files:
+            signal = image_signal(load_rgb(path, resolution).numpy(), name=path.stem)
+            for baseline in interpolation_baselines(split_signal(signal, "tancik")):
+                value = baseline.metrics["test_psnr"]
+                found[s][baseline.name].append(math.inf if value is None else value)
+    return found
+
+
+def versus_baselines(
+    per_image: Dict[str, Dict[str, List[float]]], baselines: Dict[str, Dict[str, List[float]]]
+) -> Dict[str, Dict[str, Dict[str, Dict[str, float]]]]:
+    """Paired differences mapping − baseline of the test PSNR over the images of each set:
+    ``{set: {mapping: {baseline: {"mean", "low", "high", "n"}}}}`` (95% t-interval), for every
+    mapping fitted on all the images."""
+    table: Dict[str, Dict[str, Dict[str, Dict[str, float]]]] = {}
+    for s, mappings in per_image.items():
+        for m, values in mappings.items():
+            for b, reference in baselines.get(s, {}).items():
+                if len(reference) != len(values) or not values:
+                    continue
+                mean, low, high = mean_interval(np.asarray(values) - np.asarray(reference))
+                cell = {"mean": mean, "low": low, "high": high, "n": len(values)}
+                table.setdefault(s, {}).setdefault(m, {})[b] = cell
+    return table
+
+
+def format_baselines(
+    baselines: Dict[str, Dict[str, List[float]]],
+    versus: Dict[str, Dict[str, Dict[str, Dict[str, float]]]],
+) -> str:
+    """The baselines' mean test PSNR per set, then each mapping's paired difference to each."""
+    lines = []
+    for s, found in baselines.items():
+        means = ", ".join(f"{b} {np.mean(v):.2f} dB" for b, v in found.items() if v)
+        lines.append(f"{s}: interpolation of the training pixels: {means}")
+        for m, cells in versus.get(s, {}).items():
+            parts = [
+                f"{b} {c['mean']:+.2f} dB [{c['low']:+.2f}, {c['high']:+.2f}]"
+                for b, c in cells.items()
+            ]
+            lines.append(f"  {LABELS.get(m, m):<16} minus {'; minus '.join(parts)}")
+    return "\n".join(lines)
+
+
 def run(name: str, budget: TancikBudget, options: RunOptions) -> int:
     """Fit every (set, mapping, image) of the budget, write results.json/.md and table1.png, print the table."""
     _check_sizes(budget)
@@ -353,6 +413,8 @@ def run(name: str, budget: TancikBudget, options: RunOptions) -> int:
         searched = sigma_search(options.data, budget, options.out, device=device)
         sigma = {s: searched[s]["best"] for s in SETS}
     per_image, stopped = _fit_all(paths, budget, sigma, device, options.out, deadline)
+    baselines = baseline_psnrs(paths, budget.resolution)
+    versus = versus_baselines(per_image, baselines)
     claims = make_claims(name, budget, per_image)
     write_results(
         options.out,
@@ -361,7 +423,12 @@ def run(name: str, budget: TancikBudget, options: RunOptions) -> int:
         budget=budget,
         paper_budget=PAPER_BUDGET,
         claims=claims,
-        tables={"per_image": per_image, "paper": PAPER},
+        tables={
+            "per_image": per_image,
+            "paper": PAPER,
+            "baselines": baselines,
+            "versus_baselines": versus,
+        },
         extra={
             "device": str(device),
             "images": {s: [p.name for p in paths[s]] for s in SETS},
@@ -376,6 +443,9 @@ def run(name: str, budget: TancikBudget, options: RunOptions) -> int:
         },
     )
     _print_report(name, options.out, per_image, claims, stopped)
+    print(
+        f"\nPaired test-PSNR differences (95% t-intervals)\n{format_baselines(baselines, versus)}"
+    )
     return 0
 
 
