@@ -2,20 +2,24 @@
 Different Frequencies" (NeurIPS; arXiv 1906.00425): time to learn ``sin kθ`` against ``k``.
 
 Claims: a two-layer ReLU net whose first layer is trained by gradient descent learns ``sin kθ``
-on the circle in a time ∝ ``1/λ_k`` (the NTK eigenvalue) ∝ ``k²`` with bias, ``k^d`` on
-S^(d−1) (``k³`` on S²); without bias it cannot learn odd ``k ≥ 3``; deep nets behave similarly.
-Tancik et al. 2020 add that a Fourier-feature mapping flattens the dependence on ``k``.
+on the circle in a time ∝ ``1/λ_k`` ∝ ``k²`` with bias, ``k^d`` on S^(d−1) (``k³`` on S²);
+without bias it cannot learn odd ``k ≥ 3``; deep nets behave similarly.
 
-Measurement (:mod:`coordnet.spectral.convergence`): every ``k`` starts from the same network;
-time to learn = first iteration with ``Σ(f − y)²/Σy² < threshold`` (not learned: the cap);
-exponent = least-squares log-log slope of time against ``k``. The default follows the authors'
-code: stop at relative residual energy **0.1**, fit over **k = 8…30**. coordnet's earlier choice
-(0.05, fit from ``k = 3``) is run as a reported variant. The deep, encoded and S² runs have too
-few ``k ≥ 8`` in the CPU budget and are fitted from ``variant_k_min``.
+Every run follows the authors' code (``ykasten/Convergence-Rate-NN-Different-Frequencies``),
+ported in :mod:`coordnet.spectral.basri_protocol`: ``Shallow/WithBias_1D`` (``m = 4000``,
+``n = 1001`` random points, ``W ~ N(0, 2.5²)``, GD ``η = 0.01`` on ``½ Σ (f − y)²`` with a
+unit-norm target, stop at loss 0.05, 30 runs), ``NoBias_1D`` (``σ = 1``, cap 1800, 30 runs),
+``WithBias_2D`` (S²: ``m = 16000``, ``n = 1001``, ``σ = 1``, cap 100000, 20 runs) and
+``Deep/deep5_1D/config.py`` (5 hidden layers of 256, full-batch SGD 0.05 on the MSE, stop at
+5%, 20 runs). Exponent = least-squares slope of ``log(mean time over runs)`` against ``log k``
+over ``k = 8…30`` (``readAndPlot.m``); its interval is a bootstrap over runs.
 
-The shallow net is kept in the kernel regime by ``W ~ N(0, σ²)`` with ``σ = 100`` on a target of
-amplitude 1 (the authors: ``σ = 2.5`` on a unit-norm target of 1001 points, a similar ratio);
-``σ = 1`` is run as well (``shallow_standard_init``) to show what leaving that regime does.
+The authors' shallow step is ``η·λ_max ≈ 3.5`` of the NTK at initialisation (stable only below
+2): the loss first grows by orders of magnitude, then recovers. The same protocol is also run
+with coordnet's stable step ``η = 1/λ_max`` (``stable_*``) to show what that does to the exponent.
+
+Smaller budgets scale sizes only: fewer runs, points, units and frequencies; with fewer points
+the step is scaled by ``1001 / points`` so that ``η·λ_max`` (∝ ``η n``) stays the authors'.
 """
 
 from __future__ import annotations
@@ -23,46 +27,23 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Optional
 
-import torch
+import numpy as np
 
-from coordnet.encoders import PositionalEncoding
 from coordnet.experiments.budget import Budget
 from coordnet.experiments.cache import RunCache
 from coordnet.experiments.claims import Claim, verdict_within
 from coordnet.experiments.reproduce import RunOptions
 from coordnet.experiments.results import write_results
-from coordnet.plots.ntk import (
-    save_kernel_eigenvalues,
-    save_loss_curves,
-    save_ntk_spectra,
-    save_time_to_learn,
-)
-from coordnet.spectral.convergence import (
-    TimeToLearn,
-    deep_time_to_learn,
-    fit_power_law,
-    shallow_time_to_learn,
-)
-from coordnet.spectral.empirical_ntk import default_comparison_models, encoder_spectra
+from coordnet.spectral.basri_protocol import RunsToLearn, authors_deep, authors_shallow
 from coordnet.spectral.ntk_circle import circle_ntk_eigenvalues, sphere_ntk_eigenvalues
 
 TITLE = "Basri/Ronen et al. 2019, The Convergence Rate of Neural Networks for Learned Functions of Different Frequencies"
-SOURCE = "Sec. 4, Fig. 2; authors' code (fit k = 8…30, stop at relative residual 0.1)"
-PAPER = {
-    "exponent_circle": 2.0,
-    "exponent_sphere": 3.0,
-    "odd_unlearned_without_bias": True,
-    "exponent_deep": 2.0,
-    "exponent_fourier": 0.0,
-}
+PAPER = {"exponent_circle": 2.0, "exponent_sphere": 3.0, "exponent_deep": 2.0}
 TOLERANCE = 0.5  # |exponent − paper| within this counts as a match
-NTK_FRACTION = 1e-2
-DEEP_LR = {
-    True: 0.5,
-    False: 0.125,
-}  # η = factor / μ_max of the empirical NTK (see coordnet.spectral.convergence)
+BOOTSTRAP = 2000
+AUTHORS_POINTS = 1001
 
 
 def _k(first: int, last: int) -> tuple[int, ...]:
@@ -75,430 +56,259 @@ class BasriBudget(Budget):
     threshold: float = 0.1
     fit_k_min: int = 8
     fit_k_max: int = 30
-    variant_threshold: float = 0.05
-    variant_k_min: int = 3
-    frequencies: tuple[int, ...] = _k(1, 32)
+    frequencies: tuple[int, ...] = _k(1, 30)
+    runs: int = 30
     points: int = 1001
     width: int = 4000
-    init_scale: float = 100.0
-    max_iterations: int = 20000
-    standard_frequencies: tuple[int, ...] = _k(1, 16)
-    deep_frequencies: tuple[int, ...] = _k(1, 24)
-    encoded_frequencies: tuple[int, ...] = _k(1, 32)
-    deep_points: int = 256
+    init_scale: float = 2.5
+    lr: float = 0.01
+    max_iterations: int = 50000
+    stable_lr_factor: float = 1.0
+    no_bias_frequencies: tuple[int, ...] = _k(1, 30)
+    no_bias_init_scale: float = 1.0
+    no_bias_max_iterations: int = 1800
+    sphere_frequencies: tuple[int, ...] = _k(1, 30)
+    sphere_fit_k_min: int = 8
+    sphere_fit_k_max: int = 30
+    sphere_runs: int = 20
+    sphere_points: int = 1001
+    sphere_width: int = 16000
+    sphere_init_scale: float = 1.0
+    sphere_lr: float = 0.01
+    sphere_max_iterations: int = 100000
+    deep_frequencies: tuple[int, ...] = _k(1, 30)
+    deep_fit_k_min: int = 8
+    deep_fit_k_max: int = 30
+    deep_runs: int = 20
+    deep_points: int = 1001
     deep_width: int = 256
-    deep_depth: int = 4
-    deep_max_iterations: int = 40000
-    sphere_frequencies: tuple[int, ...] = _k(1, 12)
-    sphere_points: int = 1600
-    sphere_width: int = 4096
-    sphere_max_iterations: int = 20000
-    sphere_no_bias: bool = True
-    ntk_points: int = 256
-    ntk_width: int = 256
-    ntk_depth: int = 4
+    deep_depth: int = 5
+    deep_lr: float = 0.05
+    deep_threshold: float = 0.05
+    deep_max_iterations: int = 100000
 
 
 PAPER_BUDGET = BasriBudget()
 BUDGETS = {
-    "paper": PAPER_BUDGET,
     "cpu": BasriBudget(
-        frequencies=_k(1, 30),
-        points=128,
-        width=2048,
-        max_iterations=5000,
-        standard_frequencies=_k(1, 10),
-        deep_frequencies=_k(1, 10),
-        encoded_frequencies=_k(1, 16),
-        deep_points=128,
-        deep_width=128,
-        deep_depth=3,
-        deep_max_iterations=8000,
-        sphere_frequencies=_k(1, 8),
-        sphere_points=400,
-        sphere_width=1024,
-        sphere_max_iterations=4000,
-        sphere_no_bias=False,
-        ntk_points=128,
-        ntk_width=256,
-        ntk_depth=3,
+        fit_k_max=20, frequencies=_k(8, 20), runs=4, points=251, width=256, lr=0.04,
+        max_iterations=20000, no_bias_frequencies=_k(1, 10), sphere_frequencies=_k(2, 6),
+        sphere_fit_k_min=2, sphere_fit_k_max=6, sphere_runs=3, sphere_points=251,
+        sphere_width=512, sphere_lr=0.04, sphere_max_iterations=20000, deep_frequencies=_k(1, 5),
+        deep_fit_k_min=1, deep_fit_k_max=5, deep_runs=3, deep_points=251, deep_width=64,
+        deep_max_iterations=4000,
     ),
+    "paper": PAPER_BUDGET,
     # seconds-long settings for tests (not a reproduction)
     "smoke": BasriBudget(
-        fit_k_min=3,
-        fit_k_max=6,
-        frequencies=_k(1, 6),
-        points=32,
-        width=256,
-        max_iterations=400,
-        standard_frequencies=_k(1, 4),
-        deep_frequencies=_k(1, 4),
-        encoded_frequencies=_k(1, 4),
-        deep_points=32,
-        deep_width=16,
-        deep_depth=2,
-        deep_max_iterations=100,
-        sphere_frequencies=_k(1, 4),
-        sphere_points=64,
-        sphere_width=128,
-        sphere_max_iterations=300,
-        sphere_no_bias=False,
-        ntk_points=16,
-        ntk_width=16,
-        ntk_depth=2,
+        fit_k_min=2, fit_k_max=4, frequencies=_k(2, 4), runs=2, points=64, width=64, lr=0.15,
+        max_iterations=600, no_bias_frequencies=_k(1, 4), no_bias_max_iterations=300,
+        sphere_frequencies=_k(1, 3), sphere_fit_k_min=1, sphere_fit_k_max=3, sphere_runs=2,
+        sphere_points=64, sphere_width=64, sphere_lr=0.15, sphere_max_iterations=600,
+        deep_frequencies=_k(1, 3), deep_fit_k_min=1, deep_fit_k_max=3, deep_runs=2,
+        deep_points=32, deep_width=8, deep_depth=2, deep_max_iterations=300,
     ),
-}
-LABELS = {
-    "shallow_bias": "two-layer, bias (σ=100)",
-    "shallow_bias_variant": "two-layer, bias, ε = 0.05",
-    "shallow_no_bias": "two-layer, no bias (σ=100)",
-    "shallow_standard_init": "two-layer, bias, σ=1",
-    "deep_bias": "deep, bias",
-    "deep_no_bias": "deep, no bias",
-    "deep_posenc": "deep + positional enc. (1,2,4,8,16)",
-    "deep_fourier": "deep + Fourier features 1..K",
-    "sphere_bias": "S², bias",
-    "sphere_no_bias": "S², no bias",
-}
+}  # fmt: skip
 
 
-def experiments(b: BasriBudget) -> dict[str, dict]:
-    """Name -> keyword arguments (plus ``kind`` and ``encoding``) of every time-to-learn run."""
-    shallow = {
-        "kind": "shallow",
-        "points": b.points,
-        "width": b.width,
-        "init_scale": b.init_scale,
-        "max_iterations": b.max_iterations,
-        "threshold": b.threshold,
-    }
-    deep = {
-        "kind": "deep",
-        "points": b.deep_points,
-        "width": b.deep_width,
-        "depth": b.deep_depth,
-        "max_iterations": b.deep_max_iterations,
-        "threshold": b.threshold,
-    }
-    sphere = {
-        "kind": "shallow",
-        "domain": "sphere",
-        "frequencies": b.sphere_frequencies,
-        "points": b.sphere_points,
-        "width": b.sphere_width,
-        "init_scale": b.init_scale,
-        "max_iterations": b.sphere_max_iterations,
-        "threshold": b.threshold,
-    }
-    runs = {
-        "shallow_bias": {**shallow, "frequencies": b.frequencies, "bias": True},
-        "shallow_bias_variant": {
-            **shallow,
-            "frequencies": b.frequencies,
-            "bias": True,
-            "threshold": b.variant_threshold,
+def experiments(b: BasriBudget) -> dict[str, dict[str, Any]]:
+    """Name -> keyword arguments (plus ``kind``) of every set of runs."""
+    shallow = dict(
+        kind="shallow", runs=b.runs, points=b.points, width=b.width, init_scale=b.init_scale,
+        threshold=b.threshold, max_iterations=b.max_iterations, seed=b.seed,
+    )  # fmt: skip
+    sphere = dict(
+        kind="shallow", domain="sphere", frequencies=b.sphere_frequencies, runs=b.sphere_runs,
+        points=b.sphere_points, width=b.sphere_width, init_scale=b.sphere_init_scale,
+        learning_rate=b.sphere_lr, threshold=b.threshold,
+        max_iterations=b.sphere_max_iterations, seed=b.seed,
+    )  # fmt: skip
+    return {
+        "shallow_bias": {**shallow, "frequencies": b.frequencies, "learning_rate": b.lr},
+        "stable_shallow_bias": {
+            **shallow, "frequencies": b.frequencies, "learning_rate": None,
+            "lr_factor": b.stable_lr_factor,
         },
-        "shallow_no_bias": {**shallow, "frequencies": b.frequencies, "bias": False},
-        "shallow_standard_init": {
-            **shallow,
-            "frequencies": b.standard_frequencies,
-            "bias": True,
-            "init_scale": 1.0,
+        "shallow_no_bias": {
+            **shallow, "frequencies": b.no_bias_frequencies, "bias": False,
+            "init_scale": b.no_bias_init_scale, "learning_rate": b.lr,
+            "max_iterations": b.no_bias_max_iterations,
         },
-        "deep_bias": {**deep, "frequencies": b.deep_frequencies, "bias": True},
-        "deep_no_bias": {**deep, "frequencies": b.deep_frequencies, "bias": False},
-        "deep_posenc": {
-            **deep,
-            "frequencies": b.encoded_frequencies,
-            "bias": True,
-            "encoding": ["posenc", 5],
-        },
-        "deep_fourier": {
-            **deep,
-            "frequencies": b.encoded_frequencies,
-            "bias": True,
-            "encoding": ["fourier", max(b.encoded_frequencies)],
-        },
-        "sphere_bias": {**sphere, "bias": True},
-    }
-    if b.sphere_no_bias:
-        runs["sphere_no_bias"] = {**sphere, "bias": False}
-    return {name: {**spec, "seed": b.seed} for name, spec in runs.items()}
+        "sphere_bias": sphere,
+        "deep": dict(
+            kind="deep", frequencies=b.deep_frequencies, runs=b.deep_runs, points=b.deep_points,
+            width=b.deep_width, depth=b.deep_depth, learning_rate=b.deep_lr,
+            threshold=b.deep_threshold, max_iterations=b.deep_max_iterations, seed=b.seed,
+        ),
+    }  # fmt: skip
 
 
-def make_encoding(spec: Optional[list]):
-    """NeRF's 2^l (l < count) of ``t = θ/2π``, or integer frequencies ``1..count`` (linear spacing)."""
-    if spec is None:
-        return None
-    kind, count = spec
-    if kind == "posenc":
-        return PositionalEncoding(1, count)
-    return PositionalEncoding(1, count, spacing="linear", max_log2_freq=math.log2(count))
-
-
-def run_experiment(spec: dict) -> dict:
-    args = {k: v for k, v in spec.items() if k not in ("kind", "encoding")}
+def run_experiment(spec: dict[str, Any]) -> dict:
+    """One set of runs -> its JSON record."""
+    args = {key: value for key, value in spec.items() if key != "kind"}
     args["frequencies"] = list(args["frequencies"])
-    if spec["kind"] == "shallow":
-        run = shallow_time_to_learn(**args)
-    else:
-        run = deep_time_to_learn(
-            **args, lr_factor=DEEP_LR[spec["bias"]], encoding=make_encoding(spec.get("encoding"))
-        )
-    history = [[None if math.isnan(v) else v for v in row] for row in run.history.tolist()]
-    return {**run.to_dict(), "history_steps": run.history_steps.tolist(), "history": history}
+    runs = authors_shallow(**args) if spec["kind"] == "shallow" else authors_deep(**args)
+    return runs.to_dict()
 
 
-def as_run(record: dict) -> TimeToLearn:
-    run = TimeToLearn.from_dict(record)
-    if record.get("history_steps"):
-        run.history_steps = torch.tensor(record["history_steps"], dtype=torch.int64)
-        run.history = torch.tensor(
-            [[math.nan if v is None else v for v in row] for row in record["history"]],
-            dtype=torch.float64,
-        )
-    return run
+def _slopes(k: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """Least-squares slopes of ``log means (B, J)`` against ``log k (J,)``: ``(B,)``."""
+    x = np.log(k) - np.log(k).mean()
+    y = np.log(means)
+    return ((y - y.mean(1, keepdims=True)) * x).sum(1) / (x * x).sum()
 
 
 def exponent(
-    run: TimeToLearn, k_min: int, k_max: Optional[int] = None, predicted: bool = False
-) -> Optional[float]:
-    """Log-log slope of the learned times (or the kernel's predicted times) over ``k_min ≤ k ≤ k_max``."""
-    times = run.predicted if predicted else run.iterations
-    if times is None:
-        return None
-    mask = torch.isfinite(times.double()) & (
-        torch.ones_like(run.learned) if predicted else run.learned
-    )
-    try:
-        return fit_power_law(run.frequencies, times, k_min=k_min, k_max=k_max, mask=mask).exponent
-    except ValueError:
-        return None
+    runs: RunsToLearn, k_min: int, k_max: int, *, seed: int = 0
+) -> tuple[Optional[float], list[float]]:
+    """Slope of ``log(mean time over runs)`` vs ``log k`` for ``k_min ≤ k ≤ k_max`` (the
+    authors' fit) and its 95% bootstrap interval over runs (``[]`` with fewer than 2 ``k``)."""
+    k = runs.frequencies.numpy()
+    keep = (k >= k_min) & (k <= k_max)
+    if keep.sum() < 2:
+        return None, []
+    times = runs.iterations.double().numpy()[keep]  # (J, R)
+    point = float(_slopes(k[keep], times.mean(1)[None])[0])
+    rng = np.random.default_rng(seed)
+    pick = rng.integers(0, times.shape[1], size=(BOOTSTRAP, times.shape[1]))
+    slopes = _slopes(k[keep], times[:, pick].mean(2).T)
+    return point, [float(np.quantile(slopes, 0.025)), float(np.quantile(slopes, 0.975))]
 
 
-def odd_unlearned(run: TimeToLearn) -> bool:
-    """No odd ``k ≥ 3`` learned within the cap while every even ``k`` was."""
-    k = run.frequencies
+def odd_unlearned(runs: RunsToLearn) -> tuple[bool, dict[str, float]]:
+    """No run of an odd ``k ≥ 3`` learned, while runs of even ``k`` were."""
+    k = runs.frequencies
     odd, even = (k % 2 == 1) & (k >= 3), k % 2 == 0
-    return (
-        bool(odd.any() and even.any())
-        and not bool(run.learned[odd].any())
-        and bool(run.learned[even].all())
-    )
+    fractions = {
+        "odd_k_ge_3_learned": float(runs.learned[odd].double().mean()),
+        "even_k_learned": float(runs.learned[even].double().mean()),
+    }
+    holds = bool(odd.any() and even.any()) and fractions["odd_k_ge_3_learned"] == 0.0
+    return holds and fractions["even_k_learned"] > 0, fractions
 
 
-def _fmt(value: Optional[float]) -> str:
-    return "-" if value is None else f"{value:.2f}"
+def _differs(b: BasriBudget, prefix: str) -> list[str]:
+    """The lines of ``b.differences(PAPER_BUDGET)`` of one group of settings."""
+    groups = {"sphere": "sphere_", "deep": "deep_", "no_bias": "no_bias_"}
+    lines = b.differences(PAPER_BUDGET)
+    if prefix in groups:
+        return [
+            line
+            for line in lines
+            if line.startswith(groups[prefix]) or line.startswith("threshold")
+        ]
+    return [line for line in lines if not line.startswith(tuple(groups.values()))]  # fmt: skip
 
 
-SHALLOW_KEYS = (
-    "seed",
-    "threshold",
-    "fit_k_min",
-    "fit_k_max",
-    "frequencies",
-    "points",
-    "width",
-    "init_scale",
-    "max_iterations",
-)
-DEEP_KEYS = (
-    "seed",
-    "threshold",
-    "variant_k_min",
-    "deep_points",
-    "deep_width",
-    "deep_depth",
-    "deep_max_iterations",
-)
-SPHERE_KEYS = (
-    "seed",
-    "threshold",
-    "variant_k_min",
-    "init_scale",
-    "sphere_frequencies",
-    "sphere_points",
-    "sphere_width",
-    "sphere_max_iterations",
-)
+def _exponent_claim(
+    name: str, source: str, paper: float, runs: RunsToLearn, fit: tuple[int, int],
+    differs: list[str], note: str,
+) -> Claim:  # fmt: skip
+    value, interval = exponent(runs, *fit)
+    count = runs.iterations.shape[1]
+    ours = {"exponent": value, "interval_95": interval, "runs_per_k": count}
+    verdict = verdict_within(math.nan if value is None else value, paper, TOLERANCE)
+    text = f"k = {fit[0]}…{fit[1]}, mean of {count} runs per k, bootstrap interval over runs; "
+    return Claim(name, source, paper, ours, verdict, differs, note=text + note)
 
 
-def _differs(b: BasriBudget, keys: Sequence[str]) -> list[str]:
-    """The lines of ``b.differences(PAPER_BUDGET)`` for the settings a claim depends on."""
-    return [line for line in b.differences(PAPER_BUDGET) if line.split(":")[0] in keys]
-
-
-def claims(runs: dict[str, TimeToLearn], b: BasriBudget) -> list[Claim]:
-    differs = _differs(b, SHALLOW_KEYS)
-    shallow, variant = runs["shallow_bias"], runs["shallow_bias_variant"]
-    e = exponent(shallow, b.fit_k_min, b.fit_k_max)
-    v = exponent(variant, b.variant_k_min)
-    odd = odd_unlearned(runs["shallow_no_bias"])
-    s = exponent(runs["sphere_bias"], b.variant_k_min)
-    deep = exponent(runs["deep_bias"], b.variant_k_min)
-    fourier = exponent(runs["deep_fourier"], b.variant_k_min)
-    nan = math.nan
+def claims(runs: dict[str, RunsToLearn], b: BasriBudget) -> list[Claim]:
+    fit = (b.fit_k_min, b.fit_k_max)
+    shallow, stable = runs["shallow_bias"], runs["stable_shallow_bias"]
+    eta = float(shallow.eta_lambda_max.mean())
+    peak = float(shallow.peak_loss.median())
+    start = float(shallow.initial_loss.median())
+    odd, fractions = odd_unlearned(runs["shallow_no_bias"])
     return [
-        Claim(
-            "exponent_circle",
-            SOURCE,
-            PAPER["exponent_circle"],
-            e,
-            verdict_within(nan if e is None else e, 2.0, TOLERANCE),
-            differs,
-            note=f"k = {b.fit_k_min}…{b.fit_k_max}, ε = {b.threshold}; kernel predicts "
-            f"{_fmt(exponent(shallow, b.fit_k_min, b.fit_k_max, predicted=True))}",
+        _exponent_claim(
+            "exponent_circle", "Sec. 4, Fig. 2; Shallow/WithBias_1D", PAPER["exponent_circle"],
+            shallow, fit, _differs(b, "shallow"),
+            f"the authors' step: η·λ_max = {eta:.2f}; median relative loss {start:.3g} at "
+            f"initialisation, peak {peak:.3g}",
+        ),
+        _exponent_claim(
+            "exponent_circle_stable_step", "coordnet's stable step η = 1/λ_max (not the authors')",
+            PAPER["exponent_circle"], stable, fit, _differs(b, "shallow"),
+            f"η·λ_max = {float(stable.eta_lambda_max.mean()):.2f}; median relative loss "
+            f"{float(stable.initial_loss.median()):.3g} at initialisation, peak "
+            f"{float(stable.peak_loss.median()):.3g}",
         ),
         Claim(
-            "exponent_circle_coordnet_variant",
-            "coordnet's earlier fit (k ≥ 3, ε = 0.05)",
-            PAPER["exponent_circle"],
-            v,
-            verdict_within(nan if v is None else v, 2.0, TOLERANCE),
-            differs,
-            note=f"k ≥ {b.variant_k_min}, ε = {b.variant_threshold}",
+            "odd_unlearned_without_bias", "Sec. 3 (λ_k = 0 for odd k ≥ 3); Shallow/NoBias_1D",
+            True, {**fractions, "runs_per_k": runs["shallow_no_bias"].iterations.shape[1]},
+            "holds" if odd else "reverses", _differs(b, "no_bias"),
+            note=f"fraction of runs learned within {runs['shallow_no_bias'].cap} iterations",
         ),
-        Claim(
-            "odd_unlearned_without_bias",
-            "Sec. 3 (λ_k = 0 for odd k ≥ 3 without bias)",
-            True,
-            odd,
-            "holds" if odd else "reverses",
-            differs,
+        _exponent_claim(
+            "exponent_sphere", "Sec. 4 (k^d on S^(d−1)); Shallow/WithBias_2D",
+            PAPER["exponent_sphere"], runs["sphere_bias"], (b.sphere_fit_k_min, b.sphere_fit_k_max),
+            _differs(b, "sphere"), "zonal harmonics P_k",
         ),
-        Claim(
-            "exponent_sphere",
-            "Sec. 4 (k^d on S^(d−1))",
-            PAPER["exponent_sphere"],
-            s,
-            verdict_within(nan if s is None else s, 3.0, TOLERANCE),
-            _differs(b, SPHERE_KEYS),
-            note=f"k ≥ {b.variant_k_min}",
+        _exponent_claim(
+            "exponent_deep", "Sec. 5; Deep/deep5_1D/config.py", PAPER["exponent_deep"], runs["deep"],
+            (b.deep_fit_k_min, b.deep_fit_k_max), _differs(b, "deep"), "random phase per run",
         ),
-        Claim(
-            "exponent_deep",
-            "Sec. 5 (deep nets behave similarly)",
-            PAPER["exponent_deep"],
-            deep,
-            verdict_within(nan if deep is None else deep, 2.0, TOLERANCE),
-            _differs(b, DEEP_KEYS + ("deep_frequencies",)),
-            note=f"k ≥ {b.variant_k_min}",
-        ),
-        Claim(
-            "fourier_features_flat",
-            "Tancik et al. 2020 (Fourier features)",
-            PAPER["exponent_fourier"],
-            fourier,
-            verdict_within(nan if fourier is None else fourier, 0.0, TOLERANCE),
-            _differs(b, DEEP_KEYS + ("encoded_frequencies",)),
-            note=f"integer frequencies 1…{max(b.encoded_frequencies)}, k ≥ {b.variant_k_min}",
-        ),
-    ]
+    ]  # fmt: skip
+
+
+def _tables(runs: dict[str, RunsToLearn], b: BasriBudget) -> dict[str, Any]:
+    eigenvalues = {
+        "S¹, no bias": circle_ntk_eigenvalues(30, False),
+        "S¹, bias": circle_ntk_eigenvalues(30, True),
+        "S², no bias": sphere_ntk_eigenvalues(30, False),
+        "S², bias": sphere_ntk_eigenvalues(30, True),
+    }
+    return {
+        "mean_time_to_learn": {
+            key: {"k": r.frequencies.tolist(), "mean": r.mean().tolist(), "cap": r.cap,
+                  "learned_fraction": r.learned.double().mean(1).tolist()}
+            for key, r in runs.items()
+        },
+        "eta_lambda_max": {key: r.eta_lambda_max.tolist() for key, r in runs.items()},
+        "relative_loss_initial_and_peak": {
+            key: {"initial": r.initial_loss.tolist(), "peak": r.peak_loss.tolist()}
+            for key, r in runs.items() if key != "deep"
+        },
+        "closed_form_eigenvalues": {label: v.tolist() for label, v in eigenvalues.items()},
+    }  # fmt: skip
 
 
 def run(name: str, b: BasriBudget, options: RunOptions) -> int:
-    out: Path = options.out
+    """Run budget ``name``; reads ``options.out`` and ``figures``."""
+    out = Path(options.out)
     cache = RunCache(out)
     print(f"{TITLE}\nbudget {name}: {b}", flush=True)
-    runs = {
-        key: as_run(cache.load_or_run(key, spec, lambda spec=spec: run_experiment(spec)))
-        for key, spec in experiments(b).items()
-    }
-    spectra = encoder_spectra(
-        default_comparison_models(b.ntk_width, b.ntk_depth, b.seed), b.ntk_points
-    )
+    runs = {}
+    for key, spec in experiments(b).items():
+        record = cache.load_or_run(key, spec, lambda spec=spec: run_experiment(spec))
+        runs[key] = RunsToLearn.from_dict(record)
+        print(f"  {key}: mean time {[round(v) for v in runs[key].mean().tolist()]}", flush=True)
     found = claims(runs, b)
-    eigenvalues = {
-        "S¹, no bias": circle_ntk_eigenvalues(max(b.frequencies), False),
-        "S¹, bias": circle_ntk_eigenvalues(max(b.frequencies), True),
-        "S², no bias": sphere_ntk_eigenvalues(max(b.sphere_frequencies), False),
-        "S², bias": sphere_ntk_eigenvalues(max(b.sphere_frequencies), True),
-    }
-    tables = {
-        "time_to_learn": {
-            key: {
-                "k": r.frequencies.tolist(),
-                "iterations": r.iterations.tolist(),
-                "learned": r.learned.tolist(),
-                "cap": r.cap,
-            }
-            for key, r in runs.items()
-        },
-        "exponents": {
-            key: {
-                "authors_fit": exponent(r, b.fit_k_min, b.fit_k_max),
-                "from_k_min": exponent(r, b.variant_k_min),
-            }
-            for key, r in runs.items()
-        },
-        "closed_form_eigenvalues": {
-            label: values.tolist() for label, values in eigenvalues.items()
-        },
-        "ntk_eigenvalues_above_1pct": {
-            label: s.count_above(NTK_FRACTION) for label, s in spectra.items()
-        },
-    }
-    path = write_results(
-        out,
-        experiment="basri2019",
-        budget_name=name,
-        budget=b,
-        paper_budget=PAPER_BUDGET,
-        claims=found,
-        tables=tables,
-        extra={
-            "ntk_spectra": {label: s.summary() for label, s in spectra.items()},
-            "time": "first iteration with Σ(f−y)²/Σy² < threshold; not learned: the cap",
-        },
-    )
-    save_kernel_eigenvalues(
-        str(out / "eigenvalues.png"),
-        {k: v.numpy() for k, v in eigenvalues.items()},
-        title="closed-form NTK eigenvalues of the two-layer ReLU net",
-    )
-    groups = {
-        "two-layer net, first layer trained (dashed: 1/λ_k)": (
-            "shallow_bias",
-            "shallow_no_bias",
-            "shallow_standard_init",
-        ),
-        "deep ReLU MLP, all layers trained": (
-            "deep_bias",
-            "deep_no_bias",
-            "deep_posenc",
-            "deep_fourier",
-        ),
-        "two-layer net on S² (dashed: 1/λ_k)": tuple(k for k in runs if k.startswith("sphere")),
-    }
-    fits = {}
-    for key, r in runs.items():
-        try:
-            fits[LABELS[key]] = fit_power_law(
-                r.frequencies, r.iterations, k_min=b.variant_k_min, mask=r.learned
-            )
-        except ValueError:
-            pass
-    save_time_to_learn(
-        str(out / "time_to_learn.png"),
-        {title: {LABELS[k]: runs[k] for k in keys} for title, keys in groups.items()},
-        fits,
-        predictions={
-            LABELS[k] for k in ("shallow_bias", "shallow_no_bias", "sphere_bias", "sphere_no_bias")
-        },
-    )
-    if runs["shallow_bias"].history.shape[0]:
-        save_loss_curves(
-            str(out / "loss_curves.png"), runs["shallow_bias"], title=LABELS["shallow_bias"]
-        )
-    save_ntk_spectra(
-        str(out / "ntk_spectra.png"),
-        spectra,
-        NTK_FRACTION,
-        title="empirical NTK of a ReLU MLP on a 1D grid",
-    )
+    extra = {
+        "time": "updates until ½Σ(f−y)² < 0.05 (unit-norm y; deep: MSE < 5% of mean y²); the cap if never",
+        "step_scaling": f"lr and sphere_lr × {AUTHORS_POINTS}/points keep η·λ_max at the authors' value",
+    }  # fmt: skip
+    path = write_results(out, experiment="basri2019", budget_name=name, budget=b,
+                         paper_budget=PAPER_BUDGET, claims=found, tables=_tables(runs, b),
+                         extra=extra)  # fmt: skip
+    if options.figures:
+        _figure(out, runs, b)
     for claim in found:
         print(
-            f"{claim.name}: paper [{claim.source}] {claim.paper}; ours {claim.ours} ({claim.note}) -> {claim.verdict}"
+            f"{claim.name}: paper {claim.paper}; ours {claim.ours} ({claim.note}) -> {claim.verdict}"
         )
     print(f"wrote {path}")
     return 0
+
+
+def _figure(out: Path, runs: dict[str, RunsToLearn], b: BasriBudget) -> None:
+    from coordnet.plots import figure
+
+    fig, ax = figure.subplots(figsize=(6.5, 4))
+    for key, r in runs.items():
+        ax.loglog(r.frequencies.numpy(), r.mean().numpy(), "o-", markersize=3, label=key)
+    ax.set_xlabel("k")
+    ax.set_ylabel("mean iterations to learn")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7)
+    figure.save_figure(fig, str(out / "time_to_learn.png"))

@@ -20,14 +20,19 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 import torch
 
 from coordnet.experiments.budget import Budget
 from coordnet.experiments.cache import RunCache
-from coordnet.experiments.claims import Claim, verdict_from_sign, verdict_within
+from coordnet.experiments.claims import (
+    Claim,
+    mean_interval,
+    verdict_from_interval,
+    verdict_from_sign,
+)
 from coordnet.experiments.reproduce import RunOptions
 from coordnet.experiments.results import write_results
 from coordnet.nets import build_model
@@ -82,8 +87,10 @@ class RahamanBudget(Budget):
     fourier_steps: int = 2000
     gauss: str = "gauss:num_frequencies=256,sigma=64"
     pe: str = "pe:num_frequencies=8"
-    fractions: tuple[float, ...] = tuple(round(0.015 * i, 3) for i in range(21))
-    directions: int = 20
+    runs: int = 20
+    deltas: tuple[float, ...] = tuple(5 * i / 99 for i in range(100))  # linspace(0, 5, 100)
+    perturb_models: int = 5
+    directions: int = 100
     manifold_ls: tuple[int, ...] = tuple(range(0, 21, 2))
     manifold_ks: tuple[int, ...] = tuple(range(4, 41, 4))
     manifold_width: int = 256
@@ -99,10 +106,12 @@ BUDGETS = {
     "cpu": RahamanBudget(
         width=128,
         lr=2e-3,
-        steps=20000,
         record_every=50,
+        steps=6000,
         fourier_steps=500,
-        fractions=tuple(round(0.02 * i, 2) for i in range(16)),
+        runs=4,
+        deltas=tuple(round(0.25 * i, 2) for i in range(21)),
+        perturb_models=2,
         directions=10,
         manifold_ls=(0, 4, 8, 12, 16, 20),
         manifold_ks=(8, 16, 24, 32),
@@ -123,7 +132,9 @@ BUDGETS = {
         fourier_steps=20,
         gauss="gauss:num_frequencies=16,sigma=4",
         pe="pe:num_frequencies=4",
-        fractions=(0.0, 0.1, 0.3),
+        runs=2,
+        deltas=(0.0, 0.5, 1.5),
+        perturb_models=2,
         directions=2,
         manifold_ls=(0, 8),
         manifold_ks=(8,),
@@ -141,11 +152,13 @@ def model_spec(model: str, b: RahamanBudget) -> str:
     return net if model == "relu" else f"{getattr(b, model)}+{net}"
 
 
-def exp1_run(model: str, case: str, b: RahamanBudget) -> dict:
-    """One exp.-1 run; the ReLU run with ``A_i = 1`` also measures the perturbation spectrum."""
-    torch.manual_seed(b.seed)
+def exp1_run(model: str, case: str, b: RahamanBudget, index: int = 0) -> dict:
+    """Run ``index`` of exp. 1 (seed ``b.seed + index``: its own phases and initial weights);
+    the first ``perturb_models`` ReLU runs with ``A_i = 1`` also measure exp. 2."""
+    seed = b.seed + index
+    torch.manual_seed(seed)
     net = build_model(model_spec(model, b), 1, 1)
-    target = sinusoid_target(list(b.frequencies), case, seed=b.seed)
+    target = sinusoid_target(list(b.frequencies), case, seed=seed)
     run = train_spectral_run(
         net,
         target,
@@ -154,23 +167,27 @@ def exp1_run(model: str, case: str, b: RahamanBudget) -> dict:
         record_every=b.record_every,
         n_points=b.points,
         threshold=THRESHOLD,
-        seed=b.seed,
+        seed=seed,
         label=model_spec(model, b),
     )
     record = {**run.to_dict(), "target": target.to_dict()}
-    if model == "relu" and case == "equal":
-        norm = float(torch.cat([p.detach().reshape(-1) for p in run.model.parameters()]).norm())
+    if perturbs(model, case, index, b):
         coords = unit_grid(b.points).float()[:, None]
         result = perturbation_spectrum(
             run.model,
             coords,
             list(b.frequencies),
-            [f * norm for f in b.fractions],
+            list(b.deltas),
             directions=b.directions,
-            seed=b.seed,
+            seed=seed,
         )
-        record["perturbation"] = {**result.to_dict(), "fractions": list(b.fractions)}
+        record["perturbation"] = result.to_dict()
     return record
+
+
+def perturbs(model: str, case: str, index: int, b: RahamanBudget) -> bool:
+    """Whether exp.-1 run ``index`` of ``model``/``case`` is one of exp. 2's models."""
+    return model == "relu" and case == "equal" and index < b.perturb_models
 
 
 def manifold_cell(L: int, k: int, b: RahamanBudget) -> dict:
@@ -194,6 +211,7 @@ def _settings(b: RahamanBudget, keys: Sequence[str]) -> dict:
 
 EXP1_KEYS = (
     "seed",
+    "runs",
     "points",
     "frequencies",
     "width",
@@ -217,45 +235,55 @@ def _differs(b: RahamanBudget, prefixes: Sequence[str]) -> list[str]:
     return [line for line in b.differences(PAPER_BUDGET) if line.split(":")[0] in prefixes]
 
 
+def _interval(values: Sequence[Optional[float]]) -> dict[str, Any]:
+    """Mean and 95% t interval of the finite ``values`` (one per run)."""
+    finite = [v for v in values if v is not None and not math.isnan(v)]
+    if not finite:
+        return {"mean": None, "interval_95": [], "runs": 0, "per_run": list(values)}
+    mean, low, high = mean_interval(finite)
+    return {"mean": round(mean, 4), "interval_95": [round(low, 4), round(high, 4)],
+            "runs": len(finite), "per_run": [None if v is None else round(v, 4) for v in values]}  # fmt: skip
+
+
+def _no_order(stats: dict[str, Any]) -> str:
+    """``within`` (no order) when the interval contains 0, ``outside`` when it excludes 0."""
+    if not stats["interval_95"] or any(math.isnan(v) for v in stats["interval_95"]):
+        return "inconclusive"
+    low, high = stats["interval_95"]
+    return "within" if low <= 0.0 <= high else "outside"
+
+
+def _direction(stats: dict[str, Any], sign: int) -> str:
+    if not stats["interval_95"]:
+        return "inconclusive"
+    return verdict_from_interval(*stats["interval_95"], sign)
+
+
 def claims(records: dict, manifold: ManifoldResult, b: RahamanBudget) -> list[Claim]:
     exp1 = _differs(b, EXP1_KEYS)
     found = []
     for case in CASES:
-        r = records[f"relu_{case}"]
-        index = r["spectral_bias_index"]
-        order = " ".join(map(str, r["order"])) or "-"
-        found.append(
-            Claim(
-                f"exp1_{case}",
-                *PAPER[f"exp1_{case}"],
-                ours=f"Spearman(k, step) {_fmt(index)}; order {order}"
-                + (f"; never {' '.join(map(str, r['unlearned']))}" if r["unlearned"] else ""),
-                verdict=verdict_from_sign(index, +1, MARGIN),
-                differs=exp1,
-            )
-        )
+        stats = _interval([r["spectral_bias_index"] for r in records[f"relu_{case}"]])
+        found.append(Claim(
+            f"exp1_{case}", *PAPER[f"exp1_{case}"], ours=stats, verdict=_direction(stats, +1),
+            differs=exp1, note=f"Spearman(k, step learned), 95% t interval over {stats['runs']} random-phase runs",
+        ))  # fmt: skip
     for model in ("gauss", "pe"):
-        index = records[f"{model}_equal"]["spectral_bias_index"]
-        found.append(
-            Claim(
-                f"fourier_{model}",
-                *PAPER["fourier"],
-                ours=f"{MODELS[model]}: Spearman {_fmt(index)}",
-                verdict=verdict_within(math.nan if index is None else index, 0.0, MARGIN),
-                differs=_differs(b, EXP1_KEYS + (model,)),
-                note=f"A_i = 1, {getattr(b, model)}",
-            )
-        )
-    p = records["relu_equal"]["perturbation"]
-    found.append(
-        Claim(
-            "perturbation",
-            *PAPER["perturbation"],
-            ours=f"Spearman(k, δ½) {_fmt(p['rank_correlation'])}",
-            verdict=verdict_from_sign(p["rank_correlation"], -1, MARGIN),
-            differs=_differs(b, EXP1_KEYS + ("fractions", "directions")),
-        )
-    )
+        stats = _interval([r["spectral_bias_index"] for r in records[f"{model}_equal"]])
+        found.append(Claim(
+            f"fourier_{model}", *PAPER["fourier"], ours=stats, verdict=_no_order(stats),
+            differs=_differs(b, EXP1_KEYS + (model,)),
+            note=f"{MODELS[model]}, A_i = 1, {getattr(b, model)}; no order = the interval over "
+            f"{stats['runs']} runs contains 0",
+        ))  # fmt: skip
+    models = [r["perturbation"] for r in records["relu_equal"] if "perturbation" in r]
+    stats = _interval([p["rank_correlation"] for p in models])
+    found.append(Claim(
+        "perturbation", *PAPER["perturbation"], ours=stats, verdict=_direction(stats, -1),
+        differs=_differs(b, EXP1_KEYS + ("deltas", "perturb_models", "directions")),
+        note=f"Spearman(k, δ that halves |f̂(k)|), 95% t interval over {len(models)} models × "
+        f"{b.directions} directions",
+    ))  # fmt: skip
     learn = manifold.learnability().mean(1)
     found.append(
         Claim(
@@ -279,19 +307,26 @@ def _fmt(value: Optional[float]) -> str:
     )
 
 
+def _cached_exp1(cache: RunCache, model: str, case: str, b: RahamanBudget, index: int) -> dict:
+    settings = {**_settings(b, EXP1_KEYS), "spec": model_spec(model, b), "case": case}
+    settings["seed"] = b.seed + index
+    settings.pop("runs")
+    if perturbs(model, case, index, b):
+        settings.update(_settings(b, ("deltas", "directions")))
+    key = f"{model}_{case}_run{index}"
+    return cache.load_or_run(key, settings, lambda: exp1_run(model, case, b, index))
+
+
 def run(name: str, b: RahamanBudget, options: RunOptions) -> int:
     out: Path = options.out
     cache = RunCache(out)
     print(f"{TITLE}\nbudget {name}: {b}", flush=True)
-    records = {}
+    records: dict[str, list[dict]] = {}
     for case in CASES:
         for model in MODELS:
-            settings = {**_settings(b, EXP1_KEYS), "spec": model_spec(model, b), "case": case}
-            if model == "relu" and case == "equal":
-                settings.update(_settings(b, ("fractions", "directions")))
-            records[f"{model}_{case}"] = cache.load_or_run(
-                f"{model}_{case}", settings, lambda m=model, c=case: exp1_run(m, c, b)
-            )
+            records[f"{model}_{case}"] = [
+                _cached_exp1(cache, model, case, b, index) for index in range(b.runs)
+            ]
     amplitude = torch.zeros(len(b.manifold_ls), len(b.manifold_ks), dtype=torch.float64)
     loss = torch.zeros_like(amplitude)
     for i, L in enumerate(b.manifold_ls):
@@ -311,15 +346,14 @@ def run(name: str, b: RahamanBudget, options: RunOptions) -> int:
         b.manifold_points,
     )
     found = claims(records, manifold, b)
-    tables = {
-        name: {k: r[k] for k in ("order", "unlearned", "spectral_bias_index", "final_loss")}
-        for name, r in records.items()
+    keys = ("order", "unlearned", "spectral_bias_index", "final_loss")
+    tables: dict[str, Any] = {
+        name: [{k: r[k] for k in keys} for r in runs] for name, runs in records.items()
     }
-    tables["perturbation"] = {
-        k: v
-        for k, v in records["relu_equal"]["perturbation"].items()
-        if k in ("fractions", "half_deltas", "rank_correlation", "parameter_norm")
-    }
+    tables["perturbation"] = [
+        {k: v for k, v in r["perturbation"].items() if k in ("half_deltas", "rank_correlation", "parameter_norm")}
+        for r in records["relu_equal"] if "perturbation" in r
+    ]  # fmt: skip
     tables["manifold"] = manifold.to_dict()
     path = write_results(
         out,
@@ -332,10 +366,12 @@ def run(name: str, b: RahamanBudget, options: RunOptions) -> int:
         extra={
             "depth_reading": "6 linear layers = 5 hidden layers (depth=5)",
             "learned_at": f"|f̂(k)| / A_k >= {THRESHOLD}",
-            "inconclusive_margin": MARGIN,
+            "manifold_inconclusive_margin": MARGIN,
+            "exp1_runs": "seed + r: new random phases φ_i and new initial weights per run",
         },
     )
-    draw(out, records, manifold, name)
+    if options.figures:
+        draw(out, {key: runs[0] for key, runs in records.items()}, manifold, name)
     for claim in found:
         print(
             f"{claim.name}: paper [{claim.source}] {claim.paper}\n  ours: {claim.ours} -> {claim.verdict}"

@@ -415,94 +415,41 @@ def kernel_gram(x: Tensor, bias: bool) -> Tensor:
     return angle_ntk(2.0 * torch.asin((distance / 2).clamp(max=1.0)), bias)
 
 
-def shallow_time_to_learn(
-    frequencies: Sequence[int],
+Step = Tuple[
+    Callable[[List[Tensor], Tensor], Tuple[Tensor, object]],
+    Callable[[List[Tensor], Tensor, object], List[Tensor]],
+]
+
+
+def _time_to_learn(
+    k: Tensor,
+    y: Tensor,
+    gram: Tensor,
+    state: List[Tensor],
+    make_step: Callable[[float], Step],
     *,
-    domain: str = "circle",
-    points: int = 128,
-    width: int = 2048,
-    bias: bool = True,
-    threshold: float = 0.05,
-    max_iterations: int = 5000,
-    learning_rate: Optional[float] = None,
-    lr_factor: float = 1.0,
-    init_scale: float = 1.0,
-    seed: int = 0,
-    dtype: torch.dtype = torch.float32,
+    threshold: float,
+    cap: int,
+    learning_rate: Optional[float],
+    lr_factor: float,
+    settings: Dict[str, object],
+    dtype: torch.dtype,
 ) -> TimeToLearn:
-    """Time to learn each ``k`` with the two-layer ReLU net of Basri et al. (first layer trained).
-
-    Args:
-        frequencies: the ``k`` (integers >= 1; below ``points/2`` on the circle).
-        domain: ``"circle"`` (``sin kθ``) or ``"sphere"`` (zonal harmonic of degree ``k`` on S²).
-        points: ``n`` training points. width: hidden units ``m`` (even: paired initialisation).
-        bias: append the constant coordinate (weight initialised at 0).
-        threshold: relative loss ``ε`` that counts as learned. max_iterations: the cap.
-        learning_rate: ``η``; default ``lr_factor / μ_max`` of the infinite-width Gram matrix.
-        init_scale: ``σ`` of the initial ``W ~ N(0, σ² I)`` (bias weight 0); large ``σ`` keeps
-            the training in the kernel regime (module docstring), ``1`` is the plain init.
-        seed: the initial ``W`` (the same for every ``k``).
-
-    Returns a :class:`TimeToLearn` with the kernel prediction ``predicted`` (``μ_k`` of the
-    infinite-width Gram matrix, the exact eigenvalue on the circle grid).
-    """
-    check_choice("domain", domain, DOMAINS)
-    check_count("points", points, minimum=2)
-    check_count("width", width, minimum=2)
-    if width % 2:
-        raise ValueError(f"width must be even (paired initialisation), got {width}")
-    check_positive("threshold", threshold)
-    cap = check_count("max_iterations", max_iterations, minimum=0)
-    check_positive("lr_factor", lr_factor)
-    check_positive("init_scale", init_scale)
-    k = _check_frequencies(frequencies, points, domain)
-    x, y = targets(domain, k, points)
-    gram = kernel_gram(x, bias)
+    """The part both nets share: ``η`` (``lr_factor / μ_max`` of ``gram`` unless given), the
+    kernel's ``μ_k`` and predicted times, batched training from ``state`` with the
+    ``(loss_of, update)`` pair that ``make_step(η)`` returns, and the :class:`TimeToLearn`."""
     top = float(torch.linalg.eigvalsh(gram)[-1])
     lr = (
         lr_factor / top if learning_rate is None else check_positive("learning_rate", learning_rate)
     )
     mu = _rayleigh(gram, y, top)
-
-    generator = torch.Generator().manual_seed(seed)
-    half = (
-        torch.randn(width // 2, x.shape[1], generator=generator, dtype=torch.float64) * init_scale
-    )
-    if bias:
-        half = torch.cat([half, torch.zeros(width // 2, 1, dtype=torch.float64)], 1)
-    w0 = torch.cat([half, half]).to(dtype)  # (m, d̄)
-    a = (torch.cat([torch.ones(width // 2), -torch.ones(width // 2)]) / math.sqrt(width)).to(dtype)
-    xb = _augment(x, bias).to(dtype)  # (n, d̄)
-    xt = xb.T.contiguous()
-    state = [w0.expand(len(k), *w0.shape).clone()]
-    y_d = y.to(dtype)
-
-    def loss_of(state: List[Tensor], y_active: Tensor):
-        pre = torch.bmm(state[0], xt.expand(state[0].shape[0], *xt.shape))  # (A, m, n)
-        active = torch.sign(pre).clamp_(min=0)  # ReLU pattern 1(w_r·x̄_i > 0), as floats
-        out = torch.matmul(a, pre.clamp_(min=0))  # (A, n)
-        return out - y_active, active
-
-    def update(state: List[Tensor], residual: Tensor, active: Tensor) -> List[Tensor]:
-        # ∂L/∂w_r = a_r Σ_i r_i 1(w_r·x̄_i > 0) x̄_i
-        grad = torch.matmul(active, residual[:, :, None] * xb) * a[None, :, None]  # (A, m, d̄)
-        return [state[0] - lr * grad]
-
+    loss_of, update = make_step(lr)
     started = time.perf_counter()
-    with torch.no_grad():
-        iterations, learned, final, steps, history = _train(
-            state, loss_of, update, y_d, threshold, cap
-        )
-    seconds = time.perf_counter() - started
+    iterations, learned, final, steps, history = _train(
+        state, loss_of, update, y.to(dtype), threshold, cap
+    )
     settings = {
-        "net": "two-layer ReLU, f = Σ a_r relu(w_r·x̄)/√m, a_r = ±1 fixed, first layer trained, paired init (f_0 = 0)",
-        "domain": domain,
-        "points": points,
-        "width": width,
-        "bias": bias,
-        "bias_input": "x̄ = (x, 1)/√2, bias weight initialised at 0" if bias else None,
-        "init_scale": init_scale,
-        "seed": seed,
+        **settings,
         "lr_factor": lr_factor if learning_rate is None else None,
         "kernel_top_eigenvalue": top,
         "dtype": str(dtype).replace("torch.", ""),
@@ -520,8 +467,95 @@ def shallow_time_to_learn(
         history_steps=steps,
         history=history,
         settings=settings,
-        seconds=seconds,
+        seconds=time.perf_counter() - started,
     )
+
+
+def _check_settings(points: int, width: int, threshold: float, lr_factor: float) -> None:
+    check_count("points", points, minimum=2)
+    check_count("width", width, minimum=1)
+    check_positive("threshold", threshold)
+    check_positive("lr_factor", lr_factor)
+
+
+def _paired_first_layer(
+    width: int, d: int, bias: bool, init_scale: float, seed: int, dtype: torch.dtype
+) -> Tuple[Tensor, Tensor]:
+    """``W_0 (m, d̄)``: ``N(0, σ²)`` rows, bias weight 0, paired (``w_{r+m/2} = w_r``), and
+    ``a (m,)``: ``+1/√m`` then ``−1/√m``, so that ``f_0 ≡ 0``."""
+    generator = torch.Generator().manual_seed(seed)
+    half = torch.randn(width // 2, d, generator=generator, dtype=torch.float64) * init_scale
+    if bias:
+        half = torch.cat([half, torch.zeros(width // 2, 1, dtype=torch.float64)], 1)
+    a = torch.cat([torch.ones(width // 2), -torch.ones(width // 2)]) / math.sqrt(width)
+    return torch.cat([half, half]).to(dtype), a.to(dtype)
+
+
+def _shallow_step(xb: Tensor, a: Tensor) -> Callable[[float], Step]:
+    """Hand-written gradient descent of the two-layer net on inputs ``xb (n, d̄)``, ``a (m,)``."""
+    xt = xb.T.contiguous()
+
+    def make_step(lr: float) -> Step:
+        def loss_of(state: List[Tensor], y_active: Tensor):
+            pre = torch.bmm(state[0], xt.expand(state[0].shape[0], *xt.shape))  # (A, m, n)
+            active = torch.sign(pre).clamp_(min=0)  # ReLU pattern 1(w_r·x̄_i > 0), as floats
+            return torch.matmul(a, pre.clamp_(min=0)) - y_active, active
+
+        def update(state: List[Tensor], residual: Tensor, active) -> List[Tensor]:
+            # ∂L/∂w_r = a_r Σ_i r_i 1(w_r·x̄_i > 0) x̄_i
+            grad = torch.matmul(active, residual[:, :, None] * xb) * a[None, :, None]
+            return [state[0] - lr * grad]
+
+        return loss_of, update
+
+    return make_step
+
+
+def shallow_time_to_learn(
+    frequencies: Sequence[int],
+    *,
+    domain: str = "circle",
+    points: int = 128,
+    width: int = 2048,
+    bias: bool = True,
+    threshold: float = 0.05,
+    max_iterations: int = 5000,
+    learning_rate: Optional[float] = None,
+    lr_factor: float = 1.0,
+    init_scale: float = 1.0,
+    seed: int = 0,
+    dtype: torch.dtype = torch.float32,
+) -> TimeToLearn:
+    """Time to learn each ``k`` with the two-layer ReLU net of Basri et al. (first layer trained).
+
+    ``domain``: ``"circle"`` (``sin kθ``, ``k < points/2``) or ``"sphere"`` (zonal harmonic of
+    degree ``k``); ``width`` ``m`` even (paired initialisation, ``f_0 ≡ 0``); ``bias``: the
+    appended coordinate, its weight starting at 0; ``init_scale``: ``σ`` of ``W_0 ~ N(0, σ²)``
+    (large ``σ`` keeps the kernel regime, module docstring); ``learning_rate``: default
+    ``lr_factor / μ_max`` of the infinite-width Gram matrix; ``seed``: ``W_0``, the same for every
+    ``k``. ``predicted`` uses that Gram matrix's ``μ_k`` (exact eigenvalues on the circle grid).
+    """
+    check_choice("domain", domain, DOMAINS)
+    _check_settings(points, width, threshold, lr_factor)
+    if width % 2:
+        raise ValueError(f"width must be even (paired initialisation), got {width}")
+    check_positive("init_scale", init_scale)
+    k = _check_frequencies(frequencies, points, domain)
+    x, y = targets(domain, k, points)
+    w0, a = _paired_first_layer(width, x.shape[1], bias, init_scale, seed, dtype)
+
+    settings = {
+        "net": "two-layer ReLU, f = Σ a_r relu(w_r·x̄)/√m, a_r = ±1 fixed, first layer trained, paired init (f_0 = 0)",
+        "domain": domain, "points": points, "width": width, "bias": bias,
+        "bias_input": "x̄ = (x, 1)/√2, bias weight initialised at 0" if bias else None,
+        "init_scale": init_scale, "seed": seed,
+    }  # fmt: skip
+    with torch.no_grad():
+        return _time_to_learn(
+            k, y, kernel_gram(x, bias), [w0.expand(len(k), *w0.shape).clone()], _shallow_step(_augment(x, bias).to(dtype), a),
+            threshold=threshold, cap=check_count("max_iterations", max_iterations, minimum=0),
+            learning_rate=learning_rate, lr_factor=lr_factor, settings=settings, dtype=dtype,
+        )  # fmt: skip
 
 
 # --- deep: ReLU MLP, all layers trained -----------------------------------------------------
@@ -607,6 +641,23 @@ def circle_features(points: int, encoding: Optional[nn.Module] = None) -> Tensor
         return encoding.to(torch.float64)((theta / (2 * math.pi))[:, None]).to(torch.float64)
 
 
+def _deep_step(feats: Tensor, initial: Tensor, bias: bool) -> Callable[[float], Step]:
+    """Autograd gradient descent on ``½ Σ r²`` of the batched MLP, its initial output subtracted."""
+
+    def make_step(lr: float) -> Step:
+        def loss_of(state: List[Tensor], y_active: Tensor):
+            params = [s.detach().requires_grad_(True) for s in state]
+            residual = _mlp_forward(params, feats, bias) - initial - y_active
+            return residual.detach(), torch.autograd.grad(0.5 * (residual**2).sum(), params)
+
+        def update(state: List[Tensor], residual: Tensor, grads) -> List[Tensor]:
+            return [s - lr * g for s, g in zip(state, grads)]
+
+        return loss_of, update
+
+    return make_step
+
+
 def deep_time_to_learn(
     frequencies: Sequence[int],
     *,
@@ -624,87 +675,33 @@ def deep_time_to_learn(
 ) -> TimeToLearn:
     """Time to learn ``sin kθ`` on the circle with a deep ReLU MLP, all layers trained.
 
-    Args:
-        frequencies: the ``k`` (integers in ``[1, points/2)``).
-        points: ``n`` grid points. width, depth: hidden layer size and count.
-        bias: biases in every layer (else none anywhere).
-        encoding: ``None`` (raw ``(cos θ, sin θ)``) or an encoder of ``t = θ/2π ∈ [0, 1)``, e.g.
-            ``PositionalEncoding(1, L)``; it is applied once, not trained.
-        threshold, max_iterations: as :func:`shallow_time_to_learn`.
-        learning_rate: ``η``; default ``lr_factor / μ_max`` of the empirical NTK at initialisation.
-        seed: initial weights (the same for every ``k``).
-
-    ``kernel_eigenvalues``/``predicted`` come from the network's own empirical NTK at
-    initialisation (``μ_k = yᵀΘy/yᵀy``); a deep net at finite width leaves that linear regime,
-    so they are a reference, not an exact prediction.
+    ``depth`` hidden layers of ``width``, biases everywhere or nowhere (``bias``); ``encoding``:
+    ``None`` (raw ``(cos θ, sin θ)``) or a fixed encoder of ``t = θ/2π ∈ [0, 1)``; other
+    arguments as :func:`shallow_time_to_learn`, the default ``η`` from the empirical NTK at
+    initialisation, whose ``μ_k`` give ``predicted`` (a reference: a finite deep net leaves the
+    linear regime).
     """
-    check_count("points", points, minimum=2)
-    check_count("width", width)
+    _check_settings(points, width, threshold, lr_factor)
     check_count("depth", depth)
-    check_positive("threshold", threshold)
-    cap = check_count("max_iterations", max_iterations, minimum=0)
-    check_positive("lr_factor", lr_factor)
     if encoding is not None and not isinstance(encoding, nn.Module):
         raise TypeError(f"encoding must be an nn.Module or None, got {type(encoding).__name__}")
     k = _check_frequencies(frequencies, points, "circle")
     _, y = targets("circle", k, points)
     features = circle_features(points, encoding)
-    generator = torch.Generator().manual_seed(seed)
-    layers = _init_mlp(features.shape[1], width, depth, bias, generator)
+    layers = _init_mlp(features.shape[1], width, depth, bias, torch.Generator().manual_seed(seed))
     flat = [t for layer in layers for t in layer if t is not None]
-
-    gram = mlp_ntk_gram(layers, features)
-    top = float(torch.linalg.eigvalsh(gram)[-1])
-    lr = (
-        lr_factor / top if learning_rate is None else check_positive("learning_rate", learning_rate)
-    )
-    mu = _rayleigh(gram, y, top)
     with torch.no_grad():  # (n,) output at initialisation, subtracted
         initial = _mlp_forward([t[None] for t in flat], features, bias)[0].to(dtype)
 
-    feats = features.to(dtype)
-    state = [t.to(dtype).expand(len(k), *t.shape).clone() for t in flat]
-    y_d = y.to(dtype)
-
-    def loss_of(state: List[Tensor], y_active: Tensor):
-        params = [s.detach().requires_grad_(True) for s in state]
-        out = _mlp_forward(params, feats, bias) - initial
-        residual = out - y_active
-        grads = torch.autograd.grad(0.5 * (residual**2).sum(), params)
-        return residual.detach(), grads
-
-    def update(state: List[Tensor], residual: Tensor, grads) -> List[Tensor]:
-        return [s - lr * g for s, g in zip(state, grads)]
-
-    started = time.perf_counter()
-    iterations, learned, final, steps, history = _train(state, loss_of, update, y_d, threshold, cap)
-    seconds = time.perf_counter() - started
     settings = {
         "net": f"ReLU MLP, {depth} hidden layers of {width}, nn.Linear init, all layers trained, output at init subtracted",
-        "domain": "circle",
-        "points": points,
-        "width": width,
-        "depth": depth,
-        "bias": bias,
+        "domain": "circle", "points": points, "width": width, "depth": depth, "bias": bias,
         "encoding": None if encoding is None else repr(encoding),
-        "input": "(cos θ, sin θ)" if encoding is None else "encoding(θ/2π)",
-        "seed": seed,
-        "lr_factor": lr_factor if learning_rate is None else None,
-        "ntk_top_eigenvalue": top,
-        "dtype": str(dtype).replace("torch.", ""),
-    }
-    return TimeToLearn(
-        frequencies=k,
-        iterations=iterations,
-        learned=learned,
-        final_loss=final,
-        threshold=float(threshold),
-        cap=cap,
-        learning_rate=lr,
-        kernel_eigenvalues=mu,
-        predicted=predicted_iterations(mu, lr, threshold),
-        history_steps=steps,
-        history=history,
-        settings=settings,
-        seconds=seconds,
-    )
+        "input": "(cos θ, sin θ)" if encoding is None else "encoding(θ/2π)", "seed": seed,
+    }  # fmt: skip
+    return _time_to_learn(
+        k, y, mlp_ntk_gram(layers, features), [t.to(dtype).expand(len(k), *t.shape).clone() for t in flat],
+        _deep_step(features.to(dtype), initial, bias),
+        threshold=threshold, cap=check_count("max_iterations", max_iterations, minimum=0),
+        learning_rate=learning_rate, lr_factor=lr_factor, settings=settings, dtype=dtype,
+    )  # fmt: skip

@@ -26,6 +26,26 @@ def test_paper_budget_reads_six_linear_layers():
     assert experiment.BUDGETS["cpu"].depth == 5
 
 
+def test_paper_budget_is_the_reference_protocol():
+    paper = experiment.BUDGETS["paper"]
+    assert paper.runs == 20  # random-phase runs of exp. 1
+    assert paper.deltas == pytest.approx(np.linspace(0, 5, 100).tolist())
+    assert (paper.perturb_models, paper.directions) == (5, 100)
+    assert experiment.perturbs("relu", "equal", 4, paper)
+    assert not experiment.perturbs("relu", "equal", 5, paper)
+    assert not experiment.perturbs("pe", "equal", 0, paper)
+
+
+def test_no_order_is_an_interval_containing_zero():
+    # +0.41 was once called "no order" by a threshold; an interval decides now
+    assert experiment._no_order(experiment._interval([0.41, -0.2, 0.5, 0.1])) == "within"
+    assert experiment._no_order(experiment._interval([0.41, 0.45, 0.38, 0.43])) == "outside"
+    assert experiment._no_order(experiment._interval([0.41])) == "inconclusive"
+    stats = experiment._interval([0.9, 0.8, None, 0.85])
+    assert stats["runs"] == 3 and stats["interval_95"][0] > 0
+    assert experiment._direction(stats, +1) == "holds"
+
+
 def test_results_hold_claims_and_measurements(smoke):
     out, status = smoke
     assert status == 0
@@ -46,17 +66,24 @@ def test_results_hold_claims_and_measurements(smoke):
     for claim in results["claims"]:
         assert claim["verdict"] in VERDICTS and claim["source"]
         assert "depth: 2 vs 5" in claim["differs"] or claim["name"] == "manifold"
-    for name in ("relu_equal", "gauss_increasing", "pe_equal"):
+    for name in ("relu_equal_run0", "gauss_increasing_run1", "pe_equal_run0"):
         record = json.loads((out / "runs" / f"{name}.json").read_text())["result"]
         assert np.asarray(record["normalised_amplitude"]).shape == (len(record["steps"]), 3)
         learned = sorted(
             (s, k) for k, s in zip(record["frequencies"], record["learned_steps"]) if s is not None
         )
         assert record["order"] == [k for _, k in learned]
-    perturbation = json.loads((out / "runs" / "relu_equal.json").read_text())["result"][
-        "perturbation"
-    ]
-    assert perturbation["deltas"][-1] == pytest.approx(0.3 * perturbation["parameter_norm"])
+    for index in range(budget.runs):  # both smoke runs are exp. 2 models, with absolute δ
+        record = json.loads((out / "runs" / f"relu_equal_run{index}.json").read_text())["result"]
+        assert record["perturbation"]["deltas"] == pytest.approx(list(budget.deltas))
+        assert (
+            record["target"]
+            != json.loads((out / "runs" / f"relu_equal_run{1 - index}.json").read_text())["result"][
+                "target"
+            ]
+        )  # its own random phases
+    claims = {c["name"]: c for c in results["claims"]}
+    assert len(claims["exp1_equal"]["ours"]["per_run"]) == budget.runs
     assert np.asarray(results["tables"]["manifold"]["learnability"]).shape == (2, 1)
     assert (out / "results.md").read_text().count("| exp1_") == 2
     for figure in ("heatmaps.png", "perturbation.png", "manifold.png", "manifolds.png"):
