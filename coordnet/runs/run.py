@@ -500,6 +500,8 @@ def run_fit(
         callbacks = _callbacks(plan, folder, progress, checkpoint_every, tensorboard)
         trainer = Trainer(plan.model, plan.samples, config, callbacks, device=device)
         stop = _resume_point(trainer, plan, folder, resume, words)
+        if announce is not None:  # after a resume: the checkpoint's decision
+            announce(f"precision {trainer.precision.precision}: {trainer.precision.reason}")
         result = trainer.fit() if stop is None else _result_of(trainer, stop)
         return _finish(plan, trainer, result, folder if write_outputs else None, stop, words)
 
