@@ -49,17 +49,17 @@ def _parse(annotation: Any, text: str) -> Any:
             )
         return _parse(arguments[0], text)
     if origin is tuple:
-        arguments = typing.get_args(annotation)
-        if len(arguments) == 2 and arguments[1] is Ellipsis:
+        members = typing.get_args(annotation)
+        if len(members) == 2 and members[1] is Ellipsis:
             items = [item for item in text.split(",") if item.strip() != ""]
             return tuple(
-                _parse_scalar(arguments[0], item.strip() if arguments[0] is str else item)
+                _parse_scalar(members[0], item.strip() if members[0] is str else item)
                 for item in items
             )
         items = text.split(",")
-        if len(items) != len(arguments):
-            raise ValueError(f"expected {len(arguments)} comma-separated values, got {len(items)}")
-        return tuple(_parse_scalar(kind, item) for kind, item in zip(arguments, items))
+        if len(items) != len(members):
+            raise ValueError(f"expected {len(members)} comma-separated values, got {len(items)}")
+        return tuple(_parse_scalar(kind, item) for kind, item in zip(members, items))
     return _parse_scalar(annotation, text)
 
 

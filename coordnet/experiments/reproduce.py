@@ -68,7 +68,7 @@ def experiment(name: str) -> ModuleType:
     """The module of experiment ``name``; ``ValueError`` naming the nearest one if unknown."""
     if name not in EXPERIMENTS:
         raise ValueError(
-            f"unknown experiment {name!r}{nearest(name, EXPERIMENTS)}; "
+            f"unknown experiment {name!r}{nearest(name, list(EXPERIMENTS))}; "
             f"choose from {', '.join(EXPERIMENTS)}"
         )
     return importlib.import_module(f"coordnet.experiments.{name}")

@@ -162,6 +162,7 @@ def samples_per_path(
     if samples is not None:
         check_count("samples", samples, minimum=2)
         return torch.full((len(lengths),), samples, dtype=torch.long)
+    assert step is not None
     check_positive("step", step)
     check_count("min_samples", min_samples, minimum=2)
     check_count("max_samples", max_samples, minimum=min_samples)
@@ -473,7 +474,7 @@ def classifier_spectrum(
         summaries[kind] = summarize(
             path_spectra(model, inputs, pairs, kind, samples, step, window, chunk), cutoff_fraction
         )
-    settings = {
+    settings: Dict[str, object] = {
         "num_pairs": num_pairs,
         "samples": samples if (samples or step) else DEFAULT_SAMPLES,
         "step": step,
