@@ -7,7 +7,15 @@ the plain functions below and never branch on the backend.
 from coordnet.ops._extension import ExtensionWarning, has_cuda_kernels
 from coordnet.ops._extension import available as extension_available
 from coordnet.ops._extension import load_error as extension_load_error
-from coordnet.ops.backend import MODES, backend, get_backend_mode, route, set_backend, supports
+from coordnet.ops.backend import (
+    MODES,
+    UnverifiedKernelWarning,
+    backend,
+    get_backend_mode,
+    route,
+    set_backend,
+    supports,
+)
 from coordnet.ops.fourier import fourier_features
 from coordnet.ops.fourier_reference import (
     fourier_features_backward_reference,
@@ -55,4 +63,5 @@ __all__ = [
     "unique_patterns",
     "unique_patterns_dense",
     "unique_patterns_reference",
+    "UnverifiedKernelWarning",
 ]

@@ -161,8 +161,8 @@ inline __attribute__((always_inline)) void backward_rows(const T* grad, const T*
 COORDNET_DEFINE_ROW_LOOPS(float)
 COORDNET_DEFINE_ROW_LOOPS(double)
 
-inline void forward_dispatch(const float* x, const float* bt, const float* a, float factor_turns, const FourierShape& sh,
-                             float* out, int64_t b, int64_t e) {
+inline void forward_dispatch(const float* x, const float* bt, const float* a, float factor_turns,
+                             const FourierShape& sh, float* out, int64_t b, int64_t e) {
   forward_rows_float(x, bt, a, factor_turns, sh, out, b, e);
 }
 inline void forward_dispatch(const double* x, const double* bt, const double* a, double factor_turns,

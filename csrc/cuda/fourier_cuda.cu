@@ -50,8 +50,8 @@ __device__ __forceinline__ T pair_gradient(const T* grad_row, const T* xr, const
 // grad_x: one warp per row, lanes stride over frequencies, shuffle reduction per coordinate.
 template <typename T>
 __global__ void grad_x_kernel(const T* __restrict__ grad_out, const T* __restrict__ x, const T* __restrict__ B,
-                              const T* __restrict__ amplitude, T factor_turns, T factor, int64_t n, int64_t d, int64_t m,
-                              int64_t group, int64_t input_mode, T* __restrict__ grad_x) {
+                              const T* __restrict__ amplitude, T factor_turns, T factor, int64_t n, int64_t d,
+                              int64_t m, int64_t group, int64_t input_mode, T* __restrict__ grad_x) {
   const int64_t features_at = fourier::feature_offset(input_mode, d);
   const int64_t input_at = fourier::input_offset(input_mode, m);
   const int64_t out_columns = fourier::row_length(input_mode, d, m);
@@ -78,8 +78,9 @@ __global__ void grad_x_kernel(const T* __restrict__ grad_out, const T* __restric
 // grad_B: one thread per frequency; blockIdx.y walks a slice of rows; partial sums are added atomically.
 template <typename T>
 __global__ void grad_B_kernel(const T* __restrict__ grad_out, const T* __restrict__ x, const T* __restrict__ B,
-                              const T* __restrict__ amplitude, T factor_turns, T factor, int64_t n, int64_t d, int64_t m,
-                              int64_t group, int64_t input_mode, int64_t rows_per_slice, T* __restrict__ grad_B) {
+                              const T* __restrict__ amplitude, T factor_turns, T factor, int64_t n, int64_t d,
+                              int64_t m, int64_t group, int64_t input_mode, int64_t rows_per_slice,
+                              T* __restrict__ grad_B) {
   const int64_t k = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (k >= m) return;
   const int64_t features_at = fourier::feature_offset(input_mode, d);
@@ -115,8 +116,8 @@ void fourier_backward(const T* grad_out, const T* x, const T* B, const T* amplit
   if (n == 0) return;
   const T factor = static_cast<T>(fourier::kTwoPi) * factor_turns;
   if (grad_x != nullptr) {
-    grad_x_kernel<T><<<grid_stride_blocks(n * kWarp), kThreads, 0, stream>>>(grad_out, x, B, amplitude, factor_turns, factor, n, d,
-                                                                    m, group, input_mode, grad_x);
+    grad_x_kernel<T><<<grid_stride_blocks(n * kWarp), kThreads, 0, stream>>>(
+        grad_out, x, B, amplitude, factor_turns, factor, n, d, m, group, input_mode, grad_x);
   }
   if (grad_B != nullptr && m > 0) {
     const int64_t rows_per_slice = 256;

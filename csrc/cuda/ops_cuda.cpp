@@ -33,8 +33,8 @@ at::Tensor fourier_features_cuda(const at::Tensor& x, const at::Tensor& B, const
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fourier_features_cuda", [&] {
     cuda::fourier_forward<scalar_t>(x.const_data_ptr<scalar_t>(), B.const_data_ptr<scalar_t>(),
                                     amplitude.has_value() ? amplitude->const_data_ptr<scalar_t>() : nullptr,
-                                    static_cast<scalar_t>(factor / fourier::kTwoPi), x.size(0), x.size(1), B.size(0), group,
-                                    input_mode, out.mutable_data_ptr<scalar_t>(),
+                                    static_cast<scalar_t>(factor / fourier::kTwoPi), x.size(0), x.size(1),
+                                    B.size(0), group, input_mode, out.mutable_data_ptr<scalar_t>(),
                                     at::cuda::getCurrentCUDAStream());
   });
   C10_CUDA_KERNEL_LAUNCH_CHECK();
@@ -55,8 +55,8 @@ std::tuple<at::Tensor, at::Tensor> fourier_features_backward_cuda(const at::Tens
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fourier_features_backward_cuda", [&] {
     cuda::fourier_backward<scalar_t>(
         grad_out.const_data_ptr<scalar_t>(), x.const_data_ptr<scalar_t>(), B.const_data_ptr<scalar_t>(),
-        amplitude.has_value() ? amplitude->const_data_ptr<scalar_t>() : nullptr, static_cast<scalar_t>(factor / fourier::kTwoPi),
-        x.size(0), x.size(1), B.size(0), group, input_mode,
+        amplitude.has_value() ? amplitude->const_data_ptr<scalar_t>() : nullptr,
+        static_cast<scalar_t>(factor / fourier::kTwoPi), x.size(0), x.size(1), B.size(0), group, input_mode,
         need_grad_x ? grad_x.mutable_data_ptr<scalar_t>() : nullptr,
         need_grad_B ? grad_B.mutable_data_ptr<scalar_t>() : nullptr, at::cuda::getCurrentCUDAStream());
   });
