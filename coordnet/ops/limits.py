@@ -31,12 +31,11 @@ HASHGRID_CUDA_MAX_LEVELS = 64
 HASHGRID_MODE_DENSE = 0
 HASHGRID_MODE_HASH = 1
 HASHGRID_MODE_ZERO = 2
-# Interpolation codes (the op's ``interpolation``), in the order of their names below.
-HASHGRID_NEAREST = 0
-HASHGRID_LINEAR = 1
-HASHGRID_SMOOTHSTEP = 2
-#: Interpolation names, indexed by their codes.
+#: Interpolation names, indexed by their codes (the op's ``interpolation``).
 HASHGRID_INTERPOLATIONS = ("nearest", "linear", "smoothstep")
+HASHGRID_NEAREST = HASHGRID_INTERPOLATIONS.index("nearest")
+HASHGRID_LINEAR = HASHGRID_INTERPOLATIONS.index("linear")
+HASHGRID_SMOOTHSTEP = HASHGRID_INTERPOLATIONS.index("smoothstep")
 #: Integers per level in the op's flat ``levels`` list: offset, size, resolution, mode.
 HASHGRID_LEVEL_FIELDS = 4
 #: Largest table size of one level (sizes are held as uint32 and masked or reduced modulo).
