@@ -162,7 +162,7 @@ def remove_orphaned_temporaries(folder: str) -> List[str]:
     (not its subfolders); returns their paths. Only names of the form ``.tmp-XXXXXXXX[.ext]``
     are touched. Call it only while no other writer uses ``folder`` (e.g. holding
     :func:`coordnet.outdir_lock.output_folder_lock`)."""
-    removed = []
+    removed: List[str] = []
     try:
         names = os.listdir(folder)
     except FileNotFoundError:

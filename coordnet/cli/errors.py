@@ -129,7 +129,8 @@ def one_line_usage_errors() -> Iterator[None]:
                 where = error.ctx.command_path if error.ctx is not None else "coordnet"
                 click.echo(f"error: {error.format_message()} (see '{where} --help')", err=True)
 
-            error.show = show  # what click's standalone mode calls to report the error
+            # what click's standalone mode calls to report the error, replaced on this instance
+            error.show = show  # type: ignore[method-assign]
         raise
 
 

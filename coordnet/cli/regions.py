@@ -132,6 +132,8 @@ def load_model(checkpoint: Optional[str], init: Optional[str], in_dim: int, seed
         }
         default_out = os.path.dirname(os.path.abspath(checkpoint))
         return model, description, grid if len(grid) == model.in_dim else None, default_out
+    if init is None:
+        raise ValueError("give a checkpoint or --init SPEC")
     spec = parse_spec(init)
     if not 1 <= in_dim <= 3:
         raise ValueError(

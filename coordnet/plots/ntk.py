@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Collection, Mapping, Optional
+from typing import Any, Collection, Mapping, Optional
 
 import numpy as np
 
@@ -57,8 +57,8 @@ def save_kernel_eigenvalues(
 
 def _time_panel(
     ax,
-    runs: Mapping[str, object],
-    fits: Mapping[str, object],
+    runs: Mapping[str, Any],
+    fits: Mapping[str, Any],
     title: str,
     predictions: Optional[Collection[str]],
 ) -> None:
@@ -99,8 +99,8 @@ def _time_panel(
 
 def save_time_to_learn(
     path: str,
-    panels: Mapping[str, Mapping[str, object]],
-    fits: Optional[Mapping[str, object]] = None,
+    panels: Mapping[str, Mapping[str, Any]],
+    fits: Optional[Mapping[str, Any]] = None,
     title: str = "",
     predictions: Optional[Collection[str]] = None,
 ) -> None:
@@ -122,7 +122,7 @@ def save_time_to_learn(
 
 
 def save_ntk_spectra(
-    path: str, spectra: Mapping[str, object], fraction: float = 1e-2, title: str = ""
+    path: str, spectra: Mapping[str, Any], fraction: float = 1e-2, title: str = ""
 ) -> None:
     """Empirical NTK spectra per label (``NTKSpectrum``): normalised eigenvalues vs rank (left,
     with the ``fraction`` line) and the dominant frequency of each eigenvector vs rank (right)."""
@@ -163,7 +163,7 @@ def save_ntk_spectra(
     _save(fig, path)
 
 
-def save_loss_curves(path: str, run: object, title: str = "") -> None:
+def save_loss_curves(path: str, run: Any, title: str = "") -> None:
     """Relative loss vs iteration for each ``k`` of one ``TimeToLearn`` (needs its history)."""
     fig, ax = _figure.subplots(figsize=(6.5, 4))
     steps = run.history_steps.numpy()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from torch import Tensor
 
@@ -79,11 +79,11 @@ class RegionCountCallback(Callback):
         """``{"steps": [...], "counts": [...]}``."""
         return {"steps": list(self.steps), "counts": list(self.counts)}
 
-    def state_dict(self) -> Dict[str, object]:
+    def state_dict(self) -> Dict[str, Any]:
         """The records so far and ``every``, for checkpoints (:meth:`load_state_dict` restores them)."""
         return {"every": self.every, **self.to_dict()}
 
-    def load_state_dict(self, state: Dict[str, object]) -> None:
+    def load_state_dict(self, state: Dict[str, Any]) -> None:
         """Continue the records of :meth:`state_dict` (a resumed fit); ``every`` must match."""
         if state.get("every") != self.every:
             raise ValueError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor, nn
@@ -17,7 +17,7 @@ DomainLike = Union[None, Interval, Sequence[Interval]]
 ShapeLike = Union[int, Sequence[int]]
 
 
-def _interval(name: str, value: object) -> Interval:
+def _interval(name: str, value: Any) -> Interval:
     ok = isinstance(value, (tuple, list)) and len(value) == 2
     if ok:
         ok = all(
@@ -60,9 +60,10 @@ def resolve_shape(shape: ShapeLike, dim: Optional[int] = None) -> Tuple[int, ...
     """Grid shape as a tuple of 1 to 3 positive ints (an int means ``dim`` axes of that size)."""
     if isinstance(shape, int) and not isinstance(shape, bool):
         shape = (shape,) * (dim or 1)
-    ok = isinstance(shape, (tuple, list, torch.Size)) and 1 <= len(shape) <= 3
-    ok = ok and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in shape)
-    if not ok:
+    if not isinstance(shape, (tuple, list, torch.Size)) or not (
+        1 <= len(shape) <= 3
+        and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in shape)
+    ):
         raise ValueError(
             f"shape must be 1 to 3 positive integers (grid samples per axis), got {shape!r}"
         )

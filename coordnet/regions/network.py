@@ -190,6 +190,14 @@ Layers = Tuple[List[nn.Linear], List[str], Optional[nn.Linear]]
 EncodedLayers = Tuple[Optional[Encoder], List[nn.Linear], List[str], Optional[nn.Linear]]
 
 
+def _first_linear(hidden: List[nn.Linear], output: Optional[nn.Linear]) -> nn.Linear:
+    """The input-side ``nn.Linear`` of a parsed stack (which holds at least one)."""
+    first = hidden[0] if hidden else output
+    if first is None:  # pragma: no cover - _parse_layers refuses a stack without nn.Linear
+        raise ValueError("the network holds no nn.Linear layer")
+    return first
+
+
 def _parse_layers(leaves: Sequence[Tuple[str, nn.Module]], what: str) -> Layers:
     """``[(name, module)]`` of ``(Linear, ReLU)* [Linear]`` -> hidden layers, their names, output layer."""
     hidden: List[nn.Linear] = []
@@ -258,7 +266,7 @@ def _from_sequential(net: nn.Sequential, prefix: str) -> EncodedLayers:
     if not leaves:
         raise ValueError(f"nn.Sequential {net!r} holds no nn.Linear layer")
     hidden, names, output = _parse_layers(leaves, "nn.Sequential")
-    first = (hidden or [output])[0]
+    first = _first_linear(hidden, output)
     if encoder is not None and encoder.out_dim != first.in_features:
         raise ValueError(
             f"nn.Sequential: encoder {type(encoder).__name__} has out_dim={encoder.out_dim} but the first "
@@ -313,24 +321,26 @@ def relu_network(net: nn.Module) -> ReluNetwork:
             raise TypeError(
                 "CoordinateNet: an encoder both in front of and inside the net is not supported"
             )
-        encoder = net.encoder if net.encoder is not None else encoder
+        first_stage: Optional[nn.Module] = net.encoder if net.encoder is not None else encoder
         stages: List[InputMap] = []
         if net.maps_coordinates:
             stages.append(net.map_coordinates)
-        if encoder is not None:
-            stages.append(encoder)
+        if first_stage is not None:
+            stages.append(first_stage)
         in_dim = net.in_dim
     else:
         encoder, hidden, names, output = _inner(net, "")
+        first_stage = encoder
         stages = [encoder] if encoder is not None else []
-        first = (hidden or [output])[0]
-        in_dim = encoder.in_dim if encoder is not None else first.in_features
+        in_dim = (
+            encoder.in_dim if encoder is not None else _first_linear(hidden, output).in_features
+        )
     return ReluNetwork(
         hidden=hidden,
         names=names,
         output=output,
         in_dim=int(in_dim),
         input_map=_chain(stages) if stages else None,
-        input_map_is_affine=_is_affine(encoder),
-        input_map_name="identity" if encoder is None else type(encoder).__name__,
+        input_map_is_affine=_is_affine(first_stage),
+        input_map_name="identity" if first_stage is None else type(first_stage).__name__,
     )

@@ -240,9 +240,10 @@ def _decode_reduced(path: Path, factor: int, size: Tuple[int, int]) -> np.ndarra
     scale with ``draft``), as an array like imageio's (palettes applied)."""
     from PIL import Image
 
-    with Image.open(path) as image:
-        if image.format == "JPEG":
-            image.draft(image.mode, (size[1] * 2, size[0] * 2))
+    with Image.open(path) as opened:
+        if opened.format == "JPEG":
+            opened.draft(opened.mode, (size[1] * 2, size[0] * 2))
+        image: Image.Image = opened
         if image.mode == "P":
             image = image.convert("RGBA" if "transparency" in image.info else "RGB")
         elif image.mode == "CMYK":
@@ -287,7 +288,8 @@ def load_image(path: PathLike, size: Optional[Size] = None) -> Signal:
             if header is not None and header[0] > 1:
                 array = _decode_reduced(p, *header)
             else:
-                array = iio.imread(p, plugin=PLUGINS.get(p.suffix.lower()))
+                plugin = PLUGINS.get(p.suffix.lower())
+                array = iio.imread(p, plugin=plugin) if plugin else iio.imread(p)
     except SignalError:
         raise
     except Exception as exc:

@@ -7,7 +7,7 @@ array column or CSV column is a channel. Values are kept as stored (not normalis
 from __future__ import annotations
 
 import csv
-from typing import List, Optional
+from typing import List, Optional, Union
 
 import numpy as np
 import torch
@@ -58,14 +58,15 @@ def _sniff_delimiter(line: str) -> Optional[str]:
     return None  # whitespace-separated
 
 
-def _read_csv_rows(path) -> List[List[str]]:
+def _read_csv_rows(path) -> List[List[Union[int, str]]]:
+    """The non-empty, non-comment lines of a CSV file: ``[line number, cell, cell, ...]``."""
     with open(path, newline="", encoding="utf-8-sig") as f:
         lines = [(i + 1, line) for i, line in enumerate(f)]
     content = [(i, line) for i, line in lines if line.strip() and not line.lstrip().startswith("#")]
     if not content:
         return []
     delimiter = _sniff_delimiter(content[0][1])
-    rows = []
+    rows: List[List[Union[int, str]]] = []
     for number, line in content:
         if delimiter is None:
             cells = line.split()

@@ -141,11 +141,18 @@ class Signal:
         """Number of grid points ``N = prod(grid_shape)``."""
         return int(math.prod(self.grid_shape))
 
+    @property
+    def box(self) -> Domain:
+        """The per-axis ``(low, high)`` pairs: :attr:`domain` as validation set it."""
+        if self.domain is None:  # pragma: no cover - __post_init__ always sets it
+            raise SignalError("the signal has no domain")
+        return self.domain
+
     def axis_coordinates(self, axis: int) -> Tensor:
         """Positions ``(n_axis,)`` of the samples along grid axis ``axis`` (float32)."""
         if not -self.dim <= axis < self.dim:
             raise SignalError(f"axis must be in [-{self.dim}, {self.dim}), got {axis!r}")
-        low, high = self.domain[axis]
+        low, high = self.box[axis]
         return grid_axis(low, high, self.grid_shape[axis])
 
     def coordinates(self) -> Tensor:

@@ -151,7 +151,7 @@ def _measure(run: Run, signal: "Signal", steps: int) -> Dict[str, float]:
         in_dim=signal.dim,
         out_dim=signal.channels,
         output_activation=output_activation_for(signal),
-        signal_domain=tuple(tuple(i) for i in signal.domain),
+        signal_domain=signal.box,
     )
     train = TrainConfig(
         **{**config["train"], "steps": WARMUP_STEPS + steps, "eval_every": WARMUP_STEPS + steps}

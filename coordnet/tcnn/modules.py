@@ -25,6 +25,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 import torch
 from torch import Tensor, nn
 
+from coordnet.encoders.base import Encoder
 from coordnet.encoders.config import from_config, load_config
 from coordnet.nets.tcnn_model import TcnnModel, _encoding_parameters, parse_network_config
 from coordnet.tcnn.runtime import (
@@ -35,7 +36,7 @@ from coordnet.tcnn.runtime import (
 )
 from coordnet.validation import check_count
 
-Builder = Callable[[int], Tuple[nn.Module, List[nn.Parameter]]]
+Builder = Callable[[int], Tuple[nn.Module, List[Tensor]]]
 
 
 class NativeModule:
@@ -87,16 +88,14 @@ class NativeModule:
         return flatten(ordered)
 
 
-def flatten(parameters: List[nn.Parameter]) -> Tensor:
+def flatten(parameters: List[Tensor]) -> Tensor:
     """``parameters`` concatenated into one float32 vector (a detached copy)."""
     if not parameters:
         return torch.zeros(0)
     return torch.cat([p.detach().reshape(-1).float() for p in parameters])
 
 
-def _detach_parameters(
-    model: nn.Module, ordered: List[nn.Parameter]
-) -> List[Tuple[str, torch.Size]]:
+def _detach_parameters(model: nn.Module, ordered: List[Tensor]) -> List[Tuple[str, torch.Size]]:
     """Turn ``model``'s parameters into non-persistent buffers; the names and shapes of ``ordered``.
 
     The buffers stay in ``model`` so that ``.to(device)`` moves them and ``functional_call`` can
@@ -114,7 +113,8 @@ def _detach_parameters(
         owner_name, _, attribute = name.rpartition(".")
         owner = model.get_submodule(owner_name)
         tensor = owner._parameters.pop(attribute)
-        owner.register_buffer(attribute, tensor.detach(), persistent=False)
+        if tensor is not None:  # a parameter slot set to None holds nothing to keep
+            owner.register_buffer(attribute, tensor.detach(), persistent=False)
     for module in model.modules():
         module._non_persistent_buffers_set.update(module._buffers.keys())
     return layout
@@ -240,14 +240,14 @@ class Encoding(Module):
 
 def _build_encoding(
     config: Mapping[str, Any], n_input_dims: int, seed: int
-) -> Tuple[nn.Module, List[nn.Parameter]]:
+) -> Tuple[Encoder, List[Tensor]]:
     encoder = from_config(config, n_input_dims, seed=seed)
     return encoder, _encoding_parameters(encoder)
 
 
 def _build_model(
     n_input_dims: int, n_output_dims: int, encoding: Any, network: Mapping[str, Any], seed: int
-) -> Tuple[nn.Module, List[nn.Parameter]]:
+) -> Tuple[TcnnModel, List[Tensor]]:
     model = TcnnModel(n_input_dims, n_output_dims, encoding, network, seed=seed)
     return model, model._parameter_list()
 

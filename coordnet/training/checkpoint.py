@@ -23,7 +23,7 @@ from typing import Any, Dict, Iterable, List, Mapping
 import torch
 
 from coordnet.atomic import write_atomically
-from coordnet.nets import build_model
+from coordnet.nets import CoordinateNet, build_model
 from coordnet.ops.devices import check_device
 
 FORMAT = "coordnet-checkpoint"
@@ -323,7 +323,7 @@ def load_weights(model: torch.nn.Module, state: Mapping[str, torch.Tensor], path
         ) from None
 
 
-def build_from_checkpoint(document: Mapping[str, Any], path: str) -> torch.nn.Module:
+def build_from_checkpoint(document: Mapping[str, Any], path: str) -> CoordinateNet:
     """The untrained model that ``document``'s ``model_spec`` and ``model_config`` describe."""
 
     config = document["model_config"]
@@ -341,7 +341,7 @@ def build_from_checkpoint(document: Mapping[str, Any], path: str) -> torch.nn.Mo
         ) from None
 
 
-def load(path: str, device: str = "cpu") -> torch.nn.Module:
+def load(path: str, device: str = "cpu") -> CoordinateNet:
     """The trained model of a checkpoint, on ``device`` and in eval mode: ``model(coords (..., d)) -> (..., C)``.
 
     The file's content hash and structure are verified first (:func:`load_checkpoint`).

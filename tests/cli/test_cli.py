@@ -138,7 +138,7 @@ def test_fit_on_an_image_file_with_full_split(tmp_path):
         (["fit", "{tmp}/missing.png"], ["not found", "missing.png"], 1),
         (["fit", "{tmp}/corrupt.png"], ["cannot read image", "corrupt.png"], 1),
         (["fit", "camera", "-m", "gauss:sigma=abc"], ["model spec", "'sigma'", "'abc'"], 1),
-        (["fit", "camera", "-m", "nosuchnet"], ["unknown preset 'nosuchnet'"], 1),
+        (["fit", "camera", "-m", "nosuchnet"], ["unknown encoder or net 'nosuchnet'"], 1),
         (["fit", "camera", "--split", "bad"], ["unknown split 'bad'", "tancik"], 1),
         (["fit", "camera", "--split", "holdout:2"], ["hold-out fraction"], 1),
         (["fit", "camera", "--bogus"], ["No such option '--bogus'", "coordnet fit --help"], 2),

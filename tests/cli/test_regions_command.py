@@ -232,7 +232,7 @@ def test_checkpoint_defaults_to_the_fitted_grid_and_folder(checkpoints):
         (["--init", SPEC, "--max-memory", "lots"], ["--max-memory", "'lots'"], 1),
         (["--init", SPEC, "--domain", "1,0"], ["--domain", "'1,0'"], 1),
         (["--init", SPEC, "--in-dim", 4], ["--in-dim", "4"], 1),
-        (["--init", "nosuchnet"], ["unknown preset 'nosuchnet'"], 1),
+        (["--init", "nosuchnet"], ["unknown encoder or net 'nosuchnet'"], 1),
         (["--init", SPEC, "--device", "banana"], ["--device", "'banana' is not a device"], 2),
         ([], ["give a CHECKPOINT or --init SPEC"], 2),
         (["{tmp}/x.pt", "--init", SPEC], ["not both"], 2),
