@@ -209,7 +209,8 @@ def _exponent_claim(
     ours = {"exponent": value, "interval_95": interval, "runs_per_k": count}
     verdict = verdict_within(math.nan if value is None else value, paper, TOLERANCE)
     text = f"k = {fit[0]}…{fit[1]}, mean of {count} runs per k, bootstrap interval over runs; "
-    return Claim(name, source, paper, ours, verdict, differs, note=text + note)
+    return Claim(name, source, paper, ours, verdict, differs, note=text + note, n=count,
+                 interval=(interval[0], interval[1]) if interval else None)  # fmt: skip
 
 
 def claims(runs: dict[str, RunsToLearn], b: BasriBudget) -> list[Claim]:

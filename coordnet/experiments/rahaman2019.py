@@ -29,8 +29,8 @@ from coordnet.experiments.budget import Budget
 from coordnet.experiments.cache import RunCache
 from coordnet.experiments.claims import (
     Claim,
+    direction_claim,
     mean_interval,
-    verdict_from_interval,
     verdict_from_sign,
 )
 from coordnet.experiments.reproduce import RunOptions
@@ -253,34 +253,33 @@ def _no_order(stats: dict[str, Any]) -> str:
     return "within" if low <= 0.0 <= high else "outside"
 
 
-def _direction(stats: dict[str, Any], sign: int) -> str:
-    if not stats["interval_95"]:
-        return "inconclusive"
-    return verdict_from_interval(*stats["interval_95"], sign)
+def _finite(values: Sequence[Optional[float]]) -> list[float]:
+    """The per-run values that exist (a run without any learned frequency has no correlation)."""
+    return [v for v in values if v is not None and not math.isnan(v)]
 
 
 def claims(records: dict, manifold: ManifoldResult, b: RahamanBudget) -> list[Claim]:
     exp1 = _differs(b, EXP1_KEYS)
     found = []
     for case in CASES:
-        stats = _interval([r["spectral_bias_index"] for r in records[f"relu_{case}"]])
-        found.append(Claim(
-            f"exp1_{case}", *PAPER[f"exp1_{case}"], ours=stats, verdict=_direction(stats, +1),
-            differs=exp1, note=f"Spearman(k, step learned), 95% t interval over {stats['runs']} random-phase runs",
+        values = _finite([r["spectral_bias_index"] for r in records[f"relu_{case}"]])
+        found.append(direction_claim(
+            f"exp1_{case}", *PAPER[f"exp1_{case}"], values, +1, differs=exp1,
+            note=f"Spearman(k, step learned) over {len(values)} random-phase runs",
         ))  # fmt: skip
     for model in ("gauss", "pe"):
         stats = _interval([r["spectral_bias_index"] for r in records[f"{model}_equal"]])
         found.append(Claim(
             f"fourier_{model}", *PAPER["fourier"], ours=stats, verdict=_no_order(stats),
+            n=stats["runs"], interval=tuple(stats["interval_95"]) or None,
             differs=_differs(b, EXP1_KEYS + (model,)),
             note=f"{MODELS[model]}, A_i = 1, {getattr(b, model)}; no order = the interval over "
             f"{stats['runs']} runs contains 0",
         ))  # fmt: skip
     models = [r["perturbation"] for r in records["relu_equal"] if "perturbation" in r]
-    stats = _interval([p["rank_correlation"] for p in models])
-    found.append(Claim(
-        "perturbation", *PAPER["perturbation"], ours=stats, verdict=_direction(stats, -1),
-        differs=_differs(b, EXP1_KEYS + ("deltas", "perturb_models", "directions")),
+    found.append(direction_claim(
+        "perturbation", *PAPER["perturbation"], _finite([p["rank_correlation"] for p in models]),
+        -1, differs=_differs(b, EXP1_KEYS + ("deltas", "perturb_models", "directions")),
         note=f"Spearman(k, δ that halves |f̂(k)|), 95% t interval over {len(models)} models × "
         f"{b.directions} directions",
     ))  # fmt: skip

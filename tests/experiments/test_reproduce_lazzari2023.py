@@ -134,9 +134,10 @@ def test_smoke_run_claims_and_resume(tmp_path, monkeypatch, capsys, reproduce):
         "gradients_less_alike_with_L_global",
     } <= set(claims)
     for claim in claims.values():
-        assert claim["verdict"] in VERDICTS and claim["ours"]["images"] == 2
-        low, high = claim["ours"]["interval_95"]
-        assert low <= claim["ours"]["mean"] <= high
+        assert claim["verdict"] in VERDICTS and claim["n"] == 2
+        assert claim["p_value"] is not None and claim["p_holm"] >= claim["p_value"]
+        low, high = claim["interval"]
+        assert low <= claim["effect"] <= high or math.isnan(low)
     run = json.loads((out / "runs" / "astronaut__pe2.json").read_text())["result"]
     assert run["count_epochs"] == [1, 3] and len(run["counts"]) == 2
     assert max(run["counts"]) <= 16 * 16 and run["hamming_epochs"] == [1, 3]
@@ -150,7 +151,9 @@ def test_smoke_run_claims_and_resume(tmp_path, monkeypatch, capsys, reproduce):
     d = [
         math.log(final[s]["raw11"]) - math.log(final[s]["raw01"]) for s in ("astronaut", "chelsea")
     ]
-    assert claims["centring_more_regions"]["ours"]["per_image"] == pytest.approx(d, abs=1e-4)
+    paired = results["tables"]["paired_differences"]["centring_more_regions"]
+    assert paired == pytest.approx(d, abs=1e-6)
+    assert claims["centring_more_regions"]["effect"] == pytest.approx(sum(d) / 2, abs=1e-6)
     assert (out / "counts.png").stat().st_size > 0
 
     def no_training(*args, **kwargs):

@@ -43,7 +43,7 @@ def test_no_order_is_an_interval_containing_zero():
     assert experiment._no_order(experiment._interval([0.41])) == "inconclusive"
     stats = experiment._interval([0.9, 0.8, None, 0.85])
     assert stats["runs"] == 3 and stats["interval_95"][0] > 0
-    assert experiment._direction(stats, +1) == "holds"
+    assert experiment._finite([0.9, None, float("nan")]) == [0.9]
 
 
 def test_results_hold_claims_and_measurements(smoke):
@@ -83,7 +83,8 @@ def test_results_hold_claims_and_measurements(smoke):
             ]
         )  # its own random phases
     claims = {c["name"]: c for c in results["claims"]}
-    assert len(claims["exp1_equal"]["ours"]["per_run"]) == budget.runs
+    assert claims["fourier_pe"]["n"] == claims["fourier_pe"]["ours"]["runs"]
+    assert len(claims["fourier_pe"]["ours"]["per_run"]) == budget.runs
     assert np.asarray(results["tables"]["manifold"]["learnability"]).shape == (2, 1)
     assert (out / "results.md").read_text().count("| exp1_") == 2
     for figure in ("heatmaps.png", "perturbation.png", "manifold.png", "manifolds.png"):
