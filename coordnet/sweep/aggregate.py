@@ -26,6 +26,11 @@ def mean_std(values: Sequence[Any]) -> Tuple[Optional[float], Optional[float]]:
     finite = _finite(values)
     if not finite:
         return None, None
+    return _stats(finite)
+
+
+def _stats(finite: Sequence[float]) -> Tuple[float, float]:
+    """Mean and sample standard deviation of a non-empty list of finite values (std 0 for one)."""
     return statistics.fmean(finite), (statistics.stdev(finite) if len(finite) > 1 else 0.0)
 
 
@@ -39,7 +44,7 @@ class Row:
     params: Dict[str, Any]
     seeds: List[int] = field(default_factory=list)  # seeds with a result
     failed: int = 0
-    values: Dict[str, List[float]] = field(default_factory=dict)
+    values: Dict[str, List[Optional[float]]] = field(default_factory=dict)  # None: not recorded
 
     def mean_std(self, key: str) -> Tuple[Optional[float], Optional[float]]:
         return mean_std(self.values.get(key, []))
@@ -160,7 +165,7 @@ def series(results: SweepResults, metric: str = "test_psnr") -> List[Series]:
     out = []
     for model, points in by_model.items():
         xs = sorted(x for x in points if points[x])
-        stats = [mean_std(points[x]) for x in xs]
+        stats = [_stats(points[x]) for x in xs]  # finite values only, at least one
         out.append(
             Series(
                 model,
