@@ -59,9 +59,9 @@ def training_options(command):
         ),
         click.option(
             "--time",
-            "time_budget",
+            "time_limit",
             default=None,
-            help="Wall-time budget of training per model, e.g. 60s, 2m, 0 for none; the numbers then "
+            help="Wall-time limit of training per model, e.g. 60s, 2m, 0 for none; the numbers then "
             "depend on the machine's speed and load [default: none, fixed steps].",
         ),
         click.option(
@@ -167,7 +167,7 @@ def fit(
     spec: Optional[str],
     out_dir: Optional[str],
     probe: Optional[str],
-    time_budget: Optional[str],
+    time_limit: Optional[str],
     quiet: bool,
     **options,
 ) -> None:
@@ -189,7 +189,7 @@ def fit(
         spec,
         out=out_dir,
         probes=() if probe is None else (probe,),
-        time_limit=time_budget,
+        time_limit=time_limit,
         progress=not quiet,
         announce=click.echo,
         wording=CLI_WORDING,
@@ -198,10 +198,10 @@ def fit(
     if result.note:
         click.echo(result.note)
     click.echo(fit_summary(result.metrics, out_dir))
-    if time_budget is not None:
-        from coordnet.runs.presets import TIME_BUDGET_NOTE
+    if time_limit is not None:
+        from coordnet.runs.presets import TIME_LIMIT_NOTE
 
-        click.echo(TIME_BUDGET_NOTE)
+        click.echo(TIME_LIMIT_NOTE)
     for line in probe_lines(result.metrics, result.probes, out_dir):
         click.echo(line)
 
@@ -261,7 +261,7 @@ def fit_summary(metrics, out_dir: str) -> str:
         + (f", SSIM {metrics['ssim']:.4f}" if metrics.get("ssim") is not None else "")
         + f", {metrics['steps']} steps in {metrics['seconds']:.1f} s"
         + {
-            "time_limit": " (time budget reached)",
+            "time_limit": " (time limit reached)",
             "plateau": " (validation PSNR stopped improving)",
         }.get(metrics.get("stopped"), "")
         + f" -> {out_dir}"
@@ -303,7 +303,7 @@ def compare(
     specs: Tuple[str, ...],
     out_dir: Optional[str],
     probe: Optional[str],
-    time_budget: Optional[str],
+    time_limit: Optional[str],
     quiet: bool,
     split: Optional[str],
     **options,
@@ -322,7 +322,7 @@ def compare(
         list(specs) or None,
         out=out_dir,
         probes=() if probe is None else (probe,),
-        time_limit=time_budget,
+        time_limit=time_limit,
         split=split or "tancik",
         progress=not quiet,
         announce=click.echo,
@@ -331,10 +331,10 @@ def compare(
     )
     click.echo(result.table)
     click.echo(f"wrote {out_dir}/results.csv, comparison.png, curves.png")
-    if time_budget is not None:
-        from coordnet.runs.presets import TIME_BUDGET_NOTE
+    if time_limit is not None:
+        from coordnet.runs.presets import TIME_LIMIT_NOTE
 
-        click.echo(TIME_BUDGET_NOTE)
+        click.echo(TIME_LIMIT_NOTE)
 
 
 @cli.command()

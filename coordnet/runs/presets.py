@@ -169,8 +169,8 @@ def preset_config(
     )
 
 
-#: Printed when a time budget is set: the numbers then depend on the machine.
-TIME_BUDGET_NOTE = (
-    "note: --time trains each model for a wall-clock budget, so the step counts and every "
+#: Printed when a time limit is set: the numbers then depend on the machine.
+TIME_LIMIT_NOTE = (
+    "note: --time trains each model up to a wall-clock limit, so the step counts and every "
     "number below depend on this machine's speed and load; without it runs are fixed-step"
 )
