@@ -7,7 +7,7 @@
 #                                                     reference, first), the cuda-marked op/encoder/regions
 #                                                     tests, bench_encoders.py and bench_regions.py
 #   scripts/gpu_check.sh tancik   (make gpu-tancik)  Tancik et al. 2020 Table 1 at the paper's budget
-#                                                     (scripts/reproduce_tancik2020.py --budget gpu-paper)
+#                                                     (coordnet reproduce tancik2020 --budget gpu-paper)
 #
 # Each part has a time budget (seconds) and the whole stays under GPU_CHECK_TOTAL (default 530 s);
 # a part that runs out is interrupted (its JSON is written after every row) and the next one runs.
@@ -116,7 +116,7 @@ else
     echo "gpu_check.sh: error: no Tancik images at $DATA (run \`make tancik-data\` before carrying the tree)"
     exit 1
   fi
-  part tancik 530 "$PY" scripts/reproduce_tancik2020.py "$DATA" --budget gpu-paper --device cuda --out "$WORK/tancik2020"
+  part tancik 530 "$PY" -m coordnet reproduce tancik2020 --data "$DATA" --budget gpu-paper --device cuda --out "$WORK/tancik2020"
   # Bring back the run's tables and figures (top level only; 8 files at most with the log).
   find "$WORK/tancik2020" -maxdepth 1 -type f \( -name '*.md' -o -name '*.json' -o -name '*.png' \) | sort | head -n 6 |
     while read -r f; do cp "$f" "$DEST/tancik_$(basename "$f")"; done

@@ -258,6 +258,13 @@ def report_tables(payload: dict) -> str:
             p = paper.get(s, {}).get(m)
             cells.append(f"{p[0]:.2f} ({p[1]:.2f})" if p else "–")
         lines.append(f"| {LABELS.get(m, m)} | " + " | ".join(cells) + " |")
+    baselines = payload["tables"].get("baselines", {})
+    for b in sorted({b for found in baselines.values() for b in found}):
+        cells = []
+        for s in SETS:
+            v = baselines.get(s, {}).get(b)
+            cells += [f"{np.mean(v):.2f} ({np.std(v):.2f})" if v else "–", "–"]
+        lines.append(f"| {b} interpolation (scipy) | " + " | ".join(cells) + " |")
     n = {s: len(next(iter(per_image.get(s, {}).values()), [])) for s in SETS}
     counts = ", ".join(f"{n[s]} {s}" for s in SETS)
     lines += ["", f"Test PSNR in dB, mean (std) over {counts} test images; the paper's over 16."]
