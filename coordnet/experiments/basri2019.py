@@ -25,6 +25,7 @@ the step is scaled by ``1001 / points`` so that ``η·λ_max`` (∝ ``η n``) st
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from pathlib import Path
 from typing import Any, Optional
@@ -91,12 +92,12 @@ class BasriBudget(Budget):
 PAPER_BUDGET = BasriBudget()
 BUDGETS = {
     "cpu": BasriBudget(
-        fit_k_max=20, frequencies=_k(8, 20), runs=4, points=251, width=256, lr=0.04,
-        max_iterations=20000, no_bias_frequencies=_k(1, 10), sphere_frequencies=_k(2, 6),
-        sphere_fit_k_min=2, sphere_fit_k_max=6, sphere_runs=3, sphere_points=251,
-        sphere_width=512, sphere_lr=0.04, sphere_max_iterations=20000, deep_frequencies=_k(1, 5),
-        deep_fit_k_min=1, deep_fit_k_max=5, deep_runs=3, deep_points=251, deep_width=64,
-        deep_max_iterations=4000,
+        fit_k_max=16, frequencies=_k(8, 16), runs=4, points=101, width=128, lr=0.1,
+        max_iterations=10000, no_bias_frequencies=_k(1, 8), sphere_frequencies=_k(2, 6),
+        sphere_fit_k_min=2, sphere_fit_k_max=6, sphere_runs=3, sphere_points=101,
+        sphere_width=256, sphere_lr=0.1, sphere_max_iterations=10000, deep_frequencies=_k(1, 4),
+        deep_fit_k_min=1, deep_fit_k_max=4, deep_runs=3, deep_points=101, deep_width=32,
+        deep_max_iterations=3000,
     ),
     "paper": PAPER_BUDGET,
     # seconds-long settings for tests (not a reproduction)
@@ -281,7 +282,7 @@ def run(name: str, b: BasriBudget, options: RunOptions) -> int:
     print(f"{TITLE}\nbudget {name}: {b}", flush=True)
     runs = {}
     for key, spec in experiments(b).items():
-        record = cache.load_or_run(key, spec, lambda spec=spec: run_experiment(spec))
+        record = cache.load_or_run(key, spec, functools.partial(run_experiment, spec))
         runs[key] = RunsToLearn.from_dict(record)
         print(f"  {key}: mean time {[round(v) for v in runs[key].mean().tolist()]}", flush=True)
     found = claims(runs, b)

@@ -32,6 +32,7 @@ interval of its mean over the images.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -256,6 +257,11 @@ def train_and_measure(source: str, mapping: str, encoder: str, b: LazzariBudget)
 Value = Callable[[dict], float]
 
 
+def _pair_value(key: str) -> Value:
+    """The pair measure ``key`` of a run record."""
+    return lambda record: record["pairs"][key]
+
+
 def _checks(b: LazzariBudget) -> list[tuple[str, str, str, str, str, Value, int, str]]:
     """(name, source, statement, first, second, value, expected sign, unit) of every claim."""
     final: Value = lambda r: math.log(r["counts"][-1])  # noqa: E731 - log ratio of final counts
@@ -275,12 +281,12 @@ def _checks(b: LazzariBudget) -> list[tuple[str, str, str, str, str, Value, int,
     for kind in ("local", "global"):
         checks.append(
             (f"hamming_grows_with_L_{kind}", SOURCE_PAIRS, f"{kind} pairs: larger L, more units differ",
-             top, bottom, lambda r, k=kind: r["pairs"][f"hamming_{k}"], +1, "Hamming difference, units")
+             top, bottom, _pair_value(f"hamming_{kind}"), +1, "Hamming difference, units")
         )  # fmt: skip
         checks.append(
             (f"gradients_less_alike_with_L_{kind}", SOURCE_PAIRS,
              f"{kind} pairs: larger L, less aligned gradients (lower cosine)", top, bottom,
-             lambda r, k=kind: r["pairs"][f"confusion_{k}"], -1, "gradient-cosine difference")
+             _pair_value(f"confusion_{kind}"), -1, "gradient-cosine difference")
         )  # fmt: skip
     return checks
 
@@ -352,7 +358,7 @@ def run(name: str, b: LazzariBudget, options: RunOptions) -> int:
                 "pairs": pair_level(mapping, b),
             }
             result = cache.load_or_run(
-                key, spec, lambda s=source, m=mapping, e=encoder: train_and_measure(s, m, e, b)
+                key, spec, functools.partial(train_and_measure, source, mapping, encoder, b)
             )
             runs[stem][mapping] = result
             print(f"  {key}: regions {result['counts'][0]} -> {result['counts'][-1]}, "

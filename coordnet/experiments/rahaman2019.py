@@ -18,6 +18,7 @@ linear layers, i.e. **5 hidden layers** of 256 (coordnet's ``depth`` counts hidd
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -104,12 +105,12 @@ PAPER_BUDGET = RahamanBudget()
 BUDGETS = {
     "paper": PAPER_BUDGET,
     "cpu": RahamanBudget(
-        width=128,
+        width=64,
         lr=2e-3,
         record_every=50,
-        steps=6000,
+        steps=4000,
         fourier_steps=500,
-        runs=4,
+        runs=3,
         deltas=tuple(round(0.25 * i, 2) for i in range(21)),
         perturb_models=2,
         directions=10,
@@ -333,7 +334,7 @@ def run(name: str, b: RahamanBudget, options: RunOptions) -> int:
             cell = cache.load_or_run(
                 f"manifold_L{L}_k{k}",
                 {**_settings(b, MANIFOLD_KEYS), "L": L, "k": k},
-                lambda L=L, k=k: manifold_cell(L, k, b),
+                functools.partial(manifold_cell, L, k, b),
             )
             amplitude[i, j], loss[i, j] = cell["amplitude"], cell["loss"]
     manifold = ManifoldResult(

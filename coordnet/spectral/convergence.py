@@ -63,7 +63,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -349,8 +349,8 @@ class _Recorder:
 
 def _train(
     state: List[Tensor],
-    loss_of: Callable[[List[Tensor], Tensor], Tuple[Tensor, Tensor]],
-    update: Callable[[List[Tensor], Tensor, Tensor], List[Tensor]],
+    loss_of: Callable[[List[Tensor], Tensor], Tuple[Tensor, Any]],
+    update: Callable[[List[Tensor], Tensor, Any], List[Tensor]],
     y: Tensor,
     threshold: float,
     cap: int,
@@ -416,8 +416,8 @@ def kernel_gram(x: Tensor, bias: bool) -> Tensor:
 
 
 Step = Tuple[
-    Callable[[List[Tensor], Tensor], Tuple[Tensor, object]],
-    Callable[[List[Tensor], Tensor, object], List[Tensor]],
+    Callable[[List[Tensor], Tensor], Tuple[Tensor, Any]],
+    Callable[[List[Tensor], Tensor, Any], List[Tensor]],
 ]
 
 
