@@ -39,93 +39,96 @@ def doctor(verify: bool) -> None:
     sys.exit(run_doctor(verify))
 
 
+#: The options ``fit`` and ``compare`` share (each applies them through :func:`training_options`).
+TRAINING_OPTIONS = [
+    click.option(
+        "--preset",
+        type=click.Choice(["fast", "paper"]),
+        default="fast",
+        show_default=True,
+        help="Defaults for what is not given: fast (small models, a fixed number of steps per "
+        "model, bf16 by a fixed rule) or paper (gauss 3x256, 2000 float32 steps).",
+    ),
+    click.option(
+        "--steps",
+        default=None,
+        type=click.IntRange(min=1),
+        help="Optimiser steps per model [default: fast: 230 for fit, per model for compare "
+        "(raw 180, pe 160, gauss 100, siren 150, hash 250); paper: 2000; an upper bound under --time].",
+    ),
+    click.option(
+        "--time",
+        "time_limit",
+        default=None,
+        help="Wall-time limit of training per model, e.g. 60s, 2m, 0 for none; the numbers then "
+        "depend on the machine's speed and load [default: none, fixed steps].",
+    ),
+    click.option(
+        "--patience",
+        type=click.IntRange(min=0),
+        default=None,
+        help="Stop after this many evaluations without a gain in the PSNR of a validation split "
+        "(5% of the training samples, held out; test samples never steer training), 0 for "
+        "never [default: never].",
+    ),
+    click.option(
+        "--lr",
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        help="Adam learning rate [default: per model family, see `coordnet fit --help`].",
+    ),
+    click.option(
+        "--schedule",
+        type=click.Choice(["constant", "cosine", "exponential", "stable-decay"]),
+        default=None,
+        help="Learning-rate schedule [default: fast: stable-decay (constant, then a linear fall "
+        "over the last fifth of the steps); paper: constant].",
+    ),
+    click.option(
+        "--batch-size",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Random mini-batches of this size [default: full batch].",
+    ),
+    click.option(
+        "--split",
+        default=None,
+        help="full | tancik (train even pixels, test odd) | holdout:FRACTION [default: tancik].",
+    ),
+    click.option(
+        "--size",
+        default=None,
+        help="Resize images on load: N makes the longest side N (aspect ratio kept), WxH "
+        "sets both; volumes by name: samples per axis.",
+    ),
+    click.option(
+        "--seed",
+        default=None,
+        type=click.IntRange(0, 2**63 - 1),
+        help="Random seed [default: 0; with --resume: the checkpoint's].",
+    ),
+    click.option(
+        "--bf16/--no-bf16",
+        default=None,
+        help="bfloat16 autocast for the MLP, encoders stay float32 [default: fast: on a CPU with "
+        "AVX512-BF16/AMX when the hidden layers do at least the input layer's multiply-adds; "
+        "paper: off]. The decision is printed and stored in metrics.json and the checkpoint.",
+    ),
+    click.option(
+        "--eval-every",
+        default=None,
+        type=click.IntRange(min=1),
+        help="Steps between evaluations [default: fast: 25; paper: 100].",
+    ),
+    click.option("--resume", is_flag=True, help="Continue the checkpoint in --out."),
+    click.option("--quiet", is_flag=True, help="No progress bar."),
+    device_option(),
+]
+
+
 def training_options(command):
     """Options shared by ``fit`` and ``compare``."""
-    options = [
-        click.option(
-            "--preset",
-            type=click.Choice(["fast", "paper"]),
-            default="fast",
-            show_default=True,
-            help="Defaults for what is not given: fast (small models, a fixed number of steps per "
-            "model, bf16 by a fixed rule) or paper (gauss 3x256, 2000 float32 steps).",
-        ),
-        click.option(
-            "--steps",
-            default=None,
-            type=click.IntRange(min=1),
-            help="Optimiser steps per model [default: fast: 230 for fit, per model for compare "
-            "(raw 180, pe 160, gauss 100, siren 150, hash 250); paper: 2000; an upper bound under --time].",
-        ),
-        click.option(
-            "--time",
-            "time_limit",
-            default=None,
-            help="Wall-time limit of training per model, e.g. 60s, 2m, 0 for none; the numbers then "
-            "depend on the machine's speed and load [default: none, fixed steps].",
-        ),
-        click.option(
-            "--patience",
-            type=click.IntRange(min=0),
-            default=None,
-            help="Stop after this many evaluations without a gain in the PSNR of a validation split "
-            "(5% of the training samples, held out; test samples never steer training), 0 for "
-            "never [default: never].",
-        ),
-        click.option(
-            "--lr",
-            type=click.FloatRange(min=0, min_open=True),
-            default=None,
-            help="Adam learning rate [default: per model family, see `coordnet fit --help`].",
-        ),
-        click.option(
-            "--schedule",
-            type=click.Choice(["constant", "cosine", "exponential", "stable-decay"]),
-            default=None,
-            help="Learning-rate schedule [default: fast: stable-decay (constant, then a linear fall "
-            "over the last fifth of the steps); paper: constant].",
-        ),
-        click.option(
-            "--batch-size",
-            type=click.IntRange(min=1),
-            default=None,
-            help="Random mini-batches of this size [default: full batch].",
-        ),
-        click.option(
-            "--split",
-            default=None,
-            help="full | tancik (train even pixels, test odd) | holdout:FRACTION [default: tancik].",
-        ),
-        click.option(
-            "--size",
-            default=None,
-            help="Resize images on load: N makes the longest side N (aspect ratio kept), WxH "
-            "sets both; volumes by name: samples per axis.",
-        ),
-        click.option(
-            "--seed",
-            default=None,
-            type=click.IntRange(0, 2**63 - 1),
-            help="Random seed [default: 0; with --resume: the checkpoint's].",
-        ),
-        click.option(
-            "--bf16/--no-bf16",
-            default=None,
-            help="bfloat16 autocast for the MLP, encoders stay float32 [default: fast: on a CPU with "
-            "AVX512-BF16/AMX when the hidden layers do at least the input layer's multiply-adds; "
-            "paper: off]. The decision is printed and stored in metrics.json and the checkpoint.",
-        ),
-        click.option(
-            "--eval-every",
-            default=None,
-            type=click.IntRange(min=1),
-            help="Steps between evaluations [default: fast: 25; paper: 100].",
-        ),
-        click.option("--resume", is_flag=True, help="Continue the checkpoint in --out."),
-        click.option("--quiet", is_flag=True, help="No progress bar."),
-        device_option(),
-    ]
-    for option in reversed(options):
+    for option in reversed(TRAINING_OPTIONS):
         command = option(command)
     return command
 

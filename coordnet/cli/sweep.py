@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import click
 
 from coordnet.cli.errors import friendly_errors
+
+if TYPE_CHECKING:
+    from coordnet.sweep.expand import Run
 
 
 @click.command()
@@ -63,10 +66,9 @@ def sweep(
     results.md (mean ± std over seeds) and results.png (test PSNR vs each model's grid key).
     """
     from coordnet.runs.compare import safe_name
-    from coordnet.sweep import expand, load_sweep, write_results
+    from coordnet.sweep import expand, load_sweep
     from coordnet.sweep.driver import run_sweep
     from coordnet.sweep.plan import dry_run_lines, format_duration, sweep_state
-    from coordnet.sweep.run import ERROR, RUNS
 
     if ray_address is None:  # locally, more workers or threads than cores only oversubscribe them
         _check_cores(workers, threads)
@@ -112,11 +114,19 @@ def sweep(
             err=True,
         )
         sys.exit(130)
-    results = write_results(runs, out_dir, title=config.name)
     click.echo(
         f"{len(outcome.done)} fitted, {len(outcome.failed)} failed, {len(outcome.skipped)} skipped "
         f"in {format_duration(outcome.seconds)}"
     )
+    _write_results(runs, out_dir, config.name)
+
+
+def _write_results(runs: Sequence["Run"], out_dir: str, title: str) -> None:
+    """Tabulate the sweep; exit 1 when a run failed or is missing."""
+    from coordnet.sweep import write_results
+    from coordnet.sweep.run import ERROR, RUNS
+
+    results = write_results(runs, out_dir, title=title)
     if results.failed:
         click.echo(
             f"{results.failed} run(s) failed: see {os.path.join(out_dir, RUNS, '<hash>', ERROR)} "
