@@ -72,7 +72,8 @@ def curves_figure(histories: Dict[str, dict], title: str = ""):
         if key in styles_used
     ]
     left.set(xlabel="optimiser step", ylabel="PSNR (dB)")
-    right.set(xlabel="optimiser step", ylabel="training loss (MSE, intensity² in 0-1)")
+    right.set(xlabel="optimiser step", ylabel="training loss (MSE)")
+    fig.subplots_adjust(wspace=0.3)
     right.set_yscale("log")
     for ax in (left, right):
         ax.grid(alpha=0.3)
@@ -105,13 +106,14 @@ def comparison_figure(
     fig, axes = _figure.subplots(2, columns, figsize=(2.8 * columns, 6.2), squeeze=False)
     _show_image(axes[0, 0], target, "target")
     axes[1, 0].axis("off")
+    axes[1, 0].text(0.5, 0.5, "absolute error\n(below each\nreconstruction)", ha="center",
+                    va="center", fontsize=9, transform=axes[1, 0].transAxes)  # fmt: skip
     errors = {label: error_map(p, target) for label, p in predictions.items()}
     top = max((float(np.percentile(e, 99.5)) for e in errors.values()), default=1.0) or 1.0
     shown = None
     for column, (label, prediction) in enumerate(predictions.items(), start=1):
         _show_image(axes[0, column], prediction, captions.get(label, label))
         shown = axes[1, column].imshow(errors[label], cmap="magma", vmin=0, vmax=top)
-        axes[1, column].set_title("|error|", fontsize=9)
         axes[1, column].axis("off")
     fig.tight_layout()
     if shown is not None:
