@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from coordnet.encoders.base import Encoder, like_input, no_autocast
+from coordnet.ops.fourier import float32_phase_may_overflow
 from coordnet.validation import check_int, check_positive
 
 
@@ -28,6 +29,8 @@ class IntegratedPositionalEncoding(Encoder):
 
     Shapes: ``mean (..., d)``; ``cov`` either ``(..., d)`` (diagonal) or ``(..., d, d)`` (full;
     only its diagonal enters an axis-aligned encoding); output ``(..., 2 d (max_deg - min_deg))``.
+    Every finite ``mean`` gives finite features: float32 means whose phases could overflow
+    float32 (``|mean|`` near ``3.4e38``) are computed in float64.
     """
 
     input_domain = None
@@ -51,10 +54,16 @@ class IntegratedPositionalEncoding(Encoder):
             persistent=False,
         )
         self.out_dim = 2 * in_dim * (max_deg - min_deg)
+        #: The largest phase per unit of ``mean``: ``factor · 2^(max_deg - 1)``.
+        self.largest_phase_factor = self.factor * 2.0 ** (max_deg - 1)
 
     def forward(self, mean: Tensor, cov: Optional[Tensor] = None) -> Tensor:
         """``mean (..., d)``, ``cov (..., d)`` or ``(..., d, d)`` or ``None`` -> ``(..., out_dim)``."""
         mean = self.check_input(mean, "mean")
+        # |mean| near 3.4e38 in float32: compute the phases in float64, so they stay finite.
+        if float32_phase_may_overflow(mean, self.largest_phase_factor):
+            wide = cov.double() if isinstance(cov, Tensor) else cov
+            return self(mean.double(), wide).float()
         with no_autocast(mean.device):
             scales = like_input(self.frequencies, mean).to(mean.dtype) * self.factor  # (L,)
             phase = (mean[..., None, :] * scales[:, None]).flatten(

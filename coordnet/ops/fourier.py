@@ -142,20 +142,30 @@ def _validate(x: Tensor, B: Tensor, amplitude: Optional[Tensor], factor: float, 
         raise ValueError(f"fourier_features: factor must be finite, got {factor!r}")
 
 
-def _float32_phases_may_overflow(x: Tensor, B: Tensor, factor: float) -> bool:
-    """Whether some float32 phase ``(factor / 2π) <x, B_m>`` might reach
-    :data:`FLOAT32_PHASE_BOUND` (a bound from ``max |x|`` and the largest row sum of ``|B|``).
-    Never under tracing (``torch.compile``) or for meta tensors, which hold no values."""
-    if x.dtype != torch.float32 or x.numel() == 0 or B.numel() == 0 or x.device.type == "meta":
+def float32_phase_may_overflow(x: Tensor, multiplier: float) -> bool:
+    """Whether ``multiplier · max |x|`` (a bound on a phase computed from float32 ``x``) might
+    reach :data:`FLOAT32_PHASE_BOUND`, so that the phase overflows to inf and its sine is NaN.
+    ``False`` for other dtypes, empty or ``meta`` tensors, under tracing (``torch.compile``), and
+    for NaN inputs (whose features are NaN anyway). Reads ``x``'s range in one pass (a device
+    synchronisation on CUDA)."""
+    if torch.compiler.is_compiling():  # tracing: no values to read, no data-dependent branch
         return False
-    if torch.compiler.is_compiling():
+    if x.dtype != torch.float32 or x.numel() == 0 or x.device.type == "meta" or multiplier == 0:
         return False
     with torch.no_grad():
         low, high = x.detach().aminmax()  # one pass, no |x| temporary
-        largest_x = max(-float(low), float(high))
-        largest_row = float(B.detach().abs().double().sum(dim=1).amax())
-    bound = largest_x * largest_row * abs(factor) / (2 * math.pi)
-    return bound >= FLOAT32_PHASE_BOUND  # False for NaN: NaN inputs give NaN features anyway
+    return max(-float(low), float(high)) * abs(multiplier) >= FLOAT32_PHASE_BOUND
+
+
+def _float32_phases_may_overflow(x: Tensor, B: Tensor, factor: float) -> bool:
+    """:func:`float32_phase_may_overflow` for the phases ``(factor / 2π) <x, B_m>`` (in turns):
+    the multiplier is the largest row sum of ``|B|`` times ``|factor| / 2π``."""
+    if torch.compiler.is_compiling() or x.dtype != torch.float32:
+        return False
+    if B.numel() == 0 or x.device.type == "meta":
+        return False
+    largest_row = float(B.detach().abs().double().sum(dim=1).amax())
+    return float32_phase_may_overflow(x, largest_row * abs(factor) / (2 * math.pi))
 
 
 def fourier_features(

@@ -185,3 +185,14 @@ def test_identity_refuses_parameters_that_overflow_float32(name):
     with pytest.raises(ValueError, match=rf"^Identity: {name} must be at most 3.403e\+38"):
         Identity(3, **{name: 1e40})
     assert torch.isfinite(Identity(3, **{name: 1e38})(torch.rand(4, 3))).all()
+
+
+def test_integrated_encoding_stays_finite_for_the_largest_float32_means():
+    encoder = IntegratedPositionalEncoding(3, 0, 8)
+    for cov in (None, torch.full((2, 3), 0.01)):
+        y = encoder(HUGE, cov)
+        assert y.dtype == torch.float32 and torch.isfinite(y).all()
+        want = encoder(HUGE.double(), None if cov is None else cov.double()).float()
+        assert torch.equal(y, want)
+    with pytest.raises(TypeError, match="cov must be a floating-point tensor"):
+        encoder(HUGE, [[0.1] * 3] * 2)  # a bad cov is refused on the float64 path too
