@@ -53,7 +53,7 @@ from coordnet.cli.errors import friendly_errors
 @click.option(
     "--sigma-search", is_flag=True, help="tancik2020: choose σ per set by the shipped σ sweep."
 )
-@click.option("--no-figures", is_flag=True, help="lazzari2023: skip the figures.")
+@click.option("--no-figures", is_flag=True, help="Skip the figures (lazzari2023, fridovich2022).")
 @friendly_errors
 def reproduce(
     name: Optional[str],
@@ -78,6 +78,8 @@ def reproduce(
         return
     if name is None:
         raise click.UsageError("missing NAME (see 'coordnet reproduce --list')")
+    if into is not None and not report:
+        raise click.UsageError("--into needs --report")
     harness.experiment(name)  # unknown names fail before anything is written
     out = out if out is not None else harness.default_out(name, budget)
     if report:

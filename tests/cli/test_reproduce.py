@@ -69,6 +69,8 @@ def test_unknown_name_is_one_line_with_the_nearest_name():
 def test_missing_name_is_a_usage_error():
     result = invoke()
     assert result.exit_code == 2 and "missing NAME" in result.stderr
+    result = invoke("tancik2020", "--into", "page.md")
+    assert result.exit_code == 2 and "--into needs --report" in result.stderr
 
 
 def test_set_is_parsed_by_the_settings_types(toy, tmp_path):
