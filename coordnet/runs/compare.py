@@ -25,7 +25,11 @@ from coordnet.runs.run import FitOutcome, run_fit
 from coordnet.signals import Signal, split_signal
 from coordnet.training.trainer import TrainConfig
 
-COLUMNS = ("train_psnr", "test_psnr", "ssim", "seconds", "params")
+#: The table's columns: results only, no timings, so the same command prints the same table on a
+#: busy machine as on an idle one (each run's seconds are in its ``metrics.json``).
+COLUMNS = ("train_psnr", "test_psnr", "ssim", "steps", "params")
+#: Columns without a standard deviation over seeds.
+EXACT_COLUMNS = ("steps", "params")
 # Shown when the runs measured them (``--probe spectrum``): the index and how many bands were learned.
 PROBE_COLUMNS = ("spectral_bias_index", "spectral_learned")
 
@@ -69,6 +73,7 @@ def baseline_runs(signal: Signal, split: str = "tancik", seed: int = 0) -> List[
             "model": found.label,
             **found.metrics,
             "seconds": None,
+            "steps": None,
             "params": None,
             "baseline": found.method,
         }
@@ -198,7 +203,7 @@ def panel_title(runs: ModelRuns) -> str:
 def _format(value: Optional[float], key: str) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
-    if key == "params":
+    if key in ("params", "steps"):
         return f"{value:.0f}"
     if key == "ssim":
         return f"{value:.4f}"
@@ -220,7 +225,7 @@ def table_rows(results: Sequence[ModelRuns], seeds: int) -> List[Dict[str, str]]
         row = {"model": runs.label}
         for key in (*COLUMNS, *measured):
             row[key] = _format(runs.mean(key), key)
-            if seeds > 1 and key != "params":
+            if seeds > 1 and key not in EXACT_COLUMNS:
                 row[f"{key}_std"] = _format(runs.std(key), key)
         rows.append(row)
     return rows

@@ -270,9 +270,7 @@ def test_compare_command(tmp_path):
     with open(tmp_path / "results.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["model"] for row in rows][:2] == [SPEC, "relu:width=8,depth=1"]  # then baselines
-    assert {"train_psnr", "train_psnr_std", "test_psnr", "ssim", "seconds", "params"} <= set(
-        rows[0]
-    )
+    assert {"train_psnr", "train_psnr_std", "test_psnr", "ssim", "steps", "params"} <= set(rows[0])
     assert "| model | train_psnr |" in result.stdout
     for name in ("results.md", "comparison.png", "curves.png"):
         assert (tmp_path / name).is_file()

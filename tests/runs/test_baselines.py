@@ -51,6 +51,6 @@ def test_baseline_rows_are_marked_and_share_the_columns():
         "baseline: bicubic interpolation",
     ]
     assert all(r.baseline.startswith("scipy.ndimage.map_coordinates") for r in runs)
-    assert rows[0]["train_psnr"] == "-" and rows[0]["params"] == "-" and rows[0]["seconds"] == "-"
+    assert rows[0]["train_psnr"] == "-" and rows[0]["params"] == "-" and rows[0]["steps"] == "-"
     assert float(rows[0]["test_psnr"]) > 0 and 0 < float(rows[0]["ssim"]) <= 1
     assert baseline_runs(signal, "full") == []

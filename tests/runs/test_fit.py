@@ -677,8 +677,7 @@ def test_compare_with_two_seeds(camera, tmp_path):
         "test_psnr_std",
         "ssim",
         "ssim_std",
-        "seconds",
-        "seconds_std",
+        "steps",
         "params",
     ]
     assert [row["model"] for row in rows] == specs
@@ -695,7 +694,7 @@ def test_compare_with_two_seeds(camera, tmp_path):
         assert (tmp_path / label / "seed1" / "metrics.json").is_file()
 
     single = table_rows(results, seeds=1)
-    assert list(single[0]) == ["model", "train_psnr", "test_psnr", "ssim", "seconds", "params"]
+    assert list(single[0]) == ["model", "train_psnr", "test_psnr", "ssim", "steps", "params"]
 
 
 def test_compare_rejects_duplicates_and_bad_specs_before_training(camera, tmp_path):
