@@ -15,7 +15,7 @@ import math
 import os
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 import click
 
@@ -301,7 +301,7 @@ def classifier_spectrum(
     out_dir = resolve_output_folder(
         out_dir or os.path.join("out", f"classifier-spectrum-{Path(model_path).stem}")
     )
-    payload = {
+    payload: Dict[str, Any] = {
         **result.to_dict(),
         "model": model_path,
         "data_dir": data_dir,

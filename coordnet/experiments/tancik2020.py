@@ -26,6 +26,7 @@ listed beside each claim. Results are cached per chunk of fits (``OUT/runs``), s
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 from pathlib import Path
@@ -202,16 +203,14 @@ def sigma_search(
                 record = cache.load_or_run(
                     f"{s}__sigma{g:g}__{first:02d}",
                     run_settings,
-                    lambda chunk=chunk, s=s, g=g: fit_chunk(
-                        chunk, s, "gaussian", budget, g, device, None
-                    ),
+                    functools.partial(fit_chunk, chunk, s, "gaussian", budget, g, device, None),
                 )
                 values += record["test_psnr"]
             per_sigma[g] = float(np.mean(values)) if values else None
         measured = {k: v for k, v in per_sigma.items() if v is not None}
         if not measured:
             raise RuntimeError(f"σ search on {s}: no train images under {data_dir}")
-        best = max(measured, key=measured.get)
+        best = max(measured, key=lambda sigma: measured[sigma])
         found[s] = {
             "best": best,
             "paper": SIGMA[s],
@@ -329,9 +328,7 @@ def _fit_all(
                 record = cache.load_or_run(
                     key,
                     run_settings,
-                    lambda chunk=chunk, s=s, m=m: fit_chunk(
-                        chunk, s, m, budget, sigma[s], device, deadline
-                    ),
+                    functools.partial(fit_chunk, chunk, s, m, budget, sigma[s], device, deadline),
                 )
             except OutOfTime as error:
                 stopped = str(error)

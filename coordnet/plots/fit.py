@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Dict
+from typing import TYPE_CHECKING, Dict, Tuple
 
 import numpy as np
 
 from coordnet.plots import figure as _figure
 from coordnet.plots.figure import save_figure as _save
 from coordnet.plots.figure import show_image as _show_image
+
+if TYPE_CHECKING:
+    from matplotlib.typing import LineStyleType
 
 
 def error_map(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -20,7 +23,7 @@ def error_map(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
 #: What the error maps show, with its unit (images are compared in [0, 1] intensity).
 ERROR_LABEL = "|prediction - target| (intensity, 0-1)"
 #: Line style per curve of :func:`save_curves`.
-CURVE_STYLES = (
+CURVE_STYLES: Tuple[Tuple[str, LineStyleType, str, str], ...] = (
     ("train_psnr", "-", "o", "train"),
     ("validation_psnr", ":", "^", "validation (early stop)"),
     ("test_psnr", "--", "s", "test (held out)"),

@@ -46,6 +46,8 @@ def render_image(
             if out is None:
                 out = np.empty((height, width, values.shape[-1]), dtype=np.float32)
             out[start : start + y.shape[0]] = values.reshape(y.shape[0], width, -1)
+    if out is None:  # pragma: no cover - sizes are checked to be at least 1
+        raise ValueError(f"nothing to render at {height}x{width}")
     return out
 
 

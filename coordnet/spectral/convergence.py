@@ -130,7 +130,7 @@ class TimeToLearn:
         }
 
     @classmethod
-    def from_dict(cls, record: Dict[str, object]) -> "TimeToLearn":
+    def from_dict(cls, record: Dict[str, Any]) -> "TimeToLearn":
         """Inverse of :meth:`to_dict` (the history is not stored: empty)."""
         predicted = record.get("predicted_iterations")
         eigenvalues = record.get("kernel_eigenvalues")

@@ -43,6 +43,7 @@ def _integer(name: str, value: Any, low: int, high: Optional[int] = None) -> Non
     ``name`` unless ``low <= value (<= high)``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    value = int(value)
     if value < low or (high is not None and value > high):
         bound = f">= {low}" if high is None else f"in [{low}, {high}]"
         raise ValueError(f"{name} must be {bound}, got {value}")
@@ -367,11 +368,10 @@ class Trainer:
         if self._validation is not None:
             validation_psnr = psnr_from_mse(chunked_mse(self.model, *self._validation, chunk, bf16))
         test_psnr = None
-        if self.samples.test_coords is not None and self.samples.test_coords.shape[0] > 0:
+        test_coords, test_values = self.samples.test_coords, self.samples.test_values
+        if test_coords is not None and test_values is not None and test_coords.shape[0] > 0:
             test_psnr = psnr_from_mse(
-                chunked_mse(
-                    self.model, self.samples.test_coords, self.samples.test_values, chunk, bf16
-                )
+                chunked_mse(self.model, test_coords, test_values, chunk, bf16)
             )
         return {
             "train_psnr": psnr_from_mse(train_mse),
@@ -384,7 +384,10 @@ class Trainer:
         metrics = self.evaluate()
         self.history.steps.append(step)
         self.history.loss.append(loss)
-        self.history.train_psnr.append(metrics["train_psnr"])
+        train_psnr = metrics["train_psnr"]
+        if train_psnr is None:  # pragma: no cover - evaluate always measures the training samples
+            raise RuntimeError("evaluate() returned no train PSNR")
+        self.history.train_psnr.append(train_psnr)
         self.history.test_psnr.append(metrics["test_psnr"])
         self.history.validation_psnr.append(metrics["validation_psnr"])
         self.eval_seconds.append(self.elapsed())
@@ -432,11 +435,12 @@ class Trainer:
         ``min_delta`` on the validation split (the train PSNR where the training samples were
         too few to carve one). Never reads the test PSNR."""
         patience = self.config.patience
-        curve = (
+        recorded = (
             self.history.validation_psnr
             if self._validation is not None
             else self.history.train_psnr
         )
+        curve = [v for v in recorded if v is not None]  # all recorded while stopping is on
         if patience is None or len(curve) <= patience:
             return False
         before = max(curve[:-patience])
