@@ -6,7 +6,13 @@ from typing import Optional
 
 import click
 
-from coordnet.ops.devices import device_problem
+
+def device_problem(device: str) -> Optional[str]:
+    """:func:`coordnet.ops.devices.device_problem`, imported when a device is checked (importing
+    ``coordnet.ops`` loads torch and reads ``COORDNET_BACKEND``, whose errors the commands report)."""
+    from coordnet.ops.devices import device_problem as problem_of
+
+    return problem_of(device)
 
 
 def check_device(device: str) -> str:
