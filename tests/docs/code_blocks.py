@@ -1,6 +1,8 @@
 """The ```python blocks of a Markdown page, in order, with the pages' skip markers.
 
-A block directly preceded by the line ``<!-- docs-test: skip (reason) -->`` is shown, not run.
+A block directly preceded by the line ``<!-- docs-test: skip (reason) -->`` is shown, not run;
+one preceded by ``<!-- docs-test: slow (reason) -->`` runs only in the slow run of its page
+(``make docs-test``), for examples that take a minute at their documented sizes.
 """
 
 from __future__ import annotations
@@ -11,17 +13,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 _FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
-_SKIP = re.compile(r"<!--\s*docs-test:\s*skip\b\s*(.*?)\s*-->\s*$")
+_MARKER = re.compile(r"<!--\s*docs-test:\s*(skip|slow)\b\s*(.*?)\s*-->\s*$")
 
 
 @dataclass(frozen=True)
 class CodeBlock:
-    """One fenced Python block: its source, its first line in the file, and why it is skipped
-    (``None`` when it runs)."""
+    """One fenced Python block: its source, its first line in the file, why it is skipped
+    (``None`` when it runs) and whether it runs only in the slow run."""
 
     source: str
     line: int
     skip: str | None
+    slow: bool = False
 
 
 def pages() -> list[Path]:
@@ -35,8 +38,9 @@ def code_blocks(text: str) -> list[CodeBlock]:
     blocks = []
     for match in _FENCE.finditer(text):
         before = text[: match.start()].rstrip("\n").rsplit("\n", 1)[-1]
-        skip = _SKIP.search(before)
+        marker = _MARKER.search(before)
+        kind = marker.group(1) if marker else None
         line = text.count("\n", 0, match.start()) + 2
-        reason = (skip.group(1).strip("() ") or "marked skip") if skip else None
-        blocks.append(CodeBlock(match.group(1), line, reason))
+        reason = (marker.group(2).strip("() ") or "marked skip") if kind == "skip" else None
+        blocks.append(CodeBlock(match.group(1), line, reason, slow=kind == "slow"))
     return blocks

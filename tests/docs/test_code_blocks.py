@@ -14,11 +14,13 @@ def test_code_blocks_are_found_and_skip_markers_parsed():
     text = (
         "a\n```python\nx = 1\n```\n<!-- docs-test: skip (needs a GPU) -->\n"
         "```python\nraise SystemExit\n```\n```bash\nls\n```\n"
+        "<!-- docs-test: slow (a minute) -->\n```python\ny = 2\n```\n"
     )
     blocks = code_blocks(text)
-    assert [(b.source, b.line, b.skip) for b in blocks] == [
-        ("x = 1\n", 3, None),
-        ("raise SystemExit\n", 7, "needs a GPU"),
+    assert [(b.source, b.line, b.skip, b.slow) for b in blocks] == [
+        ("x = 1\n", 3, None, False),
+        ("raise SystemExit\n", 7, "needs a GPU", False),
+        ("y = 2\n", 14, None, True),
     ]
 
 
@@ -27,10 +29,10 @@ def test_every_page_with_code_is_collected():
     assert {"README.md", "index.md", "encoders.md", "regions.md"} <= names
 
 
-@pytest.mark.parametrize("page", pages(), ids=lambda p: str(p.relative_to(ROOT)))
-def test_page_examples_run(page, tmp_path, monkeypatch):
+def run_page(page, tmp_path, monkeypatch, slow: bool) -> None:
+    """Run the page's blocks in order in one namespace (with its slow blocks when ``slow``)."""
     blocks = code_blocks(page.read_text(encoding="utf-8"))
-    runnable = [b for b in blocks if b.skip is None]
+    runnable = [b for b in blocks if b.skip is None and (slow or not b.slow)]
     if not runnable:
         pytest.skip("no runnable Python blocks")
     monkeypatch.chdir(tmp_path)
@@ -40,3 +42,21 @@ def test_page_examples_run(page, tmp_path, monkeypatch):
     for block in runnable:
         code = compile(block.source, f"{page.relative_to(ROOT)}:{block.line}", "exec")
         exec(code, namespace)  # noqa: S102 - the documentation's own examples
+
+
+def _label(page) -> str:
+    return str(page.relative_to(ROOT))
+
+
+@pytest.mark.parametrize("page", pages(), ids=_label)
+def test_page_examples_run(page, tmp_path, monkeypatch):
+    run_page(page, tmp_path, monkeypatch, slow=False)
+
+
+SLOW_PAGES = [p for p in pages() if any(b.slow for b in code_blocks(p.read_text("utf-8")))]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", SLOW_PAGES, ids=_label)
+def test_page_examples_run_with_the_slow_ones(page, tmp_path, monkeypatch):
+    run_page(page, tmp_path, monkeypatch, slow=True)
