@@ -428,8 +428,8 @@ def fit(
         wording: how messages spell the options (the CLI passes its flags).
 
     Raises:
-        ValueError (and subclasses such as ``SignalError``, ``CheckpointError``) naming the
-        argument; ``FileExistsError`` when ``out`` holds a checkpoint and ``resume`` is false.
+        ValueError: naming the argument (also ``SignalError``, ``CheckpointError``).
+        FileExistsError: ``out`` holds a checkpoint and ``resume`` is false.
     """
     words = {**WORDING, **(wording or {})}
     _check_duration(time_limit, words)
