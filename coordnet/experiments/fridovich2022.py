@@ -15,7 +15,7 @@ Function frequency, two recipes measured on the same trained models:
   p(0)‖))|²``; score = power-weighted mean |frequency| (cycles per unit distance, ours: the
   script stops at the spectra), mean over paths. The code's ``scipy.special.softmax`` has no axis
   and normalises over the whole path; the claims use the per-sample softmax the paper describes,
-  and ``tables.whole_softmax`` reports the code's version;
+  and ``tables.row_means`` reports the code's version ("whole-path softmax");
 * **RobustNets** (variant; :mod:`coordnet.spectral.path_fraction`, the recipe of
   ``sarafridov/RobustNets``, code of "Models Out of Line", 2022, a later paper by the same first
   author): random test pairs, per-class probabilities, ``|rfft|`` fraction above the lowest 10%
@@ -77,7 +77,7 @@ OTHER_DIFFERENCES = [
     "augmentation: shifts of up to `shift` pixels vs the paper's image augmentations",
     "self-distillation: not run",
     "softmax: per sample (the paper's text) vs over the whole path (scipy.special.softmax "
-    "without an axis in the paper's code); the code's version is in tables.whole_softmax",
+    "without an axis in the paper's code); the code's version: the whole-path softmax columns",
     "score: power-weighted mean |frequency| of each path's spectrum (the paper's code stops at "
     "the spectra)",
 ]
@@ -400,7 +400,8 @@ def run(name: str, budget: FridovichBudget, options: RunOptions) -> int:
         )
         accuracy_ = runs[-1]["rows"]["reference"]["test_accuracy"]
         print(f"  seed {seed}: reference test accuracy {accuracy_:.4f}", flush=True)
-    data_differences = [DATA_DIFFERENCES[budget.data], *OTHER_DIFFERENCES]
+    data_differences = [DATA_DIFFERENCES[budget.data]]
+    data_differences += [d.replace("`shift`", str(budget.shift)) for d in OTHER_DIFFERENCES]
     differs = budget.differences(BUDGETS["paper"]) + data_differences
     rows = row_means(runs)
     table = compare(runs, budget.confidence)

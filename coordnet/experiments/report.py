@@ -74,6 +74,9 @@ def report_markdown(payload: Mapping[str, Any], tables: str = "") -> str:
     reached, the experiment's own ``tables`` (Markdown) and the settings that differ."""
     claims = payload.get("claims", [])
     differs = list(payload.get("differs_from_paper", []))
+    shared = [list(c.get("differs") or []) for c in claims]
+    if shared and shared[0] and all(d == shared[0] for d in shared):  # one list for every claim
+        differs = shared[0] + [d for d in differs if d not in shared[0]]
     tested = sum(1 for c in claims if c.get("p_value") is not None)
     alpha = payload.get("extra", {}).get("alpha", 0.05)
     lines = [
