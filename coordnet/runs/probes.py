@@ -10,6 +10,7 @@ more :func:`register_probe` call.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional
 
@@ -19,7 +20,13 @@ from torch import Tensor, nn
 from coordnet.atomic import write_json
 from coordnet.plots.regions import save_count_curves, save_region_map
 from coordnet.plots.spectral import save_spectrum
-from coordnet.regions import RegionCountCallback, region_map, relu_network
+from coordnet.regions import (
+    RegionCountCallback,
+    RegionCountWarning,
+    region_map,
+    relu_network,
+    saturation,
+)
 from coordnet.signals import Signal
 from coordnet.spectral.probe import SpectrumProbe
 from coordnet.training import Callback
@@ -115,7 +122,8 @@ class RegionFitProbe(FitProbe):
     grid samples every ``every`` steps (a model that is not a ReLU network raises a ``TypeError``
     naming the layer); writes ``region_counts.json``, ``region_counts.png`` and, for 1D and 2D
     signals, ``region_map.png`` (names apart from ``coordnet regions``'s ``regions.json``), and
-    adds ``regions`` (the last count) to the metrics."""
+    adds ``regions`` (the last count) to the metrics. ``region_counts.json`` says whether the last
+    count is saturated (at least 90% of the grid samples: the grid is too coarse to count)."""
 
     checkpoint_key = "region_probe"
 
@@ -129,9 +137,18 @@ class RegionFitProbe(FitProbe):
 
     def write(self, out_dir: str, model: nn.Module, signal: Signal, label: str) -> None:
         grid = list(signal.grid_shape)
+        counts = self.callback.counts
+        # the last count against the grid's samples: saturated when nearly one region per sample
+        last = saturation(counts[-1] if counts else 0, int(np.prod(grid)), signal.dim)
         write_json(
             os.path.join(out_dir, REGION_COUNTS),
-            {"model": label, "grid_shape": grid, **self.callback.state_dict()},
+            {
+                "model": label,
+                "grid_shape": grid,
+                **self.callback.state_dict(),
+                "saturated": last.saturated,
+                "saturation_advice": last.advice or None,
+            },
         )
         save_count_curves(
             os.path.join(out_dir, "region_counts.png"),
@@ -140,9 +157,11 @@ class RegionFitProbe(FitProbe):
             limit=int(np.prod(grid)),
         )
         if signal.dim in (1, 2):
-            save_region_map(
-                os.path.join(out_dir, "region_map.png"), region_map(model, tuple(grid)).ids.numpy()
-            )
+            with warnings.catch_warnings():  # the callback has warned of a saturated count
+                warnings.simplefilter("ignore", RegionCountWarning)
+                ids = region_map(model, tuple(grid)).ids.numpy()
+            note = "nearly one region per sample: the grid is too coarse" if last.saturated else ""
+            save_region_map(os.path.join(out_dir, "region_map.png"), ids, title=label, note=note)
 
 
 PROBES: Dict[str, Callable[[ProbeContext], FitProbe]] = {}
