@@ -32,9 +32,9 @@ def invoke(*args):
 
 def test_fit_from_python_prints_the_number_of_the_cli(tmp_path):
     """The preset's own model (no -m), its tuned lr, bf16 rule and schedule, on both sides."""
-    result = invoke("fit", "camera", "--size", "12", "--steps", "6", "--quiet", "--out", tmp_path)
+    result = invoke("fit", "camera", "--size", "8", "--steps", "3", "--quiet", "--out", tmp_path)
     assert result.exit_code == 0, result.output
-    python = coordnet.fit("camera", size=12, steps=6, progress=False)
+    python = coordnet.fit("camera", size=8, steps=3, progress=False)
     cli_metrics = load_checkpoint(str(tmp_path / CHECKPOINT))  # the CLI's run, as stored
     assert python.metrics["config"]["train_config"] == cli_metrics["train_config"]
     assert python.metrics["config"]["train_config"]["lr"] == get_preset("fast").lr
