@@ -11,9 +11,27 @@ from typing import Callable, List, Optional, Tuple, cast
 
 from torch import Tensor, nn
 
+from coordnet.memory_limit import check_memory
 from coordnet.validation import check_choice, check_count
 
 OUTPUT_ACTIVATIONS = ("none", "sigmoid")
+#: Hidden layers of one MLP at most: each is a Python module, and coordinate MLPs have a few.
+MAX_DEPTH = 10_000
+
+
+def _check_parameter_memory(name: str, in_dim: int, out_dim: int, width: int, depth: int) -> None:
+    """Refuse (one-line ``MemoryLimitError`` naming the sizes) an MLP whose float32 weights and
+    biases alone exceed the memory limit, before any layer is allocated."""
+    if depth == 0:
+        params = (in_dim + 1) * out_dim
+    else:
+        params = (in_dim + 1) * width + (depth - 1) * (width + 1) * width + (width + 1) * out_dim
+    check_memory(
+        f"{name} with in_dim={in_dim:,}, width={width:,}, depth={depth:,}, out_dim={out_dim:,} "
+        f"({params:,} parameters)",
+        params * 4,
+    )
+
 
 #: ``activation(role)`` returns the activation module after a hidden layer; ``role`` is
 #: ``"first"`` (after the first layer) or ``"hidden"`` (after every later hidden layer).
@@ -64,7 +82,8 @@ class ActivationMLP(nn.Module):
         self.in_dim = check_count("in_dim", in_dim)
         self.out_dim = check_count("out_dim", out_dim)
         self.width = check_count("width", width)
-        self.depth = check_count("depth", depth, minimum=0)
+        self.depth = check_count("depth", depth, minimum=0, maximum=MAX_DEPTH)
+        _check_parameter_memory(type(self).__name__, in_dim, out_dim, width, depth)
         if not isinstance(bias, bool):
             raise ValueError(f"bias must be True or False, got {bias!r}")
         self.output_activation = check_choice(

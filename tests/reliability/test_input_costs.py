@@ -109,6 +109,8 @@ def _net():
         ("BasicFourier(in_dim=10**12)", "in_dim"),
         ("build_model('relu', in_dim=10**12, out_dim=1)", "in_dim"),
         ("build_model('pe', in_dim=2, out_dim=10**12)", "out_dim"),
+        ("ReluMLP(2, 1, width=10**12, depth=2)", "width=1,000,000,000,000"),
+        ("Siren(2, 1, width=8, depth=10**12)", "depth"),
         ("region_density(_net(), 10**12)", "num_lines"),
         ("sample_pairs(10**12, 2)", "num_pairs"),
         ("radial_band_energy(torch.zeros(8, 8), num_bands=10**9)", "num_bands"),
@@ -121,7 +123,7 @@ def _net():
 def test_api_sizes_are_checked_before_allocating(call, argument):
     from coordnet.encoders import BasicFourier, PositionalEncoding  # noqa: F401
     from coordnet.encoders.config import from_config  # noqa: F401
-    from coordnet.nets import build_model  # noqa: F401
+    from coordnet.nets import ReluMLP, Siren, build_model  # noqa: F401
     from coordnet.regions import region_density, sample_pairs  # noqa: F401
     from coordnet.spectral import (  # noqa: F401
         circle_ntk_eigenvalues,
