@@ -92,8 +92,8 @@ class BasriBudget(Budget):
 PAPER_BUDGET = BasriBudget()
 BUDGETS = {
     "cpu": BasriBudget(
-        fit_k_max=16, frequencies=_k(8, 16), runs=4, points=101, width=128, lr=0.1,
-        max_iterations=10000, no_bias_frequencies=_k(1, 8), sphere_frequencies=_k(2, 6),
+        fit_k_max=14, frequencies=_k(8, 14), runs=3, points=251, width=512, lr=0.04,
+        max_iterations=8000, no_bias_frequencies=_k(1, 8), sphere_frequencies=_k(2, 6),
         sphere_fit_k_min=2, sphere_fit_k_max=6, sphere_runs=3, sphere_points=101,
         sphere_width=256, sphere_lr=0.1, sphere_max_iterations=10000, deep_frequencies=_k(1, 4),
         deep_fit_k_min=1, deep_fit_k_max=4, deep_runs=3, deep_points=101, deep_width=32,
