@@ -64,9 +64,13 @@ def test_holm_correct_changes_only_the_verdicts_it_should():
 
 def test_write_results_stores_raw_and_corrected(tmp_path):
     write_results(
-        tmp_path, experiment="e", budget_name="cpu", budget=Budget(), paper_budget=None,
+        tmp_path,
+        experiment="e",
+        budget_name="cpu",
+        budget=Budget(),
+        paper_budget=None,
         claims=list(_claims()),
-    )  # fmt: skip
+    )
     results = json.loads((tmp_path / "results.json").read_text())
     weak = results["claims"][0]
     assert weak["verdict"] == "inconclusive" and weak["raw_verdict"] == "holds"

@@ -18,17 +18,27 @@ PER_IMAGE = {
 def _results(out):
     claims = [
         direction_claim(
-            f"{s}: basic above no mapping", tancik.SOURCE, "+2.39 dB",
-            [b - a for a, b in zip(PER_IMAGE[s]["none"], PER_IMAGE[s]["basic"])], 1,
-            differs=["steps: 3 vs 2000"], note="paired over 3 images", unit="dB", digits=2,
+            f"{s}: basic above no mapping",
+            tancik.SOURCE,
+            "+2.39 dB",
+            [b - a for a, b in zip(PER_IMAGE[s]["none"], PER_IMAGE[s]["basic"])],
+            1,
+            differs=["steps: 3 vs 2000"],
+            note="paired over 3 images",
+            unit="dB",
+            digits=2,
         )
         for s in ("div2k", "text")
-    ]  # fmt: skip
+    ]
     write_results(
-        out, experiment="tancik2020", budget_name="cpu", budget=tancik.BUDGETS["cpu"],
-        paper_budget=tancik.PAPER_BUDGET, claims=claims,
+        out,
+        experiment="tancik2020",
+        budget_name="cpu",
+        budget=tancik.BUDGETS["cpu"],
+        paper_budget=tancik.PAPER_BUDGET,
+        claims=claims,
         tables={"per_image": PER_IMAGE, "paper": tancik.PAPER},
-    )  # fmt: skip
+    )
     return json.loads((out / "results.json").read_text())
 
 
@@ -59,7 +69,9 @@ def test_report_is_generated_from_results_json(tmp_path):
     ) in report
     assert "| no mapping | 20.00 (0.82) | 19.32 (2.48) | 18.23 (0.21) |" in report
     assert "mean (std) over 3 div2k, 3 text test images" in report
-    assert "- steps: 150 vs 2000" in report and "Holm's correction over the 2 tested claims" in report
+    assert (
+        "- steps: 150 vs 2000" in report and "Holm's correction over the 2 tested claims" in report
+    )
     assert page.read_text() == f"# Tancik\n\nintro\n{begin}\n{report.rstrip()}\n{end}\noutro\n"
 
 
