@@ -228,9 +228,10 @@ def run_regions(
     else:
         shape = (DEFAULT_INIT_SIZE[network.in_dim],) * network.in_dim
     box = resolve_domain(interval, network.in_dim, model)
-    out_dir = out_dir or default_out
+    from coordnet.outdir_lock import output_folder_lock, resolve_output_folder
 
-    from coordnet.outdir_lock import output_folder_lock
+    # one path (~ expanded, absolute) for the lock and the three files; "" is an error
+    out_dir = resolve_output_folder(default_out if out_dir is None else out_dir)
 
     counting = time.perf_counter()
     # The memory estimate comes first; a saturated count is reported in flags' words
