@@ -11,6 +11,8 @@
 * :mod:`~coordnet.spectral.ntk_circle` — closed-form eigenvalues of the two-layer ReLU NTK on
   the circle and the sphere (Basri et al. 2019);
 * :mod:`~coordnet.spectral.convergence` — measured time to learn each frequency;
+* :mod:`~coordnet.spectral.basri_protocol` — Basri et al.'s own runs (random points, their
+  step, many runs per frequency, the deep ``config.py`` net), ported;
 * :mod:`~coordnet.spectral.empirical_ntk` — empirical NTK of any encoder + MLP (``torch.func``);
 * :mod:`~coordnet.spectral.classifiers`, :mod:`~coordnet.spectral.path_power`,
   :mod:`~coordnet.spectral.path_fraction`, :mod:`~coordnet.spectral.label_noise` — function
