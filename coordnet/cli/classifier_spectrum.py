@@ -60,8 +60,18 @@ def load_classifier(path: str, trust_pickle: bool = False):
             warnings.simplefilter("ignore")
             model = torch.load(path, map_location="cpu", weights_only=not trust_pickle)
     except Exception as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        if not trust_pickle and "weights_only" in str(error):
+        lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+        marks = [i for i, line in enumerate(lines) if "Unpickler error" in line]
+        # torch's reason follows its "WeightsUnpickler error:" line (the lines before advise
+        # weights_only=False, which is what --trust-pickle decides)
+        reason = (
+            lines[marks[0] + 1]
+            if marks and marks[0] + 1 < len(lines)
+            else (lines or [type(error).__name__])[0]
+        )
+        if not trust_pickle and "Unsupported global" in str(
+            error
+        ):  # a pickled object, not a bad file
             raise ValueError(
                 f"MODEL {path!r} is not TorchScript and holds pickled objects beyond tensors; {TRUST_HINT}"
             ) from None
