@@ -142,13 +142,19 @@ def _validate(x: Tensor, B: Tensor, amplitude: Optional[Tensor], factor: float, 
         raise ValueError(f"fourier_features: factor must be finite, got {factor!r}")
 
 
+def _values_unreadable() -> bool:
+    """Whether tensor values cannot be read here: under tracing (``torch.compile``) or inside a
+    functorch transform (``vmap``, ``jacrev``, ...), where ``.item()`` is not allowed."""
+    return torch.compiler.is_compiling() or torch._C._are_functorch_transforms_active()
+
+
 def float32_phase_may_overflow(x: Tensor, multiplier: float) -> bool:
     """Whether ``multiplier · max |x|`` (a bound on a phase computed from float32 ``x``) might
     reach :data:`FLOAT32_PHASE_BOUND`, so that the phase overflows to inf and its sine is NaN.
     ``False`` for other dtypes, empty or ``meta`` tensors, under tracing (``torch.compile``), and
-    for NaN inputs (whose features are NaN anyway). Reads ``x``'s range in one pass (a device
-    synchronisation on CUDA)."""
-    if torch.compiler.is_compiling():  # tracing: no values to read, no data-dependent branch
+    for NaN inputs (whose features are NaN anyway), and inside ``vmap`` and the other functorch
+    transforms. Reads ``x``'s range in one pass (a device synchronisation on CUDA)."""
+    if _values_unreadable():  # no values to read, no data-dependent branch
         return False
     if x.dtype != torch.float32 or x.numel() == 0 or x.device.type == "meta" or multiplier == 0:
         return False
@@ -160,7 +166,7 @@ def float32_phase_may_overflow(x: Tensor, multiplier: float) -> bool:
 def _float32_phases_may_overflow(x: Tensor, B: Tensor, factor: float) -> bool:
     """:func:`float32_phase_may_overflow` for the phases ``(factor / 2π) <x, B_m>`` (in turns):
     the multiplier is the largest row sum of ``|B|`` times ``|factor| / 2π``."""
-    if torch.compiler.is_compiling() or x.dtype != torch.float32:
+    if _values_unreadable() or x.dtype != torch.float32:
         return False
     if B.numel() == 0 or x.device.type == "meta":
         return False
