@@ -6,8 +6,8 @@ Not part of the test suite (it runs for minutes). Usage::
 
 CLI cases run in one worker process (``CliRunner``, an alarm per case), except kills and
 concurrent jobs, which start real ``coordnet`` processes one or two at a time. API probes run
-in a child process under a 4 GiB address-space limit with a 10 s alarm each; a probe that
-kills or hangs the child is recorded and the child restarted after it.
+in a child process under a 6 GiB address-space limit (``COORDNET_MAX_MEMORY=3e9``) with a 10 s
+alarm each; a probe that kills or hangs the child is recorded and the child restarted after it.
 
 A CLI case holds when the command exits 0, or exits 1/2 with exactly one ``error: ...`` line
 on stderr, no traceback and no unexpected exception type; and nothing outside its folder
@@ -1072,7 +1072,10 @@ def _probe_child(start: int, progress: str, tmp: str) -> None:
     import resource
     import warnings
 
-    resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, 4 * 2**30))
+    # coordnet's own estimates refuse beyond 3 GB; the address-space cap (torch reserves far
+    # more address space than it touches) only stops what escapes every estimate
+    os.environ["COORDNET_MAX_MEMORY"] = str(3 * 10**9)
+    resource.setrlimit(resource.RLIMIT_AS, (6 * 2**30, 6 * 2**30))
     warnings.simplefilter("ignore")
     import numpy as np
     import torch
