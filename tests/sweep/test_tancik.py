@@ -5,13 +5,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
+from coordnet.cli.main import cli
 from coordnet.experiments import tancik2020 as tancik
 from coordnet.signals import save_image
 from coordnet.sweep import load_sweep
 from coordnet.sweep.config import shipped_sweep
 
-TINY = ["--set", "images=1", "--set", "steps=3", "--set", "resolution=8", "--workers", "2"]
+TINY = ["--set", "images=1", "--set", "steps=3", "--set", "resolution=8"]
+
+
+def reproduce(data: Path, out: Path, *extra: str):
+    """``coordnet reproduce tancik2020 --data DATA --out OUT --sigma-search ...``."""
+    arguments = ["reproduce", "tancik2020", "--data", str(data), "--out", str(out)]
+    return CliRunner().invoke(cli, [*arguments, "--sigma-search", *extra])
 
 
 def make_data(root: Path) -> Path:
@@ -39,32 +47,30 @@ def test_shipped_grid_is_the_narrow_search_grid(monkeypatch):
 
 
 @pytest.mark.slow
-def test_sigma_search_chooses_the_best_sigma_of_the_train_images(tmp_path, capsys):
+def test_sigma_search_chooses_the_best_sigma_of_the_train_images(tmp_path):
     data = make_data(tmp_path / "data")
     out = tmp_path / "out"
-    assert tancik.main([str(data), "--out", str(out), "--sigma-search", *TINY]) == 0
+    result = reproduce(data, out, *TINY)
+    assert result.exit_code == 0, result.output
     results = json.loads((out / "results.json").read_text())
     for s in tancik.SETS:
         search = results["extra"]["sigma_search"][s]
         assert search["grid"] == list(tancik.SIGMA_SEARCH_GRID[s])
-        assert search["images"] == ["00.png"] and search["fitted"] == 3 and search["failed"] == 0
-        psnr = {}
-        for result in (out / "sigma_search" / s / "runs").glob("*/result.json"):
-            record = json.loads(result.read_text())
-            assert record["config"]["size"] == 8 and record["config"]["split"] == "tancik"
-            psnr[record["params"]["sigma"] / search["sigma_scale_factor"]] = record["test_psnr"]
+        assert search["images"] == ["00.png"]
+        psnr = {float(sigma): value for sigma, value in search["test_psnr"].items()}
         assert sorted(psnr) == pytest.approx(search["grid"])
-        assert search["best"] == pytest.approx(max(psnr, key=psnr.get))
+        assert search["best"] == pytest.approx(max(psnr, key=lambda sigma: psnr[sigma]))
         assert results["extra"]["gaussian_sigma"][s] == search["best"]
         stored = json.loads((out / "runs" / f"{s}__gaussian__00-00.json").read_text())
         assert stored["settings"]["sigma"] == search["best"]
-    assert "best σ" in capsys.readouterr().out
+    assert "best σ" in result.output
 
 
-def test_sigma_search_needs_train_images(tmp_path, capsys):
+def test_sigma_search_needs_train_images(tmp_path):
     data = make_data(tmp_path / "data")
     for png in (data / "text" / "train").iterdir():
         png.unlink()
-    assert tancik.main([str(data), "--out", str(tmp_path / "out"), "--sigma-search", *TINY]) == 2
-    err = capsys.readouterr().err.strip()
-    assert str(data / "text" / "train") in err and len(err.splitlines()) == 1
+    result = reproduce(data, tmp_path / "out", *TINY)
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and str(data / "text" / "train") in errors[0]
