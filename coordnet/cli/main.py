@@ -54,7 +54,7 @@ TRAINING_OPTIONS = [
         default=None,
         type=click.IntRange(min=1),
         help="Optimiser steps per model [default: fast: 230 for fit, per model for compare "
-        "(raw 180, pe 160, gauss 100, siren 150, hash 250); paper: 2000; an upper bound under --time].",
+        "(raw 180, pe 160, gauss 100, siren 150, hash 150); paper: 2000; an upper bound under --time].",
     ),
     click.option(
         "--time",

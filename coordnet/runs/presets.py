@@ -70,7 +70,7 @@ FAST_COMPARE = {
     "pe:num_frequencies=6,max_log2_freq=5+relu:width=128,depth=2": 160,
     "gauss:num_frequencies=128+relu:width=128,depth=2": 100,
     "siren:width=128,depth=2": 150,
-    "hash:levels=16,F=2,N_min=8,b=1.26+relu:width=64,depth=2": 250,
+    "hash:levels=16,F=2,N_min=8,b=1.26+relu:width=64,depth=2": 150,
 }
 
 PRESETS: Dict[str, RunPreset] = {
