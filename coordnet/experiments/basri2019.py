@@ -92,56 +92,118 @@ class BasriBudget(Budget):
 PAPER_BUDGET = BasriBudget()
 BUDGETS = {
     "cpu": BasriBudget(
-        fit_k_max=14, frequencies=_k(8, 14), runs=3, points=251, width=512, lr=0.04,
-        max_iterations=8000, no_bias_frequencies=_k(1, 8), sphere_frequencies=_k(2, 6),
-        sphere_fit_k_min=2, sphere_fit_k_max=6, sphere_runs=3, sphere_points=101,
-        sphere_width=256, sphere_lr=0.1, sphere_max_iterations=10000, deep_frequencies=_k(1, 4),
-        deep_fit_k_min=1, deep_fit_k_max=4, deep_runs=3, deep_points=101, deep_width=32,
+        fit_k_max=14,
+        frequencies=_k(8, 14),
+        runs=3,
+        points=251,
+        width=512,
+        lr=0.04,
+        max_iterations=8000,
+        no_bias_frequencies=_k(1, 8),
+        sphere_frequencies=_k(2, 6),
+        sphere_fit_k_min=2,
+        sphere_fit_k_max=6,
+        sphere_runs=3,
+        sphere_points=101,
+        sphere_width=256,
+        sphere_lr=0.1,
+        sphere_max_iterations=10000,
+        deep_frequencies=_k(1, 4),
+        deep_fit_k_min=1,
+        deep_fit_k_max=4,
+        deep_runs=3,
+        deep_points=101,
+        deep_width=32,
         deep_max_iterations=3000,
     ),
     "paper": PAPER_BUDGET,
     # seconds-long settings for tests (not a reproduction)
     "smoke": BasriBudget(
-        fit_k_min=2, fit_k_max=4, frequencies=_k(2, 4), runs=2, points=64, width=64, lr=0.15,
-        max_iterations=600, no_bias_frequencies=_k(1, 4), no_bias_max_iterations=300,
-        sphere_frequencies=_k(1, 3), sphere_fit_k_min=1, sphere_fit_k_max=3, sphere_runs=2,
-        sphere_points=64, sphere_width=64, sphere_lr=0.15, sphere_max_iterations=600,
-        deep_frequencies=_k(1, 3), deep_fit_k_min=1, deep_fit_k_max=3, deep_runs=2,
-        deep_points=32, deep_width=8, deep_depth=2, deep_max_iterations=300,
+        fit_k_min=2,
+        fit_k_max=4,
+        frequencies=_k(2, 4),
+        runs=2,
+        points=64,
+        width=64,
+        lr=0.15,
+        max_iterations=600,
+        no_bias_frequencies=_k(1, 4),
+        no_bias_max_iterations=300,
+        sphere_frequencies=_k(1, 3),
+        sphere_fit_k_min=1,
+        sphere_fit_k_max=3,
+        sphere_runs=2,
+        sphere_points=64,
+        sphere_width=64,
+        sphere_lr=0.15,
+        sphere_max_iterations=600,
+        deep_frequencies=_k(1, 3),
+        deep_fit_k_min=1,
+        deep_fit_k_max=3,
+        deep_runs=2,
+        deep_points=32,
+        deep_width=8,
+        deep_depth=2,
+        deep_max_iterations=300,
     ),
-}  # fmt: skip
+}
 
 
 def experiments(b: BasriBudget) -> dict[str, dict[str, Any]]:
     """Name -> keyword arguments (plus ``kind``) of every set of runs."""
     shallow = dict(
-        kind="shallow", runs=b.runs, points=b.points, width=b.width, init_scale=b.init_scale,
-        threshold=b.threshold, max_iterations=b.max_iterations, seed=b.seed,
-    )  # fmt: skip
+        kind="shallow",
+        runs=b.runs,
+        points=b.points,
+        width=b.width,
+        init_scale=b.init_scale,
+        threshold=b.threshold,
+        max_iterations=b.max_iterations,
+        seed=b.seed,
+    )
     sphere = dict(
-        kind="shallow", domain="sphere", frequencies=b.sphere_frequencies, runs=b.sphere_runs,
-        points=b.sphere_points, width=b.sphere_width, init_scale=b.sphere_init_scale,
-        learning_rate=b.sphere_lr, threshold=b.threshold,
-        max_iterations=b.sphere_max_iterations, seed=b.seed,
-    )  # fmt: skip
+        kind="shallow",
+        domain="sphere",
+        frequencies=b.sphere_frequencies,
+        runs=b.sphere_runs,
+        points=b.sphere_points,
+        width=b.sphere_width,
+        init_scale=b.sphere_init_scale,
+        learning_rate=b.sphere_lr,
+        threshold=b.threshold,
+        max_iterations=b.sphere_max_iterations,
+        seed=b.seed,
+    )
     return {
         "shallow_bias": {**shallow, "frequencies": b.frequencies, "learning_rate": b.lr},
         "stable_shallow_bias": {
-            **shallow, "frequencies": b.frequencies, "learning_rate": None,
+            **shallow,
+            "frequencies": b.frequencies,
+            "learning_rate": None,
             "lr_factor": b.stable_lr_factor,
         },
         "shallow_no_bias": {
-            **shallow, "frequencies": b.no_bias_frequencies, "bias": False,
-            "init_scale": b.no_bias_init_scale, "learning_rate": b.lr,
+            **shallow,
+            "frequencies": b.no_bias_frequencies,
+            "bias": False,
+            "init_scale": b.no_bias_init_scale,
+            "learning_rate": b.lr,
             "max_iterations": b.no_bias_max_iterations,
         },
         "sphere_bias": sphere,
         "deep": dict(
-            kind="deep", frequencies=b.deep_frequencies, runs=b.deep_runs, points=b.deep_points,
-            width=b.deep_width, depth=b.deep_depth, learning_rate=b.deep_lr,
-            threshold=b.deep_threshold, max_iterations=b.deep_max_iterations, seed=b.seed,
+            kind="deep",
+            frequencies=b.deep_frequencies,
+            runs=b.deep_runs,
+            points=b.deep_points,
+            width=b.deep_width,
+            depth=b.deep_depth,
+            learning_rate=b.deep_lr,
+            threshold=b.deep_threshold,
+            max_iterations=b.deep_max_iterations,
+            seed=b.seed,
         ),
-    }  # fmt: skip
+    }
 
 
 def run_experiment(spec: dict[str, Any]) -> dict:
@@ -198,20 +260,34 @@ def _differs(b: BasriBudget, prefix: str) -> list[str]:
             for line in lines
             if line.startswith(groups[prefix]) or line.startswith("threshold")
         ]
-    return [line for line in lines if not line.startswith(tuple(groups.values()))]  # fmt: skip
+    return [line for line in lines if not line.startswith(tuple(groups.values()))]
 
 
 def _exponent_claim(
-    name: str, source: str, paper: float, runs: RunsToLearn, fit: tuple[int, int],
-    differs: list[str], note: str,
-) -> Claim:  # fmt: skip
+    name: str,
+    source: str,
+    paper: float,
+    runs: RunsToLearn,
+    fit: tuple[int, int],
+    differs: list[str],
+    note: str,
+) -> Claim:
     value, interval = exponent(runs, *fit)
     count = runs.iterations.shape[1]
     ours = {"exponent": value, "interval_95": interval, "runs_per_k": count}
     verdict = verdict_within(math.nan if value is None else value, paper, TOLERANCE)
     text = f"k = {fit[0]}…{fit[1]}, mean of {count} runs per k, bootstrap interval over runs; "
-    return Claim(name, source, paper, ours, verdict, differs, note=text + note, n=count,
-                 interval=(interval[0], interval[1]) if interval else None)  # fmt: skip
+    return Claim(
+        name,
+        source,
+        paper,
+        ours,
+        verdict,
+        differs,
+        note=text + note,
+        n=count,
+        interval=(interval[0], interval[1]) if interval else None,
+    )
 
 
 def claims(runs: dict[str, RunsToLearn], b: BasriBudget) -> list[Claim]:
@@ -223,34 +299,54 @@ def claims(runs: dict[str, RunsToLearn], b: BasriBudget) -> list[Claim]:
     odd, fractions = odd_unlearned(runs["shallow_no_bias"])
     return [
         _exponent_claim(
-            "exponent_circle", "Sec. 4, Fig. 2; Shallow/WithBias_1D", PAPER["exponent_circle"],
-            shallow, fit, _differs(b, "shallow"),
+            "exponent_circle",
+            "Sec. 4, Fig. 2; Shallow/WithBias_1D",
+            PAPER["exponent_circle"],
+            shallow,
+            fit,
+            _differs(b, "shallow"),
             f"the authors' step: η·λ_max = {eta:.2f}; median relative loss {start:.3g} at "
             f"initialisation, peak {peak:.3g}",
         ),
         _exponent_claim(
-            "exponent_circle_stable_step", "coordnet's stable step η = 1/λ_max (not the authors')",
-            PAPER["exponent_circle"], stable, fit, _differs(b, "shallow"),
+            "exponent_circle_stable_step",
+            "coordnet's stable step η = 1/λ_max (not the authors')",
+            PAPER["exponent_circle"],
+            stable,
+            fit,
+            _differs(b, "shallow"),
             f"η·λ_max = {float(stable.eta_lambda_max.mean()):.2f}; median relative loss "
             f"{float(stable.initial_loss.median()):.3g} at initialisation, peak "
             f"{float(stable.peak_loss.median()):.3g}",
         ),
         Claim(
-            "odd_unlearned_without_bias", "Sec. 3 (λ_k = 0 for odd k ≥ 3); Shallow/NoBias_1D",
-            True, {**fractions, "runs_per_k": runs["shallow_no_bias"].iterations.shape[1]},
-            "holds" if odd else "reverses", _differs(b, "no_bias"),
+            "odd_unlearned_without_bias",
+            "Sec. 3 (λ_k = 0 for odd k ≥ 3); Shallow/NoBias_1D",
+            True,
+            {**fractions, "runs_per_k": runs["shallow_no_bias"].iterations.shape[1]},
+            "holds" if odd else "reverses",
+            _differs(b, "no_bias"),
             note=f"fraction of runs learned within {runs['shallow_no_bias'].cap} iterations",
         ),
         _exponent_claim(
-            "exponent_sphere", "Sec. 4 (k^d on S^(d−1)); Shallow/WithBias_2D",
-            PAPER["exponent_sphere"], runs["sphere_bias"], (b.sphere_fit_k_min, b.sphere_fit_k_max),
-            _differs(b, "sphere"), "zonal harmonics P_k",
+            "exponent_sphere",
+            "Sec. 4 (k^d on S^(d−1)); Shallow/WithBias_2D",
+            PAPER["exponent_sphere"],
+            runs["sphere_bias"],
+            (b.sphere_fit_k_min, b.sphere_fit_k_max),
+            _differs(b, "sphere"),
+            "zonal harmonics P_k",
         ),
         _exponent_claim(
-            "exponent_deep", "Sec. 5; Deep/deep5_1D/config.py", PAPER["exponent_deep"], runs["deep"],
-            (b.deep_fit_k_min, b.deep_fit_k_max), _differs(b, "deep"), "random phase per run",
+            "exponent_deep",
+            "Sec. 5; Deep/deep5_1D/config.py",
+            PAPER["exponent_deep"],
+            runs["deep"],
+            (b.deep_fit_k_min, b.deep_fit_k_max),
+            _differs(b, "deep"),
+            "random phase per run",
         ),
-    ]  # fmt: skip
+    ]
 
 
 def _tables(runs: dict[str, RunsToLearn], b: BasriBudget) -> dict[str, Any]:
@@ -262,17 +358,22 @@ def _tables(runs: dict[str, RunsToLearn], b: BasriBudget) -> dict[str, Any]:
     }
     return {
         "mean_time_to_learn": {
-            key: {"k": r.frequencies.tolist(), "mean": r.mean().tolist(), "cap": r.cap,
-                  "learned_fraction": r.learned.double().mean(1).tolist()}
+            key: {
+                "k": r.frequencies.tolist(),
+                "mean": r.mean().tolist(),
+                "cap": r.cap,
+                "learned_fraction": r.learned.double().mean(1).tolist(),
+            }
             for key, r in runs.items()
         },
         "eta_lambda_max": {key: r.eta_lambda_max.tolist() for key, r in runs.items()},
         "relative_loss_initial_and_peak": {
             key: {"initial": r.initial_loss.tolist(), "peak": r.peak_loss.tolist()}
-            for key, r in runs.items() if key != "deep"
+            for key, r in runs.items()
+            if key != "deep"
         },
         "closed_form_eigenvalues": {label: v.tolist() for label, v in eigenvalues.items()},
-    }  # fmt: skip
+    }
 
 
 def run(name: str, b: BasriBudget, options: RunOptions) -> int:
@@ -289,10 +390,17 @@ def run(name: str, b: BasriBudget, options: RunOptions) -> int:
     extra = {
         "time": "updates until ½Σ(f−y)² < 0.05 (unit-norm y; deep: MSE < 5% of mean y²); the cap if never",
         "step_scaling": f"lr and sphere_lr × {AUTHORS_POINTS}/points keep η·λ_max at the authors' value",
-    }  # fmt: skip
-    path = write_results(out, experiment="basri2019", budget_name=name, budget=b,
-                         paper_budget=PAPER_BUDGET, claims=found, tables=_tables(runs, b),
-                         extra=extra)  # fmt: skip
+    }
+    path = write_results(
+        out,
+        experiment="basri2019",
+        budget_name=name,
+        budget=b,
+        paper_budget=PAPER_BUDGET,
+        claims=found,
+        tables=_tables(runs, b),
+        extra=extra,
+    )
     if options.figures:
         _figure(out, runs, b)
     for claim in found:

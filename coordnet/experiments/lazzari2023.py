@@ -268,26 +268,73 @@ def _checks(b: LazzariBudget) -> list[tuple[str, str, str, str, str, Value, int,
     low, high = min(b.count_levels), max(b.count_levels)
     regions = "log ratio of final region counts"
     checks = [
-        ("pe_more_regions", SOURCE_REGIONS, f"PE L={high} ends with more regions than raw [−1, 1)",
-         f"pe{high}", "raw11", final, +1, regions),
-        ("regions_grow_with_L", SOURCE_REGIONS, f"more regions with more frequencies (L={high} vs L={low})",
-         f"pe{high}", f"pe{low}", final, +1, regions),
-        ("centring_more_regions", SOURCE_REGIONS, "raw [−1, 1) ends with more regions than raw [0, 1)",
-         "raw11", "raw01", final, +1, regions),
-        ("pe_fits_better", SOURCE_REGIONS, f"PE L={high} fits better than raw [−1, 1)",
-         f"pe{high}", "raw11", lambda r: r["psnr"], +1, "PSNR difference, dB"),
-    ]  # fmt: skip
+        (
+            "pe_more_regions",
+            SOURCE_REGIONS,
+            f"PE L={high} ends with more regions than raw [−1, 1)",
+            f"pe{high}",
+            "raw11",
+            final,
+            +1,
+            regions,
+        ),
+        (
+            "regions_grow_with_L",
+            SOURCE_REGIONS,
+            f"more regions with more frequencies (L={high} vs L={low})",
+            f"pe{high}",
+            f"pe{low}",
+            final,
+            +1,
+            regions,
+        ),
+        (
+            "centring_more_regions",
+            SOURCE_REGIONS,
+            "raw [−1, 1) ends with more regions than raw [0, 1)",
+            "raw11",
+            "raw01",
+            final,
+            +1,
+            regions,
+        ),
+        (
+            "pe_fits_better",
+            SOURCE_REGIONS,
+            f"PE L={high} fits better than raw [−1, 1)",
+            f"pe{high}",
+            "raw11",
+            lambda r: r["psnr"],
+            +1,
+            "PSNR difference, dB",
+        ),
+    ]
     top, bottom = f"pe{max(b.pair_levels)}", f"pe{min(b.pair_levels)}"
     for kind in ("local", "global"):
         checks.append(
-            (f"hamming_grows_with_L_{kind}", SOURCE_PAIRS, f"{kind} pairs: larger L, more units differ",
-             top, bottom, _pair_value(f"hamming_{kind}"), +1, "Hamming difference, units")
-        )  # fmt: skip
+            (
+                f"hamming_grows_with_L_{kind}",
+                SOURCE_PAIRS,
+                f"{kind} pairs: larger L, more units differ",
+                top,
+                bottom,
+                _pair_value(f"hamming_{kind}"),
+                +1,
+                "Hamming difference, units",
+            )
+        )
         checks.append(
-            (f"gradients_less_alike_with_L_{kind}", SOURCE_PAIRS,
-             f"{kind} pairs: larger L, less aligned gradients (lower cosine)", top, bottom,
-             _pair_value(f"confusion_{kind}"), -1, "gradient-cosine difference")
-        )  # fmt: skip
+            (
+                f"gradients_less_alike_with_L_{kind}",
+                SOURCE_PAIRS,
+                f"{kind} pairs: larger L, less aligned gradients (lower cosine)",
+                top,
+                bottom,
+                _pair_value(f"confusion_{kind}"),
+                -1,
+                "gradient-cosine difference",
+            )
+        )
     return checks
 
 
@@ -305,20 +352,31 @@ def claims(runs: dict[str, dict[str, dict]], b: LazzariBudget) -> list[Claim]:
     paired = differences(runs, b)
     return [
         direction_claim(
-            name, source, paper, paired[name], sign, differs=b.differences(PAPER_BUDGET),
+            name,
+            source,
+            paper,
+            paired[name],
+            sign,
+            differs=b.differences(PAPER_BUDGET),
             note=f"{first} − {second}, {unit}; paired over {len(paired[name])} images",
         )
         for name, source, paper, first, second, _, sign, unit in _checks(b)
-    ]  # fmt: skip
+    ]
 
 
 def _tables(runs: dict[str, dict[str, dict]]) -> dict[str, Any]:
     return {
-        "final_regions": {s: {m: r["counts"][-1] for m, r in per.items()} for s, per in runs.items()},
-        "first_count_regions": {s: {m: r["counts"][0] for m, r in per.items()} for s, per in runs.items()},
+        "final_regions": {
+            s: {m: r["counts"][-1] for m, r in per.items()} for s, per in runs.items()
+        },
+        "first_count_regions": {
+            s: {m: r["counts"][0] for m, r in per.items()} for s, per in runs.items()
+        },
         "psnr": {s: {m: r["psnr"] for m, r in per.items()} for s, per in runs.items()},
-        "pairs": {s: {m: r["pairs"] for m, r in per.items() if "pairs" in r} for s, per in runs.items()},
-    }  # fmt: skip
+        "pairs": {
+            s: {m: r["pairs"] for m, r in per.items() if "pairs" in r} for s, per in runs.items()
+        },
+    }
 
 
 def _extra(b: LazzariBudget, sources: list[str], bundled: bool) -> dict[str, Any]:
@@ -361,14 +419,24 @@ def run(name: str, b: LazzariBudget, options: RunOptions) -> int:
                 key, spec, functools.partial(train_and_measure, source, mapping, encoder, b)
             )
             runs[stem][mapping] = result
-            print(f"  {key}: regions {result['counts'][0]} -> {result['counts'][-1]}, "
-                  f"PSNR {result['psnr']:.2f} dB", flush=True)  # fmt: skip
+            print(
+                f"  {key}: regions {result['counts'][0]} -> {result['counts'][-1]}, "
+                f"PSNR {result['psnr']:.2f} dB",
+                flush=True,
+            )
     found = claims(runs, b)
     tables = {**_tables(runs), "paired_differences": differences(runs, b)}
     bundled = options.data is None and options.image is None
-    path = write_results(out, experiment="lazzari2023", budget_name=name, budget=b,
-                         paper_budget=PAPER_BUDGET, claims=found, tables=tables,
-                         extra=_extra(b, sources, bundled))  # fmt: skip
+    path = write_results(
+        out,
+        experiment="lazzari2023",
+        budget_name=name,
+        budget=b,
+        paper_budget=PAPER_BUDGET,
+        claims=found,
+        tables=tables,
+        extra=_extra(b, sources, bundled),
+    )
     if options.figures:
         _figure(out, runs, b)
     for claim in found:

@@ -242,8 +242,12 @@ def _interval(values: Sequence[Optional[float]]) -> dict[str, Any]:
     if not finite:
         return {"mean": None, "interval_95": [], "runs": 0, "per_run": list(values)}
     mean, low, high = mean_interval(finite)
-    return {"mean": round(mean, 4), "interval_95": [round(low, 4), round(high, 4)],
-            "runs": len(finite), "per_run": [None if v is None else round(v, 4) for v in values]}  # fmt: skip
+    return {
+        "mean": round(mean, 4),
+        "interval_95": [round(low, 4), round(high, 4)],
+        "runs": len(finite),
+        "per_run": [None if v is None else round(v, 4) for v in values],
+    }
 
 
 def _no_order(stats: dict[str, Any]) -> str:
@@ -264,26 +268,43 @@ def claims(records: dict, manifold: ManifoldResult, b: RahamanBudget) -> list[Cl
     found = []
     for case in CASES:
         values = _finite([r["spectral_bias_index"] for r in records[f"relu_{case}"]])
-        found.append(direction_claim(
-            f"exp1_{case}", *PAPER[f"exp1_{case}"], values, +1, differs=exp1,
-            note=f"Spearman(k, step learned) over {len(values)} random-phase runs",
-        ))  # fmt: skip
+        found.append(
+            direction_claim(
+                f"exp1_{case}",
+                *PAPER[f"exp1_{case}"],
+                values,
+                +1,
+                differs=exp1,
+                note=f"Spearman(k, step learned) over {len(values)} random-phase runs",
+            )
+        )
     for model in ("gauss", "pe"):
         stats = _interval([r["spectral_bias_index"] for r in records[f"{model}_equal"]])
-        found.append(Claim(
-            f"fourier_{model}", *PAPER["fourier"], ours=stats, verdict=_no_order(stats),
-            n=stats["runs"], interval=tuple(stats["interval_95"]) or None,
-            differs=_differs(b, EXP1_KEYS + (model,)),
-            note=f"{MODELS[model]}, A_i = 1, {getattr(b, model)}; no order = the interval over "
-            f"{stats['runs']} runs contains 0",
-        ))  # fmt: skip
+        found.append(
+            Claim(
+                f"fourier_{model}",
+                *PAPER["fourier"],
+                ours=stats,
+                verdict=_no_order(stats),
+                n=stats["runs"],
+                interval=tuple(stats["interval_95"]) or None,
+                differs=_differs(b, EXP1_KEYS + (model,)),
+                note=f"{MODELS[model]}, A_i = 1, {getattr(b, model)}; no order = the interval over "
+                f"{stats['runs']} runs contains 0",
+            )
+        )
     models = [r["perturbation"] for r in records["relu_equal"] if "perturbation" in r]
-    found.append(direction_claim(
-        "perturbation", *PAPER["perturbation"], _finite([p["rank_correlation"] for p in models]),
-        -1, differs=_differs(b, EXP1_KEYS + ("deltas", "perturb_models", "directions")),
-        note=f"Spearman(k, δ that halves |f̂(k)|), 95% t interval over {len(models)} models × "
-        f"{b.directions} directions",
-    ))  # fmt: skip
+    found.append(
+        direction_claim(
+            "perturbation",
+            *PAPER["perturbation"],
+            _finite([p["rank_correlation"] for p in models]),
+            -1,
+            differs=_differs(b, EXP1_KEYS + ("deltas", "perturb_models", "directions")),
+            note=f"Spearman(k, δ that halves |f̂(k)|), 95% t interval over {len(models)} models × "
+            f"{b.directions} directions",
+        )
+    )
     learn = manifold.learnability().mean(1)
     found.append(
         Claim(
@@ -351,9 +372,14 @@ def run(name: str, b: RahamanBudget, options: RunOptions) -> int:
         name: [{k: r[k] for k in keys} for r in runs] for name, runs in records.items()
     }
     tables["perturbation"] = [
-        {k: v for k, v in r["perturbation"].items() if k in ("half_deltas", "rank_correlation", "parameter_norm")}
-        for r in records["relu_equal"] if "perturbation" in r
-    ]  # fmt: skip
+        {
+            k: v
+            for k, v in r["perturbation"].items()
+            if k in ("half_deltas", "rank_correlation", "parameter_norm")
+        }
+        for r in records["relu_equal"]
+        if "perturbation" in r
+    ]
     tables["manifold"] = manifold.to_dict()
     path = write_results(
         out,

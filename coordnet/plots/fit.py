@@ -63,11 +63,18 @@ def curves_figure(histories: Dict[str, dict], title: str = ""):
         for key, style, marker, _name in CURVE_STYLES:
             curve = history.get(key) or []
             if any(value is not None for value in curve):
-                left.plot(history["steps"], _values(curve), color=colour, linestyle=style,
-                          marker=marker, markersize=3)  # fmt: skip
+                left.plot(
+                    history["steps"],
+                    _values(curve),
+                    color=colour,
+                    linestyle=style,
+                    marker=marker,
+                    markersize=3,
+                )
                 styles_used.add(key)
-        right.plot(history["steps"], _values(history["loss"]), color=colour, marker="o",
-                   markersize=3)  # fmt: skip
+        right.plot(
+            history["steps"], _values(history["loss"]), color=colour, marker="o", markersize=3
+        )
         handles.append(Line2D([], [], color=colour, marker="o", markersize=4, label=_short(label)))
     handles += [
         Line2D([], [], color="0.3", linestyle=style, marker=marker, markersize=4, label=name)
@@ -81,8 +88,14 @@ def curves_figure(histories: Dict[str, dict], title: str = ""):
     for ax in (left, right):
         ax.grid(alpha=0.3)
     if handles:
-        fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2,
-                   fontsize=8, frameon=False)  # fmt: skip
+        fig.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=2,
+            fontsize=8,
+            frameon=False,
+        )
     if title:
         fig.suptitle(title)
     return fig
@@ -109,8 +122,15 @@ def comparison_figure(
     fig, axes = _figure.subplots(2, columns, figsize=(2.8 * columns, 6.2), squeeze=False)
     _show_image(axes[0, 0], target, "target")
     axes[1, 0].axis("off")
-    axes[1, 0].text(0.5, 0.5, "absolute error\n(below each\nreconstruction)", ha="center",
-                    va="center", fontsize=9, transform=axes[1, 0].transAxes)  # fmt: skip
+    axes[1, 0].text(
+        0.5,
+        0.5,
+        "absolute error\n(below each\nreconstruction)",
+        ha="center",
+        va="center",
+        fontsize=9,
+        transform=axes[1, 0].transAxes,
+    )
     errors = {label: error_map(p, target) for label, p in predictions.items()}
     top = max((float(np.percentile(e, 99.5)) for e in errors.values()), default=1.0) or 1.0
     shown = None
@@ -120,8 +140,14 @@ def comparison_figure(
         axes[1, column].axis("off")
     fig.tight_layout()
     if shown is not None:
-        fig.colorbar(shown, ax=list(axes[1, 1:]), orientation="horizontal", fraction=0.05,
-                     pad=0.04, label=ERROR_LABEL)  # fmt: skip
+        fig.colorbar(
+            shown,
+            ax=list(axes[1, 1:]),
+            orientation="horizontal",
+            fraction=0.05,
+            pad=0.04,
+            label=ERROR_LABEL,
+        )
     return fig
 
 

@@ -431,26 +431,70 @@ def fit(
         ValueError: naming the argument (also ``SignalError``, ``CheckpointError``).
         FileExistsError: ``out`` holds a checkpoint and ``resume`` is false.
     """
-    words = {**WORDING, **(wording or {})}
-    _check_duration(time_limit, words)
-    device = _check_device(device, words)
-    if resume and out is None:
-        raise ValueError(f"{words['resume']} needs {words['out']}: the folder to continue")
+    words, device = _checked_fit_arguments(time_limit, device, resume, out, wording)
     options = dict(
-        steps=steps, lr=lr, schedule=schedule, batch_size=batch_size, time_limit=time_limit,
-        patience=patience, bf16=bf16, eval_every=eval_every, seed=seed,
-    )  # fmt: skip
+        steps=steps,
+        lr=lr,
+        schedule=schedule,
+        batch_size=batch_size,
+        time_limit=time_limit,
+        patience=patience,
+        bf16=bf16,
+        eval_every=eval_every,
+        seed=seed,
+    )
     folder = None if out is None else resolve_output_folder(out)
     plan = plan_fit(
         signal, model, preset, size, probes, folder, resume, split, probe_every, options, words
     )
-    outcome = run_module.run_fit(  # through the module: tests replace it there
-        plan.signal, plan.spec, plan.config, folder, split=plan.split, resume=resume,
-        progress=progress, checkpoint_every=checkpoint_every, tensorboard=tensorboard,
-        device=device, probes=plan.probes, probe_every=plan.probe_every,
-        signal_origin=plan.origin, wording=words, announce=announce,
-    )  # fmt: skip
+    run = dict(progress=progress, checkpoint_every=checkpoint_every, tensorboard=tensorboard)
+    outcome = _run_plan(plan, folder, resume, device, words, announce, **run)
     return FitResult(outcome, plan, folder)
+
+
+def _checked_fit_arguments(
+    time_limit: Union[str, float, None],
+    device: Optional[str],
+    resume: bool,
+    out: object,
+    wording: Optional[Mapping[str, str]],
+) -> Tuple[Dict[str, str], str]:
+    """The message wording and the checked device of :func:`fit`; raises ``ValueError`` naming
+    the argument (a bad ``time_limit`` or ``device``, ``resume`` without ``out``)."""
+    words = {**WORDING, **(wording or {})}
+    _check_duration(time_limit, words)
+    checked_device = _check_device(device, words)
+    if resume and out is None:
+        raise ValueError(f"{words['resume']} needs {words['out']}: the folder to continue")
+    return words, checked_device
+
+
+def _run_plan(
+    plan: FitPlan,
+    folder: Optional[str],
+    resume: bool,
+    device: str,
+    words: Dict[str, str],
+    announce: Optional[Callable[[str], None]],
+    **run: Any,
+) -> FitOutcome:
+    """Run the planned fit through :func:`coordnet.runs.run.run_fit` (looked up on the module,
+    so that tests can replace it); ``run``: ``progress``, ``checkpoint_every``, ``tensorboard``."""
+    return run_module.run_fit(
+        plan.signal,
+        plan.spec,
+        plan.config,
+        folder,
+        split=plan.split,
+        resume=resume,
+        device=device,
+        probes=plan.probes,
+        probe_every=plan.probe_every,
+        signal_origin=plan.origin,
+        wording=words,
+        announce=announce,
+        **run,
+    )
 
 
 @dataclass
@@ -511,9 +555,16 @@ def compare(
     ]
     loaded, _origin = load_any_signal(signal, parse_size(size, words))
     options = dict(
-        steps=steps, lr=lr, schedule=schedule, batch_size=batch_size, time_limit=time_limit,
-        patience=patience, bf16=bf16, eval_every=eval_every, seed=seed,
-    )  # fmt: skip
+        steps=steps,
+        lr=lr,
+        schedule=schedule,
+        batch_size=batch_size,
+        time_limit=time_limit,
+        patience=patience,
+        bf16=bf16,
+        eval_every=eval_every,
+        seed=seed,
+    )
     labels = [spec.label for spec in specs]
     if len(set(labels)) != len(labels):
         raise ValueError(f"the same model is listed twice: {labels}")
@@ -521,23 +572,10 @@ def compare(
     for spec, config in zip(specs, configs):
         announce(f"model {spec.label}: {config.steps} steps at lr {config.lr:g}")
     folder = None if out is None else resolve_output_folder(out)
-    results: List[ModelRuns] = []
-    with output_folder_lock(folder) if folder is not None else contextlib.nullcontext():
-        for spec, config in zip(specs, configs):  # each model with its own steps and lr
-            results += compare_runs(
-                loaded,
-                [spec],  # type: ignore[list-item]  # parse_spec takes a ModelSpec too
-                config,
-                folder,
-                seeds=seeds,
-                split=split,
-                resume=resume,
-                progress=progress,
-                announce=announce,
-                probes=tuple(probes),
-                probe_every=probe_every,
-                device=_check_device(device, words),
-            )
+    runs = dict(seeds=seeds, split=split, resume=resume, progress=progress, announce=announce)
+    probing = dict(probes=tuple(probes), probe_every=probe_every)
+    device_name = _check_device(device, words)
+    results = _fit_models(loaded, specs, configs, folder, device=device_name, **runs, **probing)
     for baseline in baseline_runs(loaded, split, configs[0].seed if configs else 0):
         results.append(baseline)  # interpolation of the training pixels, same split and metrics
         test = baseline.mean("test_psnr")
@@ -547,3 +585,15 @@ def compare(
     if folder is not None:
         table = write_report(folder, loaded, results, seeds)
     return CompareResult(results, rows, table, loaded, folder)
+
+
+def _fit_models(
+    signal: Any, specs: Sequence[Any], configs: Sequence[Any], folder: Optional[str], **runs: Any
+) -> List[ModelRuns]:
+    """Each model's runs (:func:`coordnet.runs.compare.compare_runs`), each with its own steps
+    and learning rate, under the output folder's lock when there is a folder."""
+    results: List[ModelRuns] = []
+    with output_folder_lock(folder) if folder is not None else contextlib.nullcontext():
+        for spec, config in zip(specs, configs):
+            results += compare_runs(signal, [spec], config, folder, **runs)
+    return results

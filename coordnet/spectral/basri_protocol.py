@@ -142,9 +142,18 @@ def _shallow_lambda_max(x: Tensor, w: Tensor, b: Optional[Tensor]) -> float:
 
 
 def _shallow_run(
-    k: Sequence[int], domain: str, points: int, width: int, sigma: float, bias: bool,
-    lr: Optional[float], lr_factor: float, threshold: float, cap: int, generator: torch.Generator,
-) -> tuple[Tensor, Tensor, Tensor, Tensor, float]:  # fmt: skip
+    k: Sequence[int],
+    domain: str,
+    points: int,
+    width: int,
+    sigma: float,
+    bias: bool,
+    lr: Optional[float],
+    lr_factor: float,
+    threshold: float,
+    cap: int,
+    generator: torch.Generator,
+) -> tuple[Tensor, Tensor, Tensor, Tensor, float]:
     """One run of every ``k`` (batched): iterations, learned, peak and initial relative loss,
     η·λ_max."""
     x, y = random_data(domain, k, points, generator)
@@ -213,10 +222,21 @@ def authors_shallow(
     cap = check_count("max_iterations", max_iterations, minimum=0)
     k = [check_count("frequencies", int(v)) for v in frequencies]
     results = [
-        _shallow_run(k, domain, points, width, init_scale, bias, learning_rate, lr_factor,
-                     threshold, cap, torch.Generator().manual_seed(seed + r))
+        _shallow_run(
+            k,
+            domain,
+            points,
+            width,
+            init_scale,
+            bias,
+            learning_rate,
+            lr_factor,
+            threshold,
+            cap,
+            torch.Generator().manual_seed(seed + r),
+        )
         for r in range(runs)
-    ]  # fmt: skip
+    ]
     return RunsToLearn(
         frequencies=torch.tensor(k, dtype=torch.int64),
         iterations=torch.stack([r[0] for r in results], 1),
@@ -227,13 +247,23 @@ def authors_shallow(
         threshold=threshold,
         cap=cap,
         settings={
-            "net": "f = Σ a_r relu(w_r·x + b_r)/√m, a_r = ±1 random, b trained from 0" if bias
-            else "f = Σ a_r relu(w_r·x)/√m, a_r = ±1 random", "domain": domain, "points": points,
-            "width": width, "init_scale": init_scale, "bias": bias, "runs": runs, "seed": seed,
-            "learning_rate": learning_rate, "lr_factor": None if learning_rate else lr_factor,
-            "points_drawn": "uniform θ per (k, run)" if domain == "circle" else "uniform on S² per (k, run)",
+            "net": "f = Σ a_r relu(w_r·x + b_r)/√m, a_r = ±1 random, b trained from 0"
+            if bias
+            else "f = Σ a_r relu(w_r·x)/√m, a_r = ±1 random",
+            "domain": domain,
+            "points": points,
+            "width": width,
+            "init_scale": init_scale,
+            "bias": bias,
+            "runs": runs,
+            "seed": seed,
+            "learning_rate": learning_rate,
+            "lr_factor": None if learning_rate else lr_factor,
+            "points_drawn": "uniform θ per (k, run)"
+            if domain == "circle"
+            else "uniform on S² per (k, run)",
         },
-    )  # fmt: skip
+    )
 
 
 def _kaiming_layers(
@@ -253,9 +283,15 @@ def _kaiming_layers(
 
 
 def _deep_run(
-    k: Sequence[int], points: int, width: int, depth: int, lr: float, threshold: float, cap: int,
+    k: Sequence[int],
+    points: int,
+    width: int,
+    depth: int,
+    lr: float,
+    threshold: float,
+    cap: int,
     generator: torch.Generator,
-) -> tuple[Tensor, Tensor]:  # fmt: skip
+) -> tuple[Tensor, Tensor]:
     x, y = random_data("circle", k, points, generator, phase=True, unit_norm=False)
     weights, biases = _kaiming_layers(len(k), width, depth, generator)
 
@@ -298,10 +334,18 @@ def authors_deep(
     cap = check_count("max_iterations", max_iterations, minimum=0)
     k = [check_count("frequencies", int(v)) for v in frequencies]
     results = [
-        _deep_run(k, points, width, depth, learning_rate, threshold, cap,
-                  torch.Generator().manual_seed(seed + r))
+        _deep_run(
+            k,
+            points,
+            width,
+            depth,
+            learning_rate,
+            threshold,
+            cap,
+            torch.Generator().manual_seed(seed + r),
+        )
         for r in range(runs)
-    ]  # fmt: skip
+    ]
     iterations = torch.stack([r[0] for r in results], 1)
     return RunsToLearn(
         frequencies=torch.tensor(k, dtype=torch.int64),
@@ -314,7 +358,10 @@ def authors_deep(
         cap=cap,
         settings={
             "net": f"{depth} hidden ReLU layers of {width}, kaiming_normal_(a=√5), no output bias",
-            "points": points, "optimizer": f"full-batch SGD lr {learning_rate} on the MSE",
-            "target": "sin k(θ + φ), φ ~ U(−π, π) per run", "runs": runs, "seed": seed,
+            "points": points,
+            "optimizer": f"full-batch SGD lr {learning_rate} on the MSE",
+            "target": "sin k(θ + φ), φ ~ U(−π, π) per run",
+            "runs": runs,
+            "seed": seed,
         },
-    )  # fmt: skip
+    )

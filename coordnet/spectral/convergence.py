@@ -546,16 +546,28 @@ def shallow_time_to_learn(
 
     settings = {
         "net": "two-layer ReLU, f = Σ a_r relu(w_r·x̄)/√m, a_r = ±1 fixed, first layer trained, paired init (f_0 = 0)",
-        "domain": domain, "points": points, "width": width, "bias": bias,
+        "domain": domain,
+        "points": points,
+        "width": width,
+        "bias": bias,
         "bias_input": "x̄ = (x, 1)/√2, bias weight initialised at 0" if bias else None,
-        "init_scale": init_scale, "seed": seed,
-    }  # fmt: skip
+        "init_scale": init_scale,
+        "seed": seed,
+    }
     with torch.no_grad():
         return _time_to_learn(
-            k, y, kernel_gram(x, bias), [w0.expand(len(k), *w0.shape).clone()], _shallow_step(_augment(x, bias).to(dtype), a),
-            threshold=threshold, cap=check_count("max_iterations", max_iterations, minimum=0),
-            learning_rate=learning_rate, lr_factor=lr_factor, settings=settings, dtype=dtype,
-        )  # fmt: skip
+            k,
+            y,
+            kernel_gram(x, bias),
+            [w0.expand(len(k), *w0.shape).clone()],
+            _shallow_step(_augment(x, bias).to(dtype), a),
+            threshold=threshold,
+            cap=check_count("max_iterations", max_iterations, minimum=0),
+            learning_rate=learning_rate,
+            lr_factor=lr_factor,
+            settings=settings,
+            dtype=dtype,
+        )
 
 
 # --- deep: ReLU MLP, all layers trained -----------------------------------------------------
@@ -695,13 +707,25 @@ def deep_time_to_learn(
 
     settings = {
         "net": f"ReLU MLP, {depth} hidden layers of {width}, nn.Linear init, all layers trained, output at init subtracted",
-        "domain": "circle", "points": points, "width": width, "depth": depth, "bias": bias,
+        "domain": "circle",
+        "points": points,
+        "width": width,
+        "depth": depth,
+        "bias": bias,
         "encoding": None if encoding is None else repr(encoding),
-        "input": "(cos θ, sin θ)" if encoding is None else "encoding(θ/2π)", "seed": seed,
-    }  # fmt: skip
+        "input": "(cos θ, sin θ)" if encoding is None else "encoding(θ/2π)",
+        "seed": seed,
+    }
     return _time_to_learn(
-        k, y, mlp_ntk_gram(layers, features), [t.to(dtype).expand(len(k), *t.shape).clone() for t in flat],
+        k,
+        y,
+        mlp_ntk_gram(layers, features),
+        [t.to(dtype).expand(len(k), *t.shape).clone() for t in flat],
         _deep_step(features.to(dtype), initial, bias),
-        threshold=threshold, cap=check_count("max_iterations", max_iterations, minimum=0),
-        learning_rate=learning_rate, lr_factor=lr_factor, settings=settings, dtype=dtype,
-    )  # fmt: skip
+        threshold=threshold,
+        cap=check_count("max_iterations", max_iterations, minimum=0),
+        learning_rate=learning_rate,
+        lr_factor=lr_factor,
+        settings=settings,
+        dtype=dtype,
+    )

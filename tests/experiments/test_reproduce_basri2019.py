@@ -23,8 +23,11 @@ def test_paper_budget_is_the_authors_code():
     assert (b.no_bias_init_scale, b.no_bias_max_iterations) == (1.0, 1800)
     # Shallow/WithBias_2D
     assert (b.sphere_runs, b.sphere_points, b.sphere_width, b.sphere_init_scale) == (
-        20, 1001, 16000, 1.0,
-    )  # fmt: skip
+        20,
+        1001,
+        16000,
+        1.0,
+    )
     assert (b.sphere_lr, b.sphere_max_iterations) == (0.01, 100000)
     # Deep/deep5_1D/config.py
     assert (b.deep_depth, b.deep_width, b.deep_lr, b.deep_points) == (5, 256, 0.05, 1001)
@@ -42,14 +45,16 @@ def test_smaller_budgets_keep_the_authors_eta_times_n():
 def test_authors_step_is_above_the_stability_limit():
     runs = protocol.authors_shallow([8], runs=1, max_iterations=0)  # the authors' m, n, σ, η
     assert 3.0 < float(runs.eta_lambda_max[0]) < 4.0
-    stable = protocol.authors_shallow([8], runs=1, points=101, width=64, learning_rate=None,
-                                      max_iterations=0)  # fmt: skip
+    stable = protocol.authors_shallow(
+        [8], runs=1, points=101, width=64, learning_rate=None, max_iterations=0
+    )
     assert float(stable.eta_lambda_max[0]) == pytest.approx(1.0)
 
 
 def test_authors_dynamics_grow_then_recover():
-    runs = protocol.authors_shallow([2], runs=1, points=201, width=64, learning_rate=0.05,
-                                    max_iterations=3000)  # fmt: skip
+    runs = protocol.authors_shallow(
+        [2], runs=1, points=201, width=64, learning_rate=0.05, max_iterations=3000
+    )
     assert bool(runs.learned.all())
     assert float(runs.peak_loss[0, 0]) > 10 * float(runs.initial_loss[0, 0])
 
@@ -74,9 +79,15 @@ def test_exponent_fits_the_log_of_the_mean_over_runs():
     times = (k.double() ** 2)[:, None] * torch.tensor([[1.0, 3.0]], dtype=torch.float64)
     times[:7] = 1000.0  # k < 8 is outside the fit
     runs = protocol.RunsToLearn(
-        k, times.long(), torch.ones_like(times, dtype=torch.bool), times, times,
-        torch.ones(2), 0.1, 50000,
-    )  # fmt: skip
+        k,
+        times.long(),
+        torch.ones_like(times, dtype=torch.bool),
+        times,
+        times,
+        torch.ones(2),
+        0.1,
+        50000,
+    )
     value, interval = experiment.exponent(runs, 8, 30)
     assert value == pytest.approx(2.0, abs=1e-3)
     assert interval[0] <= value <= interval[1] and interval[1] - interval[0] < 0.01

@@ -19,7 +19,7 @@ def test_curves_draw_every_run_with_markers_and_keep_the_legend_off_the_axes():
             "train_psnr": [18.0, 22.0],
             "test_psnr": [17.0, 21.0],
             "validation_psnr": [17.5, 21.5],
-        },  # fmt: skip
+        },
         "baseline": {},
     }
     fig = curves_figure(histories, "camera")

@@ -52,9 +52,22 @@ def test_patience_stop_killed_after_its_last_checkpoint_resumes_to_the_same_fit(
 def test_repeated_resumes_of_a_time_limited_fit_train_nothing(tmp_path):
     out = tmp_path / "run"
     first = invoke(
-        "fit", "camera", "--size", "16", "-m", SPEC, "--steps", "1000000", "--time", "0.5s",
-        "--eval-every", "5", "--quiet", "--out", out,
-    )  # fmt: skip
+        "fit",
+        "camera",
+        "--size",
+        "16",
+        "-m",
+        SPEC,
+        "--steps",
+        "1000000",
+        "--time",
+        "0.5s",
+        "--eval-every",
+        "5",
+        "--quiet",
+        "--out",
+        out,
+    )
     assert first.exit_code == 0, first.output
     before = json.loads((out / "metrics.json").read_text())
     assert before["stopped"] == "time_limit"
