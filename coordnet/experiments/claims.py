@@ -101,20 +101,33 @@ def verdict_from_sign(value: float, expected_sign: int, margin: float = 0.0) -> 
     return verdict_from_interval(value, value, expected_sign)
 
 
+def verdict_from_p(effect: float, p: float, expected_sign: int, alpha: float = 0.05) -> str:
+    """``holds`` / ``reverses`` when ``p < alpha`` and ``effect`` has / has not the expected
+    sign; ``inconclusive`` otherwise."""
+    if expected_sign not in (1, -1):
+        raise ValueError(f"expected_sign must be +1 or -1, got {expected_sign!r}")
+    if math.isnan(effect) or math.isnan(p) or p >= alpha or effect == 0:
+        return "inconclusive"
+    return "holds" if (effect > 0) == (expected_sign > 0) else "reverses"
+
+
 def paired_test(
     differences: Sequence[float], confidence: float = 0.95
 ) -> Tuple[float, float, float, float]:
     """Mean of paired ``differences`` (one per seed or image), its t-based ``confidence`` interval
     and the two-sided one-sample t-test p-value against 0 (``scipy.stats.ttest_1samp``).
 
-    Fewer than two values, or all equal: NaN bounds and p = 1 (no evidence), unless all equal and
-    nonzero, which gives a zero-width interval and p = 0."""
+    Fewer than two values: p = 1 (no evidence). All equal: the t-test is undefined (zero spread);
+    the interval is the value itself and p is the exact two-sided sign test
+    (``scipy.stats.binomtest``: ``2 · 0.5^n`` for a nonzero value, 1 for zero), so that a few
+    identical runs are not taken for certainty."""
     d = np.asarray(differences, dtype=float)
     mean, low, high = mean_interval(d, confidence)
     if len(d) < 2:
         return mean, low, high, 1.0
     if float(np.ptp(d)) == 0.0:
-        return mean, mean, mean, (1.0 if mean == 0 else 0.0)
+        p_sign = 1.0 if mean == 0 else float(stats.binomtest(len(d), len(d), 0.5).pvalue)
+        return mean, mean, mean, p_sign
     return mean, low, high, float(stats.ttest_1samp(d, 0.0).pvalue)
 
 
@@ -133,8 +146,8 @@ def direction_claim(
 ) -> Claim:
     """A claim that an effect has sign ``expected_sign``, tested on paired ``differences``
     (intervention − reference, one per seed/image). ``ours`` reads ``"+0.1234 unit [low, high]"``;
-    the verdict (before the multiple-comparison correction) is the interval's
-    (:func:`verdict_from_interval`)."""
+    the verdict before the multiple-comparison correction is :func:`verdict_from_p` at level
+    ``1 - confidence`` (for differences that vary, the same as the t-interval excluding 0)."""
     mean, low, high, p = paired_test(differences, confidence)
     f = f"+.{digits}f"
     ours = f"{mean:{f}}{' ' + unit if unit else ''} [{low:{f}}, {high:{f}}]"
@@ -143,7 +156,7 @@ def direction_claim(
         source,
         paper,
         ours,
-        verdict_from_interval(low, high, expected_sign),
+        verdict_from_p(mean, p, expected_sign, 1 - confidence),
         list(differs),
         note,
         n=len(differences),

@@ -17,7 +17,7 @@ from typing import List, Sequence
 
 import numpy as np
 
-from coordnet.experiments.claims import Claim
+from coordnet.experiments.claims import Claim, verdict_from_p
 
 
 def holm(p_values: Sequence[float]) -> List[float]:
@@ -33,16 +33,6 @@ def holm(p_values: Sequence[float]) -> List[float]:
     adjusted = np.empty(m)
     adjusted[order] = np.maximum.accumulate(scaled)
     return adjusted.tolist()
-
-
-def verdict_from_p(effect: float, p: float, expected_sign: int, alpha: float = 0.05) -> str:
-    """``holds`` / ``reverses`` when ``p < alpha`` and ``effect`` has / has not the expected
-    sign; ``inconclusive`` otherwise."""
-    if expected_sign not in (1, -1):
-        raise ValueError(f"expected_sign must be +1 or -1, got {expected_sign!r}")
-    if math.isnan(effect) or math.isnan(p) or p >= alpha or effect == 0:
-        return "inconclusive"
-    return "holds" if (effect > 0) == (expected_sign > 0) else "reverses"
 
 
 def holm_correct(claims: Sequence[Claim], alpha: float = 0.05) -> List[Claim]:

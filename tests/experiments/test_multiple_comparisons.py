@@ -8,7 +8,7 @@ from scipy import stats
 
 from coordnet.experiments import Claim, direction_claim, holm, holm_correct, paired_test
 from coordnet.experiments.budget import Budget
-from coordnet.experiments.multiple_comparisons import verdict_from_p
+from coordnet.experiments.claims import verdict_from_p
 from coordnet.experiments.results import write_results
 
 
@@ -30,7 +30,10 @@ def test_paired_test_is_scipys_t_test():
     interval = result.confidence_interval(0.95)
     assert mean == pytest.approx(0.25) and p == pytest.approx(result.pvalue)
     assert (low, high) == pytest.approx((interval.low, interval.high))
-    assert paired_test([0.1, 0.1, 0.1])[3] == 0.0 and paired_test([0.0, 0.0])[3] == 1.0
+    # identical runs: the exact two-sided sign test, 2 * 0.5**n, not a degenerate t-test's 0
+    assert paired_test([0.1, 0.1, 0.1])[3] == 0.25 and paired_test([0.0, 0.0])[3] == 1.0
+    assert paired_test([0.1, 0.1, 0.1])[1:3] == pytest.approx((0.1, 0.1))
+    assert math.isclose(paired_test([-0.2] * 8)[3], 2 * 0.5**8)
     assert paired_test([0.5])[3] == 1.0 and math.isnan(paired_test([0.5])[1])
 
 
