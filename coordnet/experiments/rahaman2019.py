@@ -106,20 +106,17 @@ BUDGETS = {
     "paper": PAPER_BUDGET,
     "cpu": RahamanBudget(
         width=64,
-        lr=2e-3,
         record_every=50,
         steps=12000,
         fourier_steps=500,
-        runs=3,
+        runs=7,
         deltas=tuple(round(0.25 * i, 2) for i in range(21)),
         perturb_models=2,
         directions=10,
         manifold_ls=(0, 4, 8, 12, 16, 20),
         manifold_ks=(8, 16, 24, 32),
         manifold_width=64,
-        manifold_depth=4,
         manifold_steps=300,
-        manifold_lr=1e-3,
     ),
     # seconds-long settings for tests (not a reproduction)
     "smoke": RahamanBudget(

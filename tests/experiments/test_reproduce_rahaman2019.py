@@ -26,6 +26,16 @@ def test_paper_budget_reads_six_linear_layers():
     assert experiment.BUDGETS["cpu"].depth == 5
 
 
+def test_cpu_budget_differs_from_the_paper_only_in_sizes():
+    paper, cpu = experiment.BUDGETS["paper"], experiment.BUDGETS["cpu"]
+    sizes = {"width", "steps", "record_every", "fourier_steps", "runs", "deltas", "perturb_models"}
+    sizes |= {"directions", "manifold_ls", "manifold_ks", "manifold_width", "manifold_steps"}
+    differing = {k for k, v in vars(cpu).items() if vars(paper)[k] != v}
+    assert differing <= sizes, differing - sizes
+    assert cpu.lr == paper.lr == 3e-4 and cpu.manifold_lr == paper.manifold_lr
+    assert cpu.manifold_depth == paper.manifold_depth and cpu.runs >= 5
+
+
 def test_paper_budget_is_the_reference_protocol():
     paper = experiment.BUDGETS["paper"]
     assert paper.runs == 20  # random-phase runs of exp. 1
