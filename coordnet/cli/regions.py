@@ -228,7 +228,7 @@ def run_regions(
     else:
         shape = (DEFAULT_INIT_SIZE[network.in_dim],) * network.in_dim
     box = resolve_domain(interval, network.in_dim, model)
-    from coordnet.outdir_lock import output_folder_lock, resolve_output_folder
+    from coordnet.outdir_lock import folder_not_in_use, resolve_output_folder
 
     # one path (~ expanded, absolute) for the lock and the three files; "" is an error
     out_dir = resolve_output_folder(default_out if out_dir is None else out_dir)
@@ -240,7 +240,10 @@ def run_regions(
         warnings.simplefilter("ignore", RegionCountWarning)
         regions = region_map(model, shape, box, chunk=chunk, max_memory=limit)
     count_seconds = time.perf_counter() - counting
-    with output_folder_lock(out_dir):  # one owner per folder while the three files are written
+    os.makedirs(out_dir, exist_ok=True)
+    # a running job that owns the folder stops this one; no lock file: the maps are no resumable
+    # folder (each file is written atomically)
+    with folder_not_in_use(out_dir):
         return _write(
             regions,
             network,

@@ -76,6 +76,7 @@ def test_init_writes_consistent_outputs(tmp_path):
     out = tmp_path / "init"
     result = invoke("regions", "--init", SPEC, "--seed", 3, "--size", "24x16", "--out", out)
     assert result.exit_code == 0, result.output
+    assert not (out / ".coordnet.lock").exists()  # a lock file only in resumable folders
     record = json.loads((out / "regions.json").read_text())
 
     torch.manual_seed(3)
